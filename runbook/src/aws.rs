@@ -1,0 +1,363 @@
+//! The AWS side: one client per (service, region), built once from one `SdkConfig` (so credentials
+//! are resolved and cached once), and one funnel, [`call`], through which every AWS call goes so
+//! that it is timed, classified and recorded in the audit trail.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use aws_config::SdkConfig;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::region::Region;
+use aws_types::request_id::RequestId;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Region used for account-wide calls (STS, EC2 DescribeRegions) when none is configured: the
+/// secure account's home region.
+pub const FALLBACK_REGION: &str = "ap-northeast-1";
+
+/// An AWS operation this tool may call, with the IAM action it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub action: &'static str,
+    pub writes: bool,
+}
+
+macro_rules! ops {
+    ($($name:ident = $service:literal $operation:literal $action:literal $writes:literal;)*) => {
+        $(pub const $name: Op = Op { service: $service, operation: $operation, action: $action, writes: $writes };)*
+        /// Every operation the tool uses: the IAM policy an operator needs is made of these.
+        pub const ALL_OPS: &[Op] = &[$($name),*];
+    };
+}
+
+ops! {
+    GET_CALLER_IDENTITY = "sts" "GetCallerIdentity" "sts:GetCallerIdentity" false;
+    DESCRIBE_REGIONS = "ec2" "DescribeRegions" "ec2:DescribeRegions" false;
+    DESCRIBE_TRAILS = "cloudtrail" "DescribeTrails" "cloudtrail:DescribeTrails" false;
+    UPDATE_TRAIL = "cloudtrail" "UpdateTrail" "cloudtrail:UpdateTrail" true;
+    HEAD_BUCKET = "s3" "HeadBucket" "s3:ListBucket" false;
+    GET_BUCKET_LOCATION = "s3" "GetBucketLocation" "s3:GetBucketLocation" false;
+    GET_BUCKET_ENCRYPTION = "s3" "GetBucketEncryption" "s3:GetEncryptionConfiguration" false;
+    PUT_BUCKET_ENCRYPTION = "s3" "PutBucketEncryption" "s3:PutEncryptionConfiguration" true;
+    GET_BUCKET_POLICY = "s3" "GetBucketPolicy" "s3:GetBucketPolicy" false;
+    DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey" false;
+    DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false;
+}
+
+/// One AWS call as the audit trail records it. Parameters are the ones this tool chose; nothing
+/// secret ever goes in (the SDK's signature and credentials never pass through here).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CallRecord {
+    pub service: String,
+    pub operation: String,
+    pub region: String,
+    pub params: Value,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// Where call records go: the run's audit log, or a buffer before the run exists.
+pub trait CallSink: Send + Sync {
+    fn record_call(&self, call: CallRecord);
+}
+
+/// Collects calls made before a run's audit log is open (the identity check).
+#[derive(Default)]
+pub struct CallBuffer(pub Mutex<Vec<CallRecord>>);
+
+impl CallSink for CallBuffer {
+    fn record_call(&self, call: CallRecord) {
+        self.0.lock().unwrap().push(call);
+    }
+}
+
+/// What kind of failure an AWS call met, as far as this tool acts on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    AccessDenied,
+    /// The region is not enabled for the account (opt-in region), so its endpoint rejects us.
+    RegionNotEnabled,
+    Throttled,
+    /// S3 answered that the bucket lives in another region.
+    WrongRegion,
+    /// No answer: connection refused, DNS, timeout.
+    Unreachable,
+    Service,
+}
+
+/// A failed AWS call, classified.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub op: Op,
+    pub region: String,
+    pub kind: FailureKind,
+    pub code: String,
+    pub message: String,
+    pub http_status: Option<u16>,
+    /// `x-amz-bucket-region`, which S3 sends even on 301 and 403 answers.
+    pub bucket_region: Option<String>,
+}
+
+impl Failure {
+    pub fn is(&self, code: &str) -> bool {
+        self.code == code
+    }
+}
+
+impl From<Failure> for Error {
+    fn from(f: Failure) -> Error {
+        match f.kind {
+            FailureKind::AccessDenied => Error::AccessDenied {
+                operation: f.op.operation,
+                action: f.op.action,
+                region: f.region,
+                code: f.code,
+                message: (!f.message.is_empty()).then_some(f.message),
+            },
+            FailureKind::Unreachable => Error::Unreachable {
+                service: f.op.service,
+                operation: f.op.operation,
+                region: f.region,
+                detail: f.message,
+            },
+            _ => Error::Aws {
+                service: f.op.service,
+                operation: f.op.operation,
+                region: f.region,
+                code: f.code,
+                message: f.message,
+            },
+        }
+    }
+}
+
+fn classify_code(code: &str, status: Option<u16>) -> FailureKind {
+    match code {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "AuthorizationError" => FailureKind::AccessDenied,
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "AuthFailure"
+        | "OptInRequired" => FailureKind::RegionNotEnabled,
+        "ThrottlingException"
+        | "Throttling"
+        | "ThrottledException"
+        | "RequestLimitExceeded"
+        | "SlowDown"
+        | "TooManyRequestsException" => FailureKind::Throttled,
+        "PermanentRedirect"
+        | "AuthorizationHeaderMalformed"
+        | "IllegalLocationConstraintException" => FailureKind::WrongRegion,
+        _ if status == Some(301) || status == Some(307) => FailureKind::WrongRegion,
+        _ if status == Some(403) && code.is_empty() => FailureKind::AccessDenied,
+        _ => FailureKind::Service,
+    }
+}
+
+/// Pulls `expecting 'eu-west-1'` out of S3's AuthorizationHeaderMalformed message.
+fn region_from_message(message: &str) -> Option<String> {
+    let rest = message.split("expecting '").nth(1)?;
+    Some(rest.split('\'').next()?.to_string())
+}
+
+fn failure_of<E>(op: Op, region: &str, err: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let raw = err.raw_response();
+    let http_status = raw.map(|r| r.status().as_u16());
+    let header_region = raw
+        .and_then(|r| r.headers().get("x-amz-bucket-region"))
+        .map(str::to_string);
+    match err {
+        SdkError::DispatchFailure(_)
+        | SdkError::TimeoutError(_)
+        | SdkError::ConstructionFailure(_) => Failure {
+            op,
+            region: region.to_string(),
+            kind: FailureKind::Unreachable,
+            code: "NoResponse".into(),
+            message: DisplayErrorContext(err).to_string(),
+            http_status,
+            bucket_region: None,
+        },
+        _ => {
+            let code = err.code().unwrap_or_default().to_string();
+            let message = err.message().unwrap_or_default().to_string();
+            let kind = classify_code(&code, http_status);
+            let bucket_region = header_region.or_else(|| region_from_message(&message));
+            let code = if code.is_empty() {
+                http_status
+                    .map(|s| format!("HTTP{s}"))
+                    .unwrap_or_else(|| "Unknown".into())
+            } else {
+                code
+            };
+            Failure {
+                op,
+                region: region.to_string(),
+                kind,
+                code,
+                message,
+                http_status,
+                bucket_region,
+            }
+        }
+    }
+}
+
+/// The one funnel for AWS calls: runs `fut`, times it, records it in `sink`, classifies failures.
+pub async fn call<T, E, F>(
+    sink: &dyn CallSink,
+    op: Op,
+    region: &str,
+    params: Value,
+    fut: F,
+) -> std::result::Result<T, Failure>
+where
+    F: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    T: RequestId,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let result = fut.await;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let mut record = CallRecord {
+        service: op.service.into(),
+        operation: op.operation.into(),
+        region: region.into(),
+        params,
+        outcome: "ok".into(),
+        error_code: None,
+        http_status: None,
+        request_id: result.request_id().map(str::to_string),
+        duration_ms,
+    };
+    match result {
+        Ok(out) => {
+            sink.record_call(record);
+            Ok(out)
+        }
+        Err(err) => {
+            let failure = failure_of(op, region, &err);
+            record.outcome = "error".into();
+            record.error_code = Some(failure.code.clone());
+            record.http_status = failure.http_status;
+            sink.record_call(record);
+            Err(failure)
+        }
+    }
+}
+
+/// The AWS clients of one run.
+pub struct Aws {
+    config: SdkConfig,
+    path_style: bool,
+    clients: Mutex<Clients>,
+}
+
+#[derive(Default)]
+struct Clients {
+    sts: HashMap<String, aws_sdk_sts::Client>,
+    ec2: HashMap<String, aws_sdk_ec2::Client>,
+    cloudtrail: HashMap<String, aws_sdk_cloudtrail::Client>,
+    s3: HashMap<String, aws_sdk_s3::Client>,
+    kms: HashMap<String, aws_sdk_kms::Client>,
+    config: HashMap<String, aws_sdk_config::Client>,
+}
+
+macro_rules! client_getter {
+    ($fn_name:ident, $field:ident, $krate:ident) => {
+        pub fn $fn_name(&self, region: &str) -> $krate::Client {
+            let mut clients = self.clients.lock().unwrap();
+            clients
+                .$field
+                .entry(region.to_string())
+                .or_insert_with(|| {
+                    let conf = $krate::config::Builder::from(&self.config)
+                        .region(Region::new(region.to_string()))
+                        .build();
+                    $krate::Client::from_conf(conf)
+                })
+                .clone()
+        }
+    };
+}
+
+impl Aws {
+    /// `path_style`: address S3 buckets in the path (needed for custom endpoints such as moto).
+    pub fn new(config: SdkConfig, path_style: bool) -> Aws {
+        Aws {
+            config,
+            path_style,
+            clients: Mutex::new(Clients::default()),
+        }
+    }
+
+    /// The configured region, or the secure account's home region.
+    pub fn default_region(&self) -> String {
+        self.config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| FALLBACK_REGION.to_string())
+    }
+
+    /// Resolves credentials once, up front, so a missing profile or key is a clear error before
+    /// any AWS call (the SDK caches them for every client built from this config).
+    pub async fn check_credentials(&self) -> Result<()> {
+        let provider = self
+            .config
+            .credentials_provider()
+            .ok_or_else(|| Error::NoCredentials {
+                detail: "no credentials provider is configured".into(),
+            })?;
+        provider
+            .provide_credentials()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::NoCredentials {
+                detail: DisplayErrorContext(&e).to_string(),
+            })
+    }
+
+    client_getter!(sts, sts, aws_sdk_sts);
+    client_getter!(ec2, ec2, aws_sdk_ec2);
+    client_getter!(cloudtrail, cloudtrail, aws_sdk_cloudtrail);
+    client_getter!(kms, kms, aws_sdk_kms);
+    client_getter!(config_service, config, aws_sdk_config);
+
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut clients = self.clients.lock().unwrap();
+        clients
+            .s3
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_s3::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_string()))
+                    .force_path_style(self.path_style)
+                    .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            })
+            .clone()
+    }
+}

@@ -1,0 +1,169 @@
+//! Library errors. Every variant says what went wrong and what the operator can do about it.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "no AWS credentials could be resolved: {detail}\n\
+         provide them with `aws configure`, `aws sso login --profile NAME` plus `--profile NAME`, \
+         or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables"
+    )]
+    NoCredentials { detail: String },
+
+    #[error(
+        "access denied: {operation} in {region} was refused ({code}); the caller needs the IAM action \
+         `{action}`. Grant it and run again{}",
+        message.as_deref().map(|m| format!("\n  AWS said: {m}")).unwrap_or_default()
+    )]
+    AccessDenied {
+        operation: &'static str,
+        action: &'static str,
+        region: String,
+        code: String,
+        message: Option<String>,
+    },
+
+    #[error(
+        "cannot reach AWS ({service} {operation} in {region}): {detail}\n\
+         check the network connection, or the --endpoint-url you gave"
+    )]
+    Unreachable {
+        service: &'static str,
+        operation: &'static str,
+        region: String,
+        detail: String,
+    },
+
+    #[error("{service} {operation} in {region} failed: {code}: {message}")]
+    Aws {
+        service: &'static str,
+        operation: &'static str,
+        region: String,
+        code: String,
+        message: String,
+    },
+
+    #[error(
+        "region `{region}` given in {flag} is not enabled for this account; the {count} enabled regions are: {enabled}"
+    )]
+    UnknownRegion {
+        region: String,
+        flag: &'static str,
+        count: usize,
+        enabled: String,
+    },
+
+    #[error("no region is left to scan: every enabled region was excluded; check --regions and --exclude-region")]
+    NoRegionSelected,
+
+    #[error(
+        "trail `{trail}` not found in {count} regions ({regions}); check --trail (a name or a trail ARN)"
+    )]
+    TrailNotFound {
+        trail: String,
+        count: usize,
+        regions: String,
+    },
+
+    #[error("trail `{trail}` names no S3 bucket; CloudTrail cannot deliver without one, so check the trail in the console")]
+    TrailWithoutBucket { trail: String },
+
+    #[error("bucket `{bucket}` (the trail's log bucket) does not exist or is not visible to this account")]
+    BucketNotFound { bucket: String },
+
+    #[error(
+        "the operator did not confirm; nothing was changed. Re-run and answer `y`, or pass --yes"
+    )]
+    NotConfirmed,
+
+    #[error(
+        "refusing to change anything without confirmation: standard input is not a terminal. \
+         Pass --yes to confirm that the secure-setting opt-in is off, or --dry-run to only look"
+    )]
+    ConfirmationUnavailable,
+
+    #[error("verification failed after the revert: {0}")]
+    VerifyFailed(String),
+
+    #[error("the run was interrupted; resume it with `cargo xtask resume {run_id}`")]
+    Interrupted { run_id: String },
+
+    #[error("another run holds the lock {path}: run {run_id}, pid {pid} on {host}, since {started}. Wait for it to finish, or if that process is gone on another host, remove the lock file")]
+    Locked {
+        path: PathBuf,
+        run_id: String,
+        pid: u32,
+        host: String,
+        started: String,
+    },
+
+    #[error("no run `{run_id}` in {dir}; see `cargo xtask audit list`")]
+    NoSuchRun { run_id: String, dir: PathBuf },
+
+    #[error("no unfinished run in {dir} to resume; see `cargo xtask audit list`")]
+    NothingToResume { dir: PathBuf },
+
+    #[error(
+        "run {run_id} already finished ({status}); nothing to resume. Start a new run instead"
+    )]
+    AlreadyFinished { run_id: String, status: String },
+
+    #[error(
+        "run {run_id} was made for account {recorded}, but the current credentials are for account {current}; \
+         use the credentials of {recorded} to resume it"
+    )]
+    AccountMismatch {
+        run_id: String,
+        recorded: String,
+        current: String,
+    },
+
+    #[error("audit log {}, line {line}: {problem}", path.display())]
+    AuditCorrupt {
+        path: PathBuf,
+        line: usize,
+        problem: String,
+    },
+
+    #[error("run state {} is corrupt: {problem}; the audit log beside it is the record of what happened (`cargo xtask audit verify`)", path.display())]
+    StateCorrupt { path: PathBuf, problem: String },
+
+    #[error("fixture {}: {problem}", path.display())]
+    Fixture { path: PathBuf, problem: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+
+    /// Whether the error is the operator's input or environment (exit code 2) rather than a
+    /// failure met while running (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::NoCredentials { .. }
+                | Error::UnknownRegion { .. }
+                | Error::NoRegionSelected
+                | Error::TrailNotFound { .. }
+                | Error::NoSuchRun { .. }
+                | Error::NothingToResume { .. }
+                | Error::AlreadyFinished { .. }
+                | Error::AccountMismatch { .. }
+                | Error::Locked { .. }
+                | Error::ConfirmationUnavailable
+                | Error::Fixture { .. }
+        )
+    }
+}

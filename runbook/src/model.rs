@@ -1,0 +1,255 @@
+//! The domain: what the runbook reads about trails and buckets, independent of the SDK's types.
+
+use serde::{Deserialize, Serialize};
+
+/// A CloudTrail trail as `DescribeTrails` shows it in one region (shadow trails included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub multi_region: bool,
+    pub organization: bool,
+    /// `None` when not encrypted: real AWS omits the field, emulators may send `""`.
+    pub kms_key_id: Option<String>,
+    pub bucket: Option<String>,
+}
+
+impl Trail {
+    pub fn from_sdk(t: &aws_sdk_cloudtrail::types::Trail, region: &str) -> Trail {
+        let arn = t.trail_arn().unwrap_or_default().to_string();
+        Trail {
+            name: t.name().unwrap_or_default().to_string(),
+            home_region: t
+                .home_region()
+                .map(str::to_string)
+                .or_else(|| arn_region(&arn))
+                .unwrap_or_else(|| region.to_string()),
+            arn,
+            multi_region: t.is_multi_region_trail().unwrap_or(false),
+            organization: t.is_organization_trail().unwrap_or(false),
+            kms_key_id: t.kms_key_id().filter(|k| !k.is_empty()).map(str::to_string),
+            bucket: t
+                .s3_bucket_name()
+                .filter(|b| !b.is_empty())
+                .map(str::to_string),
+        }
+    }
+
+    pub fn encrypted(&self) -> bool {
+        self.kms_key_id.is_some()
+    }
+
+    /// Whether `wanted` (a name or an ARN, as `--trail` takes) names this trail.
+    pub fn matches(&self, wanted: &str) -> bool {
+        self.name == wanted || self.arn == wanted
+    }
+
+    /// The account that owns the trail, from its ARN.
+    pub fn account(&self) -> Option<&str> {
+        self.arn.split(':').nth(4).filter(|a| !a.is_empty())
+    }
+}
+
+fn arn_region(arn: &str) -> Option<String> {
+    arn.split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}
+
+/// What one region's scan found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RegionScan {
+    /// The region answered; these trails match `--trail` (empty: no such trail here).
+    Scanned { trails: Vec<Trail> },
+    /// The region did not answer usefully (not enabled for the account, or throttled to the end).
+    Unreachable { code: String, message: String },
+    /// Left out by `--regions` / `--exclude-region`.
+    Excluded,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionStatus {
+    pub region: String,
+    #[serde(flatten)]
+    pub scan: RegionScan,
+}
+
+/// The article's per-region verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encryption {
+    Enabled,
+    Disabled,
+    NoTrail,
+    Unreachable,
+    Excluded,
+}
+
+impl RegionStatus {
+    pub fn encryption(&self) -> Encryption {
+        match &self.scan {
+            RegionScan::Scanned { trails } if trails.is_empty() => Encryption::NoTrail,
+            RegionScan::Scanned { trails } if trails.iter().any(Trail::encrypted) => {
+                Encryption::Enabled
+            }
+            RegionScan::Scanned { .. } => Encryption::Disabled,
+            RegionScan::Unreachable { .. } => Encryption::Unreachable,
+            RegionScan::Excluded => Encryption::Excluded,
+        }
+    }
+}
+
+/// Why a matching trail is left alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// Only the organization's management account can change it.
+    OrganizationTrail,
+    /// The trail belongs to another account (its ARN says so).
+    OtherAccount { account: String },
+    /// Its home region is excluded or not selected, and an update must be sent there.
+    HomeRegionNotSelected { home_region: String },
+}
+
+/// A distinct trail (by ARN) that matched `--trail`, and what the runbook will do with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailTarget {
+    pub trail: Trail,
+    /// Regions whose `DescribeTrails` showed it.
+    pub seen_in: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<SkipReason>,
+}
+
+/// One S3 default-encryption rule, as this tool reads and writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionRule {
+    pub sse_algorithm: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_key_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_encryption_types: Option<Vec<String>>,
+}
+
+pub const SSE_S3: &str = "AES256";
+
+impl EncryptionRule {
+    pub fn is_kms(&self) -> bool {
+        self.sse_algorithm.starts_with("aws:kms")
+    }
+
+    pub fn from_sdk(rule: &aws_sdk_s3::types::ServerSideEncryptionRule) -> EncryptionRule {
+        let default = rule.apply_server_side_encryption_by_default();
+        EncryptionRule {
+            sse_algorithm: default
+                .map(|d| d.sse_algorithm().as_str().to_string())
+                .unwrap_or_default(),
+            kms_master_key_id: default
+                .and_then(|d| d.kms_master_key_id())
+                .map(str::to_string),
+            bucket_key_enabled: rule.bucket_key_enabled(),
+            blocked_encryption_types: rule.blocked_encryption_types().map(|b| {
+                b.encryption_type()
+                    .iter()
+                    .map(|t| t.as_str().to_string())
+                    .collect()
+            }),
+        }
+    }
+
+    /// The SSE-S3 rule that replaces this one: AES256, no key, and what should stay carried over
+    /// (blocked encryption types). The bucket key only applies to SSE-KMS, so it is dropped.
+    pub fn reverted(&self) -> EncryptionRule {
+        EncryptionRule {
+            sse_algorithm: SSE_S3.into(),
+            kms_master_key_id: None,
+            bucket_key_enabled: None,
+            blocked_encryption_types: self.blocked_encryption_types.clone(),
+        }
+    }
+
+    /// The rule in the shape of the S3 API's JSON (as the article's `put-bucket-encryption` takes it).
+    pub fn aws_json(&self) -> serde_json::Value {
+        let mut default = serde_json::json!({ "SSEAlgorithm": self.sse_algorithm });
+        if let Some(key) = &self.kms_master_key_id {
+            default["KMSMasterKeyID"] = key.as_str().into();
+        }
+        let mut rule = serde_json::json!({ "ApplyServerSideEncryptionByDefault": default });
+        if let Some(enabled) = self.bucket_key_enabled {
+            rule["BucketKeyEnabled"] = enabled.into();
+        }
+        if let Some(types) = &self.blocked_encryption_types {
+            rule["BlockedEncryptionTypes"] = serde_json::json!({ "EncryptionType": types });
+        }
+        rule
+    }
+
+    pub fn to_sdk(&self) -> aws_sdk_s3::types::ServerSideEncryptionRule {
+        use aws_sdk_s3::types::{
+            BlockedEncryptionTypes, EncryptionType, ServerSideEncryption,
+            ServerSideEncryptionByDefault, ServerSideEncryptionRule,
+        };
+        let default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::from(self.sse_algorithm.as_str()))
+            .set_kms_master_key_id(self.kms_master_key_id.clone())
+            .build()
+            .expect("sse_algorithm is always set");
+        let blocked = self.blocked_encryption_types.as_ref().map(|types| {
+            BlockedEncryptionTypes::builder()
+                .set_encryption_type(Some(
+                    types
+                        .iter()
+                        .map(|t| EncryptionType::from(t.as_str()))
+                        .collect(),
+                ))
+                .build()
+        });
+        ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(default)
+            .set_bucket_key_enabled(self.bucket_key_enabled)
+            .set_blocked_encryption_types(blocked)
+            .build()
+    }
+}
+
+/// The article's three bucket verdicts (plus DSSE-KMS, which is KMS too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BucketVerdict {
+    SseKms,
+    SseS3,
+    NotSet,
+}
+
+/// A bucket's default encryption and what else matters for the revert.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketState {
+    pub bucket: String,
+    pub region: String,
+    /// Empty: no default-encryption configuration at all.
+    pub rules: Vec<EncryptionRule>,
+}
+
+impl BucketState {
+    pub fn verdict(&self) -> BucketVerdict {
+        if self.rules.iter().any(EncryptionRule::is_kms) {
+            BucketVerdict::SseKms
+        } else if self.rules.iter().any(|r| r.sse_algorithm == SSE_S3) {
+            BucketVerdict::SseS3
+        } else {
+            BucketVerdict::NotSet
+        }
+    }
+
+    pub fn kms_keys(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter_map(|r| r.kms_master_key_id.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,239 @@
+//! S3 reads shared by the plan, the bucket step and the verification: where the bucket lives,
+//! its default encryption, and whether its policy would refuse SSE-S3 deliveries.
+
+use serde_json::{json, Value};
+
+use crate::aws::{
+    FailureKind, GET_BUCKET_ENCRYPTION, GET_BUCKET_LOCATION, GET_BUCKET_POLICY, HEAD_BUCKET,
+};
+use crate::error::{Error, Result};
+use crate::model::{BucketState, EncryptionRule};
+use crate::steps::Cx;
+
+pub const NO_ENCRYPTION_CONFIG: &str = "ServerSideEncryptionConfigurationNotFoundError";
+
+/// The bucket's region: `HeadBucket` sends `x-amz-bucket-region` (also on 301 and 403 answers);
+/// `GetBucketLocation` is the fallback (null means us-east-1, `EU` means eu-west-1).
+pub async fn locate(cx: &Cx<'_>, bucket: &str, hint: &str) -> Result<String> {
+    let params = json!({ "Bucket": bucket });
+    let head = cx
+        .call(
+            HEAD_BUCKET,
+            hint,
+            params.clone(),
+            cx.aws.s3(hint).head_bucket().bucket(bucket).send(),
+        )
+        .await;
+    let failure = match head {
+        Ok(out) => return Ok(out.bucket_region().unwrap_or(hint).to_string()),
+        Err(f) => f,
+    };
+    if let Some(region) = failure.bucket_region {
+        return Ok(region);
+    }
+    if failure.http_status == Some(404) {
+        return Err(Error::BucketNotFound {
+            bucket: bucket.into(),
+        });
+    }
+    if failure.kind == FailureKind::Unreachable {
+        return Err(failure.into());
+    }
+    let out = cx
+        .call(
+            GET_BUCKET_LOCATION,
+            hint,
+            params,
+            cx.aws.s3(hint).get_bucket_location().bucket(bucket).send(),
+        )
+        .await
+        .map_err(|f| {
+            if f.is("NoSuchBucket") {
+                Error::BucketNotFound {
+                    bucket: bucket.into(),
+                }
+            } else {
+                f.into()
+            }
+        })?;
+    Ok(match out.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(other) => other.to_string(),
+    })
+}
+
+/// The bucket's default encryption, read in `region`; if S3 answers that the bucket is elsewhere
+/// (the Rust SDK does not follow S3's region redirects), read again once where S3 says.
+pub async fn read_state(cx: &Cx<'_>, bucket: &str, region: &str) -> Result<BucketState> {
+    let mut region = region.to_string();
+    for attempt in 0..2 {
+        let result = cx
+            .call(
+                GET_BUCKET_ENCRYPTION,
+                &region,
+                json!({ "Bucket": bucket }),
+                cx.aws
+                    .s3(&region)
+                    .get_bucket_encryption()
+                    .bucket(bucket)
+                    .send(),
+            )
+            .await;
+        let rules = match result {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .map(|c| c.rules().iter().map(EncryptionRule::from_sdk).collect())
+                .unwrap_or_default(),
+            // Not an error: the bucket simply has no default-encryption configuration.
+            Err(f) if f.is(NO_ENCRYPTION_CONFIG) => Vec::new(),
+            Err(f) if f.is("NoSuchBucket") => {
+                return Err(Error::BucketNotFound {
+                    bucket: bucket.into(),
+                })
+            }
+            Err(f) if f.kind == FailureKind::WrongRegion && attempt == 0 => {
+                match f.bucket_region.clone() {
+                    Some(actual) if actual != region => {
+                        region = actual;
+                        continue;
+                    }
+                    _ => return Err(f.into()),
+                }
+            }
+            Err(f) => return Err(f.into()),
+        };
+        return Ok(BucketState {
+            bucket: bucket.into(),
+            region,
+            rules,
+        });
+    }
+    unreachable!("the loop returns on its second attempt")
+}
+
+/// Warnings from the bucket policy: statements that deny `s3:PutObject` unless SSE-KMS is used
+/// would refuse CloudTrail's SSE-S3 deliveries after the revert. A policy that cannot be read is
+/// a warning too, never a failure.
+pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<String> {
+    let result = cx
+        .call(
+            GET_BUCKET_POLICY,
+            region,
+            json!({ "Bucket": bucket }),
+            cx.aws.s3(region).get_bucket_policy().bucket(bucket).send(),
+        )
+        .await;
+    match result {
+        Ok(out) => kms_only_denials(out.policy().unwrap_or_default())
+            .into_iter()
+            .map(|sid| {
+                format!(
+                    "bucket policy of {bucket} statement {sid} denies s3:PutObject without SSE-KMS: after the revert \
+                     CloudTrail's SSE-S3 log deliveries would be refused. Change that statement before (or right after) the revert"
+                )
+            })
+            .collect(),
+        Err(f) if f.is("NoSuchBucketPolicy") => Vec::new(),
+        Err(f) if f.kind == FailureKind::AccessDenied => vec![format!(
+            "could not read the bucket policy of {bucket} (needs s3:GetBucketPolicy): check yourself that it does not require SSE-KMS uploads"
+        )],
+        Err(f) => vec![format!("could not read the bucket policy of {bucket} ({}): check it yourself", f.code)],
+    }
+}
+
+fn as_strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `Sid`s (or positions) of Deny statements on `s3:PutObject` conditioned on SSE-KMS.
+pub fn kms_only_denials(policy: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Value>(policy) else {
+        return Vec::new();
+    };
+    let statements = match doc.get("Statement") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(single @ Value::Object(_)) => vec![single.clone()],
+        _ => Vec::new(),
+    };
+    let mut found = Vec::new();
+    for (i, st) in statements.iter().enumerate() {
+        if st.get("Effect").and_then(Value::as_str) != Some("Deny") {
+            continue;
+        }
+        let puts = as_strings(st.get("Action")).iter().any(|a| {
+            matches!(
+                a.to_ascii_lowercase().as_str(),
+                "s3:putobject" | "s3:*" | "*" | "s3:put*"
+            )
+        });
+        if !puts {
+            continue;
+        }
+        let Some(Value::Object(conditions)) = st.get("Condition") else {
+            continue;
+        };
+        let kms_condition = conditions.iter().any(|(operator, keys)| {
+            let Value::Object(keys) = keys else {
+                return false;
+            };
+            keys.iter().any(|(key, value)| {
+                let key = key.to_ascii_lowercase();
+                let values: Vec<String> = as_strings(Some(value))
+                    .iter()
+                    .map(|v| v.to_ascii_lowercase())
+                    .collect();
+                if key == "s3:x-amz-server-side-encryption-aws-kms-key-id" {
+                    return true;
+                }
+                if key != "s3:x-amz-server-side-encryption" {
+                    return false;
+                }
+                let op = operator.to_ascii_lowercase();
+                (op.starts_with("stringnotequals")
+                    && values.iter().any(|v| v.starts_with("aws:kms")))
+                    || (op == "null" && values.iter().any(|v| v == "true"))
+            })
+        });
+        if kms_condition {
+            let sid = st
+                .get("Sid")
+                .and_then(Value::as_str)
+                .map(|s| format!("`{s}`"))
+                .unwrap_or(format!("#{}", i + 1));
+            found.push(sid);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kms_only_denials;
+
+    #[test]
+    fn finds_deny_without_kms() {
+        let policy = r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
+            {"Sid":"RequireKMS","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*",
+             "Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}},
+            {"Effect":"Deny","Principal":"*","Action":["s3:GetObject","s3:PutObject"],"Resource":"*",
+             "Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}]}"#;
+        assert_eq!(kms_only_denials(policy), vec!["`RequireKMS`", "#3"]);
+    }
+
+    #[test]
+    fn ignores_tls_only_and_allow() {
+        let policy = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",
+            "Condition":{"Bool":{"aws:SecureTransport":"false"}}}}"#;
+        assert!(kms_only_denials(policy).is_empty());
+        assert!(kms_only_denials("not json").is_empty());
+    }
+}

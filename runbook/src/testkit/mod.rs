@@ -1,0 +1,26 @@
+//! For tests, benchmarks and fixture recording: a real `moto_server` on a free loopback port,
+//! and the secure account of the article (and its variants) built on it through the real SDK.
+//! Nothing here is used by the runbooks themselves.
+
+mod moto;
+pub mod seed;
+
+pub use moto::Moto;
+pub use seed::{seed, BucketSeed, Seed, Seeded};
+
+pub type TestkitResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// An `SdkConfig` for a local endpoint with dummy credentials.
+pub fn local_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    use aws_credential_types::Credentials;
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                "testing", "testing", None, None, "testkit",
+            )),
+        )
+        .build()
+}

@@ -1,0 +1,252 @@
+//! Builds the article's secure account (and variants of it) through the real SDK.
+
+use aws_config::SdkConfig;
+use aws_types::region::Region;
+
+use super::TestkitResult;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const HOME: &str = "ap-northeast-1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BucketSeed {
+    Kms,
+    DsseKms,
+    Aes256,
+    /// No default-encryption configuration at all.
+    None,
+}
+
+/// What to build. `Seed::default()` is the article's starting point.
+#[derive(Clone, Debug)]
+pub struct Seed {
+    pub trail_encrypted: bool,
+    pub bucket: BucketSeed,
+    pub bucket_region: String,
+    /// A bucket policy statement denying PutObject without SSE-KMS.
+    pub policy_requires_kms: bool,
+    /// An unrelated encrypted trail in us-east-1, which must keep its key.
+    pub unrelated_trail: bool,
+    /// An AWS Config delivery channel that encrypts with the same key.
+    pub config_channel: bool,
+}
+
+impl Default for Seed {
+    fn default() -> Self {
+        Seed {
+            trail_encrypted: true,
+            bucket: BucketSeed::Kms,
+            bucket_region: HOME.into(),
+            policy_requires_kms: false,
+            unrelated_trail: true,
+            config_channel: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Seeded {
+    pub key_arn: String,
+    pub bucket: String,
+    pub trail_arn: String,
+    pub unrelated_trail_arn: Option<String>,
+    pub unrelated_key_arn: Option<String>,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> Box<dyn std::error::Error + Send + Sync> {
+    format!("seeding: {what}: {e}").into()
+}
+
+async fn bucket_in(
+    config: &SdkConfig,
+    name: &str,
+    region: &str,
+) -> TestkitResult<aws_sdk_s3::Client> {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(conf);
+    let mut create = s3.create_bucket().bucket(name);
+    if region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    create.send().await.map_err(|e| {
+        err(
+            "CreateBucket",
+            aws_smithy_types::error::display::DisplayErrorContext(e),
+        )
+    })?;
+    Ok(s3)
+}
+
+async fn kms_key(config: &SdkConfig, region: &str, description: &str) -> TestkitResult<String> {
+    let kms = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(config)
+            .region(Region::new(region.to_string()))
+            .build(),
+    );
+    let key = kms
+        .create_key()
+        .description(description)
+        .send()
+        .await
+        .map_err(|e| err("CreateKey", e))?;
+    let meta = key
+        .key_metadata()
+        .ok_or_else(|| err("CreateKey", "no metadata"))?;
+    kms.enable_key_rotation()
+        .key_id(meta.key_id())
+        .send()
+        .await
+        .map_err(|e| err("EnableKeyRotation", e))?;
+    Ok(meta.arn().unwrap_or_default().to_string())
+}
+
+async fn put_encryption(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    algorithm: &str,
+    key: Option<&str>,
+) -> TestkitResult<()> {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::from(algorithm))
+        .set_kms_master_key_id(key.map(str::to_string))
+        .build()?;
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(default)
+        .set_bucket_key_enabled(key.map(|_| true))
+        .build();
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            err(
+                "PutBucketEncryption",
+                aws_smithy_types::error::display::DisplayErrorContext(e),
+            )
+        })?;
+    Ok(())
+}
+
+/// Builds the scenario on the endpoint of `config` (normally a fresh moto server).
+pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
+    let key_arn = kms_key(config, HOME, "secure account CloudTrail key").await?;
+    let bucket = format!("cm-members-cloudtrail-{ACCOUNT}");
+    let s3 = bucket_in(config, &bucket, &seed.bucket_region).await?;
+    match seed.bucket {
+        BucketSeed::Kms => put_encryption(&s3, &bucket, "aws:kms", Some(&key_arn)).await?,
+        BucketSeed::DsseKms => put_encryption(&s3, &bucket, "aws:kms:dsse", Some(&key_arn)).await?,
+        BucketSeed::Aes256 => put_encryption(&s3, &bucket, "AES256", None).await?,
+        BucketSeed::None => {}
+    }
+    let mut statements = vec![serde_json::json!({
+        "Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+        "Principal": { "Service": "cloudtrail.amazonaws.com" },
+        "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/*"),
+    })];
+    if seed.policy_requires_kms {
+        statements.push(serde_json::json!({
+            "Sid": "DenyUnencryptedUploads", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            "Condition": { "StringNotEquals": { "s3:x-amz-server-side-encryption": "aws:kms" } },
+        }));
+    }
+    let policy = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .map_err(|e| err("PutBucketPolicy", e))?;
+
+    let cloudtrail = |region: &str| {
+        aws_sdk_cloudtrail::Client::from_conf(
+            aws_sdk_cloudtrail::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .build(),
+        )
+    };
+    let mut create = cloudtrail(HOME)
+        .create_trail()
+        .name("Members")
+        .s3_bucket_name(&bucket)
+        .is_multi_region_trail(true);
+    if seed.trail_encrypted {
+        create = create.kms_key_id(&key_arn);
+    }
+    let trail = create
+        .send()
+        .await
+        .map_err(|e| err("CreateTrail Members", e))?;
+    let trail_arn = trail.trail_arn().unwrap_or_default().to_string();
+
+    let (mut unrelated_trail_arn, mut unrelated_key_arn) = (None, None);
+    if seed.unrelated_trail {
+        let other_key = kms_key(config, "us-east-1", "another team's trail key").await?;
+        let other_bucket = format!("other-team-trail-{ACCOUNT}");
+        bucket_in(config, &other_bucket, "us-east-1").await?;
+        let other = cloudtrail("us-east-1")
+            .create_trail()
+            .name("OtherTeam")
+            .s3_bucket_name(&other_bucket)
+            .kms_key_id(&other_key)
+            .send()
+            .await
+            .map_err(|e| err("CreateTrail OtherTeam", e))?;
+        unrelated_trail_arn = other.trail_arn().map(str::to_string);
+        unrelated_key_arn = Some(other_key);
+    }
+
+    if seed.config_channel {
+        use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel};
+        let cfg = aws_sdk_config::Client::from_conf(
+            aws_sdk_config::config::Builder::from(config)
+                .region(Region::new(HOME.to_string()))
+                .build(),
+        );
+        cfg.put_configuration_recorder()
+            .configuration_recorder(
+                ConfigurationRecorder::builder()
+                    .name("default")
+                    .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/config-role"))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| err("PutConfigurationRecorder", e))?;
+        cfg.put_delivery_channel()
+            .delivery_channel(
+                DeliveryChannel::builder()
+                    .name("default")
+                    .s3_bucket_name(&bucket)
+                    .s3_kms_key_arn(&key_arn)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| err("PutDeliveryChannel", e))?;
+    }
+    Ok(Seeded {
+        key_arn,
+        bucket,
+        trail_arn,
+        unrelated_trail_arn,
+        unrelated_key_arn,
+    })
+}

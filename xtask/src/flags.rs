@@ -1,0 +1,184 @@
+//! Every flag of every command, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Revert the CloudTrail secure setting of an AWS account, audited and resumable",
+    version
+)]
+pub struct Xtask {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a runbook: `revert` changes the account, `status` only looks.
+    Run(RunFlags),
+    /// Continue an interrupted or failed run from its first unfinished step.
+    Resume(ResumeFlags),
+    /// Review audit trails: list runs, show one, verify its hash chain.
+    Audit(AuditFlags),
+    /// Record, seed and inspect the HTTP fixtures used for offline tests.
+    Fixtures(FixturesFlags),
+    /// Measure `run status` and `run revert` against a local moto server.
+    Bench(BenchFlags),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunbookName {
+    /// Turn off the trail's SSE-KMS and set its bucket to SSE-S3, checked before and after.
+    Revert,
+    /// The article's check, read-only: each region's trail encryption and the bucket's.
+    Status,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+/// How to reach AWS, and where runs are kept: shared by `run` and `resume`.
+#[derive(Debug, Args, Clone)]
+pub struct Connection {
+    /// Named profile from ~/.aws/config.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Region for account-wide calls (STS, EC2 DescribeRegions); default: the profile's, else ap-northeast-1.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Send every call to this endpoint (e.g. a local moto server); S3 then uses path-style addressing.
+    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
+    pub endpoint_url: Option<String>,
+    /// Replay a recorded scenario instead of calling AWS: a name under fixtures/, or a path.
+    #[arg(long, value_name = "SCENARIO", global = true, conflicts_with_all = ["profile", "endpoint_url"])]
+    pub replay: Option<String>,
+    /// Where runs (audit logs, state) are kept; default: runs/ at the workspace root.
+    #[arg(long, env = "RUNBOOK_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    /// At most this many AWS calls in flight during the per-region scans.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
+    pub concurrency: u16,
+}
+
+/// How results are shown: shared by `run`, `resume` and `audit`.
+#[derive(Debug, Args, Clone)]
+pub struct Display {
+    /// `human` (tables, plan, summary) or `json` (one JSON document on stdout).
+    #[arg(long, value_enum, default_value_t = Output::Human, global = true)]
+    pub output: Output,
+    /// Language of human output; `ja` prints the article's own wording (`ap-northeast-1: 有効`). Default from LANG.
+    #[arg(long, value_enum, global = true)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunFlags {
+    #[arg(value_enum)]
+    pub runbook: RunbookName,
+    /// The trail: a name or a trail ARN.
+    #[arg(long, default_value = "Members")]
+    pub trail: String,
+    /// Scan only these regions (comma separated). A trail homed elsewhere is not changed.
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Do not scan this region, and do not change a trail homed there (repeatable).
+    #[arg(long = "exclude-region", value_name = "REGION")]
+    pub exclude_regions: Vec<String>,
+    /// Confirm without asking: the secure-setting opt-in is already off, and the plan may be applied.
+    #[arg(long)]
+    pub yes: bool,
+    /// Show every write the revert would make (operation, region, parameters) and make none.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub connection: Connection,
+    #[command(flatten)]
+    pub display: Display,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeFlags {
+    /// The run to continue; default: the latest unfinished one.
+    pub run_id: Option<String>,
+    /// Confirm without asking, if the run had not been confirmed yet.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub connection: Connection,
+    #[command(flatten)]
+    pub display: Display,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditFlags {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+    /// Where runs are kept; default: runs/ at the workspace root.
+    #[arg(long, env = "RUNBOOK_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub display: Display,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Runs with id, runbook, account, status, start and duration.
+    List,
+    /// A readable timeline of one run (default: the latest).
+    Show { run_id: Option<String> },
+    /// Check the hash chain, sequence and completeness of a run's audit log (default: the latest).
+    Verify { run_id: Option<String> },
+}
+
+#[derive(Debug, Args)]
+pub struct FixturesFlags {
+    #[command(subcommand)]
+    pub command: FixturesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// Run a runbook against real AWS (or --endpoint-url) and record its traffic as fixtures/<scenario>/.
+    Record {
+        scenario: String,
+        /// A one-paragraph description of the account the scenario shows.
+        #[arg(long)]
+        description: Option<String>,
+        /// The `run` arguments, after `--`: e.g. `-- revert --yes --endpoint-url http://127.0.0.1:5000`.
+        #[arg(last = true, required = true)]
+        run_args: Vec<String>,
+    },
+    /// Build the secure-account scenario (the article's starting point) on a moto server.
+    Seed {
+        #[arg(long, env = "AWS_ENDPOINT_URL")]
+        endpoint_url: String,
+    },
+    /// List the recorded scenarios with their descriptions.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchFlags {
+    /// Runs per measurement (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Extra delay per AWS call, in milliseconds (0: none), to model a far region's round trip.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Write the results into BENCHMARKS.md as well as printing them.
+    #[arg(long)]
+    pub write: bool,
+}

@@ -1,0 +1,58 @@
+//! `cargo xtask`: parses flags and dispatches. Each command lives in its own module.
+
+mod audit;
+mod connect;
+mod fixtures;
+mod flags;
+mod operator;
+mod paths;
+mod render;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use flags::{Command, Xtask};
+
+/// Exit codes (also in README.md).
+mod exit {
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const VERIFY_FAILED: u8 = 3;
+    pub const NOT_CONFIRMED: u8 = 4;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+fn main() -> ExitCode {
+    let flags = Xtask::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts");
+    let result = runtime.block_on(async {
+        match flags.command {
+            Command::Run(f) => run::run(f).await,
+            Command::Resume(f) => run::resume(f).await,
+            Command::Audit(f) => audit::run(f),
+            Command::Fixtures(f) => fixtures::run(f).await,
+            Command::Bench(_) => anyhow::bail!("`bench` is not available yet"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<runbook::Error>() {
+        Some(runbook::Error::VerifyFailed(_)) => exit::VERIFY_FAILED,
+        Some(runbook::Error::NotConfirmed) => exit::NOT_CONFIRMED,
+        Some(runbook::Error::Interrupted { .. }) => exit::INTERRUPTED,
+        Some(e) if e.is_usage() => exit::USAGE,
+        _ => exit::FAILED,
+    }
+}

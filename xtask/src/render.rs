@@ -1,0 +1,326 @@
+//! Human output of reports, in English or in the article's Japanese wording.
+
+use std::fmt::Write;
+
+use runbook::model::{
+    BucketState, BucketVerdict, Encryption, RegionScan, RegionStatus, SkipReason,
+};
+use runbook::runbooks::{Report, Runbook};
+use runbook::steps::{Plan, WriteOutcome};
+
+use crate::flags::Lang;
+
+struct Words {
+    account: &'static str,
+    before: &'static str,
+    after: &'static str,
+    enabled: &'static str,
+    disabled: &'static str,
+    unreachable: &'static str,
+    excluded: &'static str,
+    no_trail_in: &'static str,
+    bucket: &'static str,
+    skipped: &'static str,
+    plan: &'static str,
+    status_plan: &'static str,
+    nothing: &'static str,
+    warnings: &'static str,
+    dry_run: &'static str,
+    results: &'static str,
+    changed: &'static str,
+    already: &'static str,
+    settled: &'static str,
+    keys: &'static str,
+    key_warning: &'static str,
+    config_uses: &'static str,
+    config_none: &'static str,
+    done: &'static str,
+    audit: &'static str,
+    prompt_intro: &'static str,
+    prompt_question: &'static str,
+}
+
+const EN: Words = Words {
+    account: "Account",
+    before: "SSE-KMS encryption of the trail's log files, per region (before):",
+    after: "SSE-KMS encryption of the trail's log files, per region (after):",
+    enabled: "enabled",
+    disabled: "disabled",
+    unreachable: "unreachable",
+    excluded: "excluded",
+    no_trail_in: "trail not seen in",
+    bucket: "Bucket",
+    skipped: "Left alone",
+    plan: "Plan",
+    status_plan: "A revert would make",
+    nothing: "Nothing to change: the trail is not encrypted and the bucket is not SSE-KMS.",
+    warnings: "Warnings",
+    dry_run: "Dry run: no write was made.",
+    results: "Changes",
+    changed: "changed",
+    already: "already done, not written",
+    settled: "applied by the interrupted attempt (settled from live state)",
+    keys: "KMS key",
+    key_warning: "Do not delete this key casually: log files already written stay encrypted with it and become unreadable \
+                  forever, AWS Config may also use it, and the bucket keeps logs for 3 years. Deleting it is your call; \
+                  DisableKey is the reversible alternative, ScheduleKeyDeletion waits 7-30 days.",
+    config_uses: "AWS Config delivery channels still using it",
+    config_none: "no AWS Config delivery channel uses it",
+    done: "Done: the trail's log files are no longer SSE-KMS encrypted and the bucket's default encryption is SSE-S3.",
+    audit: "Audit log",
+    prompt_intro: "Before going on: the secure-setting opt-in for \"AWS CloudTrail\" must be OFF in the members portal, \
+                   or the Saturday maintenance will silently re-apply it.",
+    prompt_question: "Is the opt-in off, and should these writes be made? [y/N] ",
+};
+
+const JA: Words = Words {
+    account: "アカウント",
+    before: "証跡ログファイルの SSE-KMS 暗号化 (切り戻し前):",
+    after: "証跡ログファイルの SSE-KMS 暗号化 (切り戻し後):",
+    enabled: "有効",
+    disabled: "無効",
+    unreachable: "確認不可",
+    excluded: "対象外",
+    no_trail_in: "証跡が見つからないリージョン",
+    bucket: "バケット",
+    skipped: "変更しない証跡",
+    plan: "実行する変更",
+    status_plan: "切り戻しで実行される変更",
+    nothing: "変更は不要です: 証跡は暗号化されておらず、バケットも SSE-KMS ではありません。",
+    warnings: "警告",
+    dry_run: "ドライラン: 変更は行っていません。",
+    results: "変更結果",
+    changed: "変更しました",
+    already: "変更済みのため書き込みなし",
+    settled: "中断された前回の実行で適用済み (現在の状態で確認)",
+    keys: "KMS キー",
+    key_warning: "このキーを安易に削除しないでください: 取得済みのログファイルはこのキーで暗号化されたままで、削除すると\
+                  二度と復号できません。AWS Config のログにも使われている場合があり、バケットはログを 3 年間保持します。\
+                  削除はお客様のご判断です (DisableKey なら元に戻せます。ScheduleKeyDeletion は 7〜30 日の待機期間があります)。",
+    config_uses: "このキーをまだ使っている AWS Config 配信チャネル",
+    config_none: "このキーを使っている AWS Config 配信チャネルはありません",
+    done: "完了: 証跡ログファイルの SSE-KMS 暗号化を無効にし、バケットのデフォルト暗号化を SSE-S3 にしました。",
+    audit: "監査ログ",
+    prompt_intro: "続行する前に: メンバーズポータルのセキュア設定で「AWS CloudTrail」のオプトインを無効にしてください。\
+                   有効のままだと毎週土曜日のメンテナンスでセキュア設定が再適用されます。",
+    prompt_question: "オプトインは無効ですか。上記の変更を実行しますか? [y/N] ",
+};
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::Ja => &JA,
+    }
+}
+
+/// The article's per-region lines: `ap-northeast-1: 有効`, then notes.
+fn regions(out: &mut String, regions: &[RegionStatus], w: &Words) {
+    let mut no_trail = Vec::new();
+    for r in regions {
+        let label = match r.encryption() {
+            Encryption::Enabled => w.enabled.to_string(),
+            Encryption::Disabled => w.disabled.to_string(),
+            Encryption::NoTrail => {
+                no_trail.push(r.region.as_str());
+                w.disabled.to_string()
+            }
+            Encryption::Unreachable => match &r.scan {
+                RegionScan::Unreachable { code, .. } => format!("{} ({code})", w.unreachable),
+                _ => w.unreachable.to_string(),
+            },
+            Encryption::Excluded => w.excluded.to_string(),
+        };
+        let _ = writeln!(out, "{}: {label}", r.region);
+    }
+    if !no_trail.is_empty() {
+        let _ = writeln!(out, "({}: {})", w.no_trail_in, no_trail.join(", "));
+    }
+}
+
+/// The article's bucket verdict, alone on its line.
+fn bucket(out: &mut String, b: &BucketState, w: &Words) {
+    let verdict = match b.verdict() {
+        BucketVerdict::SseKms => "SSE-KMS is enabled",
+        BucketVerdict::SseS3 => "SSE-S3 is enabled",
+        BucketVerdict::NotSet => "Default encryption is not set",
+    };
+    let algorithms: Vec<String> = b
+        .rules
+        .iter()
+        .map(|r| match &r.kms_master_key_id {
+            Some(k) => format!("{} {k}", r.sse_algorithm),
+            None => r.sse_algorithm.clone(),
+        })
+        .collect();
+    let detail = if algorithms.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", algorithms.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{} {} ({}){detail}:\n{verdict}",
+        w.bucket, b.bucket, b.region
+    );
+}
+
+fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
+    let writes = plan.writes();
+    if writes.is_empty() {
+        let _ = writeln!(out, "{}", w.nothing);
+    } else {
+        let _ = writeln!(out, "{heading} ({}):", writes.len());
+        for (i, write) in writes.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  {}. {} in {} {}",
+                i + 1,
+                write.operation,
+                write.region,
+                write.params
+            );
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "{}:", w.warnings);
+        for warning in &plan.warnings {
+            let _ = writeln!(out, "  ! {warning}");
+        }
+    }
+}
+
+pub fn confirmation_prompt(p: &Plan, lang: Lang) -> String {
+    let w = words(lang);
+    let mut out = String::new();
+    plan(&mut out, p, w.plan, w);
+    let _ = write!(out, "\n{}\n{}", w.prompt_intro, w.prompt_question);
+    out
+}
+
+fn outcome(o: WriteOutcome, w: &Words) -> &'static str {
+    match o {
+        WriteOutcome::Changed => w.changed,
+        WriteOutcome::AlreadyDone => w.already,
+        WriteOutcome::SettledApplied => w.settled,
+    }
+}
+
+pub fn report(r: &Report, lang: Lang) -> String {
+    let w = words(lang);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({})",
+        w.account, r.preflight.account, r.preflight.caller_arn
+    );
+    let _ = writeln!(out, "\n{} `{}`", w.before, r.status.trail);
+    regions(&mut out, &r.status.regions, w);
+    for b in &r.plan.buckets {
+        bucket(&mut out, &b.current, w);
+    }
+    let skipped: Vec<_> = r
+        .status
+        .targets
+        .iter()
+        .filter(|t| t.skip.is_some())
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "{}:", w.skipped);
+        for t in skipped {
+            let why = match t.skip.as_ref().expect("filtered") {
+                SkipReason::OrganizationTrail => {
+                    "organization trail: only the management account can change it".to_string()
+                }
+                SkipReason::OtherAccount { account } => format!("belongs to account {account}"),
+                SkipReason::HomeRegionNotSelected { home_region } => {
+                    format!("home region {home_region} is excluded or not selected, and the change must be made there")
+                }
+            };
+            let _ = writeln!(out, "  {}: {why}", t.trail.arn);
+        }
+    }
+    out.push('\n');
+    let heading = if r.runbook == Runbook::Status {
+        w.status_plan
+    } else {
+        w.plan
+    };
+    plan(&mut out, &r.plan, heading, w);
+    if r.dry_run {
+        let _ = writeln!(out, "{}", w.dry_run);
+    }
+    let trails = r.trails.iter().flatten();
+    let buckets = r.buckets.iter().flatten();
+    if r.trails.is_some() || r.buckets.is_some() {
+        let _ = writeln!(out, "\n{}:", w.results);
+        for t in trails {
+            let was = t.previous_kms_key_id.as_deref().unwrap_or("-");
+            let _ = writeln!(
+                out,
+                "  UpdateTrail {} ({}): {} [KmsKeyId {was} -> none]",
+                t.arn,
+                t.home_region,
+                outcome(t.outcome, w)
+            );
+        }
+        for b in buckets {
+            let was: Vec<&str> = b
+                .previous_rules
+                .iter()
+                .map(|r| r.sse_algorithm.as_str())
+                .collect();
+            let now: Vec<&str> = b
+                .new_rules
+                .iter()
+                .map(|r| r.sse_algorithm.as_str())
+                .collect();
+            let _ = writeln!(
+                out,
+                "  PutBucketEncryption {} ({}): {} [{} -> {}]",
+                b.bucket,
+                b.region,
+                outcome(b.outcome, w),
+                was.join(","),
+                now.join(",")
+            );
+        }
+    }
+    if let Some(v) = &r.verify {
+        let _ = writeln!(out, "\n{} `{}`", w.after, r.status.trail);
+        regions(&mut out, &v.regions, w);
+        for b in &v.buckets {
+            bucket(&mut out, b, w);
+        }
+    }
+    if let Some(keys) = &r.keys {
+        out.push('\n');
+        for k in &keys.keys {
+            let state = k.state.as_deref().unwrap_or("?");
+            let manager = k.manager.as_deref().unwrap_or("?");
+            let _ = writeln!(
+                out,
+                "{} {} ({}): {state}, {manager}",
+                w.keys,
+                k.arn.as_deref().unwrap_or(&k.key),
+                k.region
+            );
+            if k.config_channels.is_empty() {
+                let _ = writeln!(out, "  {}", w.config_none);
+            } else {
+                let _ = writeln!(out, "  {}: {}", w.config_uses, k.config_channels.join(", "));
+            }
+            for note in &k.notes {
+                let _ = writeln!(out, "  ! {note}");
+            }
+        }
+        let _ = writeln!(out, "  {}", w.key_warning);
+    }
+    if r.runbook == Runbook::Revert && !r.dry_run && r.verify.is_some() {
+        let _ = writeln!(out, "\n{}", w.done);
+    }
+    out
+}
+
+pub fn audit_footer(run_id: &str, path: &std::path::Path, lang: Lang) -> String {
+    format!("{}: {} (run {run_id})\n", words(lang).audit, path.display())
+}

@@ -1,0 +1,173 @@
+//! `run revert|status` and `resume`: open a run, drive the runbook, print what happened.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use runbook::aws::{Aws, CallBuffer};
+use runbook::run::{Run, AUDIT_FILE};
+use runbook::runbooks::{self, Args, Runbook};
+use runbook::steps::{Cx, Settings};
+use runbook::Error;
+
+use crate::flags::{Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName};
+use crate::operator::Terminal;
+use crate::{connect, paths, render};
+
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub fn lang(display: &Display) -> Lang {
+    display.lang.unwrap_or_else(|| {
+        let lang = std::env::var("LC_ALL")
+            .or_else(|_| std::env::var("LANG"))
+            .unwrap_or_default();
+        if lang.starts_with("ja") {
+            Lang::Ja
+        } else {
+            Lang::En
+        }
+    })
+}
+
+pub async fn run(flags: RunFlags) -> Result<()> {
+    let runbook = match flags.runbook {
+        RunbookName::Revert => Runbook::Revert,
+        RunbookName::Status => Runbook::Status,
+    };
+    // Refuse before touching AWS when a write would need a confirmation nobody can give.
+    if runbook == Runbook::Revert && !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal()
+    {
+        return Err(Error::ConfirmationUnavailable.into());
+    }
+    let args = Args {
+        trail: flags.trail,
+        regions: flags.regions,
+        exclude_regions: flags.exclude_regions,
+        dry_run: flags.dry_run,
+    };
+    let aws = connect::aws(&flags.connection).await?;
+    let early = CallBuffer::default();
+    let identity = runbooks::identity(&aws, &early).await?;
+    let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+    let calls = std::mem::take(&mut *early.0.lock().unwrap());
+    let args_json = serde_json::to_value(&args)?;
+    let run = Run::start(
+        &state_dir,
+        runbook.name(),
+        args_json,
+        &identity,
+        calls,
+        TOOL_VERSION,
+    )?;
+    drive(
+        &aws,
+        &run,
+        runbook,
+        &args,
+        flags.yes,
+        &flags.connection,
+        &flags.display,
+    )
+    .await
+}
+
+pub async fn resume(flags: ResumeFlags) -> Result<()> {
+    let aws = connect::aws(&flags.connection).await?;
+    let early = CallBuffer::default();
+    let identity = runbooks::identity(&aws, &early).await?;
+    let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+    let calls = std::mem::take(&mut *early.0.lock().unwrap());
+    let run = Run::resume(&state_dir, flags.run_id.as_deref(), &identity, calls)?;
+    let state = run.state();
+    let runbook = match state.runbook.as_str() {
+        "revert" => Runbook::Revert,
+        "status" => Runbook::Status,
+        other => anyhow::bail!("run {} is of an unknown runbook `{other}`", state.run_id),
+    };
+    let args: Args =
+        serde_json::from_value(state.args.clone()).map_err(|e| Error::StateCorrupt {
+            path: run.dir().join(runbook::run::STATE_FILE),
+            problem: format!("its arguments do not parse: {e}"),
+        })?;
+    drive(
+        &aws,
+        &run,
+        runbook,
+        &args,
+        flags.yes,
+        &flags.connection,
+        &flags.display,
+    )
+    .await
+}
+
+async fn drive(
+    aws: &Aws,
+    run: &Run,
+    runbook: Runbook,
+    args: &Args,
+    yes: bool,
+    connection: &Connection,
+    display: &Display,
+) -> Result<()> {
+    let lang = lang(display);
+    let operator = Terminal::new(yes, lang);
+    let cx = Cx {
+        aws,
+        run,
+        operator: &operator,
+        settings: Settings {
+            concurrency: connection.concurrency.into(),
+        },
+    };
+    let result = tokio::select! {
+        result = runbooks::execute(&cx, runbook, args) => result,
+        _ = tokio::signal::ctrl_c() => {
+            run.interrupt("Ctrl-C")?;
+            Err(Error::Interrupted { run_id: run.id().to_string() })
+        }
+    };
+    let audit_path = run.dir().join(AUDIT_FILE);
+    match (&result, display.output) {
+        (Ok(report), Output::Human) => {
+            print!("{}", render::report(report, lang));
+            eprint!("{}", render::audit_footer(run.id(), &audit_path, lang));
+        }
+        (Ok(report), Output::Json) => {
+            let doc = serde_json::json!({ "run_id": run.id(), "audit_log": audit_path, "report": report });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        (Err(err), _) => {
+            eprint!("{}", render::audit_footer(run.id(), &audit_path, lang));
+            if runbook == Runbook::Revert
+                && !matches!(err, Error::NotConfirmed | Error::ConfirmationUnavailable)
+            {
+                eprintln!(
+                    "The run did not finish. Continue it with:\n  {}",
+                    resume_command(run.id(), connection)
+                );
+            }
+        }
+    }
+    result.map(|_| ()).map_err(Into::into)
+}
+
+/// The exact command that continues this run, with the connection flags it was given.
+fn resume_command(run_id: &str, c: &Connection) -> String {
+    let mut cmd = format!("cargo xtask resume {run_id}");
+    if let Some(p) = &c.profile {
+        cmd += &format!(" --profile {p}");
+    }
+    if let Some(r) = &c.region {
+        cmd += &format!(" --region {r}");
+    }
+    if let Some(e) = &c.endpoint_url {
+        cmd += &format!(" --endpoint-url {e}");
+    }
+    if let Some(s) = &c.replay {
+        cmd += &format!(" --replay {s}");
+    }
+    if let Some(d) = &c.state_dir {
+        cmd += &format!(" --state-dir {}", d.display());
+    }
+    cmd
+}
