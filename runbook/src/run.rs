@@ -323,15 +323,17 @@ impl Run {
                     ),
                 })
             }
-            None => return Err(Error::AuditCorrupt {
-                path: audit_path,
-                line: events.len() + 1,
-                problem: format!(
+            None => {
+                return Err(Error::AuditCorrupt {
+                    path: audit_path,
+                    line: events.len() + 1,
+                    problem: format!(
                     "the log ends at line {} but state.json has seen line {}: lines were removed",
                     events.len(),
                     state.last_seq + 1
                 ),
-            }),
+                })
+            }
         }
         let (outputs, pending) = progress_of(&events);
         let audit = AuditWriter::reopen(&audit_path, &events)?;

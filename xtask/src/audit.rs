@@ -1,5 +1,6 @@
 //! `audit list|show|verify`: review what runs did, from their audit logs.
 
+use crate::out;
 use anyhow::Result;
 use runbook::audit::{self, kind, Event};
 use runbook::run::{self, AUDIT_FILE};
@@ -46,24 +47,24 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
         rows.push(row);
     }
     if output == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        out::line(format!("{}", serde_json::to_string_pretty(&rows)?));
         return Ok(());
     }
     if rows.is_empty() {
-        println!("no runs in {}", state_dir.display());
+        out::line(format!("no runs in {}", state_dir.display()));
         return Ok(());
     }
-    println!(
+    out::line(format!(
         "{:<24} {:<8} {:<14} {:<12} {:<27} {:>9}",
         "RUN", "RUNBOOK", "ACCOUNT", "STATUS", "STARTED", "DURATION"
-    );
+    ));
     for r in rows {
         let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
         let duration = r["duration_s"]
             .as_f64()
             .map(|d| format!("{d:.1}s"))
             .unwrap_or_else(|| "-".into());
-        println!(
+        out::line(format!(
             "{:<24} {:<8} {:<14} {:<12} {:<27} {:>9}",
             s("run_id"),
             s("runbook"),
@@ -71,7 +72,7 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
             s("status"),
             s("started"),
             duration
-        );
+        ));
     }
     Ok(())
 }
@@ -154,12 +155,12 @@ fn show(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> Re
     let id = run::resolve_run_id(state_dir, run_id)?;
     let events = audit::read(&state_dir.join(&id).join(AUDIT_FILE))?;
     if output == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&events)?);
+        out::line(format!("{}", serde_json::to_string_pretty(&events)?));
         return Ok(());
     }
-    println!("run {id}");
+    out::line(format!("run {id}"));
     for ev in &events {
-        println!("{:>4} {} {}", ev.seq + 1, ev.ts, describe(ev));
+        out::line(format!("{:>4} {} {}", ev.seq + 1, ev.ts, describe(ev)));
     }
     Ok(())
 }
@@ -188,21 +189,21 @@ fn verify(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> 
         }
     }
     if output == Output::Json {
-        println!(
+        out::line(format!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "run_id": id, "verification": v }))?
-        );
+        ));
     } else {
-        println!(
+        out::line(format!(
             "run {id}: {} events, hash chain and sequence intact, last hash {}",
             v.events, v.last_hash
-        );
+        ));
         match &v.ended {
-            Some(end) => println!("ended with {end}"),
-            None => println!("no final event"),
+            Some(end) => out::line(format!("ended with {end}")),
+            None => out::line(format!("no final event")),
         }
         for open in &v.open {
-            println!("open: {open}");
+            out::line(format!("open: {open}"));
         }
     }
     if !v.incomplete.is_empty() {

@@ -62,8 +62,9 @@ pub struct Connection {
     /// Send every call to this endpoint (e.g. a local moto server); S3 then uses path-style addressing.
     #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
     pub endpoint_url: Option<String>,
-    /// Replay a recorded scenario instead of calling AWS: a name under fixtures/, or a path.
-    #[arg(long, value_name = "SCENARIO", global = true, conflicts_with_all = ["profile", "endpoint_url"])]
+    /// Replay a recorded scenario instead of calling AWS (no credentials, no network): a name under
+    /// fixtures/, or a path. Profile and endpoint are then ignored.
+    #[arg(long, value_name = "SCENARIO", global = true)]
     pub replay: Option<String>,
     /// Where runs (audit logs, state) are kept; default: runs/ at the workspace root.
     #[arg(long, env = "RUNBOOK_STATE_DIR", global = true)]

@@ -5,6 +5,7 @@ mod connect;
 mod fixtures;
 mod flags;
 mod operator;
+mod out;
 mod paths;
 mod render;
 mod run;

@@ -1,8 +1,10 @@
 //! `run revert|status` and `resume`: open a run, drive the runbook, print what happened.
 
+use crate::out;
 use std::io::IsTerminal;
 
 use anyhow::Result;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use runbook::aws::{Aws, CallBuffer};
 use runbook::run::{Run, AUDIT_FILE};
 use runbook::runbooks::{self, Args, Runbook};
@@ -29,6 +31,11 @@ pub fn lang(display: &Display) -> Lang {
 }
 
 pub async fn run(flags: RunFlags) -> Result<()> {
+    run_with(flags, None).await
+}
+
+/// `run`, with the HTTP client replaced (the fixture recorder wraps the real one).
+pub async fn run_with(flags: RunFlags, http: Option<SharedHttpClient>) -> Result<()> {
     let runbook = match flags.runbook {
         RunbookName::Revert => Runbook::Revert,
         RunbookName::Status => Runbook::Status,
@@ -44,7 +51,7 @@ pub async fn run(flags: RunFlags) -> Result<()> {
         exclude_regions: flags.exclude_regions,
         dry_run: flags.dry_run,
     };
-    let aws = connect::aws(&flags.connection).await?;
+    let aws = connect::aws(&flags.connection, http).await?;
     let early = CallBuffer::default();
     let identity = runbooks::identity(&aws, &early).await?;
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
@@ -71,7 +78,7 @@ pub async fn run(flags: RunFlags) -> Result<()> {
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
-    let aws = connect::aws(&flags.connection).await?;
+    let aws = connect::aws(&flags.connection, None).await?;
     let early = CallBuffer::default();
     let identity = runbooks::identity(&aws, &early).await?;
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
@@ -129,12 +136,12 @@ async fn drive(
     let audit_path = run.dir().join(AUDIT_FILE);
     match (&result, display.output) {
         (Ok(report), Output::Human) => {
-            print!("{}", render::report(report, lang));
+            out::print(&render::report(report, lang));
             eprint!("{}", render::audit_footer(run.id(), &audit_path, lang));
         }
         (Ok(report), Output::Json) => {
             let doc = serde_json::json!({ "run_id": run.id(), "audit_log": audit_path, "report": report });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            out::line(format!("{}", serde_json::to_string_pretty(&doc)?));
         }
         (Err(err), _) => {
             eprint!("{}", render::audit_footer(run.id(), &audit_path, lang));

@@ -1,0 +1,162 @@
+//! The replayer: an `HttpConnector` that answers each request from a fixture, by its key
+//! (service, region, operation, parameters), in recorded order per key. Requests may arrive in
+//! any order (the region fan-out is parallel); the answers are the same.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::client::http::{
+    http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+
+use super::exchange::{key_of, Exchange, Fixture, RequestKey};
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug)]
+pub struct Replayer {
+    state: Arc<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    exchanges: Vec<Exchange>,
+    used: Mutex<Vec<bool>>,
+    misses: Mutex<Vec<RequestKey>>,
+}
+
+/// A request the fixture has no (more) answer for.
+#[derive(Debug)]
+pub struct ReplayMiss {
+    pub key: RequestKey,
+    pub nearest: Option<RequestKey>,
+}
+
+impl std::fmt::Display for ReplayMiss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "replay: no recorded exchange left for `{}`", self.key)?;
+        match &self.nearest {
+            Some(n) => write!(f, "; the nearest recorded one is `{n}`"),
+            None => write!(
+                f,
+                "; the fixture has nothing for {} {}",
+                self.key.service, self.key.operation
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReplayMiss {}
+
+pub fn load_fixture(path: &Path) -> Result<Fixture> {
+    let file = if path.is_dir() {
+        path.join("traffic.json")
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::Fixture {
+        path: file.clone(),
+        problem: format!("cannot be read ({e}); `cargo xtask fixtures list` shows the scenarios"),
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::Fixture {
+        path: file,
+        problem: format!("is not a valid fixture: {e}"),
+    })
+}
+
+impl Replayer {
+    pub fn new(fixture: &Fixture) -> Replayer {
+        Replayer {
+            state: Arc::new(State {
+                used: Mutex::new(vec![false; fixture.exchanges.len()]),
+                exchanges: fixture.exchanges.clone(),
+                misses: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    pub fn http_client(&self) -> SharedHttpClient {
+        let me = self.clone();
+        http_client_fn(move |_, _| SharedHttpConnector::new(me.clone()))
+    }
+
+    /// Recorded exchanges no request asked for.
+    pub fn unused(&self) -> Vec<RequestKey> {
+        let used = self.state.used.lock().unwrap();
+        self.state
+            .exchanges
+            .iter()
+            .zip(used.iter())
+            .filter(|(_, u)| !**u)
+            .map(|(e, _)| e.key.clone())
+            .collect()
+    }
+
+    /// Requests that found no answer.
+    pub fn misses(&self) -> Vec<RequestKey> {
+        self.state.misses.lock().unwrap().clone()
+    }
+
+    fn nearest(&self, key: &RequestKey) -> Option<RequestKey> {
+        let score = |k: &RequestKey| {
+            (k.service == key.service) as u8 * 4
+                + (k.operation == key.operation) as u8 * 2
+                + (k.region == key.region) as u8
+        };
+        self.state
+            .exchanges
+            .iter()
+            .map(|e| &e.key)
+            .filter(|k| k.service == key.service)
+            .max_by_key(|k| score(k))
+            .cloned()
+    }
+
+    /// The answer to `req`, marking it used.
+    pub fn answer(&self, req: &HttpRequest) -> std::result::Result<HttpResponse, ReplayMiss> {
+        let key = key_of(req);
+        let found = {
+            let mut used = self.state.used.lock().unwrap();
+            let index = self
+                .state
+                .exchanges
+                .iter()
+                .enumerate()
+                .position(|(i, e)| !used[i] && e.key == key);
+            if let Some(i) = index {
+                used[i] = true;
+            }
+            index
+        };
+        match found {
+            Some(i) => Ok(response(&self.state.exchanges[i])),
+            None => {
+                self.state.misses.lock().unwrap().push(key.clone());
+                let nearest = self.nearest(&key);
+                Err(ReplayMiss { key, nearest })
+            }
+        }
+    }
+}
+
+fn response(e: &Exchange) -> HttpResponse {
+    let status = StatusCode::try_from(e.response.status)
+        .unwrap_or_else(|_| StatusCode::try_from(500).expect("500 is valid"));
+    let mut resp = HttpResponse::new(status, SdkBody::from(e.response.body.clone()));
+    for (name, value) in &e.response.headers {
+        resp.headers_mut().insert(name.clone(), value.clone());
+    }
+    resp
+}
+
+impl HttpConnector for Replayer {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        HttpConnectorFuture::ready(
+            self.answer(&request)
+                .map_err(|miss| ConnectorError::other(Box::new(miss), None)),
+        )
+    }
+}

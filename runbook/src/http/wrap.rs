@@ -1,0 +1,178 @@
+//! Transports for tests and benchmarks: inject a fault (lost connection, or a hang that stands
+//! for a killed process) at a chosen request, or delay every request by a fixed latency while
+//! measuring how many sequential round-trip stages a run has.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_smithy_runtime_api::client::http::{
+    http_client_fn, HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+
+use super::exchange::key_of;
+
+/// Wraps every connector `inner` hands out with `f`.
+pub fn wrap_client<F>(inner: SharedHttpClient, f: F) -> SharedHttpClient
+where
+    F: Fn(SharedHttpConnector) -> SharedHttpConnector + Send + Sync + 'static,
+{
+    http_client_fn(move |settings, components| f(inner.http_connector(settings, components)))
+}
+
+/// When the fault strikes.
+#[derive(Clone, Debug)]
+pub enum Trigger {
+    /// The n-th request of the run (1-based).
+    Nth(usize),
+    /// The first request of this operation (e.g. `UpdateTrail`).
+    Operation(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub trigger: Trigger,
+    /// Send the triggering request first, then lose its answer (the write happened, the caller
+    /// cannot know).
+    pub after_send: bool,
+    /// Never answer (stands for a process killed mid-request) instead of failing.
+    pub hang: bool,
+}
+
+/// Shared between the connector and the test: has the fault struck yet?
+#[derive(Debug, Default)]
+pub struct FaultSwitch {
+    seen: AtomicUsize,
+    tripped: AtomicBool,
+    pub struck: tokio::sync::Notify,
+}
+
+impl FaultSwitch {
+    pub fn tripped(&self) -> bool {
+        self.tripped.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug)]
+struct FaultyConnector {
+    inner: SharedHttpConnector,
+    fault: Fault,
+    switch: Arc<FaultSwitch>,
+}
+
+pub fn faulty(inner: SharedHttpClient, fault: Fault, switch: Arc<FaultSwitch>) -> SharedHttpClient {
+    wrap_client(inner, move |conn| {
+        SharedHttpConnector::new(FaultyConnector {
+            inner: conn,
+            fault: fault.clone(),
+            switch: switch.clone(),
+        })
+    })
+}
+
+impl HttpConnector for FaultyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let n = self.switch.seen.fetch_add(1, Ordering::SeqCst) + 1;
+        let already = self.switch.tripped();
+        let strikes_now = !already
+            && match &self.fault.trigger {
+                Trigger::Nth(k) => n == *k,
+                Trigger::Operation(op) => key_of(&request).operation == *op,
+            };
+        if !already && !strikes_now {
+            return self.inner.call(request);
+        }
+        self.switch.tripped.store(true, Ordering::SeqCst);
+        let forward = strikes_now && self.fault.after_send;
+        let sent = forward.then(|| self.inner.call(request));
+        let hang = self.fault.hang;
+        let switch = self.switch.clone();
+        HttpConnectorFuture::new(async move {
+            if let Some(sent) = sent {
+                let _ = sent.await;
+            }
+            switch.struck.notify_waiters();
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            Err(ConnectorError::io(
+                "injected fault: the connection was lost".into(),
+            ))
+        })
+    }
+}
+
+/// Delays every request by a fixed latency and records when requests were in flight.
+#[derive(Debug, Default)]
+pub struct LatencyMeter {
+    intervals: Mutex<Vec<(Instant, Instant)>>,
+    requests: AtomicUsize,
+}
+
+impl LatencyMeter {
+    /// Sequential round-trip stages: the number of separate periods with a request in flight.
+    pub fn stages(&self) -> usize {
+        let mut spans = self.intervals.lock().unwrap().clone();
+        spans.sort();
+        let mut stages = 0;
+        let mut end: Option<Instant> = None;
+        for (s, e) in spans {
+            match end {
+                Some(current) if s <= current => end = Some(current.max(e)),
+                _ => {
+                    stages += 1;
+                    end = Some(e);
+                }
+            }
+        }
+        stages
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug)]
+struct DelayConnector {
+    inner: SharedHttpConnector,
+    latency: Duration,
+    meter: Arc<LatencyMeter>,
+}
+
+pub fn delayed(
+    inner: SharedHttpClient,
+    latency: Duration,
+    meter: Arc<LatencyMeter>,
+) -> SharedHttpClient {
+    wrap_client(inner, move |conn| {
+        SharedHttpConnector::new(DelayConnector {
+            inner: conn,
+            latency,
+            meter: meter.clone(),
+        })
+    })
+}
+
+impl HttpConnector for DelayConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let latency = self.latency;
+        let meter = self.meter.clone();
+        let sent = self.inner.call(request);
+        HttpConnectorFuture::new(async move {
+            let start = Instant::now();
+            meter.requests.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(latency).await;
+            let result = sent.await;
+            meter
+                .intervals
+                .lock()
+                .unwrap()
+                .push((start, Instant::now()));
+            result
+        })
+    }
+}

@@ -1,0 +1,320 @@
+//! The CLI against a real moto_server: end states are checked through the SDK, writes through
+//! the audit log.
+
+use runbook::testkit::{BucketSeed, Seed};
+
+use crate::support::*;
+
+#[test]
+fn revert_reaches_the_end_state_with_one_write_each() {
+    let env = Env::secure_account();
+    let run = env.xtask(&["run", "revert", "--yes"]).success();
+
+    assert_eq!(env.trail_key(&env.seeded.trail_arn), None);
+    assert_eq!(
+        env.bucket_algorithms(&env.seeded.bucket, HOME),
+        vec!["AES256"]
+    );
+    let unrelated = env.seeded.unrelated_trail_arn.as_deref().unwrap();
+    assert_eq!(
+        env.trail_key(unrelated),
+        env.seeded.unrelated_key_arn,
+        "the unrelated trail keeps its key"
+    );
+
+    let dirs = run_dirs(env.state.path());
+    assert_eq!(dirs.len(), 1);
+    let events = events(&dirs[0]);
+    assert_eq!(
+        calls(&events, WRITES),
+        vec![
+            ("UpdateTrail".to_string(), HOME.to_string()),
+            ("PutBucketEncryption".to_string(), HOME.to_string())
+        ]
+    );
+    // Every region was checked before and after.
+    let described = calls(&events, &["DescribeTrails"]).len();
+    assert_eq!(
+        described,
+        2 * 38 + 1,
+        "38 regions before, 38 after, one re-read before the write"
+    );
+    assert!(
+        run.stdout.contains("ap-northeast-1: enabled"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("SSE-S3 is enabled"));
+    assert!(run.stdout.contains("Done:"));
+}
+
+#[test]
+fn a_second_revert_writes_nothing() {
+    let env = Env::secure_account();
+    env.xtask(&["run", "revert", "--yes"]).success();
+    let second = env.xtask(&["run", "revert", "--yes"]).success();
+    let dirs = run_dirs(env.state.path());
+    assert_eq!(dirs.len(), 2);
+    assert_eq!(calls(&events(&dirs[1]), WRITES), vec![]);
+    assert!(
+        second.stdout.contains("Nothing to change"),
+        "{}",
+        second.stdout
+    );
+}
+
+#[test]
+fn dry_run_and_status_write_nothing() {
+    let env = Env::secure_account();
+    let status = env.xtask(&["run", "status"]).success();
+    assert!(
+        status.stdout.contains("A revert would make (2)"),
+        "{}",
+        status.stdout
+    );
+    let dry = env.xtask(&["run", "revert", "--dry-run"]).success();
+    assert!(
+        dry.stdout
+            .contains("cloudtrail:UpdateTrail in ap-northeast-1"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains(
+        r#"s3:PutBucketEncryption in ap-northeast-1 {"Bucket":"cm-members-cloudtrail-123456789012""#
+    ));
+    assert!(dry.stdout.contains("Dry run: no write was made."));
+
+    assert_eq!(
+        env.trail_key(&env.seeded.trail_arn).as_deref(),
+        Some(env.seeded.key_arn.as_str())
+    );
+    assert_eq!(
+        env.bucket_algorithms(&env.seeded.bucket, HOME),
+        vec!["aws:kms"]
+    );
+    for dir in run_dirs(env.state.path()) {
+        let events = events(&dir);
+        assert_eq!(calls(&events, WRITES), vec![]);
+        assert!(!events
+            .iter()
+            .any(|e| e.event == "write_intent" || e.event == "operator_confirmation"));
+    }
+}
+
+#[test]
+fn excluding_the_home_region_changes_no_trail() {
+    let env = Env::secure_account();
+    let run = env
+        .xtask(&["run", "revert", "--yes", "--exclude-region", HOME])
+        .success();
+    assert_eq!(
+        env.trail_key(&env.seeded.trail_arn).as_deref(),
+        Some(env.seeded.key_arn.as_str())
+    );
+    assert_eq!(
+        env.bucket_algorithms(&env.seeded.bucket, HOME),
+        vec!["aws:kms"]
+    );
+    assert!(
+        run.stdout.contains("ap-northeast-1: excluded"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("home region ap-northeast-1 is excluded"),
+        "{}",
+        run.stdout
+    );
+    let dirs = run_dirs(env.state.path());
+    assert_eq!(calls(&events(&dirs[0]), WRITES), vec![]);
+    assert!(
+        !calls(&events(&dirs[0]), &["DescribeTrails"])
+            .iter()
+            .any(|(_, r)| r == HOME),
+        "the excluded region is not scanned"
+    );
+}
+
+#[test]
+fn half_done_account_gets_only_the_bucket_write() {
+    let env = Env::new(Seed {
+        trail_encrypted: false,
+        ..Seed::default()
+    });
+    env.xtask(&["run", "revert", "--yes"]).success();
+    let dirs = run_dirs(env.state.path());
+    assert_eq!(
+        calls(&events(&dirs[0]), WRITES),
+        vec![("PutBucketEncryption".to_string(), HOME.to_string())]
+    );
+    assert_eq!(
+        env.bucket_algorithms(&env.seeded.bucket, HOME),
+        vec!["AES256"]
+    );
+}
+
+#[test]
+fn japanese_output_matches_the_article_line_by_line() {
+    let env = Env::new(Seed {
+        bucket: BucketSeed::Kms,
+        ..Seed::default()
+    });
+    let run = env
+        .xtask(&[
+            "run",
+            "status",
+            "--lang",
+            "ja",
+            "--regions",
+            "ap-northeast-1,us-east-1",
+        ])
+        .success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines.contains(&"ap-northeast-1: 有効"), "{}", run.stdout);
+    assert!(lines.contains(&"us-east-1: 有効"));
+    assert!(lines.contains(&"eu-west-1: 対象外"));
+    assert!(lines.contains(&"SSE-KMS is enabled"));
+    env.xtask(&["run", "revert", "--yes"]).success();
+    let after = env.xtask(&["run", "status", "--lang", "ja"]).success();
+    let lines: Vec<&str> = after.stdout.lines().collect();
+    assert!(lines.contains(&"ap-northeast-1: 無効"), "{}", after.stdout);
+    assert!(lines.contains(&"SSE-S3 is enabled"));
+}
+
+#[test]
+fn json_output_is_one_document() {
+    let env = Env::secure_account();
+    let run = env.xtask(&["run", "status", "--output", "json"]).success();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    assert_eq!(
+        doc["report"]["status"]["targets"][0]["trail"]["name"],
+        "Members"
+    );
+    assert_eq!(
+        doc["report"]["plan"]["buckets"][0]["current"]["rules"][0]["sse_algorithm"],
+        "aws:kms"
+    );
+}
+
+mod bad_input {
+    use super::*;
+
+    #[test]
+    fn unknown_region() {
+        let env = Env::secure_account();
+        let run = env
+            .xtask(&[
+                "run",
+                "revert",
+                "--yes",
+                "--regions",
+                "ap-northeast-1,mars-north-1",
+            ])
+            .failure(2);
+        assert!(
+            run.stderr
+                .contains("region `mars-north-1` given in --regions is not enabled"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            env.trail_key(&env.seeded.trail_arn).as_deref(),
+            Some(env.seeded.key_arn.as_str())
+        );
+    }
+
+    #[test]
+    fn trail_not_found_names_the_regions_searched() {
+        let env = Env::secure_account();
+        let run = env
+            .xtask(&[
+                "run",
+                "revert",
+                "--yes",
+                "--trail",
+                "Nope",
+                "--regions",
+                "eu-west-1,us-east-1",
+            ])
+            .failure(2);
+        assert!(
+            run.stderr.contains(
+                "trail `Nope` not found in 2 regions (eu-west-1, us-east-1); check --trail"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+
+    #[test]
+    fn no_credentials() {
+        let state = tempfile::tempdir().unwrap();
+        let mut cmd = xtask_command(state.path());
+        cmd.args(["run", "status", "--endpoint-url", "http://127.0.0.1:9"]);
+        let run = Run::of(cmd).failure(2);
+        assert!(
+            run.stderr.contains("no AWS credentials could be resolved"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("aws configure"));
+    }
+
+    #[test]
+    fn endpoint_that_does_not_answer() {
+        let state = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = xtask_command(state.path());
+        cmd.args([
+            "run",
+            "status",
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+        let run = Run::of(cmd).failure(1);
+        assert!(
+            run.stderr
+                .contains("cannot reach AWS (sts GetCallerIdentity in ap-northeast-1)"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("--endpoint-url"));
+    }
+
+    #[test]
+    fn no_terminal_and_no_yes_refuses_before_any_call() {
+        let env = Env::secure_account();
+        let run = env.xtask(&["run", "revert"]).failure(2);
+        assert!(
+            run.stderr.contains("standard input is not a terminal"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run_dirs(env.state.path()).is_empty(),
+            "no run was even started"
+        );
+        assert_eq!(
+            env.trail_key(&env.seeded.trail_arn).as_deref(),
+            Some(env.seeded.key_arn.as_str())
+        );
+    }
+
+    #[test]
+    fn bad_flag_values_are_usage_errors() {
+        let env = Env::secure_account();
+        let run = env.xtask(&["run", "revert", "--output", "yaml"]).failure(2);
+        assert!(
+            run.stderr.contains("invalid value 'yaml'"),
+            "{}",
+            run.stderr
+        );
+    }
+}

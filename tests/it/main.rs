@@ -1,0 +1,12 @@
+//! The workspace's one integration-test binary.
+//!
+//! - `e2e`: the CLI against a real moto_server (started per test on a free port).
+//! - `resume`: interruptions at every step boundary and mid-write, then resume.
+//! - `audit_log`: tamper detection, locking, corrupt state.
+//! - `replay`: every recorded scenario, offline, with insta snapshots.
+
+mod audit_log;
+mod e2e;
+mod replay;
+mod resume;
+mod support;

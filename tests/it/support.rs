@@ -1,0 +1,244 @@
+//! What every test shares: a seeded moto server, the xtask binary run as an operator would run
+//! it, end-state reads through the SDK, audit-log reading, and the insta filters.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use aws_config::SdkConfig;
+use aws_types::region::Region;
+use runbook::audit::{self, Event};
+use runbook::testkit::{self, Moto, Seed, Seeded};
+
+pub const HOME: &str = "ap-northeast-1";
+
+/// A fresh moto server with a scenario built on it, and a private state directory.
+pub struct Env {
+    pub moto: Moto,
+    pub seeded: Seeded,
+    pub state: tempfile::TempDir,
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+impl Env {
+    pub fn new(seed: Seed) -> Env {
+        let moto = Moto::start().expect("moto_server starts");
+        let config = testkit::local_config(&moto.endpoint(), HOME);
+        let seeded = runtime()
+            .block_on(testkit::seed(&config, &seed))
+            .expect("seeding works");
+        Env {
+            moto,
+            seeded,
+            state: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn secure_account() -> Env {
+        Env::new(Seed::default())
+    }
+
+    pub fn config(&self) -> SdkConfig {
+        testkit::local_config(&self.moto.endpoint(), HOME)
+    }
+
+    /// `cargo xtask ARGS` against this moto, as a non-interactive operator.
+    pub fn xtask(&self, args: &[&str]) -> Run {
+        let mut cmd = xtask_command(self.state.path());
+        cmd.args(args)
+            .args(["--endpoint-url", &self.moto.endpoint()]);
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+        Run::of(cmd)
+    }
+
+    /// The trail's KMS key as its home region shows it (absent and "" both mean none).
+    pub fn trail_key(&self, arn: &str) -> Option<String> {
+        let region = arn.split(':').nth(3).unwrap();
+        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config())
+            .region(Region::new(region.to_string()))
+            .build();
+        let client = aws_sdk_cloudtrail::Client::from_conf(conf);
+        let out = runtime()
+            .block_on(client.describe_trails().trail_name_list(arn).send())
+            .unwrap();
+        let trail = out
+            .trail_list()
+            .iter()
+            .find(|t| t.trail_arn() == Some(arn))
+            .expect("trail exists");
+        trail
+            .kms_key_id()
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+    }
+
+    /// The bucket's default-encryption algorithms (empty: no configuration).
+    pub fn bucket_algorithms(&self, bucket: &str, region: &str) -> Vec<String> {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config())
+            .region(Region::new(region.to_string()))
+            .force_path_style(true)
+            .build();
+        let client = aws_sdk_s3::Client::from_conf(conf);
+        match runtime().block_on(client.get_bucket_encryption().bucket(bucket).send()) {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .map(|c| {
+                    c.rules()
+                        .iter()
+                        .filter_map(|r| r.apply_server_side_encryption_by_default())
+                        .map(|d| d.sse_algorithm().as_str().to_string())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The xtask binary with an environment that holds nothing of the developer's machine.
+pub fn xtask_command(state_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_")
+            || name == "RUNBOOK_STATE_DIR"
+            || name == "LANG"
+            || name == "LC_ALL"
+        {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUNBOOK_STATE_DIR", state_dir)
+        .env("LANG", "C")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A finished xtask process.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn of(mut cmd: Command) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = cmd.output().expect("xtask runs");
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn failure(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "no panic: {}",
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("stack backtrace"),
+            "no backtrace: {}",
+            self.stderr
+        );
+        self
+    }
+
+    /// The run id from the `Audit log: … (run ID)` footer.
+    pub fn run_id(&self) -> String {
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.contains("(run "))
+            .expect("an audit footer");
+        line.rsplit("(run ")
+            .next()
+            .unwrap()
+            .trim_end_matches(')')
+            .to_string()
+    }
+}
+
+pub fn run_dirs(state_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(state_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("audit.jsonl").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+pub fn events(run_dir: &Path) -> Vec<Event> {
+    audit::read(&run_dir.join("audit.jsonl")).expect("the audit log verifies")
+}
+
+/// `(operation, region)` of the AWS calls of one event list, for the given operations.
+pub fn calls(events: &[Event], operations: &[&str]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter(|e| e.event == "aws_call")
+        .map(|e| {
+            (
+                e.data["operation"].as_str().unwrap().to_string(),
+                e.data["region"].as_str().unwrap().to_string(),
+            )
+        })
+        .filter(|(op, _)| operations.contains(&op.as_str()))
+        .collect()
+}
+
+pub const WRITES: &[&str] = &["UpdateTrail", "PutBucketEncryption"];
+
+/// insta settings shared by every snapshot: times, run ids, hashes, durations, paths filtered.
+pub fn insta_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/it/snapshots"
+    ));
+    s.set_prepend_module_to_snapshot(false);
+    s.add_filter(r"\d{8}T\d{6}Z-[0-9a-f]{4}", "[RUN_ID]");
+    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TS]");
+    s.add_filter(r"[0-9a-f]{64}", "[HASH]");
+    s.add_filter(r#""duration_ms": ?\d+"#, r#""duration_ms": "[MS]""#);
+    s.add_filter(r"\(\d+ ms", "([MS] ms");
+    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[STATE_DIR]");
+    s.add_filter(r#""pid": \d+"#, r#""pid": "[PID]""#);
+    s
+}
