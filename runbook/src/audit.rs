@@ -215,6 +215,11 @@ pub fn read(path: &Path) -> Result<Vec<Event>> {
     Ok(events)
 }
 
+/// A write result that does not say whether the write happened (no answer came back).
+pub fn outcome_unknown(ev: &Event) -> bool {
+    ev.event == kind::WRITE_RESULT && ev.data["outcome"] == "unknown"
+}
+
 /// What `verify` found beyond the chain itself.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verification {
@@ -256,7 +261,7 @@ pub fn verify(path: &Path) -> Result<Verification> {
             }
             kind::STEP_SUCCEEDED | kind::STEP_FAILED | kind::STEP_SKIPPED => open_step = None,
             kind::WRITE_INTENT => open_writes.push(ev.seq),
-            kind::WRITE_RESULT | kind::WRITE_SETTLED => {
+            kind::WRITE_RESULT | kind::WRITE_SETTLED if !outcome_unknown(ev) => {
                 let intent = ev.data.get("intent_seq").and_then(Value::as_u64);
                 open_writes.retain(|seq| Some(*seq) != intent);
             }

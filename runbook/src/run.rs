@@ -635,7 +635,7 @@ fn progress_of(events: &[Event]) -> (HashMap<String, Value>, HashMap<String, Vec
                 intent_seq: ev.seq,
                 intent: ev.data.clone(),
             }),
-            kind::WRITE_RESULT | kind::WRITE_SETTLED => {
+            kind::WRITE_RESULT | kind::WRITE_SETTLED if !audit::outcome_unknown(ev) => {
                 let seq = ev.data["intent_seq"].as_u64();
                 pending.retain(|p| Some(p.intent_seq) != seq);
             }

@@ -1,1 +1,293 @@
+//! Interruptions at every step and in the middle of each write, then `resume`: the same end
+//! state as an uninterrupted run, no write repeated, one verifiable audit log.
+//!
+//! The fault is injected in the HTTP transport (a lost connection, or a request that never
+//! answers while the run is dropped, standing for a killed process), not by sleeping and killing.
 
+use std::sync::Arc;
+
+use runbook::audit;
+use runbook::aws::{Aws, CallBuffer};
+use runbook::http::wrap::{faulty, Fault, FaultSwitch, Trigger};
+use runbook::run::Run;
+use runbook::runbooks::{self, Args, Runbook};
+use runbook::steps::{Cx, Operator, Plan, Settings};
+
+use crate::support::*;
+
+struct Yes;
+
+impl Operator for Yes {
+    fn confirm<'a>(
+        &'a self,
+        _plan: &'a Plan,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = runbook::Result<String>> + Send + 'a>>
+    {
+        Box::pin(async { Ok("--yes".to_string()) })
+    }
+}
+
+fn args() -> Args {
+    Args {
+        trail: "Members".into(),
+        regions: None,
+        exclude_regions: vec![],
+        dry_run: false,
+    }
+}
+
+enum Attempt {
+    Start,
+    Resume,
+}
+
+/// One attempt of the revert, in-process; with `fault`, through the fault-injecting transport.
+async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), String> {
+    let switch = Arc::new(FaultSwitch::default());
+    let http = match fault.clone() {
+        Some(f) => faulty(runbook::http::real_client(), f, switch.clone()),
+        None => runbook::http::real_client(),
+    };
+    let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
+    let early = CallBuffer::default();
+    let identity = runbooks::identity(&aws, &early)
+        .await
+        .map_err(|e| e.to_string())?;
+    let calls = std::mem::take(&mut *early.0.lock().unwrap());
+    let run = match how {
+        Attempt::Start => Run::start(
+            env.state.path(),
+            "revert",
+            serde_json::to_value(args()).unwrap(),
+            &identity,
+            calls,
+            "test",
+        ),
+        Attempt::Resume => Run::resume(env.state.path(), None, &identity, calls),
+    }
+    .map_err(|e| e.to_string())?;
+    let cx = Cx {
+        aws: &aws,
+        run: &run,
+        operator: &Yes,
+        settings: Settings::default(),
+    };
+    let hang = fault.as_ref().is_some_and(|f| f.hang);
+    let args = args();
+    tokio::select! {
+        result = runbooks::execute(&cx, Runbook::Revert, &args) => result.map(|_| ()).map_err(|e| e.to_string()),
+        // The process "dies": the run future is dropped mid-request, nothing more is logged.
+        _ = switch.struck.notified(), if hang => Err("killed".to_string()),
+    }
+}
+
+fn interrupted_then_resumed(fault: Fault, expect_settled: bool) {
+    let env = Env::secure_account();
+    let rt = runtime();
+    let lost_after_send = fault.after_send;
+    let first = rt.block_on(attempt(&env, Attempt::Start, Some(fault)));
+    assert!(first.is_err(), "the faulty attempt must not succeed");
+    rt.block_on(attempt(&env, Attempt::Resume, None))
+        .expect("resume finishes the run");
+
+    // Same end state as an uninterrupted revert.
+    assert_eq!(env.trail_key(&env.seeded.trail_arn), None);
+    assert_eq!(
+        env.bucket_algorithms(&env.seeded.bucket, HOME),
+        vec!["AES256"]
+    );
+    assert_eq!(
+        env.trail_key(env.seeded.unrelated_trail_arn.as_deref().unwrap()),
+        env.seeded.unrelated_key_arn
+    );
+
+    // One run, one log, complete and intact.
+    let dirs = run_dirs(env.state.path());
+    assert_eq!(dirs.len(), 1, "resume continued the same run");
+    let verification = audit::verify(&dirs[0].join("audit.jsonl")).expect("the chain is intact");
+    assert!(
+        verification.incomplete.is_empty(),
+        "{:?}",
+        verification.incomplete
+    );
+    assert_eq!(verification.ended.as_deref(), Some("run_finished"));
+    let events = events(&dirs[0]);
+    assert!(events.iter().any(|e| e.event == "run_resumed"));
+
+    // No write repeated: each write reached AWS exactly once over both attempts.
+    for op in WRITES {
+        let ok = events
+            .iter()
+            .filter(|e| {
+                e.event == "aws_call" && e.data["operation"] == *op && e.data["outcome"] == "ok"
+            })
+            .count();
+        let sent_but_lost = usize::from(lost_after_send && was_the_faulted(op, &events));
+        assert_eq!(
+            ok + sent_but_lost,
+            1,
+            "{op}: {ok} answered + {sent_but_lost} lost in flight"
+        );
+    }
+    let settled = events.iter().filter(|e| e.event == "write_settled").count();
+    assert_eq!(
+        settled > 0,
+        expect_settled,
+        "write_settled events: {settled}"
+    );
+    // Steps that had succeeded were not run again.
+    let preflights = events
+        .iter()
+        .filter(|e| e.event == "step_started" && e.data["step"] == "preflight")
+        .count();
+    assert_eq!(
+        preflights,
+        1 + usize::from(
+            !events
+                .iter()
+                .any(|e| e.event == "step_skipped" && e.data["step"] == "preflight")
+        )
+    );
+}
+
+/// Whether `op` is the write whose answer the fault swallowed (no intent of it has an `ok` result).
+fn was_the_faulted(op: &str, events: &[runbook::audit::Event]) -> bool {
+    let operation = match op {
+        "UpdateTrail" => "cloudtrail:UpdateTrail",
+        _ => "s3:PutBucketEncryption",
+    };
+    events
+        .iter()
+        .filter(|e| e.event == "write_intent" && e.data["operation"] == operation)
+        .any(|intent| {
+            !events.iter().any(|r| {
+                r.event == "write_result"
+                    && r.data["intent_seq"] == intent.seq
+                    && r.data["outcome"] == "ok"
+            })
+        })
+}
+
+fn at(op: &str) -> Fault {
+    Fault {
+        trigger: Trigger::Operation(op.into()),
+        after_send: false,
+        hang: false,
+    }
+}
+
+#[test]
+fn lost_connection_in_preflight() {
+    interrupted_then_resumed(at("DescribeRegions"), false);
+}
+
+#[test]
+fn lost_connection_in_check_status() {
+    interrupted_then_resumed(at("DescribeTrails"), false);
+}
+
+#[test]
+fn killed_in_check_status() {
+    interrupted_then_resumed(
+        Fault {
+            hang: true,
+            ..at("DescribeTrails")
+        },
+        false,
+    );
+}
+
+#[test]
+fn lost_connection_in_plan() {
+    interrupted_then_resumed(at("GetBucketEncryption"), false);
+}
+
+#[test]
+fn killed_at_the_confirmed_step_boundary() {
+    // The first request of disable_trail_kms is its fresh re-read: dying there is dying right
+    // after `confirm` succeeded.
+    interrupted_then_resumed(
+        Fault {
+            trigger: Trigger::Nth(44),
+            after_send: false,
+            hang: true,
+        },
+        false,
+    );
+}
+
+#[test]
+fn update_trail_connection_lost_before_it_was_sent() {
+    // No answer: the log says `unknown`, and resume settles it (not applied, so it writes once).
+    interrupted_then_resumed(at("UpdateTrail"), true);
+}
+
+#[test]
+fn update_trail_applied_but_its_answer_lost() {
+    interrupted_then_resumed(
+        Fault {
+            after_send: true,
+            ..at("UpdateTrail")
+        },
+        true,
+    );
+}
+
+#[test]
+fn killed_while_update_trail_was_in_flight() {
+    interrupted_then_resumed(
+        Fault {
+            after_send: true,
+            hang: true,
+            ..at("UpdateTrail")
+        },
+        true,
+    );
+}
+
+#[test]
+fn put_bucket_encryption_applied_but_its_answer_lost() {
+    interrupted_then_resumed(
+        Fault {
+            after_send: true,
+            ..at("PutBucketEncryption")
+        },
+        true,
+    );
+}
+
+#[test]
+fn killed_while_put_bucket_encryption_was_in_flight() {
+    interrupted_then_resumed(
+        Fault {
+            after_send: true,
+            hang: true,
+            ..at("PutBucketEncryption")
+        },
+        true,
+    );
+}
+
+#[test]
+fn lost_connection_in_verify() {
+    // Requests 1-47 take the run through both writes; 50 is inside verify's region fan-out.
+    interrupted_then_resumed(
+        Fault {
+            trigger: Trigger::Nth(50),
+            after_send: false,
+            hang: false,
+        },
+        false,
+    );
+}
+
+#[test]
+fn killed_in_key_advice() {
+    interrupted_then_resumed(
+        Fault {
+            hang: true,
+            ..at("DescribeKey")
+        },
+        false,
+    );
+}

@@ -2,7 +2,6 @@
 
 use anyhow::{bail, Context, Result};
 use aws_credential_types::provider::ProvideCredentials;
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use clap::Parser;
 use runbook::aws::FALLBACK_REGION;
 use runbook::http::redact::{render_fixture, Secrets};
@@ -81,10 +80,7 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         }
     }
     let recorder = Recorder::default();
-    let real = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-        .build_https();
-    let outcome = run::run_with(flags, Some(recorder.wrap(real))).await;
+    let outcome = run::run_with(flags, Some(recorder.wrap(runbook::http::real_client()))).await;
 
     let mut fixture = Fixture {
         description: description.unwrap_or_default(),

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::aws::{DESCRIBE_TRAILS, UPDATE_TRAIL};
 use crate::error::{Error, Result};
 use crate::model::Trail;
-use crate::steps::{Cx, Step, TrailChange, WriteOutcome};
+use crate::steps::{write_outcome, Cx, Step, TrailChange, WriteOutcome};
 
 #[derive(Debug, Serialize)]
 pub struct DisableTrailKms {
@@ -125,7 +125,7 @@ impl Step for DisableTrailKms {
                 Err(f) => {
                     cx.run.write_result(
                         intent,
-                        json!({ "outcome": "error", "error_code": f.code }),
+                        json!({ "outcome": write_outcome(&f), "error_code": f.code }),
                     )?;
                     return Err(f.into());
                 }

@@ -54,6 +54,16 @@ pub enum WriteOutcome {
     SettledApplied,
 }
 
+/// How a failed write is recorded: `unknown` when no answer came (it may have been applied, so
+/// resume settles it from the live state), else `error`.
+pub fn write_outcome(failure: &Failure) -> &'static str {
+    if failure.kind == crate::aws::FailureKind::Unreachable {
+        "unknown"
+    } else {
+        "error"
+    }
+}
+
 /// The operator's side, supplied by the CLI: progress display and the one confirmation.
 /// The library never reads the terminal itself.
 pub trait Operator: Send + Sync {

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::aws::PUT_BUCKET_ENCRYPTION;
 use crate::error::Result;
 use crate::model::{BucketVerdict, EncryptionRule};
-use crate::steps::{bucket, BucketPlan, Cx, Step, WriteOutcome};
+use crate::steps::{bucket, write_outcome, BucketPlan, Cx, Step, WriteOutcome};
 
 #[derive(Debug, Serialize)]
 pub struct SetBucketAes256 {
@@ -98,7 +98,7 @@ impl Step for SetBucketAes256 {
                 Err(f) => {
                     cx.run.write_result(
                         intent,
-                        json!({ "outcome": "error", "error_code": f.code }),
+                        json!({ "outcome": write_outcome(&f), "error_code": f.code }),
                     )?;
                     return Err(f.into());
                 }
