@@ -1,1 +1,312 @@
+//! Every recorded scenario, replayed offline through the real CLI, with insta snapshots of the
+//! report, the audit events and the writes. One `check` funnel for all of them.
 
+use std::path::Path;
+
+use runbook::audit::Event;
+use serde_json::Value;
+
+use crate::support::*;
+
+fn fixtures_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+/// The audit events in a compact, deterministic form: no sequence, time or hash; step outputs
+/// shortened to their fields (the report snapshot shows their content).
+fn audit_text(events: &[Event]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let mut data = e.data.clone();
+        if e.event == "step_succeeded" {
+            let fields: Vec<String> = match &data["output"] {
+                Value::Object(map) => map.keys().cloned().collect(),
+                Value::Array(items) => vec![format!("{} items", items.len())],
+                other => vec![other.to_string()],
+            };
+            data["output"] = Value::String(format!("<{}>", fields.join(", ")));
+        }
+        if e.event == "step_started" {
+            data["input"] = Value::String("<input>".into());
+        }
+        out += &format!("{} {}\n", e.event, data);
+    }
+    out
+}
+
+fn writes_text(events: &[Event]) -> String {
+    let mut out = String::new();
+    for e in events.iter().filter(|e| e.event.starts_with("write_")) {
+        out += &format!(
+            "{} {}\n",
+            e.event,
+            serde_json::to_string_pretty(&e.data).unwrap()
+        );
+    }
+    out
+}
+
+/// Replays `scenario` through `cargo xtask run ARGS --replay scenario`, checks that the replay
+/// used every recorded exchange and asked for nothing unrecorded, and snapshots the results.
+fn check(scenario: &str, args: &[&str], expected_exit: i32) -> Run {
+    check_with(scenario, args, expected_exit, true)
+}
+
+fn check_with(scenario: &str, args: &[&str], expected_exit: i32, uses_everything: bool) -> Run {
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.args(["run"])
+        .args(args)
+        .args(["--replay", scenario, "--concurrency", "1"]);
+    let run = Run::of(cmd).failure(expected_exit);
+    if uses_everything {
+        assert!(
+            !run.stderr.contains("not asked for"),
+            "every recorded exchange is used:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !run.stderr.contains("replay: no recorded exchange"),
+        "{}",
+        run.stderr
+    );
+
+    let dirs = run_dirs(state.path());
+    assert_eq!(dirs.len(), 1);
+    let events = events(&dirs[0]);
+    let name = format!(
+        "{scenario}{}",
+        if args.contains(&"status") {
+            "-status"
+        } else {
+            ""
+        }
+    );
+    insta_settings().bind(|| {
+        insta::assert_snapshot!(
+            format!("{name}__report"),
+            format!(
+                "exit {}\n--- stdout\n{}--- stderr\n{}",
+                run.code, run.stdout, run.stderr
+            )
+        );
+        insta::assert_snapshot!(format!("{name}__audit"), audit_text(&events));
+        insta::assert_snapshot!(format!("{name}__writes"), writes_text(&events));
+    });
+    run
+}
+
+const REVERT: &[&str] = &["revert", "--yes"];
+
+#[test]
+fn secure_account() {
+    let run = check("secure-account", REVERT, 0);
+    assert!(run.stdout.contains("Done:"));
+}
+
+#[test]
+fn secure_account_status() {
+    // The scenario was recorded as a revert: status asks for its first part only.
+    let run = check_with("secure-account", &["status"], 0, false);
+    assert!(run.stdout.contains("A revert would make (2)"));
+}
+
+#[test]
+fn already_reverted() {
+    let run = check("already-reverted", REVERT, 0);
+    assert!(run.stdout.contains("Nothing to change"));
+}
+
+#[test]
+fn half_done() {
+    check("half-done", REVERT, 0);
+}
+
+#[test]
+fn trail_missing() {
+    let run = check("trail-missing", REVERT, 2);
+    assert!(run
+        .stderr
+        .contains("trail `Members` not found in 38 regions"));
+}
+
+#[test]
+fn access_denied_update_trail() {
+    let run = check("access-denied-update-trail", REVERT, 1);
+    assert!(
+        run.stderr
+            .contains("the caller needs the IAM action `cloudtrail:UpdateTrail`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("cargo xtask resume"),
+        "a failed run says how to resume it"
+    );
+}
+
+#[test]
+fn throttled_then_ok() {
+    check("throttled-then-ok", REVERT, 0);
+}
+
+#[test]
+fn bucket_in_other_region() {
+    let run = check("bucket-in-other-region", REVERT, 0);
+    assert!(
+        run.stdout
+            .contains("PutBucketEncryption cm-members-cloudtrail-123456789012 (us-east-1)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn bucket_redirect() {
+    let run = check("bucket-redirect", REVERT, 0);
+    assert!(run.stdout.contains("(us-east-1)"));
+}
+
+#[test]
+fn organization_trail() {
+    let run = check("organization-trail", REVERT, 0);
+    assert!(run
+        .stdout
+        .contains("organization trail: only the management account can change it"));
+}
+
+#[test]
+fn region_not_enabled() {
+    let run = check("region-not-enabled", REVERT, 0);
+    assert!(
+        run.stdout
+            .contains("me-south-1: unreachable (UnrecognizedClientException)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn no_bucket_encryption() {
+    let run = check("no-bucket-encryption", REVERT, 0);
+    assert!(run.stdout.contains("Default encryption is not set"));
+}
+
+#[test]
+fn dsse_kms_bucket() {
+    check("dsse-kms-bucket", REVERT, 0);
+}
+
+#[test]
+fn bucket_policy_requires_kms() {
+    let run = check("bucket-policy-requires-kms", REVERT, 0);
+    assert!(
+        run.stdout
+            .contains("statement `DenyUnencryptedUploads` denies s3:PutObject without SSE-KMS"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn every_fixture_has_a_test() {
+    let source = include_str!("replay.rs");
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            source.contains(&format!("check(\"{name}\"")),
+            "fixture {name} has no replay test"
+        );
+    }
+}
+
+/// Cuts the secure-account recording at UpdateTrail: the first attempt sees the connection drop
+/// there (the replay has no answer); the resume is answered by the rest of the recording, which
+/// starts with the fresh re-read that settles the unanswered write.
+#[test]
+fn resume_an_interrupted_replay() {
+    let fixture =
+        runbook::http::replay::load_fixture(&fixtures_dir().join("secure-account")).unwrap();
+    let at = |pred: &dyn Fn(&runbook::http::Exchange) -> bool| {
+        fixture.exchanges.iter().position(|e| pred(e)).unwrap()
+    };
+    let update = at(&|e| e.key.operation == "UpdateTrail");
+    let reread =
+        at(&|e| e.key.operation == "DescribeTrails" && e.key.params.contains("trailNameList"));
+    let identity = at(&|e| e.key.operation == "GetCallerIdentity");
+    let mut head = fixture.clone();
+    head.exchanges.truncate(update);
+    let mut tail = fixture.clone();
+    tail.exchanges = std::iter::once(fixture.exchanges[identity].clone())
+        .chain(fixture.exchanges[reread..].iter().cloned())
+        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, f) in [("head", &head), ("tail", &tail)] {
+        std::fs::create_dir(scratch.path().join(name)).unwrap();
+        std::fs::write(
+            scratch.path().join(name).join("traffic.json"),
+            serde_json::to_string(f).unwrap(),
+        )
+        .unwrap();
+    }
+
+    let state = tempfile::tempdir().unwrap();
+    let mut first = xtask_command(state.path());
+    first
+        .args(["run", "revert", "--yes", "--replay"])
+        .arg(scratch.path().join("head"));
+    let first = Run::of(first).failure(1);
+    assert!(
+        first.stderr.contains("cargo xtask resume"),
+        "{}",
+        first.stderr
+    );
+    let run_id = first.run_id();
+
+    let mut resume = xtask_command(state.path());
+    resume
+        .args(["resume", &run_id, "--replay"])
+        .arg(scratch.path().join("tail"));
+    let resumed = Run::of(resume).success();
+    assert!(resumed.stdout.contains("Done:"), "{}", resumed.stdout);
+    assert!(
+        !resumed.stderr.contains("not asked for"),
+        "{}",
+        resumed.stderr
+    );
+
+    let dirs = run_dirs(state.path());
+    assert_eq!(dirs.len(), 1);
+    let events = events(&dirs[0]);
+    let skipped: Vec<&str> = events
+        .iter()
+        .filter(|e| {
+            e.event == "step_skipped" && e.data["reason"] == "succeeded in an earlier attempt"
+        })
+        .map(|e| e.data["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skipped,
+        vec!["preflight", "check_status", "plan", "confirm"]
+    );
+    let update_calls: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event == "aws_call" && e.data["operation"] == "UpdateTrail")
+        .map(|e| e.data["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        update_calls,
+        vec!["error", "ok"],
+        "the unanswered write was settled, then made once"
+    );
+    let settled: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.event == "write_settled")
+        .collect();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].data["live"]["applied"], false);
+    let mut verify = xtask_command(state.path());
+    verify.args(["audit", "verify", &run_id]);
+    Run::of(verify).success();
+}

@@ -67,23 +67,23 @@ fn replay_config(region: &str, http: SharedHttpClient) -> SdkConfig {
         .build()
 }
 
-/// The clients for a run: real AWS, the endpoint given, or a replayed scenario.
-pub async fn aws(c: &Connection, http: Option<SharedHttpClient>) -> Result<Aws> {
+/// The clients for a run: real AWS, the endpoint given, or a replayed scenario (then also the
+/// replayer, to ask afterwards what went unused).
+pub async fn aws(
+    c: &Connection,
+    http: Option<SharedHttpClient>,
+) -> Result<(Aws, Option<Replayer>)> {
     if let Some(scenario) = &c.replay {
         let fixture = load_fixture(&paths::scenario_dir(scenario))?;
         let replayer = Replayer::new(&fixture);
-        let region = c.region.clone().unwrap_or_else(|| {
-            if fixture.region.is_empty() {
-                FALLBACK_REGION.into()
-            } else {
-                fixture.region.clone()
-            }
-        });
-        return Ok(Aws::new(
-            replay_config(&region, replayer.http_client()),
-            false,
-        ));
+        let region = match (&c.region, fixture.region.is_empty()) {
+            (Some(region), _) => region.clone(),
+            (None, false) => fixture.region.clone(),
+            (None, true) => FALLBACK_REGION.into(),
+        };
+        let aws = Aws::new(replay_config(&region, replayer.http_client()), false);
+        return Ok((aws, Some(replayer)));
     }
     let config = sdk_config(c, http).await;
-    Ok(Aws::new(config, c.endpoint_url.is_some()))
+    Ok((Aws::new(config, c.endpoint_url.is_some()), None))
 }

@@ -10,11 +10,15 @@ use runbook::http::{Fixture, Recorder};
 use runbook::testkit;
 
 use crate::flags::{Command, FixturesCommand, FixturesFlags, Xtask};
-use crate::{connect, out, paths, run};
+use crate::{connect, out, paths, run, scenarios};
 
 pub async fn run(flags: FixturesFlags) -> Result<()> {
     match flags.command {
-        FixturesCommand::Seed { endpoint_url } => seed(&endpoint_url).await,
+        FixturesCommand::Seed {
+            endpoint_url,
+            scenario,
+        } => seed(&endpoint_url, &scenario).await,
+        FixturesCommand::Refresh { only } => refresh(only.as_deref()).await,
         FixturesCommand::Record {
             scenario,
             description,
@@ -24,13 +28,27 @@ pub async fn run(flags: FixturesFlags) -> Result<()> {
     }
 }
 
-async fn seed(endpoint: &str) -> Result<()> {
+fn recorded_scenario(name: &str) -> Result<&'static scenarios::Recorded> {
+    scenarios::RECORDED
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = scenarios::RECORDED.iter().map(|s| s.name).collect();
+            anyhow::anyhow!(
+                "no moto-made scenario `{name}`; there are: {}",
+                names.join(", ")
+            )
+        })
+}
+
+async fn seed(endpoint: &str, scenario: &str) -> Result<()> {
+    let scenario = recorded_scenario(scenario)?;
     let config = testkit::local_config(endpoint, testkit::seed::HOME);
-    let seeded = testkit::seed(&config, &testkit::Seed::default())
+    let seeded = testkit::seed(&config, &(scenario.seed)())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("seeding the secure account on {endpoint}"))?;
-    out::line(format!("seeded the secure account on {endpoint}:"));
+    out::line(format!("seeded scenario {} on {endpoint}:", scenario.name));
     out::line(format!("  trail  {}", seeded.trail_arn));
     out::line(format!("  bucket {} (SSE-KMS)", seeded.bucket));
     out::line(format!("  key    {}", seeded.key_arn));
@@ -80,13 +98,14 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         }
     }
     let recorder = Recorder::default();
-    let outcome = run::run_with(flags, Some(recorder.wrap(runbook::http::real_client()))).await;
+    let (outcome, _) =
+        run::run_with(flags, Some(recorder.wrap(runbook::http::real_client()))).await;
 
     let mut fixture = Fixture {
         description: description.unwrap_or_default(),
         origin: "recorded".into(),
         region,
-        run_args,
+        run_args: stored_args(&run_args),
         exchanges: recorder.exchanges(),
     };
     if fixture.exchanges.is_empty() {
@@ -113,6 +132,134 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
     if let Err(e) = outcome {
         eprintln!("(the recorded run itself ended with an error, which the fixture keeps: {e:#})");
     }
+    Ok(())
+}
+
+/// The run arguments a fixture keeps: not where it was recorded from (endpoint, profile, state).
+fn stored_args(args: &[String]) -> Vec<String> {
+    const CONNECTION: &[&str] = &["--endpoint-url", "--profile", "--state-dir"];
+    let mut kept = Vec::new();
+    let mut skip_value = false;
+    for arg in args {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        if CONNECTION.contains(&arg.as_str()) {
+            skip_value = true;
+        } else if !CONNECTION
+            .iter()
+            .any(|flag| arg.starts_with(&format!("{flag}=")))
+        {
+            kept.push(arg.clone());
+        }
+    }
+    kept
+}
+
+/// Rebuilds the scenarios: each moto-made one against its own fresh moto server (through a
+/// child `fixtures record`, so credentials stay out of this process), then the hand-edited ones.
+async fn refresh(only: Option<&str>) -> Result<()> {
+    let exe = std::env::current_exe().context("finding the xtask binary")?;
+    for scenario in scenarios::RECORDED
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.name))
+    {
+        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
+        testkit::seed(&config, &(scenario.seed)())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = tempfile::tempdir()?;
+        let status = std::process::Command::new(&exe)
+            .args([
+                "fixtures",
+                "record",
+                scenario.name,
+                "--description",
+                scenario.description,
+                "--",
+            ])
+            .args(scenarios::RUN_ARGS)
+            .args([
+                "--endpoint-url",
+                &moto.endpoint(),
+                "--region",
+                testkit::seed::HOME,
+            ])
+            .arg("--state-dir")
+            .arg(state.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("recording {} failed", scenario.name);
+        }
+    }
+    for scenario in scenarios::HAND_EDITED
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.name))
+    {
+        derive(scenario).await?;
+    }
+    Ok(())
+}
+
+/// Applies a hand edit to a recorded scenario, then prunes what the edited run no longer asks.
+async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
+    let mut fixture = load_fixture(&paths::scenario_dir(scenario.from))?;
+    (scenario.edit)(&mut fixture);
+    fixture.description = scenario.description.to_string();
+    fixture.origin = scenario.edit_note.to_string();
+    let dir = paths::scenario_dir(scenario.name);
+    let write = |fixture: &Fixture| -> Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        let text = render_fixture(fixture, &Secrets::default())
+            .map_err(|p| anyhow::anyhow!("{}", p.join("; ")))?;
+        std::fs::write(dir.join("traffic.json"), text)?;
+        Ok(())
+    };
+    write(&fixture)?;
+    let state = tempfile::tempdir()?;
+    let args = ["cargo xtask", "run"]
+        .into_iter()
+        .map(String::from)
+        .chain(fixture.run_args.iter().cloned())
+        .chain([
+            "--replay".into(),
+            dir.display().to_string(),
+            "--state-dir".into(),
+            state.path().display().to_string(),
+        ])
+        .chain(["--output".into(), "json".into()]);
+    let Command::Run(flags) = Xtask::try_parse_from(args)?.command else {
+        unreachable!("built as a run")
+    };
+    let (_, replayer) = run::run_with(flags, None).await;
+    let replayer = replayer.context("a replayed run has a replayer")?;
+    if !replayer.misses().is_empty() {
+        bail!(
+            "the edited {} asks for what was not recorded: {}",
+            scenario.name,
+            replayer.misses()[0]
+        );
+    }
+    let unused = replayer.unused_indices();
+    let mut index = 0;
+    fixture.exchanges.retain(|_| {
+        index += 1;
+        !unused.contains(&(index - 1))
+    });
+    write(&fixture)?;
+    eprintln!(
+        "derived {} from {} ({} exchanges, {} pruned)",
+        scenario.name,
+        scenario.from,
+        fixture.exchanges.len(),
+        unused.len()
+    );
     Ok(())
 }
 

@@ -166,9 +166,19 @@ pub enum FixturesCommand {
     Seed {
         #[arg(long, env = "AWS_ENDPOINT_URL")]
         endpoint_url: String,
+        /// Another moto-made scenario instead (see `fixtures list`).
+        #[arg(long, default_value = "secure-account")]
+        scenario: String,
     },
     /// List the recorded scenarios with their descriptions.
     List,
+    /// Rebuild every scenario offline: record the moto-made ones against fresh moto servers,
+    /// then derive the hand-edited ones from them.
+    Refresh {
+        /// Only this scenario.
+        #[arg(long)]
+        only: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod out;
 mod paths;
 mod render;
 mod run;
+mod scenarios;
 
 use std::process::ExitCode;
 

@@ -24,6 +24,7 @@ struct Words {
     plan: &'static str,
     status_plan: &'static str,
     nothing: &'static str,
+    nothing_changeable: &'static str,
     warnings: &'static str,
     dry_run: &'static str,
     results: &'static str,
@@ -54,6 +55,7 @@ const EN: Words = Words {
     plan: "Plan",
     status_plan: "A revert would make",
     nothing: "Nothing to change: the trail is not encrypted and the bucket is not SSE-KMS.",
+    nothing_changeable: "Nothing will be written: no matching trail may be changed from here (see above).",
     warnings: "Warnings",
     dry_run: "Dry run: no write was made.",
     results: "Changes",
@@ -87,6 +89,7 @@ const JA: Words = Words {
     plan: "実行する変更",
     status_plan: "切り戻しで実行される変更",
     nothing: "変更は不要です: 証跡は暗号化されておらず、バケットも SSE-KMS ではありません。",
+    nothing_changeable: "変更は行いません: ここから変更できる証跡がありません (上記参照)。",
     warnings: "警告",
     dry_run: "ドライラン: 変更は行っていません。",
     results: "変更結果",
@@ -166,7 +169,9 @@ fn bucket(out: &mut String, b: &BucketState, w: &Words) {
 
 fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
     let writes = plan.writes();
-    if writes.is_empty() {
+    if writes.is_empty() && plan.trails.is_empty() {
+        let _ = writeln!(out, "{}", w.nothing_changeable);
+    } else if writes.is_empty() {
         let _ = writeln!(out, "{}", w.nothing);
     } else {
         let _ = writeln!(out, "{heading} ({}):", writes.len());

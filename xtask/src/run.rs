@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use runbook::aws::{Aws, CallBuffer};
+use runbook::http::Replayer;
 use runbook::run::{Run, AUDIT_FILE};
 use runbook::runbooks::{self, Args, Runbook};
 use runbook::steps::{Cx, Settings};
@@ -31,11 +32,35 @@ pub fn lang(display: &Display) -> Lang {
 }
 
 pub async fn run(flags: RunFlags) -> Result<()> {
-    run_with(flags, None).await
+    run_with(flags, None).await.0
 }
 
-/// `run`, with the HTTP client replaced (the fixture recorder wraps the real one).
-pub async fn run_with(flags: RunFlags, http: Option<SharedHttpClient>) -> Result<()> {
+/// `run`, with the HTTP client replaced (the fixture recorder wraps the real one); also returns
+/// the replayer of a replayed run, which says what the run did not ask for.
+pub async fn run_with(
+    flags: RunFlags,
+    http: Option<SharedHttpClient>,
+) -> (Result<()>, Option<Replayer>) {
+    let (aws, replayer) = match connect::aws(&flags.connection, http).await {
+        Ok(connected) => connected,
+        Err(e) => return (Err(e), None),
+    };
+    let result = run_connected(flags, &aws).await;
+    if let Some(unused) = replayer
+        .as_ref()
+        .map(Replayer::unused)
+        .filter(|u| !u.is_empty())
+    {
+        eprintln!(
+            "replay: {} recorded exchanges were not asked for, first: {}",
+            unused.len(),
+            unused[0]
+        );
+    }
+    (result, replayer)
+}
+
+async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
     let runbook = match flags.runbook {
         RunbookName::Revert => Runbook::Revert,
         RunbookName::Status => Runbook::Status,
@@ -51,9 +76,8 @@ pub async fn run_with(flags: RunFlags, http: Option<SharedHttpClient>) -> Result
         exclude_regions: flags.exclude_regions,
         dry_run: flags.dry_run,
     };
-    let aws = connect::aws(&flags.connection, http).await?;
     let early = CallBuffer::default();
-    let identity = runbooks::identity(&aws, &early).await?;
+    let identity = runbooks::identity(aws, &early).await?;
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
     let calls = std::mem::take(&mut *early.0.lock().unwrap());
     let args_json = serde_json::to_value(&args)?;
@@ -78,7 +102,7 @@ pub async fn run_with(flags: RunFlags, http: Option<SharedHttpClient>) -> Result
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
-    let aws = connect::aws(&flags.connection, None).await?;
+    let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
     let early = CallBuffer::default();
     let identity = runbooks::identity(&aws, &early).await?;
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());

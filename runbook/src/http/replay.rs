@@ -95,6 +95,16 @@ impl Replayer {
             .collect()
     }
 
+    /// Positions (in the fixture) of the exchanges no request asked for.
+    pub fn unused_indices(&self) -> Vec<usize> {
+        let used = self.state.used.lock().unwrap();
+        used.iter()
+            .enumerate()
+            .filter(|(_, u)| !**u)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Requests that found no answer.
     pub fn misses(&self) -> Vec<RequestKey> {
         self.state.misses.lock().unwrap().clone()

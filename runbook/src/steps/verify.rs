@@ -42,22 +42,37 @@ impl Step for Verify {
             buckets
         );
         let (regions, buckets) = (regions?, buckets?);
-        let mut problems = Vec::new();
+        // One line per trail, naming the regions where it still shows a key.
+        let mut still_encrypted: Vec<(String, String, Vec<String>)> = Vec::new();
         for status in &regions {
             if let RegionScan::Scanned { trails } = &status.scan {
                 for t in trails
                     .iter()
                     .filter(|t| t.encrypted() && self.trails.contains(&t.arn))
                 {
-                    problems.push(format!(
-                        "{}: trail {} still uses KMS key {}",
-                        status.region,
-                        t.arn,
-                        t.kms_key_id.as_deref().unwrap_or("?")
-                    ));
+                    let key = t.kms_key_id.clone().unwrap_or_default();
+                    match still_encrypted
+                        .iter_mut()
+                        .find(|(arn, k, _)| *arn == t.arn && *k == key)
+                    {
+                        Some((_, _, in_regions)) => in_regions.push(status.region.clone()),
+                        None => {
+                            still_encrypted.push((t.arn.clone(), key, vec![status.region.clone()]))
+                        }
+                    }
                 }
             }
         }
+        let mut problems: Vec<String> = still_encrypted
+            .into_iter()
+            .map(|(arn, key, in_regions)| {
+                format!(
+                    "trail {arn} still uses KMS key {key} in {} regions ({})",
+                    in_regions.len(),
+                    in_regions.join(", ")
+                )
+            })
+            .collect();
         for b in &buckets {
             if b.verdict() == BucketVerdict::SseKms {
                 problems.push(format!("bucket {} is still SSE-KMS", b.bucket));

@@ -20,6 +20,8 @@ pub enum BucketSeed {
 /// What to build. `Seed::default()` is the article's starting point.
 #[derive(Clone, Debug)]
 pub struct Seed {
+    /// Whether the `Members` trail exists at all.
+    pub trail: bool,
     pub trail_encrypted: bool,
     pub bucket: BucketSeed,
     pub bucket_region: String,
@@ -34,6 +36,7 @@ pub struct Seed {
 impl Default for Seed {
     fn default() -> Self {
         Seed {
+            trail: true,
             trail_encrypted: true,
             bucket: BucketSeed::Kms,
             bucket_region: HOME.into(),
@@ -48,6 +51,7 @@ impl Default for Seed {
 pub struct Seeded {
     pub key_arn: String,
     pub bucket: String,
+    /// Empty when the seed made no trail.
     pub trail_arn: String,
     pub unrelated_trail_arn: Option<String>,
     pub unrelated_key_arn: Option<String>,
@@ -182,19 +186,22 @@ pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
                 .build(),
         )
     };
-    let mut create = cloudtrail(HOME)
-        .create_trail()
-        .name("Members")
-        .s3_bucket_name(&bucket)
-        .is_multi_region_trail(true);
-    if seed.trail_encrypted {
-        create = create.kms_key_id(&key_arn);
+    let mut trail_arn = String::new();
+    if seed.trail {
+        let mut create = cloudtrail(HOME)
+            .create_trail()
+            .name("Members")
+            .s3_bucket_name(&bucket)
+            .is_multi_region_trail(true);
+        if seed.trail_encrypted {
+            create = create.kms_key_id(&key_arn);
+        }
+        let trail = create
+            .send()
+            .await
+            .map_err(|e| err("CreateTrail Members", e))?;
+        trail_arn = trail.trail_arn().unwrap_or_default().to_string();
     }
-    let trail = create
-        .send()
-        .await
-        .map_err(|e| err("CreateTrail Members", e))?;
-    let trail_arn = trail.trail_arn().unwrap_or_default().to_string();
 
     let (mut unrelated_trail_arn, mut unrelated_key_arn) = (None, None);
     if seed.unrelated_trail {

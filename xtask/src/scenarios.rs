@@ -1,0 +1,220 @@
+//! The recorded scenarios: which are made by recording a seeded moto server, and which are
+//! hand-edited from a recording because moto cannot show them (real AWS behaviour from
+//! ../shared/PROCEDURE.md). `cargo xtask fixtures refresh` rebuilds them all, offline.
+
+use std::collections::BTreeMap;
+
+use runbook::http::{Exchange, Fixture, RecordedResponse};
+use runbook::testkit::{BucketSeed, Seed};
+use serde_json::Value;
+
+/// The `run` arguments every scenario is recorded and replayed with.
+pub const RUN_ARGS: &[&str] = &["revert", "--yes"];
+
+pub struct Recorded {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub seed: fn() -> Seed,
+}
+
+pub struct HandEdited {
+    pub name: &'static str,
+    pub from: &'static str,
+    pub description: &'static str,
+    /// Why it is hand-edited, and what was changed.
+    pub edit_note: &'static str,
+    pub edit: fn(&mut Fixture),
+}
+
+pub const RECORDED: &[Recorded] = &[
+    Recorded {
+        name: "secure-account",
+        description: "The article's starting point: trail `Members` (multi-region, home ap-northeast-1) encrypted \
+                      with a customer managed key, its bucket SSE-KMS with the same key, AWS Config delivering with \
+                      it, and another team's encrypted trail in us-east-1. The revert makes one UpdateTrail and one \
+                      PutBucketEncryption, and leaves the other trail alone.",
+        seed: Seed::default,
+    },
+    Recorded {
+        name: "already-reverted",
+        description: "Trail not encrypted, bucket SSE-S3: the revert finds nothing to change and writes nothing.",
+        seed: || Seed { trail_encrypted: false, bucket: BucketSeed::Aes256, ..Seed::default() },
+    },
+    Recorded {
+        name: "half-done",
+        description: "A manual revert stopped half-way: the trail is no longer encrypted but the bucket is still \
+                      SSE-KMS. The revert writes only PutBucketEncryption.",
+        seed: || Seed { trail_encrypted: false, ..Seed::default() },
+    },
+    Recorded {
+        name: "trail-missing",
+        description: "No trail named `Members` in any region: the run stops with a clear error naming the regions \
+                      searched, before any write.",
+        seed: || Seed { trail: false, ..Seed::default() },
+    },
+    Recorded {
+        name: "no-bucket-encryption",
+        description: "Trail encrypted, bucket without any default-encryption configuration (GetBucketEncryption \
+                      answers ServerSideEncryptionConfigurationNotFoundError): only the trail is changed.",
+        seed: || Seed { bucket: BucketSeed::None, ..Seed::default() },
+    },
+    Recorded {
+        name: "dsse-kms-bucket",
+        description: "Bucket default encryption is DSSE-KMS (aws:kms:dsse), which is KMS too: it is set to AES256.",
+        seed: || Seed { bucket: BucketSeed::DsseKms, ..Seed::default() },
+    },
+    Recorded {
+        name: "bucket-policy-requires-kms",
+        description: "The bucket policy denies s3:PutObject without SSE-KMS: the plan warns, before any write, that \
+                      CloudTrail's SSE-S3 deliveries would be refused after the revert.",
+        seed: || Seed { policy_requires_kms: true, ..Seed::default() },
+    },
+    Recorded {
+        name: "bucket-in-other-region",
+        description: "The trail's bucket lives in us-east-1, not in the trail's home region: S3 is read and written \
+                      in us-east-1.",
+        seed: || Seed { bucket_region: "us-east-1".into(), ..Seed::default() },
+    },
+];
+
+pub const HAND_EDITED: &[HandEdited] = &[
+    HandEdited {
+        name: "access-denied-update-trail",
+        from: "secure-account",
+        description: "The operator may read everything but lacks cloudtrail:UpdateTrail: the run stops at the first \
+                      write with an error naming the missing IAM action; nothing was changed.",
+        edit_note: "hand-edited from secure-account: moto does not enforce IAM. UpdateTrail answers 400 \
+                    AccessDeniedException as real AWS does.",
+        edit: access_denied_update_trail,
+    },
+    HandEdited {
+        name: "throttled-then-ok",
+        from: "secure-account",
+        description: "DescribeTrails in eu-west-1 is throttled once, then answers: the SDK retries and the revert \
+                      completes as in secure-account.",
+        edit_note: "hand-edited from secure-account: moto never throttles. One ThrottlingException answer inserted \
+                    before eu-west-1's first DescribeTrails.",
+        edit: throttled_then_ok,
+    },
+    HandEdited {
+        name: "bucket-redirect",
+        from: "bucket-in-other-region",
+        description: "The bucket lives in us-east-1; HeadBucket sent to ap-northeast-1 answers 301 with \
+                      x-amz-bucket-region (the Rust SDK does not follow S3 redirects): the tool reads the header and \
+                      talks to us-east-1.",
+        edit_note: "hand-edited from bucket-in-other-region: moto never redirects by region. HeadBucket answers \
+                    301 PermanentRedirect with x-amz-bucket-region: us-east-1, as real S3 does.",
+        edit: bucket_redirect,
+    },
+    HandEdited {
+        name: "organization-trail",
+        from: "secure-account",
+        description: "`Members` is an organization trail: only the management account can change it. It is \
+                      reported and skipped, nothing is written, and the run does not fail.",
+        edit_note: "hand-edited from secure-account: moto has no organizations. DescribeTrails shows Members with \
+                    IsOrganizationTrail: true; the exchanges the run no longer makes were pruned.",
+        edit: organization_trail,
+    },
+    HandEdited {
+        name: "region-not-enabled",
+        from: "secure-account",
+        description: "Two opt-in regions (af-south-1, me-south-1) are listed but not enabled: their endpoints \
+                      reject the credentials. They are reported as unreachable and the revert goes on.",
+        edit_note: "hand-edited from secure-account: moto answers every region. DescribeTrails in af-south-1 and \
+                    me-south-1 answers 400 UnrecognizedClientException, as a not-enabled region does.",
+        edit: region_not_enabled,
+    },
+];
+
+fn json_error(code: &str, message: &str) -> RecordedResponse {
+    RecordedResponse {
+        status: 400,
+        headers: BTreeMap::from([
+            (
+                "content-type".to_string(),
+                "application/x-amz-json-1.1".to_string(),
+            ),
+            ("x-amzn-errortype".to_string(), code.to_string()),
+            (
+                "x-amzn-requestid".to_string(),
+                format!("hand-edited-{}", code.to_ascii_lowercase()),
+            ),
+        ]),
+        body: serde_json::json!({ "__type": code, "message": message }).to_string(),
+    }
+}
+
+fn access_denied_update_trail(f: &mut Fixture) {
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "UpdateTrail")
+    {
+        e.response = json_error(
+            "AccessDeniedException",
+            "User: arn:aws:sts::123456789012:assumed-role/Operator/session is not authorized to perform: \
+             cloudtrail:UpdateTrail on resource: arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members \
+             because no identity-based policy allows the cloudtrail:UpdateTrail action",
+        );
+    }
+}
+
+fn throttled_then_ok(f: &mut Fixture) {
+    let at = f
+        .exchanges
+        .iter()
+        .position(|e| e.key.operation == "DescribeTrails" && e.key.region == "eu-west-1")
+        .expect("secure-account describes eu-west-1");
+    let mut throttled: Exchange = f.exchanges[at].clone();
+    throttled.response = json_error("ThrottlingException", "Rate exceeded");
+    f.exchanges.insert(at, throttled);
+}
+
+fn bucket_redirect(f: &mut Fixture) {
+    let head = f
+        .exchanges
+        .iter_mut()
+        .find(|e| e.key.operation == "HeadBucket" && e.key.region != "us-east-1")
+        .expect("the recording asked the trail's home region first");
+    head.response = RecordedResponse {
+        status: 301,
+        headers: BTreeMap::from([
+            ("x-amz-bucket-region".to_string(), "us-east-1".to_string()),
+            (
+                "x-amz-request-id".to_string(),
+                "hand-edited-redirect".to_string(),
+            ),
+        ]),
+        body: String::new(),
+    };
+}
+
+fn organization_trail(f: &mut Fixture) {
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeTrails")
+    {
+        let Ok(mut body) = serde_json::from_str::<Value>(&e.response.body) else {
+            continue;
+        };
+        if let Some(trails) = body.get_mut("trailList").and_then(Value::as_array_mut) {
+            for t in trails.iter_mut().filter(|t| t["Name"] == "Members") {
+                t["IsOrganizationTrail"] = Value::Bool(true);
+            }
+        }
+        e.response.body = body.to_string();
+    }
+}
+
+fn region_not_enabled(f: &mut Fixture) {
+    for e in f.exchanges.iter_mut().filter(|e| {
+        e.key.operation == "DescribeTrails"
+            && ["af-south-1", "me-south-1"].contains(&e.key.region.as_str())
+    }) {
+        e.response = json_error(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        );
+    }
+}
