@@ -28,6 +28,11 @@ pub enum Command {
     Fixtures(FixturesFlags),
     /// Measure `run status` and `run revert` against a local moto server.
     Bench(BenchFlags),
+    /// Run every test (installs moto[server] with pip if it is missing); extra arguments go to `cargo test`.
+    Test {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,8 +74,9 @@ pub struct Connection {
     /// Where runs (audit logs, state) are kept; default: runs/ at the workspace root.
     #[arg(long, env = "RUNBOOK_STATE_DIR", global = true)]
     pub state_dir: Option<PathBuf>,
-    /// At most this many AWS calls in flight during the per-region scans.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
+    /// At most this many AWS calls in flight during the per-region scans (40 covers every region
+    /// AWS has today in one round trip; each region is its own endpoint).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
     pub concurrency: u16,
 }
 
@@ -189,7 +195,10 @@ pub struct BenchFlags {
     /// Extra delay per AWS call, in milliseconds (0: none), to model a far region's round trip.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Write the results into BENCHMARKS.md as well as printing them.
+    /// At most this many AWS calls in flight during the per-region scans.
+    #[arg(long, default_value_t = 40)]
+    pub concurrency: usize,
+    /// Also time the article's shell procedure (AWS CLI v1) on the same server.
     #[arg(long)]
-    pub write: bool,
+    pub baseline: bool,
 }

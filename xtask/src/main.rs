@@ -1,6 +1,7 @@
 //! `cargo xtask`: parses flags and dispatches. Each command lives in its own module.
 
 mod audit;
+mod bench;
 mod connect;
 mod fixtures;
 mod flags;
@@ -10,6 +11,7 @@ mod paths;
 mod render;
 mod run;
 mod scenarios;
+mod test;
 
 use std::process::ExitCode;
 
@@ -37,7 +39,8 @@ fn main() -> ExitCode {
             Command::Resume(f) => run::resume(f).await,
             Command::Audit(f) => audit::run(f),
             Command::Fixtures(f) => fixtures::run(f).await,
-            Command::Bench(_) => anyhow::bail!("`bench` is not available yet"),
+            Command::Bench(f) => bench::run(f).await,
+            Command::Test { args } => test::run(args),
         }
     });
     match result {

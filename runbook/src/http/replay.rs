@@ -170,3 +170,84 @@ impl HttpConnector for Replayer {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::http::exchange::{RecordedRequest, RecordedResponse};
+
+    fn describe_trails(region: &str) -> HttpRequest {
+        let mut req = HttpRequest::new(SdkBody::from(r#"{"includeShadowTrails":true}"#));
+        req.set_uri(format!("https://cloudtrail.{region}.amazonaws.com/")).unwrap();
+        req.set_method("POST").unwrap();
+        req.headers_mut().insert("x-amz-target", "CloudTrail_20131101.DescribeTrails");
+        // Signature and date differ on every run; they must not matter.
+        req.headers_mut().insert(
+            "authorization",
+            format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/{region}/cloudtrail/aws4_request, SignedHeaders=host, Signature={}", region.len()),
+        );
+        req
+    }
+
+    fn exchange(region: &str, answer: &str) -> Exchange {
+        Exchange {
+            key: key_of(&describe_trails(region)),
+            request: RecordedRequest { method: "POST".into(), path: "/".into(), headers: BTreeMap::new(), body: String::new() },
+            response: RecordedResponse { status: 200, headers: BTreeMap::new(), body: answer.into() },
+        }
+    }
+
+    fn fixture(exchanges: Vec<Exchange>) -> Fixture {
+        Fixture { description: String::new(), origin: "test".into(), region: "ap-northeast-1".into(), run_args: vec![], exchanges }
+    }
+
+    fn body(resp: HttpResponse) -> String {
+        String::from_utf8(resp.body().bytes().unwrap().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn answers_by_content_whatever_the_arrival_order() {
+        let f = fixture(vec![exchange("eu-west-1", "eu-1"), exchange("us-east-1", "us-1"), exchange("eu-west-1", "eu-2")]);
+        let forward = Replayer::new(&f);
+        let backward = Replayer::new(&f);
+        let a: Vec<String> = ["eu-west-1", "us-east-1", "eu-west-1"].iter().map(|r| body(forward.answer(&describe_trails(r)).unwrap())).collect();
+        let b: Vec<String> = ["us-east-1", "eu-west-1", "eu-west-1"].iter().map(|r| body(backward.answer(&describe_trails(r)).unwrap())).collect();
+        assert_eq!(a, vec!["eu-1", "us-1", "eu-2"]);
+        assert_eq!(b, vec!["us-1", "eu-1", "eu-2"], "same answers per key, in recorded order per key");
+        assert!(forward.unused().is_empty() && backward.unused().is_empty());
+    }
+
+    #[test]
+    fn an_unmatched_request_names_itself_and_the_nearest_recorded_one() {
+        let replayer = Replayer::new(&fixture(vec![exchange("eu-west-1", "eu-1")]));
+        let miss = replayer.answer(&describe_trails("ap-south-1")).unwrap_err();
+        let text = miss.to_string();
+        assert!(text.contains("no recorded exchange left for `cloudtrail DescribeTrails in ap-south-1"), "{text}");
+        assert!(text.contains("nearest recorded one is `cloudtrail DescribeTrails in eu-west-1"), "{text}");
+        assert_eq!(replayer.unused().len(), 1, "the unasked exchange is reported");
+        assert_eq!(replayer.misses().len(), 1);
+        // A key answered once has no second answer.
+        replayer.answer(&describe_trails("eu-west-1")).unwrap();
+        assert!(replayer.answer(&describe_trails("eu-west-1")).is_err());
+    }
+
+    #[test]
+    fn s3_requests_match_path_style_and_virtual_hosted_alike() {
+        let s3 = |uri: &str| {
+            let mut req = HttpRequest::new(SdkBody::empty());
+            req.set_uri(uri).unwrap();
+            req.set_method("GET").unwrap();
+            req.headers_mut().insert(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/ap-northeast-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+            );
+            key_of(&req)
+        };
+        let moto = s3("http://127.0.0.1:5000/cm-members-cloudtrail-123456789012?encryption");
+        let aws = s3("https://cm-members-cloudtrail-123456789012.s3.ap-northeast-1.amazonaws.com/?encryption");
+        assert_eq!(moto, aws);
+        assert_eq!(moto.operation, "GetBucketEncryption");
+    }
+}

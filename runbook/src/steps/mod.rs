@@ -89,7 +89,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { concurrency: 16 }
+        Settings { concurrency: 40 }
     }
 }
 
