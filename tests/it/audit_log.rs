@@ -24,7 +24,11 @@ fn xtask_in(state: &Path, args: &[&str]) -> Run {
 
 fn edit_log(dir: &Path, edit: impl FnOnce(&mut Vec<String>)) {
     let path = dir.join("audit.jsonl");
-    let original: Vec<String> = std::fs::read_to_string(&path).unwrap().lines().map(str::to_string).collect();
+    let original: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
     let mut lines = original.clone();
     edit(&mut lines);
     assert_ne!(lines, original, "the edit changed the log");
@@ -35,7 +39,11 @@ fn edit_log(dir: &Path, edit: impl FnOnce(&mut Vec<String>)) {
 fn an_intact_log_verifies() {
     let (state, _, run_id) = finished_run();
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).success();
-    assert!(run.stdout.contains("hash chain and sequence intact"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("hash chain and sequence intact"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("ended with run_finished"));
     // `latest` is the default.
     xtask_in(state.path(), &["audit", "verify"]).success();
@@ -44,9 +52,16 @@ fn an_intact_log_verifies() {
 #[test]
 fn a_changed_byte_fails_verify() {
     let (state, dir, run_id) = finished_run();
-    edit_log(&dir, |lines| lines[5] = lines[5].replacen("ap-northeast-1", "ap-northeast-2", 1));
+    edit_log(&dir, |lines| {
+        lines[5] = lines[5].replacen("ap-northeast-1", "ap-northeast-2", 1)
+    });
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
-    assert!(run.stderr.contains("line 6: hash does not match the event's content"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 6: hash does not match the event's content"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -54,7 +69,12 @@ fn a_reformatted_line_fails_verify() {
     let (state, dir, run_id) = finished_run();
     edit_log(&dir, |lines| lines[2] = lines[2].replacen("\":", "\": ", 1));
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
-    assert!(run.stderr.contains("line 3: the line is not in canonical form"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 3: the line is not in canonical form"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -64,7 +84,12 @@ fn a_deleted_line_fails_verify() {
         lines.remove(9);
     });
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
-    assert!(run.stderr.contains("line 10: sequence number 10 where 9 was expected"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 10: sequence number 10 where 9 was expected"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -74,7 +99,11 @@ fn a_deleted_last_line_fails_verify() {
         lines.pop();
     });
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
-    assert!(run.stderr.contains("state.json records line"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("state.json records line"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -82,7 +111,12 @@ fn a_reordered_pair_fails_verify() {
     let (state, dir, run_id) = finished_run();
     edit_log(&dir, |lines| lines.swap(6, 7));
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
-    assert!(run.stderr.contains("line 7: sequence number 7 where 6 was expected"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 7: sequence number 7 where 6 was expected"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -96,13 +130,26 @@ fn a_second_run_is_refused_while_one_holds_the_lock() {
         "run_id": "20261129T100000Z-beef",
     });
     std::fs::write(state.path().join("lock"), holder.to_string()).unwrap();
-    let run = xtask_in(state.path(), &["run", "revert", "--yes", "--replay", "secure-account"]).failure(2);
-    assert!(run.stderr.contains("another run holds the lock"), "{}", run.stderr);
+    let run = xtask_in(
+        state.path(),
+        &["run", "revert", "--yes", "--replay", "secure-account"],
+    )
+    .failure(2);
+    assert!(
+        run.stderr.contains("another run holds the lock"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("run 20261129T100000Z-beef"));
     assert!(run.stderr.contains(&format!("pid {}", std::process::id())));
     assert!(run_dirs(state.path()).is_empty(), "nothing was started");
     let resume = xtask_in(state.path(), &["resume", "--replay", "secure-account"]).failure(2);
-    assert!(resume.stderr.contains("another run holds the lock") || resume.stderr.contains("no unfinished run"), "{}", resume.stderr);
+    assert!(
+        resume.stderr.contains("another run holds the lock")
+            || resume.stderr.contains("no unfinished run"),
+        "{}",
+        resume.stderr
+    );
 }
 
 #[test]
@@ -115,34 +162,69 @@ fn a_stale_lock_is_taken_over_and_logged() {
         "run_id": "20261129T100000Z-dead",
     });
     std::fs::write(state.path().join("lock"), holder.to_string()).unwrap();
-    xtask_in(state.path(), &["run", "revert", "--yes", "--replay", "secure-account"]).success();
+    xtask_in(
+        state.path(),
+        &["run", "revert", "--yes", "--replay", "secure-account"],
+    )
+    .success();
     let events = events(&run_dirs(state.path())[0]);
-    let takeover = events.iter().find(|e| e.event == "lock_taken_over").expect("the takeover is logged");
-    assert_eq!(takeover.data["stale_holder"]["run_id"], "20261129T100000Z-dead");
-    assert!(!state.path().join("lock").exists(), "the lock is released when the run ends");
+    let takeover = events
+        .iter()
+        .find(|e| e.event == "lock_taken_over")
+        .expect("the takeover is logged");
+    assert_eq!(
+        takeover.data["stale_holder"]["run_id"],
+        "20261129T100000Z-dead"
+    );
+    assert!(
+        !state.path().join("lock").exists(),
+        "the lock is released when the run ends"
+    );
 }
 
 #[test]
 fn resume_refuses_a_finished_run() {
     let (state, _, run_id) = finished_run();
-    let run = xtask_in(state.path(), &["resume", &run_id, "--replay", "secure-account"]).failure(2);
-    assert!(run.stderr.contains(&format!("run {run_id} already finished")), "{}", run.stderr);
+    let run = xtask_in(
+        state.path(),
+        &["resume", &run_id, "--replay", "secure-account"],
+    )
+    .failure(2);
+    assert!(
+        run.stderr
+            .contains(&format!("run {run_id} already finished")),
+        "{}",
+        run.stderr
+    );
     let latest = xtask_in(state.path(), &["resume", "--replay", "secure-account"]).failure(2);
-    assert!(latest.stderr.contains("no unfinished run"), "{}", latest.stderr);
+    assert!(
+        latest.stderr.contains("no unfinished run"),
+        "{}",
+        latest.stderr
+    );
 }
 
 /// An unfinished run: the replay of secure-account cut before UpdateTrail.
 fn failed_run() -> (tempfile::TempDir, PathBuf, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/secure-account");
     let mut fixture = runbook::http::replay::load_fixture(&root).unwrap();
-    let cut = fixture.exchanges.iter().position(|e| e.key.operation == "UpdateTrail").unwrap();
+    let cut = fixture
+        .exchanges
+        .iter()
+        .position(|e| e.key.operation == "UpdateTrail")
+        .unwrap();
     fixture.exchanges.truncate(cut);
     let state = tempfile::tempdir().unwrap();
     let scenario = state.path().join("cut-scenario");
     std::fs::create_dir(&scenario).unwrap();
-    std::fs::write(scenario.join("traffic.json"), serde_json::to_string(&fixture).unwrap()).unwrap();
+    std::fs::write(
+        scenario.join("traffic.json"),
+        serde_json::to_string(&fixture).unwrap(),
+    )
+    .unwrap();
     let mut cmd = xtask_command(&state.path().join("runs"));
-    cmd.args(["run", "revert", "--yes", "--replay"]).arg(&scenario);
+    cmd.args(["run", "revert", "--yes", "--replay"])
+        .arg(&scenario);
     let run = Run::of(cmd).failure(1);
     let dir = run_dirs(&state.path().join("runs")).remove(0);
     (state, dir, run.run_id())
@@ -152,9 +234,16 @@ fn failed_run() -> (tempfile::TempDir, PathBuf, String) {
 fn resume_refuses_another_account() {
     let (state, dir, run_id) = failed_run();
     let path = dir.join("state.json");
-    let text = std::fs::read_to_string(&path).unwrap().replace("\"account\": \"123456789012\"", "\"account\": \"210987654321\"");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "\"account\": \"123456789012\"",
+        "\"account\": \"210987654321\"",
+    );
     std::fs::write(&path, text).unwrap();
-    let run = xtask_in(&state.path().join("runs"), &["resume", &run_id, "--replay", "secure-account"]).failure(2);
+    let run = xtask_in(
+        &state.path().join("runs"),
+        &["resume", &run_id, "--replay", "secure-account"],
+    )
+    .failure(2);
     assert!(
         run.stderr.contains(&format!("run {run_id} was made for account 210987654321, but the current credentials are for account 123456789012")),
         "{}",
@@ -166,9 +255,21 @@ fn resume_refuses_another_account() {
 fn a_corrupt_state_file_is_a_clear_error() {
     let (state, dir, run_id) = failed_run();
     std::fs::write(dir.join("state.json"), "{\"format\": 1, \"run_id\": ").unwrap();
-    let run = xtask_in(&state.path().join("runs"), &["resume", &run_id, "--replay", "secure-account"]).failure(1);
-    assert!(run.stderr.contains("state.json is corrupt"), "{}", run.stderr);
-    assert!(run.stderr.contains(&dir.display().to_string()), "names the file: {}", run.stderr);
+    let run = xtask_in(
+        &state.path().join("runs"),
+        &["resume", &run_id, "--replay", "secure-account"],
+    )
+    .failure(1);
+    assert!(
+        run.stderr.contains("state.json is corrupt"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&dir.display().to_string()),
+        "names the file: {}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -179,7 +280,11 @@ fn resume_refuses_a_tampered_log() {
         assert_ne!(edited, lines[3]);
         lines[3] = edited;
     });
-    let run = xtask_in(&state.path().join("runs"), &["resume", &run_id, "--replay", "secure-account"]).failure(1);
+    let run = xtask_in(
+        &state.path().join("runs"),
+        &["resume", &run_id, "--replay", "secure-account"],
+    )
+    .failure(1);
     assert!(run.stderr.contains("audit.jsonl, line 4"), "{}", run.stderr);
 }
 
@@ -188,7 +293,11 @@ fn files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let (state, dir, _) = failed_run();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&state.path().join("runs")), 0o700, "a state dir the tool makes");
+    assert_eq!(
+        mode(&state.path().join("runs")),
+        0o700,
+        "a state dir the tool makes"
+    );
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("audit.jsonl")), 0o600);
     assert_eq!(mode(&dir.join("state.json")), 0o600);
@@ -199,7 +308,13 @@ fn no_secret_reaches_the_audit_log() {
     let env = Env::secure_account();
     env.xtask(&["run", "revert", "--yes"]).success();
     let text = std::fs::read_to_string(run_dirs(env.state.path())[0].join("audit.jsonl")).unwrap();
-    for needle in ["testing", "Authorization", "Signature", "X-Amz-Security-Token", "AWS4-HMAC"] {
+    for needle in [
+        "testing",
+        "Authorization",
+        "Signature",
+        "X-Amz-Security-Token",
+        "AWS4-HMAC",
+    ] {
         assert!(!text.contains(needle), "the audit log contains {needle}");
     }
 }
@@ -208,10 +323,25 @@ fn no_secret_reaches_the_audit_log() {
 fn audit_list_and_show() {
     let (state, _, run_id) = finished_run();
     let list = xtask_in(state.path(), &["audit", "list"]).success();
-    assert!(list.stdout.contains(&run_id) && list.stdout.contains("finished") && list.stdout.contains("123456789012"), "{}", list.stdout);
+    assert!(
+        list.stdout.contains(&run_id)
+            && list.stdout.contains("finished")
+            && list.stdout.contains("123456789012"),
+        "{}",
+        list.stdout
+    );
     let show = xtask_in(state.path(), &["audit", "show"]).success();
-    assert!(show.stdout.contains("WRITE intended: cloudtrail:UpdateTrail in ap-northeast-1"), "{}", show.stdout);
-    let json = xtask_in(state.path(), &["audit", "show", &run_id, "--output", "json"]).success();
+    assert!(
+        show.stdout
+            .contains("WRITE intended: cloudtrail:UpdateTrail in ap-northeast-1"),
+        "{}",
+        show.stdout
+    );
+    let json = xtask_in(
+        state.path(),
+        &["audit", "show", &run_id, "--output", "json"],
+    )
+    .success();
     let events: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(events[0]["event"], "run_started");
 }
@@ -221,6 +351,10 @@ fn audit_events_of_a_revert() {
     // The full events of an offline revert, times, ids and hashes filtered.
     let (_state, dir, _) = finished_run();
     let text = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
-    let interesting: Vec<&str> = text.lines().filter(|l| !l.contains("\"event\":\"aws_call\"")).collect();
-    insta_settings().bind(|| insta::assert_snapshot!("revert_audit_events", interesting.join("\n")));
+    let interesting: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("\"event\":\"aws_call\""))
+        .collect();
+    insta_settings()
+        .bind(|| insta::assert_snapshot!("revert_audit_events", interesting.join("\n")));
 }

@@ -2,11 +2,13 @@
 //!
 //! - `e2e`: the CLI against a real moto_server (started per test on a free port).
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
+//! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, locking, corrupt state.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
 
 mod audit_log;
 mod e2e;
+mod interrupt;
 mod replay;
 mod resume;
 mod support;

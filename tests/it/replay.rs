@@ -13,9 +13,11 @@ fn fixtures_dir() -> std::path::PathBuf {
 }
 
 /// The audit events in a compact, deterministic form: no sequence, time or hash; step outputs
-/// shortened to their fields (the report snapshot shows their content).
+/// shortened to their fields (the report snapshot shows their content); calls that run
+/// concurrently (a run of consecutive `aws_call` events) in sorted order.
 fn audit_text(events: &[Event]) -> String {
-    let mut out = String::new();
+    let mut lines: Vec<String> = Vec::new();
+    let mut calls: Vec<String> = Vec::new();
     for e in events {
         let mut data = e.data.clone();
         if e.event == "step_succeeded" {
@@ -29,9 +31,21 @@ fn audit_text(events: &[Event]) -> String {
         if e.event == "step_started" {
             data["input"] = Value::String("<input>".into());
         }
-        out += &format!("{} {}\n", e.event, data);
+        if data.get("duration_ms").is_some() {
+            data["duration_ms"] = Value::String("[MS]".into());
+        }
+        let line = format!("{} {}\n", e.event, data);
+        if e.event == "aws_call" {
+            calls.push(line);
+        } else {
+            calls.sort();
+            lines.append(&mut calls);
+            lines.push(line);
+        }
     }
-    out
+    calls.sort();
+    lines.append(&mut calls);
+    lines.concat()
 }
 
 fn writes_text(events: &[Event]) -> String {
@@ -207,6 +221,32 @@ fn bucket_policy_requires_kms() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn fixtures_hold_no_secrets() {
+    use runbook::http::redact::{leaks, Secrets};
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let path = entry.unwrap().path().join("traffic.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            leaks(&text, &Secrets::default()),
+            Vec::<String>::new(),
+            "{}",
+            path.display()
+        );
+        let fixture = runbook::http::replay::load_fixture(&path).unwrap();
+        assert!(
+            !fixture.description.is_empty(),
+            "{} says what it shows",
+            path.display()
+        );
+        assert!(
+            fixture.origin == "recorded" || fixture.origin.starts_with("hand-edited"),
+            "{} says whether it was recorded or hand-edited",
+            path.display()
+        );
+    }
 }
 
 #[test]

@@ -291,3 +291,71 @@ fn killed_in_key_advice() {
         false,
     );
 }
+
+/// No wasted work: credentials are resolved once for the whole run (every client shares the
+/// SDK's identity cache), whatever the number of regions and clients.
+#[test]
+fn credentials_are_resolved_once_per_run() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+    use aws_credential_types::Credentials;
+
+    #[derive(Debug, Default, Clone)]
+    struct Counting(Arc<AtomicUsize>);
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            future::ProvideCredentials::ready(Ok(Credentials::new(
+                "testing", "testing", None, None, "counting",
+            )))
+        }
+    }
+
+    let env = Env::secure_account();
+    let counting = Counting::default();
+    let config = env
+        .config()
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(counting.clone()))
+        .build();
+    let rt = runtime();
+    rt.block_on(async {
+        let aws = Aws::new(config, true);
+        let early = CallBuffer::default();
+        let identity = runbooks::identity(&aws, &early).await.unwrap();
+        let calls = std::mem::take(&mut *early.0.lock().unwrap());
+        let run = Run::start(
+            env.state.path(),
+            "revert",
+            serde_json::to_value(args()).unwrap(),
+            &identity,
+            calls,
+            "test",
+        )
+        .unwrap();
+        let cx = Cx {
+            aws: &aws,
+            run: &run,
+            operator: &Yes,
+            settings: Settings::default(),
+        };
+        runbooks::execute(&cx, Runbook::Revert, &args())
+            .await
+            .unwrap();
+    });
+    let calls = events(&run_dirs(env.state.path())[0])
+        .iter()
+        .filter(|e| e.event == "aws_call")
+        .count();
+    assert!(calls > 100, "the revert made {calls} calls over 38 regions");
+    // One explicit check up front (for a clear error) and one fill of the shared cache.
+    assert!(
+        counting.0.load(Ordering::SeqCst) <= 2,
+        "credentials resolved {} times",
+        counting.0.load(Ordering::SeqCst)
+    );
+}

@@ -25,7 +25,8 @@ impl Operator for Yes {
     fn confirm<'a>(
         &'a self,
         _plan: &'a Plan,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = runbook::Result<String>> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = runbook::Result<String>> + Send + 'a>>
+    {
         Box::pin(async { Ok("--yes".to_string()) })
     }
 }
@@ -36,10 +37,17 @@ struct Sample {
     calls: BTreeMap<String, usize>,
 }
 
-async fn measure(moto: &Moto, runbook: Runbook, latency: Duration, concurrency: usize) -> Result<Sample> {
+async fn measure(
+    moto: &Moto,
+    runbook: Runbook,
+    latency: Duration,
+    concurrency: usize,
+) -> Result<Sample> {
     moto.reset().map_err(|e| anyhow!("{e}"))?;
     let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
-    testkit::seed(&config, &Seed::default()).await.map_err(|e| anyhow!("{e}"))?;
+    testkit::seed(&config, &Seed::default())
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let state = tempfile::tempdir()?;
     let meter = Arc::new(LatencyMeter::default());
     let http = delayed(runbook::http::real_client(), latency, meter.clone());
@@ -48,18 +56,41 @@ async fn measure(moto: &Moto, runbook: Runbook, latency: Duration, concurrency: 
     let early = CallBuffer::default();
     let identity = runbooks::identity(&aws, &early).await?;
     let calls = std::mem::take(&mut *early.0.lock().unwrap());
-    let args = Args { trail: "Members".into(), regions: None, exclude_regions: vec![], dry_run: false };
-    let run = Run::start(state.path(), runbook.name(), serde_json::to_value(&args)?, &identity, calls, "bench")?;
-    let cx = Cx { aws: &aws, run: &run, operator: &Yes, settings: Settings { concurrency } };
+    let args = Args {
+        trail: "Members".into(),
+        regions: None,
+        exclude_regions: vec![],
+        dry_run: false,
+    };
+    let run = Run::start(
+        state.path(),
+        runbook.name(),
+        serde_json::to_value(&args)?,
+        &identity,
+        calls,
+        "bench",
+    )?;
+    let cx = Cx {
+        aws: &aws,
+        run: &run,
+        operator: &Yes,
+        settings: Settings { concurrency },
+    };
     runbooks::execute(&cx, runbook, &args).await?;
     let wall = started.elapsed();
     let mut by_operation = BTreeMap::new();
     for ev in runbook::audit::read(&run.dir().join(runbook::run::AUDIT_FILE))? {
         if ev.event == runbook::audit::kind::AWS_CALL {
-            *by_operation.entry(ev.data["operation"].as_str().unwrap_or("?").to_string()).or_insert(0) += 1;
+            *by_operation
+                .entry(ev.data["operation"].as_str().unwrap_or("?").to_string())
+                .or_insert(0) += 1;
         }
     }
-    Ok(Sample { wall, stages: meter.stages(), calls: by_operation })
+    Ok(Sample {
+        wall,
+        stages: meter.stages(),
+        calls: by_operation,
+    })
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {
@@ -79,7 +110,9 @@ fn baseline(moto: &Moto, script: &str) -> Result<Duration> {
         .stdout(std::process::Stdio::null())
         .status()?;
     if !status.success() {
-        return Err(anyhow!("the article's procedure failed (is the AWS CLI installed?)"));
+        return Err(anyhow!(
+            "the article's procedure failed (is the AWS CLI installed?)"
+        ));
     }
     Ok(started.elapsed())
 }
@@ -131,7 +164,11 @@ pub async fn run(flags: BenchFlags) -> Result<()> {
         let walls: Vec<Duration> = samples.iter().map(|s| s.wall).collect();
         let last = samples.last().expect("at least one run");
         let total: usize = last.calls.values().sum();
-        let by_op: Vec<String> = last.calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        let by_op: Vec<String> = last
+            .calls
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect();
         out::line(format!(
             "| {} | {:.3} s | {:.3} s | {:.3} s | {} | {total} | {} |",
             runbook.name(),
@@ -145,7 +182,9 @@ pub async fn run(flags: BenchFlags) -> Result<()> {
     if flags.baseline {
         moto.reset().map_err(|e| anyhow!("{e}"))?;
         let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
-        testkit::seed(&config, &Seed::default()).await.map_err(|e| anyhow!("{e}"))?;
+        testkit::seed(&config, &Seed::default())
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
         let status = baseline(&moto, ARTICLE_STATUS)?;
         let revert = baseline(&moto, ARTICLE_REVERT)?;
         out::line(format!(

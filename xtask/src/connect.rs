@@ -53,6 +53,8 @@ fn replay_config(region: &str, http: SharedHttpClient) -> SdkConfig {
             "replay", "replay", None, None, "replay",
         )))
         .http_client(http)
+        // One credentials cache for every client, as aws-config's loader sets up.
+        .identity_cache(aws_config::identity::IdentityCache::lazy().build())
         // Recorded throttling is retried as on the wire, without the real back-off's wait.
         .retry_config(
             RetryConfig::standard()

@@ -43,6 +43,8 @@ fn main() -> ExitCode {
             Command::Test { args } => test::run(args),
         }
     });
+    // A confirmation prompt may still be blocked reading stdin after Ctrl-C: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

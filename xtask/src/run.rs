@@ -167,7 +167,11 @@ async fn drive(
             let doc = serde_json::json!({ "run_id": run.id(), "audit_log": audit_path, "report": report });
             out::line(format!("{}", serde_json::to_string_pretty(&doc)?));
         }
-        (Err(err), _) => {
+        (Err(err), output) => {
+            if output == Output::Json {
+                let doc = serde_json::json!({ "run_id": run.id(), "audit_log": audit_path, "error": err.to_string() });
+                out::line(serde_json::to_string_pretty(&doc)?);
+            }
             eprint!("{}", render::audit_footer(run.id(), &audit_path, lang));
             if runbook == Runbook::Revert
                 && !matches!(err, Error::NotConfirmed | Error::ConfirmationUnavailable)

@@ -145,6 +145,53 @@ mod tests {
     }
 
     #[test]
+    fn refuses_a_fixture_with_a_signature() {
+        use crate::http::exchange::{Exchange, RecordedRequest, RecordedResponse, RequestKey};
+        let exchange = Exchange {
+            key: RequestKey {
+                service: "sts".into(),
+                region: "ap-northeast-1".into(),
+                operation: "GetCallerIdentity".into(),
+                params: String::new(),
+            },
+            request: RecordedRequest {
+                method: "POST".into(),
+                path: "/".into(),
+                headers: [(
+                    "authorization".to_string(),
+                    "AWS4-HMAC-SHA256 Credential=x, Signature=y".to_string(),
+                )]
+                .into(),
+                body: String::new(),
+            },
+            response: RecordedResponse {
+                status: 200,
+                headers: Default::default(),
+                body: "<Account>987654321098</Account>".into(),
+            },
+        };
+        let fixture = Fixture {
+            description: String::new(),
+            origin: "recorded".into(),
+            region: String::new(),
+            run_args: vec![],
+            exchanges: vec![exchange],
+        };
+        let problems = render_fixture(&fixture, &secrets()).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("authorization")),
+            "{problems:?}"
+        );
+        let mut clean = fixture.clone();
+        clean.exchanges[0].request.headers.clear();
+        let text = render_fixture(&clean, &secrets()).expect("a clean fixture is written");
+        assert!(
+            text.contains("<Account>123456789012</Account>"),
+            "the account id is redacted"
+        );
+    }
+
+    #[test]
     fn finds_what_redaction_cannot_fix() {
         let problems = leaks(
             "Authorization: AWS4-HMAC-SHA256 Credential=ASIAQQQQQQQQQQQQQQQQ/x 987654321098",

@@ -180,9 +180,11 @@ mod tests {
 
     fn describe_trails(region: &str) -> HttpRequest {
         let mut req = HttpRequest::new(SdkBody::from(r#"{"includeShadowTrails":true}"#));
-        req.set_uri(format!("https://cloudtrail.{region}.amazonaws.com/")).unwrap();
+        req.set_uri(format!("https://cloudtrail.{region}.amazonaws.com/"))
+            .unwrap();
         req.set_method("POST").unwrap();
-        req.headers_mut().insert("x-amz-target", "CloudTrail_20131101.DescribeTrails");
+        req.headers_mut()
+            .insert("x-amz-target", "CloudTrail_20131101.DescribeTrails");
         // Signature and date differ on every run; they must not matter.
         req.headers_mut().insert(
             "authorization",
@@ -194,13 +196,28 @@ mod tests {
     fn exchange(region: &str, answer: &str) -> Exchange {
         Exchange {
             key: key_of(&describe_trails(region)),
-            request: RecordedRequest { method: "POST".into(), path: "/".into(), headers: BTreeMap::new(), body: String::new() },
-            response: RecordedResponse { status: 200, headers: BTreeMap::new(), body: answer.into() },
+            request: RecordedRequest {
+                method: "POST".into(),
+                path: "/".into(),
+                headers: BTreeMap::new(),
+                body: String::new(),
+            },
+            response: RecordedResponse {
+                status: 200,
+                headers: BTreeMap::new(),
+                body: answer.into(),
+            },
         }
     }
 
     fn fixture(exchanges: Vec<Exchange>) -> Fixture {
-        Fixture { description: String::new(), origin: "test".into(), region: "ap-northeast-1".into(), run_args: vec![], exchanges }
+        Fixture {
+            description: String::new(),
+            origin: "test".into(),
+            region: "ap-northeast-1".into(),
+            run_args: vec![],
+            exchanges,
+        }
     }
 
     fn body(resp: HttpResponse) -> String {
@@ -209,13 +226,27 @@ mod tests {
 
     #[test]
     fn answers_by_content_whatever_the_arrival_order() {
-        let f = fixture(vec![exchange("eu-west-1", "eu-1"), exchange("us-east-1", "us-1"), exchange("eu-west-1", "eu-2")]);
+        let f = fixture(vec![
+            exchange("eu-west-1", "eu-1"),
+            exchange("us-east-1", "us-1"),
+            exchange("eu-west-1", "eu-2"),
+        ]);
         let forward = Replayer::new(&f);
         let backward = Replayer::new(&f);
-        let a: Vec<String> = ["eu-west-1", "us-east-1", "eu-west-1"].iter().map(|r| body(forward.answer(&describe_trails(r)).unwrap())).collect();
-        let b: Vec<String> = ["us-east-1", "eu-west-1", "eu-west-1"].iter().map(|r| body(backward.answer(&describe_trails(r)).unwrap())).collect();
+        let a: Vec<String> = ["eu-west-1", "us-east-1", "eu-west-1"]
+            .iter()
+            .map(|r| body(forward.answer(&describe_trails(r)).unwrap()))
+            .collect();
+        let b: Vec<String> = ["us-east-1", "eu-west-1", "eu-west-1"]
+            .iter()
+            .map(|r| body(backward.answer(&describe_trails(r)).unwrap()))
+            .collect();
         assert_eq!(a, vec!["eu-1", "us-1", "eu-2"]);
-        assert_eq!(b, vec!["us-1", "eu-1", "eu-2"], "same answers per key, in recorded order per key");
+        assert_eq!(
+            b,
+            vec!["us-1", "eu-1", "eu-2"],
+            "same answers per key, in recorded order per key"
+        );
         assert!(forward.unused().is_empty() && backward.unused().is_empty());
     }
 
@@ -224,9 +255,19 @@ mod tests {
         let replayer = Replayer::new(&fixture(vec![exchange("eu-west-1", "eu-1")]));
         let miss = replayer.answer(&describe_trails("ap-south-1")).unwrap_err();
         let text = miss.to_string();
-        assert!(text.contains("no recorded exchange left for `cloudtrail DescribeTrails in ap-south-1"), "{text}");
-        assert!(text.contains("nearest recorded one is `cloudtrail DescribeTrails in eu-west-1"), "{text}");
-        assert_eq!(replayer.unused().len(), 1, "the unasked exchange is reported");
+        assert!(
+            text.contains("no recorded exchange left for `cloudtrail DescribeTrails in ap-south-1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("nearest recorded one is `cloudtrail DescribeTrails in eu-west-1"),
+            "{text}"
+        );
+        assert_eq!(
+            replayer.unused().len(),
+            1,
+            "the unasked exchange is reported"
+        );
         assert_eq!(replayer.misses().len(), 1);
         // A key answered once has no second answer.
         replayer.answer(&describe_trails("eu-west-1")).unwrap();

@@ -17,6 +17,8 @@ pub fn local_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_types::region::Region::new(region.to_string()))
         .endpoint_url(endpoint)
+        // One credentials cache for every client, as aws-config's loader sets up.
+        .identity_cache(aws_config::identity::IdentityCache::lazy().build())
         .credentials_provider(
             aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
                 "testing", "testing", None, None, "testkit",

@@ -1,0 +1,133 @@
+//! Ctrl-C: the operator interrupts a revert while a call is in flight. The run ends cleanly as
+//! interrupted (exit 130, `run_interrupted` logged, the resume command printed), and `resume`
+//! finishes it.
+//!
+//! A small proxy in front of moto holds back the trail's re-read before the write, and tells the
+//! test when it has it: the SIGINT is sent then, not after a guessed sleep.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+
+use crate::support::*;
+
+/// Reads one HTTP/1.1 request (head and body) from `reader`.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+        let end = line == "\r\n";
+        head.extend_from_slice(line.as_bytes());
+        if end {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    head.extend(body);
+    Some(head)
+}
+
+/// Forwards to `upstream`, except that a request containing `hold` is never answered; the first
+/// such request is reported on `held`.
+fn stalling_proxy(upstream: u16, hold: &'static str, held: mpsc::Sender<()>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            let held = held.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut client = client;
+                while let Some(request) = read_request(&mut reader) {
+                    if String::from_utf8_lossy(&request).contains(hold) {
+                        let _ = held.send(());
+                        std::thread::park();
+                        return;
+                    }
+                    let mut up = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                    up.write_all(&request).unwrap();
+                    let mut response = Vec::new();
+                    // moto answers `Connection: close`: the response ends with the connection.
+                    up.read_to_end(&mut response).unwrap();
+                    if client.write_all(&response).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn ctrl_c_ends_the_run_as_interrupted_and_resume_finishes_it() {
+    let env = Env::secure_account();
+    let (held_tx, held_rx) = mpsc::channel();
+    // The re-read before UpdateTrail is the one DescribeTrails call that names the trail's ARN.
+    let proxy = stalling_proxy(env.moto.port(), "trailNameList", held_tx);
+
+    let mut cmd = xtask_command(env.state.path());
+    cmd.args([
+        "run",
+        "revert",
+        "--yes",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{proxy}"),
+    ])
+    .env("AWS_ACCESS_KEY_ID", "testing")
+    .env("AWS_SECRET_ACCESS_KEY", "testing")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    held_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the run reached the held call");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("the run was interrupted; resume it with `cargo xtask resume"),
+        "{stderr}"
+    );
+
+    let dirs = run_dirs(env.state.path());
+    let events = events(&dirs[0]);
+    let last = events.last().unwrap();
+    assert_eq!(last.event, "run_interrupted");
+    assert_eq!(
+        last.data["during_steps"],
+        serde_json::json!(["disable_trail_kms"])
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dirs[0].join("state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["status"], "interrupted");
+    assert_eq!(
+        env.trail_key(&env.seeded.trail_arn).as_deref(),
+        Some(env.seeded.key_arn.as_str()),
+        "nothing written yet"
+    );
+
+    env.xtask(&["resume"]).success();
+    assert_eq!(env.trail_key(&env.seeded.trail_arn), None);
+    assert_eq!(
+        env.bucket_algorithms(&env.seeded.bucket, HOME),
+        vec!["AES256"]
+    );
+    let events = crate::support::events(&dirs[0]);
+    assert_eq!(events.last().unwrap().event, "run_finished");
+}
