@@ -350,3 +350,32 @@ fn resume_an_interrupted_replay() {
     verify.args(["audit", "verify", &run_id]);
     Run::of(verify).success();
 }
+
+/// The offline demo resolves its scenario (and writes its runs) from the workspace, whatever the
+/// current directory.
+#[test]
+fn the_demo_works_from_any_directory() {
+    let state = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.current_dir(elsewhere.path()).args([
+        "run",
+        "revert",
+        "--replay",
+        "secure-account",
+        "--yes",
+    ]);
+    let run = Run::of(cmd).success();
+    assert!(run.stdout.contains("Done:"));
+    assert_eq!(run_dirs(state.path()).len(), 1);
+    let mut missing = xtask_command(state.path());
+    missing
+        .current_dir(elsewhere.path())
+        .args(["run", "status", "--replay", "no-such-scenario"]);
+    let missing = Run::of(missing).failure(2);
+    assert!(
+        missing.stderr.contains("fixtures list"),
+        "{}",
+        missing.stderr
+    );
+}

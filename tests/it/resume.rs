@@ -359,3 +359,51 @@ fn credentials_are_resolved_once_per_run() {
         counting.0.load(Ordering::SeqCst)
     );
 }
+
+/// The critical path of a revert is a fixed number of sequential round trips, whatever the
+/// number of regions: every region fan-out is one wave. (Counted, not timed: the wall time is
+/// for `cargo xtask bench`.)
+#[test]
+fn a_revert_is_eleven_sequential_round_trips() {
+    use runbook::http::wrap::{delayed, LatencyMeter};
+
+    let env = Env::secure_account();
+    let meter = Arc::new(LatencyMeter::default());
+    // A latency well above the time it takes to send a whole fan-out, so waves do not blur.
+    let http = delayed(
+        runbook::http::real_client(),
+        std::time::Duration::from_millis(300),
+        meter.clone(),
+    );
+    let config = env.config().into_builder().http_client(http).build();
+    runtime().block_on(async {
+        let aws = Aws::new(config, true);
+        let early = CallBuffer::default();
+        let identity = runbooks::identity(&aws, &early).await.unwrap();
+        let calls = std::mem::take(&mut *early.0.lock().unwrap());
+        let run = Run::start(
+            env.state.path(),
+            "revert",
+            serde_json::to_value(args()).unwrap(),
+            &identity,
+            calls,
+            "test",
+        )
+        .unwrap();
+        let cx = Cx {
+            aws: &aws,
+            run: &run,
+            operator: &Yes,
+            settings: Settings::default(),
+        };
+        runbooks::execute(&cx, Runbook::Revert, &args())
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        meter.requests(),
+        125,
+        "38 regions scanned twice, config channels once, 11 other calls"
+    );
+    assert_eq!(meter.stages(), 11);
+}

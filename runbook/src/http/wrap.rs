@@ -113,22 +113,25 @@ pub struct LatencyMeter {
 }
 
 impl LatencyMeter {
-    /// Sequential round-trip stages: the number of separate periods with a request in flight.
+    /// Sequential round-trip stages on the critical path: each request's depth is one more than
+    /// the deepest request that had finished before it started; the run's stages are the
+    /// deepest depth. A fan-out that fits in one wave is one stage; one that needs three waves
+    /// (too little concurrency) is three.
     pub fn stages(&self) -> usize {
         let mut spans = self.intervals.lock().unwrap().clone();
         spans.sort();
-        let mut stages = 0;
-        let mut end: Option<Instant> = None;
-        for (s, e) in spans {
-            match end {
-                Some(current) if s <= current => end = Some(current.max(e)),
-                _ => {
-                    stages += 1;
-                    end = Some(e);
-                }
-            }
+        let mut depths: Vec<usize> = Vec::with_capacity(spans.len());
+        for (i, (start, _)) in spans.iter().enumerate() {
+            let before = spans[..i]
+                .iter()
+                .zip(&depths)
+                .filter(|((_, end), _)| end <= start)
+                .map(|(_, d)| *d)
+                .max()
+                .unwrap_or(0);
+            depths.push(before + 1);
         }
-        stages
+        depths.into_iter().max().unwrap_or(0)
     }
 
     pub fn requests(&self) -> usize {
