@@ -10,11 +10,7 @@ fn revert_reaches_the_end_state_with_one_write_each() {
     let env = Env::secure_account();
     let run = env.xtask(&["run", "revert", "--yes"]).success();
 
-    assert_eq!(env.trail_key(&env.seeded.trail_arn), None);
-    assert_eq!(
-        env.bucket_algorithms(&env.seeded.bucket, HOME),
-        vec!["AES256"]
-    );
+    env.assert_reverted();
     let unrelated = env.seeded.unrelated_trail_arn.as_deref().unwrap();
     assert_eq!(
         env.trail_key(unrelated),
@@ -84,14 +80,7 @@ fn dry_run_and_status_write_nothing() {
     ));
     assert!(dry.stdout.contains("Dry run: no write was made."));
 
-    assert_eq!(
-        env.trail_key(&env.seeded.trail_arn).as_deref(),
-        Some(env.seeded.key_arn.as_str())
-    );
-    assert_eq!(
-        env.bucket_algorithms(&env.seeded.bucket, HOME),
-        vec!["aws:kms"]
-    );
+    env.assert_untouched();
     for dir in run_dirs(env.state.path()) {
         let events = events(&dir);
         assert_eq!(calls(&events, WRITES), vec![]);
@@ -107,14 +96,7 @@ fn excluding_the_home_region_changes_no_trail() {
     let run = env
         .xtask(&["run", "revert", "--yes", "--exclude-region", HOME])
         .success();
-    assert_eq!(
-        env.trail_key(&env.seeded.trail_arn).as_deref(),
-        Some(env.seeded.key_arn.as_str())
-    );
-    assert_eq!(
-        env.bucket_algorithms(&env.seeded.bucket, HOME),
-        vec!["aws:kms"]
-    );
+    env.assert_untouched();
     assert!(
         run.stdout.contains("ap-northeast-1: excluded"),
         "{}",
@@ -218,10 +200,7 @@ mod bad_input {
             "{}",
             run.stderr
         );
-        assert_eq!(
-            env.trail_key(&env.seeded.trail_arn).as_deref(),
-            Some(env.seeded.key_arn.as_str())
-        );
+        env.assert_untouched();
     }
 
     #[test]
@@ -301,10 +280,7 @@ mod bad_input {
             run_dirs(env.state.path()).is_empty(),
             "no run was even started"
         );
-        assert_eq!(
-            env.trail_key(&env.seeded.trail_arn).as_deref(),
-            Some(env.seeded.key_arn.as_str())
-        );
+        env.assert_untouched();
     }
 
     #[test]

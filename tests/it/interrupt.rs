@@ -116,18 +116,10 @@ fn ctrl_c_ends_the_run_as_interrupted_and_resume_finishes_it() {
         serde_json::from_str(&std::fs::read_to_string(dirs[0].join("state.json")).unwrap())
             .unwrap();
     assert_eq!(state["status"], "interrupted");
-    assert_eq!(
-        env.trail_key(&env.seeded.trail_arn).as_deref(),
-        Some(env.seeded.key_arn.as_str()),
-        "nothing written yet"
-    );
+    env.assert_untouched();
 
     env.xtask(&["resume"]).success();
-    assert_eq!(env.trail_key(&env.seeded.trail_arn), None);
-    assert_eq!(
-        env.bucket_algorithms(&env.seeded.bucket, HOME),
-        vec!["AES256"]
-    );
+    env.assert_reverted();
     let events = crate::support::events(&dirs[0]);
     assert_eq!(events.last().unwrap().event, "run_finished");
 }

@@ -11,29 +11,13 @@ use runbook::aws::{Aws, CallBuffer};
 use runbook::http::wrap::{faulty, Fault, FaultSwitch, Trigger};
 use runbook::run::Run;
 use runbook::runbooks::{self, Args, Runbook};
-use runbook::steps::{Cx, Operator, Plan, Settings};
+use runbook::steps::{Cx, Settings};
+use runbook::testkit::{self, AlwaysYes};
 
 use crate::support::*;
 
-struct Yes;
-
-impl Operator for Yes {
-    fn confirm<'a>(
-        &'a self,
-        _plan: &'a Plan,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = runbook::Result<String>> + Send + 'a>>
-    {
-        Box::pin(async { Ok("--yes".to_string()) })
-    }
-}
-
 fn args() -> Args {
-    Args {
-        trail: "Members".into(),
-        regions: None,
-        exclude_regions: vec![],
-        dry_run: false,
-    }
+    testkit::default_args()
 }
 
 enum Attempt {
@@ -69,7 +53,7 @@ async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), St
     let cx = Cx {
         aws: &aws,
         run: &run,
-        operator: &Yes,
+        operator: &AlwaysYes,
         settings: Settings::default(),
     };
     let hang = fault.as_ref().is_some_and(|f| f.hang);
@@ -91,11 +75,7 @@ fn interrupted_then_resumed(fault: Fault, expect_settled: bool) {
         .expect("resume finishes the run");
 
     // Same end state as an uninterrupted revert.
-    assert_eq!(env.trail_key(&env.seeded.trail_arn), None);
-    assert_eq!(
-        env.bucket_algorithms(&env.seeded.bucket, HOME),
-        vec!["AES256"]
-    );
+    env.assert_reverted();
     assert_eq!(
         env.trail_key(env.seeded.unrelated_trail_arn.as_deref().unwrap()),
         env.seeded.unrelated_key_arn
@@ -322,31 +302,16 @@ fn credentials_are_resolved_once_per_run() {
         .into_builder()
         .credentials_provider(SharedCredentialsProvider::new(counting.clone()))
         .build();
-    let rt = runtime();
-    rt.block_on(async {
-        let aws = Aws::new(config, true);
-        let early = CallBuffer::default();
-        let identity = runbooks::identity(&aws, &early).await.unwrap();
-        let calls = std::mem::take(&mut *early.0.lock().unwrap());
-        let run = Run::start(
+    let aws = Aws::new(config, true);
+    runtime()
+        .block_on(testkit::run_to_end(
+            &aws,
             env.state.path(),
-            "revert",
-            serde_json::to_value(args()).unwrap(),
-            &identity,
-            calls,
-            "test",
-        )
+            Runbook::Revert,
+            &args(),
+            Settings::default(),
+        ))
         .unwrap();
-        let cx = Cx {
-            aws: &aws,
-            run: &run,
-            operator: &Yes,
-            settings: Settings::default(),
-        };
-        runbooks::execute(&cx, Runbook::Revert, &args())
-            .await
-            .unwrap();
-    });
     let calls = events(&run_dirs(env.state.path())[0])
         .iter()
         .filter(|e| e.event == "aws_call")
@@ -376,30 +341,16 @@ fn a_revert_is_eleven_sequential_round_trips() {
         meter.clone(),
     );
     let config = env.config().into_builder().http_client(http).build();
-    runtime().block_on(async {
-        let aws = Aws::new(config, true);
-        let early = CallBuffer::default();
-        let identity = runbooks::identity(&aws, &early).await.unwrap();
-        let calls = std::mem::take(&mut *early.0.lock().unwrap());
-        let run = Run::start(
+    let aws = Aws::new(config, true);
+    runtime()
+        .block_on(testkit::run_to_end(
+            &aws,
             env.state.path(),
-            "revert",
-            serde_json::to_value(args()).unwrap(),
-            &identity,
-            calls,
-            "test",
-        )
+            Runbook::Revert,
+            &args(),
+            Settings::default(),
+        ))
         .unwrap();
-        let cx = Cx {
-            aws: &aws,
-            run: &run,
-            operator: &Yes,
-            settings: Settings::default(),
-        };
-        runbooks::execute(&cx, Runbook::Revert, &args())
-            .await
-            .unwrap();
-    });
     assert_eq!(
         meter.requests(),
         125,

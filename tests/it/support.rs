@@ -79,6 +79,32 @@ impl Env {
             .map(str::to_string)
     }
 
+    /// The account is as seeded: the trail still has its key, the bucket is still SSE-KMS.
+    #[track_caller]
+    pub fn assert_untouched(&self) {
+        assert_eq!(
+            self.trail_key(&self.seeded.trail_arn).as_deref(),
+            Some(self.seeded.key_arn.as_str()),
+            "trail key"
+        );
+        assert_eq!(
+            self.bucket_algorithms(&self.seeded.bucket, HOME),
+            vec!["aws:kms"],
+            "bucket encryption"
+        );
+    }
+
+    /// The article's end state: the trail has no key, the bucket is SSE-S3.
+    #[track_caller]
+    pub fn assert_reverted(&self) {
+        assert_eq!(self.trail_key(&self.seeded.trail_arn), None, "trail key");
+        assert_eq!(
+            self.bucket_algorithms(&self.seeded.bucket, HOME),
+            vec!["AES256"],
+            "bucket encryption"
+        );
+    }
+
     /// The bucket's default-encryption algorithms (empty: no configuration).
     pub fn bucket_algorithms(&self, bucket: &str, region: &str) -> Vec<String> {
         let conf = aws_sdk_s3::config::Builder::from(&self.config())

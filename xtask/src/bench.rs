@@ -9,27 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
-use runbook::aws::{Aws, CallBuffer};
+use runbook::aws::Aws;
 use runbook::http::wrap::{delayed, LatencyMeter};
-use runbook::run::Run;
-use runbook::runbooks::{self, Args, Runbook};
-use runbook::steps::{Cx, Operator, Plan, Settings};
+use runbook::runbooks::Runbook;
+use runbook::steps::Settings;
 use runbook::testkit::{self, Moto, Seed};
 
 use crate::flags::BenchFlags;
 use crate::out;
-
-struct Yes;
-
-impl Operator for Yes {
-    fn confirm<'a>(
-        &'a self,
-        _plan: &'a Plan,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = runbook::Result<String>> + Send + 'a>>
-    {
-        Box::pin(async { Ok("--yes".to_string()) })
-    }
-}
 
 struct Sample {
     wall: Duration,
@@ -53,33 +40,18 @@ async fn measure(
     let http = delayed(runbook::http::real_client(), latency, meter.clone());
     let started = Instant::now();
     let aws = Aws::new(config.into_builder().http_client(http).build(), true);
-    let early = CallBuffer::default();
-    let identity = runbooks::identity(&aws, &early).await?;
-    let calls = std::mem::take(&mut *early.0.lock().unwrap());
-    let args = Args {
-        trail: "Members".into(),
-        regions: None,
-        exclude_regions: vec![],
-        dry_run: false,
-    };
-    let run = Run::start(
+    let settings = Settings { concurrency };
+    let (_, run_dir) = testkit::run_to_end(
+        &aws,
         state.path(),
-        runbook.name(),
-        serde_json::to_value(&args)?,
-        &identity,
-        calls,
-        "bench",
-    )?;
-    let cx = Cx {
-        aws: &aws,
-        run: &run,
-        operator: &Yes,
-        settings: Settings { concurrency },
-    };
-    runbooks::execute(&cx, runbook, &args).await?;
+        runbook,
+        &testkit::default_args(),
+        settings,
+    )
+    .await?;
     let wall = started.elapsed();
     let mut by_operation = BTreeMap::new();
-    for ev in runbook::audit::read(&run.dir().join(runbook::run::AUDIT_FILE))? {
+    for ev in runbook::audit::read(&run_dir.join(runbook::run::AUDIT_FILE))? {
         if ev.event == runbook::audit::kind::AWS_CALL {
             *by_operation
                 .entry(ev.data["operation"].as_str().unwrap_or("?").to_string())

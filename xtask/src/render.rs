@@ -21,6 +21,9 @@ struct Words {
     no_trail_in: &'static str,
     bucket: &'static str,
     skipped: &'static str,
+    org_trail: &'static str,
+    other_account: &'static str,
+    home_not_selected: &'static str,
     plan: &'static str,
     status_plan: &'static str,
     nothing: &'static str,
@@ -52,6 +55,9 @@ const EN: Words = Words {
     no_trail_in: "trail not seen in",
     bucket: "Bucket",
     skipped: "Left alone",
+    org_trail: "organization trail: only the management account can change it",
+    other_account: "belongs to account",
+    home_not_selected: "is excluded or not selected, and the change must be made there",
     plan: "Plan",
     status_plan: "A revert would make",
     nothing: "Nothing to change: the trail is not encrypted and the bucket is not SSE-KMS.",
@@ -86,6 +92,9 @@ const JA: Words = Words {
     no_trail_in: "証跡が見つからないリージョン",
     bucket: "バケット",
     skipped: "変更しない証跡",
+    org_trail: "組織の証跡です: 管理アカウントからのみ変更できます",
+    other_account: "別のアカウントの証跡です:",
+    home_not_selected: "は対象外のため変更しません (証跡の変更はホームリージョンで行う必要があります)",
     plan: "実行する変更",
     status_plan: "切り戻しで実行される変更",
     nothing: "変更は不要です: 証跡は暗号化されておらず、バケットも SSE-KMS ではありません。",
@@ -233,12 +242,10 @@ pub fn report(r: &Report, lang: Lang) -> String {
         let _ = writeln!(out, "{}:", w.skipped);
         for t in skipped {
             let why = match t.skip.as_ref().expect("filtered") {
-                SkipReason::OrganizationTrail => {
-                    "organization trail: only the management account can change it".to_string()
-                }
-                SkipReason::OtherAccount { account } => format!("belongs to account {account}"),
+                SkipReason::OrganizationTrail => w.org_trail.to_string(),
+                SkipReason::OtherAccount { account } => format!("{} {account}", w.other_account),
                 SkipReason::HomeRegionNotSelected { home_region } => {
-                    format!("home region {home_region} is excluded or not selected, and the change must be made there")
+                    format!("home region {home_region} {}", w.home_not_selected)
                 }
             };
             let _ = writeln!(out, "  {}: {why}", t.trail.arn);

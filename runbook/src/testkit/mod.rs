@@ -2,9 +2,11 @@
 //! and the secure account of the article (and its variants) built on it through the real SDK.
 //! Nothing here is used by the runbooks themselves.
 
+mod inprocess;
 mod moto;
 pub mod seed;
 
+pub use inprocess::{default_args, run_to_end, AlwaysYes};
 pub use moto::Moto;
 pub use seed::{seed, BucketSeed, Seed, Seeded};
 
