@@ -23,6 +23,7 @@ pub mod kind {
     pub const RUN_STARTED: &str = "run_started";
     pub const RUN_RESUMED: &str = "run_resumed";
     pub const LOCK_TAKEN_OVER: &str = "lock_taken_over";
+    pub const LOG_REPAIRED: &str = "log_repaired";
     pub const OPERATOR_CONFIRMATION: &str = "operator_confirmation";
     pub const STEP_STARTED: &str = "step_started";
     pub const STEP_SUCCEEDED: &str = "step_succeeded";
@@ -165,6 +166,25 @@ impl AuditWriter {
     }
 }
 
+/// A process killed in the middle of an append leaves a last line without its newline (every
+/// event is written as one `line + "\n"`). That line was never acknowledged, so resume cuts it
+/// off; returns how many bytes were dropped. Anything else that is wrong stays for `read` to report.
+pub fn drop_torn_tail(path: &Path) -> Result<Option<u64>> {
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(Error::io(path))?;
+    file.set_len(keep as u64)
+        .and_then(|_| file.sync_all())
+        .map_err(Error::io(path))?;
+    Ok(Some((bytes.len() - keep) as u64))
+}
+
 /// Reads a log and checks every line: well-formed, canonical, in sequence, chained, one run.
 pub fn read(path: &Path) -> Result<Vec<Event>> {
     let file = File::open(path).map_err(Error::io(path))?;
@@ -236,7 +256,11 @@ pub struct Verification {
 /// Checks the chain and sequence (`read`), then completeness: the log begins with `run_started`,
 /// ends with a final event, and a finished run left no step or write without an outcome.
 pub fn verify(path: &Path) -> Result<Verification> {
-    let events = read(path)?;
+    Ok(completeness(&read(path)?))
+}
+
+/// The completeness part of `verify`, for events already read (and so already chain-checked).
+pub fn completeness(events: &[Event]) -> Verification {
     let mut incomplete = Vec::new();
     if let Some(first) = events.first() {
         if first.event != kind::RUN_STARTED {
@@ -248,7 +272,7 @@ pub fn verify(path: &Path) -> Result<Verification> {
     let mut open_step: Option<(u64, String)> = None;
     let mut open_writes: Vec<u64> = Vec::new();
     let mut ended: Option<String> = None;
-    for ev in &events {
+    for ev in events {
         match ev.event.as_str() {
             kind::RUN_RESUMED => ended = None,
             kind::STEP_STARTED => {
@@ -291,11 +315,11 @@ pub fn verify(path: &Path) -> Result<Verification> {
         Some(kind::RUN_FINISHED) => incomplete.append(&mut open),
         _ => {}
     }
-    Ok(Verification {
+    Verification {
         events: events.len(),
         last_hash: events.last().map(|e| e.hash.clone()).unwrap_or_default(),
         ended,
         incomplete,
         open,
-    })
+    }
 }

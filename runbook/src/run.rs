@@ -310,6 +310,7 @@ impl Run {
             });
         }
         let audit_path = dir.join(AUDIT_FILE);
+        let torn = audit::drop_torn_tail(&audit_path)?;
         let events = audit::read(&audit_path)?;
         match events.get(state.last_seq as usize) {
             Some(ev) if ev.hash == state.last_hash => {}
@@ -358,6 +359,12 @@ impl Run {
             kind::RUN_RESUMED,
             json!({ "attempt": attempt, "caller_arn": identity.arn, "steps_done": done }),
         )?;
+        if let Some(bytes) = torn {
+            run.log(
+                kind::LOG_REPAIRED,
+                json!({ "dropped_torn_last_line_bytes": bytes }),
+            )?;
+        }
         run.after_open(taken_over, early_calls)?;
         Ok(run)
     }

@@ -289,6 +289,34 @@ fn resume_refuses_a_tampered_log() {
 }
 
 #[test]
+fn resume_cuts_a_torn_last_line_left_by_a_crash() {
+    let (state, dir, run_id) = failed_run();
+    let path = dir.join("audit.jsonl");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(r#"{"seq":999,"ts":"2026-11-29T1"#);
+    std::fs::write(&path, text).unwrap();
+    let verify = xtask_in(&state.path().join("runs"), &["audit", "verify", &run_id]).failure(1);
+    assert!(
+        verify.stderr.contains("not a valid event"),
+        "{}",
+        verify.stderr
+    );
+
+    // Whatever the resumed run meets afterwards (this replay does not model the account's state
+    // after the repair), the torn line is cut first and the cut is logged.
+    xtask_in(
+        &state.path().join("runs"),
+        &["resume", &run_id, "--replay", "secure-account"],
+    );
+    let events = events(&dir);
+    let repaired = events
+        .iter()
+        .find(|e| e.event == "log_repaired")
+        .expect("the repair is logged");
+    assert_eq!(repaired.data["dropped_torn_last_line_bytes"], 29);
+}
+
+#[test]
 fn files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let (state, dir, _) = failed_run();

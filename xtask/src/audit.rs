@@ -144,6 +144,10 @@ fn describe(ev: &Event) -> String {
         ),
         kind::WARNING => format!("  warning: {}", s(&d["message"])),
         kind::LOCK_TAKEN_OVER => format!("took over a stale lock: {}", d["stale_holder"]),
+        kind::LOG_REPAIRED => format!(
+            "cut a torn last line left by a crash ({} bytes)",
+            d["dropped_torn_last_line_bytes"]
+        ),
         kind::RUN_FINISHED => format!("run finished: {}", d["summary"]),
         kind::RUN_FAILED => format!("run FAILED: {}", s(&d["error"])),
         kind::RUN_INTERRUPTED => format!("run interrupted: {}", s(&d["reason"])),
@@ -168,11 +172,11 @@ fn show(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> Re
 fn verify(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> Result<()> {
     let id = run::resolve_run_id(state_dir, run_id)?;
     let path = state_dir.join(&id).join(AUDIT_FILE);
-    let v = audit::verify(&path)?;
+    let events = audit::read(&path)?;
+    let v = audit::completeness(&events);
     // The summary beside the log must point at a line of it with the same hash: a log cut short
     // after the summary was written shows here.
     let state = run::load_state(&state_dir.join(&id))?;
-    let events = audit::read(&path)?;
     match events.get(state.last_seq as usize) {
         Some(ev) if ev.hash == state.last_hash => {}
         _ => {
