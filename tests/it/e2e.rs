@@ -118,6 +118,33 @@ fn excluding_the_home_region_changes_no_trail() {
     );
 }
 
+/// On a terminal the operator sees the plan and the opt-in question; `n` changes nothing (exit 4),
+/// `y` reverts. (`script` gives the process a real pseudo-terminal; both streams arrive on it.)
+#[test]
+fn the_operator_is_asked_on_a_terminal() {
+    let env = Env::secure_account();
+    let no = env.xtask_on_terminal(&["run", "revert"], "n\n");
+    assert_eq!(no.code, 4, "{}", no.stdout);
+    assert!(no.stdout.contains("Plan (2):"), "{}", no.stdout);
+    assert!(no
+        .stdout
+        .contains("Is the opt-in off, and should these writes be made? [y/N]"));
+    assert!(no
+        .stdout
+        .contains("the operator did not confirm; nothing was changed"));
+    env.assert_untouched();
+
+    let yes = env.xtask_on_terminal(&["run", "revert"], "y\n");
+    assert_eq!(yes.code, 0, "{}", yes.stdout);
+    env.assert_reverted();
+    let events = events(&run_dirs(env.state.path())[1]);
+    let confirmation = events
+        .iter()
+        .find(|e| e.event == "operator_confirmation")
+        .unwrap();
+    assert_eq!(confirmation.data["via"], "prompt");
+}
+
 #[test]
 fn half_done_account_gets_only_the_bucket_write() {
     let env = Env::new(Seed {

@@ -58,6 +58,49 @@ impl Env {
         Run::of(cmd)
     }
 
+    /// `cargo xtask ARGS` on a terminal (a pseudo-terminal made by `script`), typing `answer`.
+    pub fn xtask_on_terminal(&self, args: &[&str], answer: &str) -> Run {
+        use std::io::Write;
+        let line = std::iter::once(env!("CARGO_BIN_EXE_xtask"))
+            .chain(args.iter().copied())
+            .chain(["--endpoint-url", &self.moto.endpoint()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let cmd = xtask_command(self.state.path());
+        let mut script = Command::new("script");
+        script.args(["-qec", &line, "/dev/null"]);
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => script.env(k, v),
+                None => script.env_remove(k),
+            };
+        }
+        script
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+        script
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = script.spawn().expect("script runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
     /// The trail's KMS key as its home region shows it (absent and "" both mean none).
     pub fn trail_key(&self, arn: &str) -> Option<String> {
         let region = arn.split(':').nth(3).unwrap();
