@@ -15,6 +15,7 @@ use crate::render;
 pub struct Terminal {
     pub yes: bool,
     pub lang: Lang,
+    step: Mutex<String>,
     progress: Mutex<Option<ProgressBar>>,
     show_progress: bool,
 }
@@ -24,6 +25,7 @@ impl Terminal {
         Terminal {
             yes,
             lang,
+            step: Mutex::new(String::new()),
             progress: Mutex::new(None),
             show_progress: std::io::stderr().is_terminal(),
         }
@@ -36,26 +38,28 @@ impl Terminal {
 
 impl Operator for Terminal {
     fn step_started(&self, step: &str) {
-        if self.show_progress {
-            let bar = ProgressBar::new_spinner().with_message(step.to_string());
+        *self.step.lock().unwrap() = step.to_string();
+    }
+
+    /// A bar only while regions are scanned, and only on a terminal.
+    fn regions_scanned(&self, done: usize, total: usize) {
+        if !self.show_progress {
+            return;
+        }
+        let mut progress = self.progress.lock().unwrap();
+        let bar = progress.get_or_insert_with(|| {
+            let bar =
+                ProgressBar::new(total as u64).with_message(self.step.lock().unwrap().clone());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} {pos}/{len}")
+                ProgressStyle::with_template("{msg} {bar:38} {pos}/{len} regions")
                     .expect("valid template"),
             );
-            *self.progress.lock().unwrap() = Some(bar);
-        }
-    }
-
-    fn regions_scanned(&self, done: usize, total: usize) {
-        if let Some(bar) = &*self.progress.lock().unwrap() {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-    }
-
-    fn step_finished(&self, _step: &str, _output: &serde_json::Value) {
-        if let Some(bar) = self.progress.lock().unwrap().take() {
+            bar
+        });
+        bar.set_position(done as u64);
+        if done == total {
             bar.finish_and_clear();
+            *progress = None;
         }
     }
 
