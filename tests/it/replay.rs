@@ -280,7 +280,7 @@ fn resume_an_interrupted_replay() {
     let fixture =
         runbook::http::replay::load_fixture(&fixtures_dir().join("secure-account")).unwrap();
     let at = |pred: &dyn Fn(&runbook::http::Exchange) -> bool| {
-        fixture.exchanges.iter().position(|e| pred(e)).unwrap()
+        fixture.exchanges.iter().position(pred).unwrap()
     };
     let update = at(&|e| e.key.operation == "UpdateTrail");
     let reread =

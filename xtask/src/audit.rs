@@ -47,7 +47,7 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
         rows.push(row);
     }
     if output == Output::Json {
-        out::line(format!("{}", serde_json::to_string_pretty(&rows)?));
+        out::line(&serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
     if rows.is_empty() {
@@ -159,7 +159,7 @@ fn show(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> Re
     let id = run::resolve_run_id(state_dir, run_id)?;
     let events = audit::read(&state_dir.join(&id).join(AUDIT_FILE))?;
     if output == Output::Json {
-        out::line(format!("{}", serde_json::to_string_pretty(&events)?));
+        out::line(&serde_json::to_string_pretty(&events)?);
         return Ok(());
     }
     out::line(format!("run {id}"));
@@ -193,10 +193,9 @@ fn verify(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> 
         }
     }
     if output == Output::Json {
-        out::line(format!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "run_id": id, "verification": v }))?
-        ));
+        out::line(&serde_json::to_string_pretty(
+            &serde_json::json!({ "run_id": id, "verification": v }),
+        )?);
     } else {
         out::line(format!(
             "run {id}: {} events, hash chain and sequence intact, last hash {}",
@@ -204,7 +203,7 @@ fn verify(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> 
         ));
         match &v.ended {
             Some(end) => out::line(format!("ended with {end}")),
-            None => out::line(format!("no final event")),
+            None => out::line("no final event"),
         }
         for open in &v.open {
             out::line(format!("open: {open}"));

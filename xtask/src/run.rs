@@ -90,7 +90,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         TOOL_VERSION,
     )?;
     drive(
-        &aws,
+        aws,
         &run,
         runbook,
         &args,
@@ -165,7 +165,7 @@ async fn drive(
         }
         (Ok(report), Output::Json) => {
             let doc = serde_json::json!({ "run_id": run.id(), "audit_log": audit_path, "report": report });
-            out::line(format!("{}", serde_json::to_string_pretty(&doc)?));
+            out::line(&serde_json::to_string_pretty(&doc)?);
         }
         (Err(err), output) => {
             if output == Output::Json {

@@ -228,7 +228,7 @@ pub fn recorded_request(req: &HttpRequest) -> RecordedRequest {
         .collect();
     RecordedRequest {
         method: req.method().to_string(),
-        path: path_and_query(&req.uri().to_string()),
+        path: path_and_query(req.uri()),
         headers,
         body: req
             .body()

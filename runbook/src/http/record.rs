@@ -59,7 +59,7 @@ impl HttpConnector for RecordingConnector {
                 .into_body()
                 .collect()
                 .await
-                .map_err(|e| ConnectorError::io(e.into()))?
+                .map_err(ConnectorError::io)?
                 .to_bytes();
             let kept = headers
                 .iter()

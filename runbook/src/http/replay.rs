@@ -126,7 +126,7 @@ impl Replayer {
     }
 
     /// The answer to `req`, marking it used.
-    pub fn answer(&self, req: &HttpRequest) -> std::result::Result<HttpResponse, ReplayMiss> {
+    pub fn answer(&self, req: &HttpRequest) -> std::result::Result<HttpResponse, Box<ReplayMiss>> {
         let key = key_of(req);
         let found = {
             let mut used = self.state.used.lock().unwrap();
@@ -146,7 +146,7 @@ impl Replayer {
             None => {
                 self.state.misses.lock().unwrap().push(key.clone());
                 let nearest = self.nearest(&key);
-                Err(ReplayMiss { key, nearest })
+                Err(Box::new(ReplayMiss { key, nearest }))
             }
         }
     }
