@@ -65,12 +65,23 @@ async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), St
     }
 }
 
-fn interrupted_then_resumed(fault: Fault, expect_settled: bool) {
+fn interrupted_then_resumed(during: &str, fault: Fault, expect_settled: bool) {
     let env = Env::secure_account();
     let rt = runtime();
     let lost_after_send = fault.after_send;
     let first = rt.block_on(attempt(&env, Attempt::Start, Some(fault)));
     assert!(first.is_err(), "the faulty attempt must not succeed");
+    let first_attempt = events(&run_dirs(env.state.path())[0]);
+    let interrupted_in = first_attempt
+        .iter()
+        .rev()
+        .find(|e| e.event == "step_started")
+        .map(|e| e.data["step"].clone());
+    assert_eq!(
+        interrupted_in,
+        Some(serde_json::json!(during)),
+        "where the fault struck"
+    );
     rt.block_on(attempt(&env, Attempt::Resume, None))
         .expect("resume finishes the run");
 
@@ -158,17 +169,18 @@ fn at(op: &str) -> Fault {
 
 #[test]
 fn lost_connection_in_preflight() {
-    interrupted_then_resumed(at("DescribeRegions"), false);
+    interrupted_then_resumed("preflight", at("DescribeRegions"), false);
 }
 
 #[test]
 fn lost_connection_in_check_status() {
-    interrupted_then_resumed(at("DescribeTrails"), false);
+    interrupted_then_resumed("check_status", at("DescribeTrails"), false);
 }
 
 #[test]
 fn killed_in_check_status() {
     interrupted_then_resumed(
+        "check_status",
         Fault {
             hang: true,
             ..at("DescribeTrails")
@@ -179,7 +191,7 @@ fn killed_in_check_status() {
 
 #[test]
 fn lost_connection_in_plan() {
-    interrupted_then_resumed(at("GetBucketEncryption"), false);
+    interrupted_then_resumed("plan", at("GetBucketEncryption"), false);
 }
 
 #[test]
@@ -187,6 +199,7 @@ fn killed_at_the_confirmed_step_boundary() {
     // The first request of disable_trail_kms is its fresh re-read: dying there is dying right
     // after `confirm` succeeded.
     interrupted_then_resumed(
+        "disable_trail_kms",
         Fault {
             trigger: Trigger::Nth(44),
             after_send: false,
@@ -197,14 +210,29 @@ fn killed_at_the_confirmed_step_boundary() {
 }
 
 #[test]
+fn killed_between_the_trail_and_the_bucket_steps() {
+    // Request 46 is set_bucket_aes256's fresh re-read: the trail write is done and logged.
+    interrupted_then_resumed(
+        "set_bucket_aes256",
+        Fault {
+            trigger: Trigger::Nth(46),
+            after_send: false,
+            hang: true,
+        },
+        false,
+    );
+}
+
+#[test]
 fn update_trail_connection_lost_before_it_was_sent() {
     // No answer: the log says `unknown`, and resume settles it (not applied, so it writes once).
-    interrupted_then_resumed(at("UpdateTrail"), true);
+    interrupted_then_resumed("disable_trail_kms", at("UpdateTrail"), true);
 }
 
 #[test]
 fn update_trail_applied_but_its_answer_lost() {
     interrupted_then_resumed(
+        "disable_trail_kms",
         Fault {
             after_send: true,
             ..at("UpdateTrail")
@@ -216,6 +244,7 @@ fn update_trail_applied_but_its_answer_lost() {
 #[test]
 fn killed_while_update_trail_was_in_flight() {
     interrupted_then_resumed(
+        "disable_trail_kms",
         Fault {
             after_send: true,
             hang: true,
@@ -228,6 +257,7 @@ fn killed_while_update_trail_was_in_flight() {
 #[test]
 fn put_bucket_encryption_applied_but_its_answer_lost() {
     interrupted_then_resumed(
+        "set_bucket_aes256",
         Fault {
             after_send: true,
             ..at("PutBucketEncryption")
@@ -239,6 +269,7 @@ fn put_bucket_encryption_applied_but_its_answer_lost() {
 #[test]
 fn killed_while_put_bucket_encryption_was_in_flight() {
     interrupted_then_resumed(
+        "set_bucket_aes256",
         Fault {
             after_send: true,
             hang: true,
@@ -252,6 +283,7 @@ fn killed_while_put_bucket_encryption_was_in_flight() {
 fn lost_connection_in_verify() {
     // Requests 1-47 take the run through both writes; 50 is inside verify's region fan-out.
     interrupted_then_resumed(
+        "verify",
         Fault {
             trigger: Trigger::Nth(50),
             after_send: false,
@@ -264,6 +296,7 @@ fn lost_connection_in_verify() {
 #[test]
 fn killed_in_key_advice() {
     interrupted_then_resumed(
+        "key_advice",
         Fault {
             hang: true,
             ..at("DescribeKey")
