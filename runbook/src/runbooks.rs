@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::aws::{self, Aws, CallSink, GET_CALLER_IDENTITY};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::RegionScan;
 use crate::run::Identity;
 use crate::steps::*;
@@ -264,9 +264,4 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         );
     }
     Ok(report)
-}
-
-/// For callers that must turn a failure into an exit status.
-pub fn is_verify_failure(err: &Error) -> bool {
-    matches!(err, Error::VerifyFailed(_))
 }
