@@ -361,3 +361,73 @@ impl Aws {
             .clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified_as_the_runbook_acts_on_them() {
+        assert_eq!(
+            classify_code("AccessDeniedException", Some(400)),
+            FailureKind::AccessDenied
+        );
+        assert_eq!(
+            classify_code("AccessDenied", Some(403)),
+            FailureKind::AccessDenied
+        );
+        assert_eq!(
+            classify_code("UnauthorizedOperation", Some(403)),
+            FailureKind::AccessDenied
+        );
+        assert_eq!(
+            classify_code("UnrecognizedClientException", Some(400)),
+            FailureKind::RegionNotEnabled
+        );
+        assert_eq!(
+            classify_code("AuthFailure", Some(401)),
+            FailureKind::RegionNotEnabled
+        );
+        assert_eq!(
+            classify_code("ThrottlingException", Some(400)),
+            FailureKind::Throttled
+        );
+        assert_eq!(
+            classify_code("PermanentRedirect", Some(301)),
+            FailureKind::WrongRegion
+        );
+        assert_eq!(
+            classify_code("", Some(301)),
+            FailureKind::WrongRegion,
+            "HEAD answers have no body"
+        );
+        assert_eq!(classify_code("", Some(403)), FailureKind::AccessDenied);
+        assert_eq!(
+            classify_code("TrailNotFoundException", Some(400)),
+            FailureKind::Service
+        );
+    }
+
+    #[test]
+    fn the_right_region_is_read_from_s3s_message() {
+        let message = "The authorization header is malformed; the region 'ap-northeast-1' is wrong; expecting 'eu-west-1'";
+        assert_eq!(region_from_message(message).as_deref(), Some("eu-west-1"));
+        assert_eq!(region_from_message("Access Denied"), None);
+    }
+
+    #[test]
+    fn every_operation_names_its_iam_action() {
+        for op in ALL_OPS {
+            assert!(op.action.starts_with(&format!("{}:", op.service)), "{op:?}");
+        }
+        let writes: Vec<&str> = ALL_OPS
+            .iter()
+            .filter(|o| o.writes)
+            .map(|o| o.action)
+            .collect();
+        assert_eq!(
+            writes,
+            vec!["cloudtrail:UpdateTrail", "s3:PutEncryptionConfiguration"]
+        );
+    }
+}

@@ -253,3 +253,83 @@ impl BucketState {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kms_rule() -> EncryptionRule {
+        EncryptionRule {
+            sse_algorithm: "aws:kms".into(),
+            kms_master_key_id: Some("arn:aws:kms:ap-northeast-1:123456789012:key/k".into()),
+            bucket_key_enabled: Some(true),
+            blocked_encryption_types: Some(vec!["SSE-C".into()]),
+        }
+    }
+
+    #[test]
+    fn reverting_a_rule_keeps_what_should_stay() {
+        let reverted = kms_rule().reverted();
+        assert_eq!(reverted.sse_algorithm, "AES256");
+        assert_eq!(
+            reverted.kms_master_key_id, None,
+            "a key is only allowed with aws:kms"
+        );
+        assert_eq!(
+            reverted.bucket_key_enabled, None,
+            "the bucket key only applies to SSE-KMS"
+        );
+        assert_eq!(
+            reverted.blocked_encryption_types,
+            Some(vec!["SSE-C".to_string()]),
+            "carried over"
+        );
+        let sdk = reverted.to_sdk();
+        assert_eq!(
+            EncryptionRule::from_sdk(&sdk),
+            reverted,
+            "round trip through the SDK type"
+        );
+    }
+
+    #[test]
+    fn verdicts_follow_the_article() {
+        let state = |rules| BucketState {
+            bucket: "b".into(),
+            region: "r".into(),
+            rules,
+        };
+        assert_eq!(state(vec![kms_rule()]).verdict(), BucketVerdict::SseKms);
+        let dsse = EncryptionRule {
+            sse_algorithm: "aws:kms:dsse".into(),
+            ..kms_rule()
+        };
+        assert_eq!(state(vec![dsse]).verdict(), BucketVerdict::SseKms);
+        assert_eq!(
+            state(vec![kms_rule().reverted()]).verdict(),
+            BucketVerdict::SseS3
+        );
+        assert_eq!(state(vec![]).verdict(), BucketVerdict::NotSet);
+    }
+
+    #[test]
+    fn an_empty_key_id_means_not_encrypted() {
+        let sdk = aws_sdk_cloudtrail::types::Trail::builder()
+            .name("Members")
+            .trail_arn("arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members")
+            .kms_key_id("")
+            .build();
+        let trail = Trail::from_sdk(&sdk, "us-east-1");
+        assert!(!trail.encrypted());
+        assert_eq!(
+            trail.home_region, "ap-northeast-1",
+            "from the ARN when HomeRegion is absent"
+        );
+        assert_eq!(trail.account(), Some("123456789012"));
+        assert!(
+            trail.matches("Members")
+                && trail.matches(&trail.arn.clone())
+                && !trail.matches("Other")
+        );
+    }
+}

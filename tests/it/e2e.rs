@@ -321,3 +321,16 @@ mod bad_input {
         );
     }
 }
+
+/// The IAM policy in the README is the tool's real list of actions.
+#[test]
+fn the_readme_lists_every_iam_action() {
+    let readme = include_str!("../../README.md");
+    for op in runbook::aws::ALL_OPS {
+        assert!(
+            readme.contains(&format!("\"{}\"", op.action)),
+            "README.md lacks {}",
+            op.action
+        );
+    }
+}
