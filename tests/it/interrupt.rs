@@ -91,8 +91,9 @@ fn ctrl_c_ends_the_run_as_interrupted_and_resume_finishes_it() {
     held_rx
         .recv_timeout(std::time::Duration::from_secs(60))
         .expect("the run reached the held call");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // bash's own `kill`, so the test needs no procps.
+    let status = std::process::Command::new("bash")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     assert!(status.success());
