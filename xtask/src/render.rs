@@ -46,8 +46,8 @@ struct Words {
 
 const EN: Words = Words {
     account: "Account",
-    before: "SSE-KMS encryption of the trail's log files, per region (before):",
-    after: "SSE-KMS encryption of the trail's log files, per region (after):",
+    before: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, before:",
+    after: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, after:",
     enabled: "enabled",
     disabled: "disabled",
     unreachable: "unreachable",
@@ -83,8 +83,8 @@ const EN: Words = Words {
 
 const JA: Words = Words {
     account: "アカウント",
-    before: "証跡ログファイルの SSE-KMS 暗号化 (切り戻し前):",
-    after: "証跡ログファイルの SSE-KMS 暗号化 (切り戻し後):",
+    before: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し前):",
+    after: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し後):",
     enabled: "有効",
     disabled: "無効",
     unreachable: "確認不可",
@@ -227,7 +227,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
         "{} {} ({})",
         w.account, r.preflight.account, r.preflight.caller_arn
     );
-    let _ = writeln!(out, "\n{} `{}`", w.before, r.status.trail);
+    let _ = writeln!(out, "\n{}", w.before.replace("{trail}", &r.status.trail));
     regions(&mut out, &r.status.regions, w);
     for b in &r.plan.buckets {
         bucket(&mut out, &b.current, w);
@@ -298,7 +298,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
         }
     }
     if let Some(v) = &r.verify {
-        let _ = writeln!(out, "\n{} `{}`", w.after, r.status.trail);
+        let _ = writeln!(out, "\n{}", w.after.replace("{trail}", &r.status.trail));
         regions(&mut out, &v.regions, w);
         for b in &v.buckets {
             bucket(&mut out, b, w);
