@@ -11,7 +11,6 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::region::Region;
 use aws_types::request_id::RequestId;
@@ -174,6 +173,21 @@ fn classify_code(code: &str, status: Option<u16>) -> FailureKind {
     }
 }
 
+/// An error and its sources, each by its own `Display`, as one line of text for an operator
+/// (the SDK's `DisplayErrorContext` adds `Debug` output, which is for developers).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
 /// Pulls `expecting 'eu-west-1'` out of S3's AuthorizationHeaderMalformed message.
 fn region_from_message(message: &str) -> Option<String> {
     let rest = message.split("expecting '").nth(1)?;
@@ -197,7 +211,7 @@ where
             region: region.to_string(),
             kind: FailureKind::Unreachable,
             code: "NoResponse".into(),
-            message: DisplayErrorContext(err).to_string(),
+            message: error_chain(err),
             http_status,
             bucket_region: None,
         },
@@ -335,9 +349,7 @@ impl Aws {
             .provide_credentials()
             .await
             .map(|_| ())
-            .map_err(|e| Error::NoCredentials {
-                detail: DisplayErrorContext(&e).to_string(),
-            })
+            .map_err(|e| Error::NoCredentials { detail: error_chain(&e) })
     }
 
     client_getter!(sts, sts, aws_sdk_sts);

@@ -9,7 +9,8 @@ pub enum Error {
     #[error(
         "no AWS credentials could be resolved: {detail}\n\
          provide them with `aws configure`, `aws sso login --profile NAME` plus `--profile NAME`, \
-         or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables"
+         or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables \
+         (a --profile must exist in ~/.aws/config or ~/.aws/credentials)"
     )]
     NoCredentials { detail: String },
 
