@@ -349,7 +349,9 @@ impl Aws {
             .provide_credentials()
             .await
             .map(|_| ())
-            .map_err(|e| Error::NoCredentials { detail: error_chain(&e) })
+            .map_err(|e| Error::NoCredentials {
+                detail: error_chain(&e),
+            })
     }
 
     client_getter!(sts, sts, aws_sdk_sts);

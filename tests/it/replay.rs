@@ -194,6 +194,12 @@ fn bucket_redirect() {
 }
 
 #[test]
+fn propagation_lag() {
+    let run = check("propagation-lag", REVERT, 0);
+    assert!(run.stdout.contains("Done:"));
+}
+
+#[test]
 fn organization_trail() {
     let run = check("organization-trail", REVERT, 0);
     assert!(run

@@ -40,7 +40,10 @@ async fn measure(
     let http = delayed(runbook::http::real_client(), latency, meter.clone());
     let started = Instant::now();
     let aws = Aws::new(config.into_builder().http_client(http).build(), true);
-    let settings = Settings { concurrency };
+    let settings = Settings {
+        concurrency,
+        ..Settings::default()
+    };
     let (_, run_dir) = testkit::run_to_end(
         &aws,
         state.path(),

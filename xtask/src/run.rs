@@ -142,13 +142,18 @@ async fn drive(
 ) -> Result<()> {
     let lang = lang(display);
     let operator = Terminal::new(yes, lang);
+    let mut settings = Settings {
+        concurrency: connection.concurrency.into(),
+        ..Settings::default()
+    };
+    if connection.replay.is_some() {
+        settings = settings.without_waits();
+    }
     let cx = Cx {
         aws,
         run,
         operator: &operator,
-        settings: Settings {
-            concurrency: connection.concurrency.into(),
-        },
+        settings,
     };
     let result = tokio::select! {
         result = runbooks::execute(&cx, runbook, args) => result,

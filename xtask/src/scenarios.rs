@@ -124,6 +124,17 @@ pub const HAND_EDITED: &[HandEdited] = &[
                     me-south-1 answers 400 UnrecognizedClientException, as a not-enabled region does.",
         edit: region_not_enabled,
     },
+    HandEdited {
+        name: "propagation-lag",
+        from: "secure-account",
+        description: "Right after UpdateTrail, eu-west-1 still shows the old key once (the change is on its way \
+                      from the home region): verify reads eu-west-1 again after a short wait and the revert \
+                      completes.",
+        edit_note: "hand-edited from secure-account: moto applies a change to every region at once. One more \
+                    DescribeTrails answer for eu-west-1, still showing the key, inserted before its verification \
+                    answer.",
+        edit: propagation_lag,
+    },
 ];
 
 fn json_error(code: &str, message: &str) -> RecordedResponse {
@@ -168,6 +179,21 @@ fn throttled_then_ok(f: &mut Fixture) {
     let mut throttled: Exchange = f.exchanges[at].clone();
     throttled.response = json_error("ThrottlingException", "Rate exceeded");
     f.exchanges.insert(at, throttled);
+}
+
+fn propagation_lag(f: &mut Fixture) {
+    let scans: Vec<usize> = f
+        .exchanges
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.key.operation == "DescribeTrails" && e.key.region == "eu-west-1")
+        .map(|(i, _)| i)
+        .collect();
+    let [before, verify] = scans[..] else {
+        panic!("secure-account describes eu-west-1 twice")
+    };
+    let stale = f.exchanges[before].clone();
+    f.exchanges.insert(verify, stale);
 }
 
 fn bucket_redirect(f: &mut Fixture) {

@@ -85,11 +85,28 @@ pub trait Operator: Send + Sync {
 pub struct Settings {
     /// At most this many AWS calls in flight during a region fan-out.
     pub concurrency: usize,
+    /// How long verify waits before each re-read of what still disagrees (a multi-region
+    /// trail's change reaches the other regions from its home region).
+    pub verify_waits: Vec<std::time::Duration>,
+}
+
+impl Settings {
+    /// Replayed answers come at once: no point in waiting between re-reads.
+    pub fn without_waits(self) -> Settings {
+        Settings {
+            verify_waits: vec![std::time::Duration::ZERO; self.verify_waits.len()],
+            ..self
+        }
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { concurrency: 40 }
+        let s = std::time::Duration::from_secs;
+        Settings {
+            concurrency: 40,
+            verify_waits: vec![s(1), s(2), s(4), s(8)],
+        }
     }
 }
 
