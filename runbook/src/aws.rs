@@ -79,7 +79,14 @@ pub trait CallSink: Send + Sync {
 
 /// Collects calls made before a run's audit log is open (the identity check).
 #[derive(Default)]
-pub struct CallBuffer(pub Mutex<Vec<CallRecord>>);
+pub struct CallBuffer(Mutex<Vec<CallRecord>>);
+
+impl CallBuffer {
+    /// The calls collected so far, for the run to log once it exists.
+    pub fn take(&self) -> Vec<CallRecord> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
 
 impl CallSink for CallBuffer {
     fn record_call(&self, call: CallRecord) {

@@ -37,7 +37,7 @@ async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), St
     let identity = runbooks::identity(&aws, &early)
         .await
         .map_err(|e| e.to_string())?;
-    let calls = std::mem::take(&mut *early.0.lock().unwrap());
+    let calls = early.take();
     let run = match how {
         Attempt::Start => Run::start(
             env.state.path(),

@@ -1,6 +1,5 @@
 //! `audit list|show|verify`: review what runs did, from their audit logs.
 
-use crate::out;
 use anyhow::Result;
 use runbook::audit::{self, kind, Event};
 use runbook::run::{self, AUDIT_FILE};
@@ -8,7 +7,7 @@ use runbook::Error;
 use serde_json::Value;
 
 use crate::flags::{AuditCommand, AuditFlags, Output};
-use crate::paths;
+use crate::{out, paths};
 
 pub fn run(flags: AuditFlags) -> Result<()> {
     let state_dir = paths::state_dir(flags.state_dir.as_deref());

@@ -1,6 +1,5 @@
 //! `run revert|status` and `resume`: open a run, drive the runbook, print what happened.
 
-use crate::out;
 use std::io::IsTerminal;
 
 use anyhow::Result;
@@ -14,7 +13,7 @@ use runbook::Error;
 
 use crate::flags::{Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName};
 use crate::operator::Terminal;
-use crate::{connect, paths, render};
+use crate::{connect, out, paths, render};
 
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -79,7 +78,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
     let early = CallBuffer::default();
     let identity = runbooks::identity(aws, &early).await?;
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
-    let calls = std::mem::take(&mut *early.0.lock().unwrap());
+    let calls = early.take();
     let args_json = serde_json::to_value(&args)?;
     let run = Run::start(
         &state_dir,
@@ -106,7 +105,7 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
     let early = CallBuffer::default();
     let identity = runbooks::identity(&aws, &early).await?;
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
-    let calls = std::mem::take(&mut *early.0.lock().unwrap());
+    let calls = early.take();
     let run = Run::resume(&state_dir, flags.run_id.as_deref(), &identity, calls)?;
     let state = run.state();
     let runbook = match state.runbook.as_str() {

@@ -43,7 +43,7 @@ pub async fn run_to_end(
 ) -> Result<(Report, PathBuf)> {
     let early = CallBuffer::default();
     let identity = runbooks::identity(aws, &early).await?;
-    let calls = std::mem::take(&mut *early.0.lock().unwrap());
+    let calls = early.take();
     let args_json = serde_json::to_value(args).expect("args serialize");
     let run = Run::start(
         state_dir,
