@@ -389,44 +389,26 @@ mod tests {
 
     #[test]
     fn codes_are_classified_as_the_runbook_acts_on_them() {
-        assert_eq!(
-            classify_code("AccessDeniedException", Some(400)),
-            FailureKind::AccessDenied
-        );
-        assert_eq!(
-            classify_code("AccessDenied", Some(403)),
-            FailureKind::AccessDenied
-        );
-        assert_eq!(
-            classify_code("UnauthorizedOperation", Some(403)),
-            FailureKind::AccessDenied
-        );
-        assert_eq!(
-            classify_code("UnrecognizedClientException", Some(400)),
-            FailureKind::RegionNotEnabled
-        );
-        assert_eq!(
-            classify_code("AuthFailure", Some(401)),
-            FailureKind::RegionNotEnabled
-        );
-        assert_eq!(
-            classify_code("ThrottlingException", Some(400)),
-            FailureKind::Throttled
-        );
-        assert_eq!(
-            classify_code("PermanentRedirect", Some(301)),
-            FailureKind::WrongRegion
-        );
-        assert_eq!(
-            classify_code("", Some(301)),
-            FailureKind::WrongRegion,
-            "HEAD answers have no body"
-        );
-        assert_eq!(classify_code("", Some(403)), FailureKind::AccessDenied);
-        assert_eq!(
-            classify_code("TrailNotFoundException", Some(400)),
-            FailureKind::Service
-        );
+        let cases = [
+            ("AccessDeniedException", 400, FailureKind::AccessDenied),
+            ("AccessDenied", 403, FailureKind::AccessDenied),
+            ("UnauthorizedOperation", 403, FailureKind::AccessDenied),
+            (
+                "UnrecognizedClientException",
+                400,
+                FailureKind::RegionNotEnabled,
+            ),
+            ("AuthFailure", 401, FailureKind::RegionNotEnabled),
+            ("ThrottlingException", 400, FailureKind::Throttled),
+            ("PermanentRedirect", 301, FailureKind::WrongRegion),
+            // HEAD answers have no body, so no code: the status decides.
+            ("", 301, FailureKind::WrongRegion),
+            ("", 403, FailureKind::AccessDenied),
+            ("TrailNotFoundException", 400, FailureKind::Service),
+        ];
+        for (code, status, kind) in cases {
+            assert_eq!(classify_code(code, Some(status)), kind, "{code} {status}");
+        }
     }
 
     #[test]

@@ -20,6 +20,20 @@ fn args() -> Args {
     testkit::default_args()
 }
 
+/// An uninterrupted revert of `env`'s account, in-process, through `config`.
+fn revert_to_end(env: &Env, config: aws_config::SdkConfig) {
+    let aws = Aws::new(config, true);
+    let args = args();
+    let run = testkit::run_to_end(
+        &aws,
+        env.state.path(),
+        Runbook::Revert,
+        &args,
+        Settings::default(),
+    );
+    runtime().block_on(run).expect("the revert finishes");
+}
+
 enum Attempt {
     Start,
     Resume,
@@ -335,16 +349,7 @@ fn credentials_are_resolved_once_per_run() {
         .into_builder()
         .credentials_provider(SharedCredentialsProvider::new(counting.clone()))
         .build();
-    let aws = Aws::new(config, true);
-    runtime()
-        .block_on(testkit::run_to_end(
-            &aws,
-            env.state.path(),
-            Runbook::Revert,
-            &args(),
-            Settings::default(),
-        ))
-        .unwrap();
+    revert_to_end(&env, config);
     let calls = events(&run_dirs(env.state.path())[0])
         .iter()
         .filter(|e| e.event == "aws_call")
@@ -374,16 +379,7 @@ fn a_revert_is_eleven_sequential_round_trips() {
         meter.clone(),
     );
     let config = env.config().into_builder().http_client(http).build();
-    let aws = Aws::new(config, true);
-    runtime()
-        .block_on(testkit::run_to_end(
-            &aws,
-            env.state.path(),
-            Runbook::Revert,
-            &args(),
-            Settings::default(),
-        ))
-        .unwrap();
+    revert_to_end(&env, config);
     assert_eq!(
         meter.requests(),
         125,
