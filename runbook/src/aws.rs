@@ -54,6 +54,13 @@ ops! {
     DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false;
 }
 
+impl Op {
+    /// `service:Operation`, as the plan and the journal name a write.
+    pub fn qualified(&self) -> String {
+        format!("{}:{}", self.service, self.operation)
+    }
+}
+
 /// One AWS call as the audit trail records it. Parameters are the ones this tool chose; nothing
 /// secret ever goes in (the SDK's signature and credentials never pass through here).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -107,10 +107,24 @@ pub enum Error {
     #[error("no unfinished run in {dir} to resume; see `cargo xtask audit list`")]
     NothingToResume { dir: PathBuf },
 
+    #[error("run {run_id} already finished; nothing to resume. Start a new run instead")]
+    AlreadyFinished { run_id: String },
+
     #[error(
-        "run {run_id} already finished ({status}); nothing to resume. Start a new run instead"
+        "run {run_id} cannot be resumed: it failed on something resuming would not change ({error}). \
+         Start a new run instead"
     )]
-    AlreadyFinished { run_id: String, status: String },
+    NotResumable { run_id: String, error: String },
+
+    #[error(
+        "{target} changed since the plan was made (planned from {planned}, now {live}); nothing \
+         was sent for it. Start a new run to look again and make a new plan"
+    )]
+    PlanStale {
+        target: String,
+        planned: String,
+        live: String,
+    },
 
     #[error(
         "run {run_id} was made for account {recorded}, but the current credentials are for account {current}; \
@@ -132,6 +146,33 @@ pub enum Error {
     #[error("run state {} is corrupt: {problem}; the audit log beside it is the record of what happened (`cargo xtask audit verify`)", path.display())]
     StateCorrupt { path: PathBuf, problem: String },
 
+    #[error(
+        "run state {} disagrees with the audit log beside it in `{field}`; the log is the record \
+         and the state file only its cache, so nothing was done. Check who edited it \
+         (`cargo xtask audit verify` shows the log)", path.display()
+    )]
+    StateMismatch { path: PathBuf, field: String },
+
+    #[error(
+        "audit log {} was written by tool version {tool_version} in journal format {format}; this \
+         tool ({}) reads format {}. Use tool version {tool_version} to review or resume that run",
+        path.display(), env!("CARGO_PKG_VERSION"), crate::journal::FORMAT
+    )]
+    JournalFormat {
+        path: PathBuf,
+        format: u64,
+        tool_version: String,
+    },
+
+    #[error(
+        "internal error: the run tried to record an event that may not come now ({problem}); \
+         nothing was written for it. Please report this; the run can be resumed"
+    )]
+    IllegalEvent { problem: String },
+
+    #[error("refusing to use {}: it {problem}. Run files are only ever this user's own regular files and folders; move it away and try again", path.display())]
+    UnsafePath { path: PathBuf, problem: String },
+
     #[error("fixture {}: {problem}", path.display())]
     Fixture { path: PathBuf, problem: String },
 
@@ -149,6 +190,12 @@ impl Error {
         move |source| Error::Io { path, source }
     }
 
+    /// Whether `resume` could finish a run that failed with this error. Not for bad input, the
+    /// operator's "no", or a plan the account no longer matches: those need a new run.
+    pub fn is_resumable(&self) -> bool {
+        !self.is_usage() && !matches!(self, Error::NotConfirmed | Error::PlanStale { .. })
+    }
+
     /// Whether the error is the operator's input or environment (exit code 2) rather than a
     /// failure met while running (exit code 1).
     pub fn is_usage(&self) -> bool {
@@ -161,6 +208,9 @@ impl Error {
                 | Error::NoSuchRun { .. }
                 | Error::NothingToResume { .. }
                 | Error::AlreadyFinished { .. }
+                | Error::NotResumable { .. }
+                | Error::JournalFormat { .. }
+                | Error::UnsafePath { .. }
                 | Error::AccountMismatch { .. }
                 | Error::Locked { .. }
                 | Error::ConfirmationUnavailable

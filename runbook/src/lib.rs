@@ -4,14 +4,16 @@
 //! The crate never reads argv, the environment or the terminal: the CLI (`xtask`) builds the
 //! AWS configuration and supplies an [`steps::Operator`] for progress and confirmation.
 
-pub mod audit;
 pub mod aws;
 pub mod error;
+pub mod files;
 pub mod http;
+pub mod journal;
 pub mod lock;
 pub mod model;
 pub mod run;
 pub mod runbooks;
+pub mod runs;
 pub mod steps;
 
 pub use error::{Error, Result};

@@ -42,7 +42,7 @@ impl Lock {
         let me = LockHolder {
             pid: std::process::id(),
             host: hostname(),
-            started: crate::audit::now_rfc3339(),
+            started: crate::journal::now_rfc3339(),
             run_id: run_id.to_string(),
         };
         let mut taken_over = None;

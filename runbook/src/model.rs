@@ -2,6 +2,116 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Who is running: from STS GetCallerIdentity.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Runbook {
+    /// Turn off the trail's SSE-KMS and set the bucket to SSE-S3, verified.
+    Revert,
+    /// The article's check (read-only): every region's trail encryption, and the bucket's.
+    Status,
+}
+
+impl Runbook {
+    pub fn name(self) -> &'static str {
+        match self {
+            Runbook::Revert => "revert",
+            Runbook::Status => "status",
+        }
+    }
+}
+
+/// What the operator asked for; recorded in `run_started`, and taken from there by resume.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    pub trail: String,
+    pub regions: Option<Vec<String>>,
+    pub exclude_regions: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// One write a revert makes: built once by the plan, shown to the operator, logged as the
+/// intent, and sent as it stands. `before` is what the live state must still show for it to be
+/// sent (anything else means the account changed since the plan); it is also what undo restores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "operation")]
+pub enum PlannedWrite {
+    /// `UpdateTrail` with `KmsKeyId: ""`, by ARN, in the trail's home region.
+    #[serde(rename = "cloudtrail:UpdateTrail")]
+    DisableTrailKms {
+        region: String,
+        trail_arn: String,
+        before_kms_key_id: String,
+    },
+    /// `PutBucketEncryption` with `after` (SSE-S3), in the bucket's own region.
+    #[serde(rename = "s3:PutBucketEncryption")]
+    SetBucketEncryption {
+        region: String,
+        bucket: String,
+        before: Vec<EncryptionRule>,
+        after: Vec<EncryptionRule>,
+    },
+}
+
+impl PlannedWrite {
+    pub fn op(&self) -> crate::aws::Op {
+        match self {
+            PlannedWrite::DisableTrailKms { .. } => crate::aws::UPDATE_TRAIL,
+            PlannedWrite::SetBucketEncryption { .. } => crate::aws::PUT_BUCKET_ENCRYPTION,
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        match self {
+            PlannedWrite::DisableTrailKms { region, .. }
+            | PlannedWrite::SetBucketEncryption { region, .. } => region,
+        }
+    }
+
+    /// What the write changes: the trail's ARN or the bucket's name.
+    pub fn target(&self) -> &str {
+        match self {
+            PlannedWrite::DisableTrailKms { trail_arn, .. } => trail_arn,
+            PlannedWrite::SetBucketEncryption { bucket, .. } => bucket,
+        }
+    }
+
+    /// The request's parameters as the AWS API (and the article's CLI) spells them.
+    pub fn params(&self) -> serde_json::Value {
+        match self {
+            PlannedWrite::DisableTrailKms { trail_arn, .. } => {
+                serde_json::json!({ "Name": trail_arn, "KmsKeyId": "" })
+            }
+            PlannedWrite::SetBucketEncryption { bucket, after, .. } => serde_json::json!({
+                "Bucket": bucket,
+                "ServerSideEncryptionConfiguration": {
+                    "Rules": after.iter().map(EncryptionRule::aws_json).collect::<Vec<_>>()
+                },
+            }),
+        }
+    }
+
+    /// KMS keys the target used before the write.
+    pub fn keys_before(&self) -> Vec<String> {
+        match self {
+            PlannedWrite::DisableTrailKms {
+                before_kms_key_id, ..
+            } => vec![before_kms_key_id.clone()],
+            PlannedWrite::SetBucketEncryption { before, .. } => before
+                .iter()
+                .filter_map(|r| r.kms_master_key_id.clone())
+                .collect(),
+        }
+    }
+}
+
 /// A CloudTrail trail as `DescribeTrails` shows it in one region (shadow trails included).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trail {
@@ -235,15 +345,22 @@ pub struct BucketState {
     pub rules: Vec<EncryptionRule>,
 }
 
-impl BucketState {
-    pub fn verdict(&self) -> BucketVerdict {
-        if self.rules.iter().any(EncryptionRule::is_kms) {
+impl BucketVerdict {
+    /// The verdict on a default-encryption configuration (empty: none).
+    pub fn of(rules: &[EncryptionRule]) -> BucketVerdict {
+        if rules.iter().any(EncryptionRule::is_kms) {
             BucketVerdict::SseKms
-        } else if self.rules.iter().any(|r| r.sse_algorithm == SSE_S3) {
+        } else if rules.iter().any(|r| r.sse_algorithm == SSE_S3) {
             BucketVerdict::SseS3
         } else {
             BucketVerdict::NotSet
         }
+    }
+}
+
+impl BucketState {
+    pub fn verdict(&self) -> BucketVerdict {
+        BucketVerdict::of(&self.rules)
     }
 
     pub fn kms_keys(&self) -> Vec<String> {
@@ -310,6 +427,30 @@ mod tests {
             BucketVerdict::SseS3
         );
         assert_eq!(state(vec![]).verdict(), BucketVerdict::NotSet);
+    }
+
+    #[test]
+    fn a_planned_write_names_its_operation_from_the_op_table() {
+        let writes = [
+            PlannedWrite::DisableTrailKms {
+                region: "ap-northeast-1".into(),
+                trail_arn: "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".into(),
+                before_kms_key_id: "k".into(),
+            },
+            PlannedWrite::SetBucketEncryption {
+                region: "ap-northeast-1".into(),
+                bucket: "b".into(),
+                before: vec![kms_rule()],
+                after: vec![kms_rule().reverted()],
+            },
+        ];
+        for w in writes {
+            let json = serde_json::to_value(&w).unwrap();
+            assert_eq!(json["operation"], w.op().qualified(), "{json}");
+            assert!(w.op().writes);
+            let back: PlannedWrite = serde_json::from_value(json).unwrap();
+            assert_eq!(back, w);
+        }
     }
 
     #[test]

@@ -1,40 +1,20 @@
-//! The runbooks: `revert` and `status`, as sequences of typed steps run by a [`Run`].
+//! The runbooks, `revert` and `status`, as sequences of typed steps; and [`launch`], the one
+//! entry point that opens a run (new, or resumed from its journal), drives it, and records how
+//! it ended. The CLI, the testkit, the benchmarks and the tests all go through it.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::aws::{self, Aws, CallSink, GET_CALLER_IDENTITY};
-use crate::error::Result;
-use crate::model::RegionScan;
-use crate::run::Identity;
+use crate::aws::{self, Aws, CallBuffer, CallSink, GET_CALLER_IDENTITY};
+use crate::error::{Error, Result};
+use crate::journal::{LeftAlone, RunStarted, StepName, StepSkip, FORMAT};
+pub use crate::model::{Args, Runbook};
+use crate::model::{Identity, RegionScan};
+use crate::run::Run;
 use crate::steps::*;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Runbook {
-    /// Turn off the trail's SSE-KMS and set the bucket to SSE-S3, verified.
-    Revert,
-    /// The article's check (read-only): every region's trail encryption, and the bucket's.
-    Status,
-}
-
-impl Runbook {
-    pub fn name(self) -> &'static str {
-        match self {
-            Runbook::Revert => "revert",
-            Runbook::Status => "status",
-        }
-    }
-}
-
-/// What the operator asked for; recorded in `run_started` and reused by resume.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Args {
-    pub trail: String,
-    pub regions: Option<Vec<String>>,
-    pub exclude_regions: Vec<String>,
-    pub dry_run: bool,
-}
 
 /// Everything a run found and did, step by step (`None`: the step was not needed or not reached).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -45,27 +25,20 @@ pub struct Report {
     pub status: StatusReport,
     pub plan: Plan,
     pub confirmation: Option<Confirmation>,
-    pub trails: Option<Vec<TrailRevert>>,
-    pub buckets: Option<Vec<BucketRevert>>,
+    pub trails: Option<Vec<WriteReport>>,
+    pub buckets: Option<Vec<WriteReport>>,
     pub verify: Option<VerifyReport>,
     pub keys: Option<KeyReport>,
 }
 
 impl Report {
     pub fn writes_made(&self) -> usize {
-        let trails = self
-            .trails
+        self.trails
             .iter()
+            .chain(self.buckets.iter())
             .flatten()
-            .filter(|t| t.outcome == WriteOutcome::Changed)
-            .count();
-        let buckets = self
-            .buckets
-            .iter()
-            .flatten()
-            .filter(|b| b.outcome == WriteOutcome::Changed)
-            .count();
-        trails + buckets
+            .filter(|w| w.made())
+            .count()
     }
 }
 
@@ -87,55 +60,123 @@ pub async fn identity(aws: &Aws, sink: &dyn CallSink) -> Result<Identity> {
     })
 }
 
-/// Runs `runbook` to its end and records how it ended in the run.
-pub async fn execute(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
+/// What a run works with, whichever way it is opened.
+pub struct Session<'a> {
+    pub aws: &'a Aws,
+    pub state_dir: &'a Path,
+    pub operator: &'a dyn Operator,
+    pub settings: Settings,
+    pub tool_version: &'a str,
+    /// Where the credentials came from (recorded; never the keys).
+    pub credentials: &'a str,
+}
+
+/// A new run, or the continuation of one (the latest resumable one when no id is given).
+pub enum Begin {
+    New { runbook: Runbook, args: Args },
+    Resume { run_id: Option<String> },
+}
+
+/// A run that was opened and driven to an end (finished, failed or interrupted).
+pub struct Ended {
+    pub run_id: String,
+    pub dir: PathBuf,
+    /// What the run was started with, from its journal.
+    pub started: RunStarted,
+    pub result: Result<Report>,
+}
+
+/// Opens a run and drives it until it ends, or until `interrupt` completes (with the reason),
+/// which ends it as interrupted. Errors before a run is open (credentials, lock, nothing to
+/// resume, a journal that does not verify) are returned as such; errors of the run are in
+/// [`Ended::result`], and the journal records them.
+pub async fn launch(
+    session: &Session<'_>,
+    begin: Begin,
+    interrupt: impl Future<Output = String>,
+) -> Result<Ended> {
+    let early = CallBuffer::default();
+    let identity = identity(session.aws, &early).await?;
+    let calls = early.take();
+    let run = match begin {
+        Begin::New { runbook, args } => Run::start(
+            session.state_dir,
+            RunStarted {
+                format: FORMAT,
+                tool_version: session.tool_version.to_string(),
+                runbook,
+                args,
+                account: identity.account,
+                caller_arn: identity.arn,
+                credentials: session.credentials.to_string(),
+            },
+            calls,
+        )?,
+        Begin::Resume { run_id } => Run::resume(
+            session.state_dir,
+            run_id.as_deref(),
+            &identity,
+            session.credentials,
+            calls,
+        )?,
+    };
+    let started = run.started();
+    let cx = Cx {
+        aws: session.aws,
+        run: &run,
+        operator: session.operator,
+        settings: session.settings.clone(),
+    };
+    let result = tokio::select! {
+        result = execute(&cx, started.runbook, &started.args) => result,
+        reason = interrupt => {
+            run.interrupt(&reason)?;
+            Err(Error::Interrupted { run_id: run.id().to_string() })
+        }
+    };
+    Ok(Ended {
+        run_id: run.id().to_string(),
+        dir: run.dir().to_path_buf(),
+        started,
+        result,
+    })
+}
+
+/// Runs `runbook` to its end and records how it ended.
+async fn execute(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
     let result = steps(cx, runbook, args).await;
     match &result {
-        Ok(report) => cx.run.finish(json!({
-            "writes_made": report.writes_made(),
-            "writes_planned": report.plan.writes().len(),
-            "dry_run": report.dry_run,
-        }))?,
+        Ok(report) => cx.run.finish(report.plan.writes.len(), report.dry_run)?,
         Err(err) => cx.run.fail(err)?,
     }
     result
 }
 
 async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
-    let run = cx.run;
-    let state = run.state();
+    let started = cx.run.started();
     let identity = Identity {
-        account: state.account.clone(),
-        arn: state.caller_arn.clone(),
+        account: started.account,
+        arn: started.caller_arn,
     };
-    let preflight = run
-        .step(
-            cx,
-            &Preflight {
-                identity,
-                regions: args.regions.clone(),
-                exclude_regions: args.exclude_regions.clone(),
-            },
-        )
+    let preflight = cx
+        .step(&Preflight {
+            identity,
+            regions: args.regions.clone(),
+            exclude_regions: args.exclude_regions.clone(),
+        })
         .await?;
-    let status = run
-        .step(
-            cx,
-            &CheckStatus {
-                trail: args.trail.clone(),
-                account: preflight.account.clone(),
-                scan: preflight.scan.clone(),
-                excluded: preflight.excluded.clone(),
-            },
-        )
+    let status = cx
+        .step(&CheckStatus {
+            trail: args.trail.clone(),
+            account: preflight.account.clone(),
+            scan: preflight.scan.clone(),
+            excluded: preflight.excluded.clone(),
+        })
         .await?;
-    let plan = run
-        .step(
-            cx,
-            &MakePlan {
-                trails: status.changeable().cloned().collect(),
-            },
-        )
+    let plan = cx
+        .step(&MakePlan {
+            trails: status.changeable().cloned().collect(),
+        })
         .await?;
     let mut report = Report {
         runbook,
@@ -149,62 +190,66 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         verify: None,
         keys: None,
     };
-    let writes = report.plan.writes();
     if runbook == Runbook::Status || args.dry_run {
         return Ok(report);
     }
-    const LATER: [&str; 5] = [
+    const LATER: [StepName; 5] = [
         Confirm::NAME,
         DisableTrailKms::NAME,
         SetBucketAes256::NAME,
         Verify::NAME,
         KeyAdvice::NAME,
     ];
-    if writes.is_empty() {
+    if report.plan.writes.is_empty() {
+        // Say truly why: an encrypted trail this run may not change is not "nothing encrypted".
+        let left_alone: Vec<LeftAlone> = report
+            .status
+            .targets
+            .iter()
+            .filter(|t| t.trail.encrypted())
+            .filter_map(|t| {
+                t.skip.clone().map(|why| LeftAlone {
+                    trail_arn: t.trail.arn.clone(),
+                    why,
+                })
+            })
+            .collect();
+        let why = if left_alone.is_empty() {
+            StepSkip::AlreadyReverted
+        } else {
+            StepSkip::OnlyTrailsLeftAlone { trails: left_alone }
+        };
         for step in LATER {
-            run.skip_step(
-                step,
-                "nothing to change: the trail is not encrypted and the bucket is not SSE-KMS",
-            )?;
+            cx.skip(step, why.clone())?;
         }
         return Ok(report);
     }
     report.confirmation = Some(
-        run.step(
-            cx,
-            &Confirm {
-                plan: report.plan.clone(),
-                writes: writes.clone(),
-            },
-        )
+        cx.step(&Confirm {
+            plan: report.plan.clone(),
+        })
         .await?,
     );
 
-    let trails: Vec<TrailChange> = report
-        .plan
-        .trails
-        .iter()
-        .filter(|t| t.kms_key_id.is_some())
-        .cloned()
-        .collect();
-    report.trails = Some(if trails.is_empty() {
-        run.skip_step(DisableTrailKms::NAME, "no trail is encrypted")?;
+    let trail_writes = report.plan.writes_of(aws::UPDATE_TRAIL);
+    report.trails = Some(if trail_writes.is_empty() {
+        cx.skip(DisableTrailKms::NAME, StepSkip::NoTrailEncrypted)?;
         Vec::new()
     } else {
-        run.step(cx, &DisableTrailKms { trails }).await?
+        cx.step(&DisableTrailKms {
+            writes: trail_writes,
+        })
+        .await?
     });
-    let buckets: Vec<BucketPlan> = report
-        .plan
-        .buckets
-        .iter()
-        .filter(|b| b.new_rules.is_some())
-        .cloned()
-        .collect();
-    report.buckets = Some(if buckets.is_empty() {
-        run.skip_step(SetBucketAes256::NAME, "no bucket is SSE-KMS")?;
+    let bucket_writes = report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION);
+    report.buckets = Some(if bucket_writes.is_empty() {
+        cx.skip(SetBucketAes256::NAME, StepSkip::NoBucketSseKms)?;
         Vec::new()
     } else {
-        run.step(cx, &SetBucketAes256 { buckets }).await?
+        cx.step(&SetBucketAes256 {
+            writes: bucket_writes,
+        })
+        .await?
     });
 
     let verify = Verify {
@@ -219,24 +264,20 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
             .map(|b| (b.current.bucket.clone(), b.current.region.clone()))
             .collect(),
     };
-    report.verify = Some(run.step(cx, &verify).await?);
+    report.verify = Some(cx.step(&verify).await?);
 
     let mut keys: Vec<String> = report
         .trails
         .iter()
+        .chain(report.buckets.iter())
         .flatten()
-        .filter_map(|t| t.previous_kms_key_id.clone())
+        .flat_map(|w| w.write.keys_before())
         .collect();
-    keys.extend(report.buckets.iter().flatten().flat_map(|b| {
-        b.previous_rules
-            .iter()
-            .filter_map(|r| r.kms_master_key_id.clone())
-    }));
     // The same key is often named by ARN on the trail and by ARN or id on the bucket.
     keys.sort();
     keys.dedup();
     if keys.is_empty() {
-        run.skip_step(KeyAdvice::NAME, "no KMS key was in use")?;
+        cx.skip(KeyAdvice::NAME, StepSkip::NoKeyInUse)?;
     } else {
         let home_region = report
             .plan
@@ -252,14 +293,11 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
             .map(|r| r.region.clone())
             .collect();
         report.keys = Some(
-            run.step(
-                cx,
-                &KeyAdvice {
-                    keys,
-                    home_region,
-                    regions,
-                },
-            )
+            cx.step(&KeyAdvice {
+                keys,
+                home_region,
+                regions,
+            })
             .await?,
         );
     }

@@ -2,25 +2,9 @@
 //! reordering of the log fails `audit verify`, naming the line; a second run is refused; a stale
 //! lock is taken over and the takeover logged; corrupt state is a clear error.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::*;
-
-/// A finished offline revert in a fresh state directory: (state dir, run dir, run id).
-fn finished_run() -> (tempfile::TempDir, PathBuf, String) {
-    let state = tempfile::tempdir().unwrap();
-    let mut cmd = xtask_command(state.path());
-    cmd.args(["run", "revert", "--yes", "--replay", "secure-account"]);
-    let run = Run::of(cmd).success();
-    let dir = run_dirs(state.path()).remove(0);
-    (state, dir, run.run_id())
-}
-
-fn xtask_in(state: &Path, args: &[&str]) -> Run {
-    let mut cmd = xtask_command(state);
-    cmd.args(args);
-    Run::of(cmd)
-}
 
 fn edit_log(dir: &Path, edit: impl FnOnce(&mut Vec<String>)) {
     let path = dir.join("audit.jsonl");
@@ -40,7 +24,8 @@ fn an_intact_log_verifies() {
     let (state, _, run_id) = finished_run();
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).success();
     assert!(
-        run.stdout.contains("hash chain and sequence intact"),
+        run.stdout
+            .contains("hash chain, sequence and transitions intact"),
         "{}",
         run.stdout
     );
@@ -99,11 +84,7 @@ fn a_deleted_last_line_fails_verify() {
         lines.pop();
     });
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
-    assert!(
-        run.stderr.contains("state.json records line"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("lines were removed"), "{}", run.stderr);
 }
 
 #[test]
@@ -153,36 +134,6 @@ fn a_second_run_is_refused_while_one_holds_the_lock() {
 }
 
 #[test]
-fn a_stale_lock_is_taken_over_and_logged() {
-    let state = tempfile::tempdir().unwrap();
-    let holder = serde_json::json!({
-        "pid": 4_000_000_u32,
-        "host": runbook::lock::hostname(),
-        "started": "2026-11-29T10:00:00Z",
-        "run_id": "20261129T100000Z-dead",
-    });
-    std::fs::write(state.path().join("lock"), holder.to_string()).unwrap();
-    xtask_in(
-        state.path(),
-        &["run", "revert", "--yes", "--replay", "secure-account"],
-    )
-    .success();
-    let events = events(&run_dirs(state.path())[0]);
-    let takeover = events
-        .iter()
-        .find(|e| e.event == "lock_taken_over")
-        .expect("the takeover is logged");
-    assert_eq!(
-        takeover.data["stale_holder"]["run_id"],
-        "20261129T100000Z-dead"
-    );
-    assert!(
-        !state.path().join("lock").exists(),
-        "the lock is released when the run ends"
-    );
-}
-
-#[test]
 fn resume_refuses_a_finished_run() {
     let (state, _, run_id) = finished_run();
     let run = xtask_in(
@@ -201,53 +152,6 @@ fn resume_refuses_a_finished_run() {
         latest.stderr.contains("no unfinished run"),
         "{}",
         latest.stderr
-    );
-}
-
-/// An unfinished run: the replay of secure-account cut before UpdateTrail.
-fn failed_run() -> (tempfile::TempDir, PathBuf, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/secure-account");
-    let mut fixture = runbook::http::replay::load_fixture(&root).unwrap();
-    let cut = fixture
-        .exchanges
-        .iter()
-        .position(|e| e.key.operation == "UpdateTrail")
-        .unwrap();
-    fixture.exchanges.truncate(cut);
-    let state = tempfile::tempdir().unwrap();
-    let scenario = state.path().join("cut-scenario");
-    std::fs::create_dir(&scenario).unwrap();
-    std::fs::write(
-        scenario.join("traffic.json"),
-        serde_json::to_string(&fixture).unwrap(),
-    )
-    .unwrap();
-    let mut cmd = xtask_command(&state.path().join("runs"));
-    cmd.args(["run", "revert", "--yes", "--replay"])
-        .arg(&scenario);
-    let run = Run::of(cmd).failure(1);
-    let dir = run_dirs(&state.path().join("runs")).remove(0);
-    (state, dir, run.run_id())
-}
-
-#[test]
-fn resume_refuses_another_account() {
-    let (state, dir, run_id) = failed_run();
-    let path = dir.join("state.json");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
-        "\"account\": \"123456789012\"",
-        "\"account\": \"210987654321\"",
-    );
-    std::fs::write(&path, text).unwrap();
-    let run = xtask_in(
-        &state.path().join("runs"),
-        &["resume", &run_id, "--replay", "secure-account"],
-    )
-    .failure(2);
-    assert!(
-        run.stderr.contains(&format!("run {run_id} was made for account 210987654321, but the current credentials are for account 123456789012")),
-        "{}",
-        run.stderr
     );
 }
 

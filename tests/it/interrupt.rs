@@ -109,10 +109,7 @@ fn ctrl_c_ends_the_run_as_interrupted_and_resume_finishes_it() {
     let events = events(&dirs[0]);
     let last = events.last().unwrap();
     assert_eq!(last.event, "run_interrupted");
-    assert_eq!(
-        last.data["during_steps"],
-        serde_json::json!(["disable_trail_kms"])
-    );
+    assert_eq!(last.data["during_step"], "disable_trail_kms");
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dirs[0].join("state.json")).unwrap())
             .unwrap();

@@ -9,6 +9,7 @@
 mod audit_log;
 mod e2e;
 mod interrupt;
+mod journal;
 mod replay;
 mod resume;
 mod support;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use runbook::audit::Event;
+use runbook::journal::Record as Event;
 use serde_json::Value;
 
 use crate::support::*;
@@ -338,9 +338,7 @@ fn resume_an_interrupted_replay() {
     let events = events(&dirs[0]);
     let skipped: Vec<&str> = events
         .iter()
-        .filter(|e| {
-            e.event == "step_skipped" && e.data["reason"] == "succeeded in an earlier attempt"
-        })
+        .filter(|e| e.event == "step_skipped" && e.data["because"] == "succeeded_earlier")
         .map(|e| e.data["step"].as_str().unwrap())
         .collect();
     assert_eq!(
@@ -362,7 +360,7 @@ fn resume_an_interrupted_replay() {
         .filter(|e| e.event == "write_settled")
         .collect();
     assert_eq!(settled.len(), 1);
-    assert_eq!(settled[0].data["live"]["applied"], false);
+    assert_eq!(settled[0].data["applied"], false);
     let mut verify = xtask_command(state.path());
     verify.args(["audit", "verify", &run_id]);
     Run::of(verify).success();

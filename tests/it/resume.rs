@@ -6,13 +6,11 @@
 
 use std::sync::Arc;
 
-use runbook::audit;
-use runbook::aws::{Aws, CallBuffer};
+use runbook::aws::Aws;
 use runbook::http::wrap::{faulty, Fault, FaultSwitch, Trigger};
-use runbook::run::Run;
-use runbook::runbooks::{self, Args, Runbook};
-use runbook::steps::{Cx, Settings};
-use runbook::testkit::{self, AlwaysYes};
+use runbook::runbooks::{Args, Begin, Runbook};
+use runbook::steps::Settings;
+use runbook::testkit;
 
 use crate::support::*;
 
@@ -39,7 +37,8 @@ enum Attempt {
     Resume,
 }
 
-/// One attempt of the revert, in-process; with `fault`, through the fault-injecting transport.
+/// One attempt of the revert, in-process, through the library's entry point; with `fault`,
+/// through the fault-injecting transport.
 async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), String> {
     let switch = Arc::new(FaultSwitch::default());
     let http = match fault.clone() {
@@ -47,33 +46,17 @@ async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), St
         None => runbook::http::real_client(),
     };
     let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
-    let early = CallBuffer::default();
-    let identity = runbooks::identity(&aws, &early)
-        .await
-        .map_err(|e| e.to_string())?;
-    let calls = early.take();
-    let run = match how {
-        Attempt::Start => Run::start(
-            env.state.path(),
-            "revert",
-            serde_json::to_value(args()).unwrap(),
-            &identity,
-            calls,
-            "test",
-        ),
-        Attempt::Resume => Run::resume(env.state.path(), None, &identity, calls),
-    }
-    .map_err(|e| e.to_string())?;
-    let cx = Cx {
-        aws: &aws,
-        run: &run,
-        operator: &AlwaysYes,
-        settings: Settings::default(),
+    let begin = match how {
+        Attempt::Start => Begin::New {
+            runbook: Runbook::Revert,
+            args: args(),
+        },
+        Attempt::Resume => Begin::Resume { run_id: None },
     };
     let hang = fault.as_ref().is_some_and(|f| f.hang);
-    let args = args();
+    let run = testkit::launch(&aws, env.state.path(), begin, Settings::default());
     tokio::select! {
-        result = runbooks::execute(&cx, Runbook::Revert, &args) => result.map(|_| ()).map_err(|e| e.to_string()),
+        result = run => result.map(drop).map_err(|e| e.to_string()),
         // The process "dies": the run future is dropped mid-request, nothing more is logged.
         _ = switch.struck.notified(), if hang => Err("killed".to_string()),
     }
@@ -109,7 +92,7 @@ fn interrupted_then_resumed(during: &str, fault: Fault, expect_settled: bool) {
     // One run, one log, complete and intact.
     let dirs = run_dirs(env.state.path());
     assert_eq!(dirs.len(), 1, "resume continued the same run");
-    let verification = audit::verify(&dirs[0].join("audit.jsonl")).expect("the chain is intact");
+    let verification = runbook::journal::verify(&dirs[0]).expect("the journal verifies");
     assert!(
         verification.incomplete.is_empty(),
         "{:?}",
@@ -156,14 +139,14 @@ fn interrupted_then_resumed(during: &str, fault: Fault, expect_settled: bool) {
 }
 
 /// Whether `op` is the write whose answer the fault swallowed (no intent of it has an `ok` result).
-fn was_the_faulted(op: &str, events: &[runbook::audit::Event]) -> bool {
+fn was_the_faulted(op: &str, events: &[runbook::journal::Record]) -> bool {
     let operation = match op {
         "UpdateTrail" => "cloudtrail:UpdateTrail",
         _ => "s3:PutBucketEncryption",
     };
     events
         .iter()
-        .filter(|e| e.event == "write_intent" && e.data["operation"] == operation)
+        .filter(|e| e.event == "write_intent" && e.data["write"]["operation"] == operation)
         .any(|intent| {
             !events.iter().any(|r| {
                 r.event == "write_result"

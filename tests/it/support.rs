@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 use aws_config::SdkConfig;
 use aws_types::region::Region;
-use runbook::audit::{self, Event};
+use runbook::journal::{self, Record};
 use runbook::testkit::{self, Moto, Seed, Seeded};
 
 pub const HOME: &str = "ap-northeast-1";
@@ -273,12 +273,15 @@ pub fn run_dirs(state_dir: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-pub fn events(run_dir: &Path) -> Vec<Event> {
-    audit::read(&run_dir.join("audit.jsonl")).expect("the audit log verifies")
+/// The lines of a run's journal; the journal must verify (chain and every transition).
+pub fn events(run_dir: &Path) -> Vec<Record> {
+    journal::load(run_dir)
+        .expect("the audit log verifies")
+        .records
 }
 
 /// `(operation, region)` of the AWS calls of one event list, for the given operations.
-pub fn calls(events: &[Event], operations: &[&str]) -> Vec<(String, String)> {
+pub fn calls(events: &[Record], operations: &[&str]) -> Vec<(String, String)> {
     events
         .iter()
         .filter(|e| e.event == "aws_call")
@@ -310,4 +313,60 @@ pub fn insta_settings() -> insta::Settings {
     s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[STATE_DIR]");
     s.add_filter(r#""pid": \d+"#, r#""pid": "[PID]""#);
     s
+}
+
+/// A finished offline revert in a fresh state directory: (state dir, run dir, run id).
+pub fn finished_run() -> (tempfile::TempDir, PathBuf, String) {
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.args(["run", "revert", "--yes", "--replay", "secure-account"]);
+    let run = Run::of(cmd).success();
+    let dir = run_dirs(state.path()).remove(0);
+    (state, dir, run.run_id())
+}
+
+pub fn xtask_in(state: &Path, args: &[&str]) -> Run {
+    let mut cmd = xtask_command(state);
+    cmd.args(args);
+    Run::of(cmd)
+}
+
+/// A copy of a recorded scenario, changed by `edit`, in `dir`: its path, for `--replay`.
+pub fn scenario_with(
+    name: &str,
+    dir: &Path,
+    edit: impl FnOnce(&mut runbook::http::exchange::Fixture),
+) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(name);
+    let mut fixture = runbook::http::replay::load_fixture(&root).unwrap();
+    edit(&mut fixture);
+    let scenario = dir.join(format!("{name}-edited"));
+    std::fs::create_dir_all(&scenario).unwrap();
+    std::fs::write(
+        scenario.join("traffic.json"),
+        serde_json::to_string(&fixture).unwrap(),
+    )
+    .unwrap();
+    scenario
+}
+
+/// An unfinished run: the replay of secure-account cut before UpdateTrail.
+pub fn failed_run() -> (tempfile::TempDir, PathBuf, String) {
+    let state = tempfile::tempdir().unwrap();
+    let scenario = scenario_with("secure-account", state.path(), |fixture| {
+        let cut = fixture
+            .exchanges
+            .iter()
+            .position(|e| e.key.operation == "UpdateTrail")
+            .unwrap();
+        fixture.exchanges.truncate(cut);
+    });
+    let mut cmd = xtask_command(&state.path().join("runs"));
+    cmd.args(["run", "revert", "--yes", "--replay"])
+        .arg(&scenario);
+    let run = Run::of(cmd).failure(1);
+    let dir = run_dirs(&state.path().join("runs")).remove(0);
+    (state, dir, run.run_id())
 }

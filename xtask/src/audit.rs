@@ -1,9 +1,8 @@
 //! `audit list|show|verify`: review what runs did, from their audit logs.
 
 use anyhow::Result;
-use runbook::audit::{self, kind, Event};
-use runbook::run::{self, AUDIT_FILE};
-use runbook::Error;
+use runbook::journal::{self, Event, Record, StepSkip, WriteAnswer};
+use runbook::runs;
 use serde_json::Value;
 
 use crate::flags::{AuditCommand, AuditFlags, Output};
@@ -26,19 +25,27 @@ fn seconds_between(a: &str, b: &str) -> Option<f64> {
     Some((b - a).as_seconds_f64())
 }
 
+/// One row per run, from its journal (the cache beside it is not trusted for this either).
 fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
     let mut rows = Vec::new();
-    for id in run::run_ids(state_dir)? {
-        let row = match run::load_state(&state_dir.join(&id)) {
-            Ok(s) => serde_json::json!({
-                "run_id": id,
-                "runbook": s.runbook,
-                "account": s.account,
-                "status": s.status.as_str(),
-                "started": s.started,
-                "duration_s": seconds_between(&s.started, &s.updated),
-                "attempts": s.attempts,
-            }),
+    for id in runs::run_ids(state_dir)? {
+        let row = match journal::load(&state_dir.join(&id)) {
+            Ok(j) => {
+                let f = &j.fold;
+                let started = f
+                    .started()
+                    .expect("a loaded journal began with run_started");
+                serde_json::json!({
+                    "run_id": id,
+                    "runbook": started.runbook.name(),
+                    "account": started.account,
+                    "status": f.status().map(|s| s.as_str()).unwrap_or("running"),
+                    "resumable": f.resumable(),
+                    "started": f.started_at(),
+                    "duration_s": seconds_between(f.started_at(), f.updated_at()),
+                    "attempts": f.attempts(),
+                })
+            }
             Err(e) => {
                 serde_json::json!({ "run_id": id, "status": "unreadable", "error": e.to_string() })
             }
@@ -54,7 +61,7 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
         return Ok(());
     }
     out::line(format!(
-        "{:<24} {:<8} {:<14} {:<12} {:<27} {:>9}",
+        "{:<24} {:<8} {:<14} {:<24} {:<27} {:>9}",
         "RUN", "RUNBOOK", "ACCOUNT", "STATUS", "STARTED", "DURATION"
     ));
     for r in rows {
@@ -63,12 +70,17 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
             .as_f64()
             .map(|d| format!("{d:.1}s"))
             .unwrap_or_else(|| "-".into());
+        let status = match (s("status").as_str(), r["resumable"].as_bool()) {
+            ("finished", _) | (_, None) => s("status"),
+            (status, Some(true)) => format!("{status} (resumable)"),
+            (status, Some(false)) => format!("{status} (final)"),
+        };
         out::line(format!(
-            "{:<24} {:<8} {:<14} {:<12} {:<27} {:>9}",
+            "{:<24} {:<8} {:<14} {:<24} {:<27} {:>9}",
             s("run_id"),
             s("runbook"),
             s("account"),
-            s("status"),
+            status,
             s("started"),
             duration
         ));
@@ -76,128 +88,152 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
     Ok(())
 }
 
-fn describe(ev: &Event) -> String {
-    let d = &ev.data;
+fn skip_text(skip: &StepSkip) -> String {
+    match skip {
+        StepSkip::SucceededEarlier => "succeeded in an earlier attempt".into(),
+        StepSkip::AlreadyReverted => {
+            "nothing to change: the trail is not encrypted and the bucket is not SSE-KMS".into()
+        }
+        StepSkip::OnlyTrailsLeftAlone { trails } => format!(
+            "the encrypted trails may not be changed by this run: {}",
+            trails
+                .iter()
+                .map(|t| format!("{} ({:?})", t.trail_arn, t.why))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        StepSkip::NoTrailEncrypted => "no trail is encrypted".into(),
+        StepSkip::NoBucketSseKms => "no bucket is SSE-KMS".into(),
+        StepSkip::NoKeyInUse => "no KMS key was in use".into(),
+    }
+}
+
+fn describe(event: &Event) -> String {
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Null => "none".into(),
         other => other.to_string(),
     };
-    match ev.event.as_str() {
-        kind::RUN_STARTED => format!(
-            "run started: {} {} by {} (account {}), tool {}",
-            s(&d["runbook"]),
-            d["args"],
-            s(&d["caller_arn"]),
-            s(&d["account"]),
-            s(&d["tool_version"])
+    match event {
+        Event::RunStarted(r) => format!(
+            "run started: {} {} by {} (account {}, credentials from {}), tool {}",
+            r.runbook.name(),
+            serde_json::to_string(&r.args).unwrap_or_default(),
+            r.caller_arn,
+            r.account,
+            r.credentials,
+            r.tool_version
         ),
-        kind::RUN_RESUMED => format!(
-            "resumed (attempt {}) by {}",
-            d["attempt"],
-            s(&d["caller_arn"])
+        Event::RunResumed(r) => format!(
+            "resumed (attempt {}) by {} (credentials from {})",
+            r.attempt, r.caller_arn, r.credentials
         ),
-        kind::AWS_CALL => {
-            let outcome = match d["error_code"].as_str() {
+        Event::AwsCall(c) => {
+            let outcome = match &c.error_code {
                 Some(code) => format!("error {code}"),
                 None => "ok".into(),
             };
             format!(
                 "  call {} {} in {} {} -> {outcome} ({} ms, request {})",
-                s(&d["service"]),
-                s(&d["operation"]),
-                s(&d["region"]),
-                d["params"],
-                d["duration_ms"],
-                s(&d["request_id"])
+                c.service,
+                c.operation,
+                c.region,
+                c.params,
+                c.duration_ms,
+                c.request_id.as_deref().unwrap_or("none")
             )
         }
-        kind::STEP_STARTED => format!("step {} started", s(&d["step"])),
-        kind::STEP_SUCCEEDED => {
-            format!("step {} succeeded ({} ms)", s(&d["step"]), d["duration_ms"])
-        }
-        kind::STEP_FAILED => format!("step {} FAILED: {}", s(&d["step"]), s(&d["error"])),
-        kind::STEP_SKIPPED => format!("step {} skipped: {}", s(&d["step"]), s(&d["reason"])),
-        kind::WRITE_INTENT => format!(
-            "  WRITE intended: {} in {} {}: {} -> {}",
-            s(&d["operation"]),
-            s(&d["region"]),
-            d["params"],
-            d["before"],
-            d["after"]
+        Event::StepStarted { step, .. } => format!("step {step} started"),
+        Event::StepSucceeded {
+            step, duration_ms, ..
+        } => format!("step {step} succeeded ({duration_ms} ms)"),
+        Event::StepFailed { step, error, .. } => format!("step {step} FAILED: {error}"),
+        Event::StepSkipped { step, skip } => format!("step {step} skipped: {}", skip_text(skip)),
+        Event::WriteIntent { write, .. } => format!(
+            "  WRITE intended: {} in {} {}",
+            write.op().qualified(),
+            write.region(),
+            write.params()
         ),
-        kind::WRITE_RESULT => format!(
-            "  WRITE result (line {}): {}",
-            d["intent_seq"].as_u64().map_or(0, |n| n + 1),
-            s(&d["outcome"])
+        Event::WriteResult {
+            intent_seq,
+            outcome,
+            error_code,
+        } => format!(
+            "  WRITE result (line {}): {}{}",
+            intent_seq + 1,
+            match outcome {
+                WriteAnswer::Ok => "ok",
+                WriteAnswer::Error => "refused",
+                WriteAnswer::Unknown => "unknown (no answer)",
+            },
+            error_code
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default()
         ),
-        kind::WRITE_SETTLED => format!(
-            "  WRITE settled from live state (line {}): {}",
-            d["intent_seq"].as_u64().map_or(0, |n| n + 1),
-            d["live"]
+        Event::WriteSettled {
+            intent_seq,
+            applied,
+            live,
+        } => format!(
+            "  WRITE settled from live state (line {}): {} {}",
+            intent_seq + 1,
+            if *applied { "applied" } else { "not applied" },
+            s(live)
         ),
-        kind::OPERATOR_CONFIRMATION => format!(
-            "operator confirmation: {} via {}",
-            d["confirmed"],
-            s(&d["via"])
+        Event::OperatorConfirmation(c) => match (&c.via, &c.refusal) {
+            (Some(via), _) => format!("operator confirmed {} writes via {via:?}", c.writes),
+            (None, Some(refusal)) => format!("operator did not confirm: {refusal}"),
+            (None, None) => "operator did not confirm".into(),
+        },
+        Event::Warning { message, .. } => format!("  warning: {message}"),
+        Event::LogRepaired {
+            dropped_torn_last_line_bytes,
+        } => format!("cut a torn last line left by a crash ({dropped_torn_last_line_bytes} bytes)"),
+        Event::RunFinished {
+            writes_made,
+            writes_planned,
+            dry_run,
+        } => format!(
+            "run finished: {writes_made} of {writes_planned} planned writes made{}",
+            if *dry_run { " (dry run)" } else { "" }
         ),
-        kind::WARNING => format!("  warning: {}", s(&d["message"])),
-        kind::LOCK_TAKEN_OVER => format!("took over a stale lock: {}", d["stale_holder"]),
-        kind::LOG_REPAIRED => format!(
-            "cut a torn last line left by a crash ({} bytes)",
-            d["dropped_torn_last_line_bytes"]
+        Event::RunFailed { error, resumable } => format!(
+            "run FAILED{}: {error}",
+            if *resumable { "" } else { " (final)" }
         ),
-        kind::RUN_FINISHED => format!("run finished: {}", d["summary"]),
-        kind::RUN_FAILED => format!("run FAILED: {}", s(&d["error"])),
-        kind::RUN_INTERRUPTED => format!("run interrupted: {}", s(&d["reason"])),
-        other => format!("{other} {d}"),
+        Event::RunInterrupted { reason, .. } => format!("run interrupted: {reason}"),
     }
 }
 
 fn show(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> Result<()> {
-    let id = run::resolve_run_id(state_dir, run_id)?;
-    let events = audit::read(&state_dir.join(&id).join(AUDIT_FILE))?;
+    let id = runs::resolve(state_dir, run_id)?;
+    let journal = journal::load(&state_dir.join(&id))?;
     if output == Output::Json {
-        out::line(&serde_json::to_string_pretty(&events)?);
+        out::line(&serde_json::to_string_pretty(&journal.records)?);
         return Ok(());
     }
     out::line(format!("run {id}"));
-    for ev in &events {
-        out::line(format!("{:>4} {} {}", ev.seq + 1, ev.ts, describe(ev)));
+    for (record, event) in journal.records.iter().zip(&journal.events) {
+        let Record { seq, ts, .. } = record;
+        out::line(format!("{:>4} {ts} {}", seq + 1, describe(event)));
     }
     Ok(())
 }
 
 fn verify(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> Result<()> {
-    let id = run::resolve_run_id(state_dir, run_id)?;
-    let path = state_dir.join(&id).join(AUDIT_FILE);
-    let events = audit::read(&path)?;
-    let v = audit::completeness(&events);
-    // The summary beside the log must point at a line of it with the same hash: a log cut short
-    // after the summary was written shows here.
-    let state = run::load_state(&state_dir.join(&id))?;
-    match events.get(state.last_seq as usize) {
-        Some(ev) if ev.hash == state.last_hash => {}
-        _ => {
-            return Err(Error::AuditCorrupt {
-                path,
-                line: events.len().min(state.last_seq as usize) + 1,
-                problem: format!(
-                    "state.json records line {} with hash {}, which the log does not have",
-                    state.last_seq + 1,
-                    state.last_hash
-                ),
-            }
-            .into())
-        }
-    }
+    let id = runs::resolve(state_dir, run_id)?;
+    let dir = state_dir.join(&id);
+    // The chain, every transition, and state.json against the log.
+    let v = journal::verify(&dir)?;
     if output == Output::Json {
         out::line(&serde_json::to_string_pretty(
             &serde_json::json!({ "run_id": id, "verification": v }),
         )?);
     } else {
         out::line(format!(
-            "run {id}: {} events, hash chain and sequence intact, last hash {}",
+            "run {id}: {} events, hash chain, sequence and transitions intact, last hash {}",
             v.events, v.last_hash
         ));
         match &v.ended {
@@ -211,7 +247,7 @@ fn verify(state_dir: &std::path::Path, run_id: Option<&str>, output: Output) -> 
     if !v.incomplete.is_empty() {
         anyhow::bail!(
             "audit log {} is incomplete:\n  {}",
-            path.display(),
+            dir.join(journal::AUDIT_FILE).display(),
             v.incomplete.join("\n  ")
         );
     }

@@ -54,11 +54,9 @@ async fn measure(
     .await?;
     let wall = started.elapsed();
     let mut by_operation = BTreeMap::new();
-    for ev in runbook::audit::read(&run_dir.join(runbook::run::AUDIT_FILE))? {
-        if ev.event == runbook::audit::kind::AWS_CALL {
-            *by_operation
-                .entry(ev.data["operation"].as_str().unwrap_or("?").to_string())
-                .or_insert(0) += 1;
+    for event in runbook::journal::load(&run_dir)?.events {
+        if let runbook::journal::Event::AwsCall(call) = event {
+            *by_operation.entry(call.operation).or_insert(0) += 1;
         }
     }
     Ok(Sample {

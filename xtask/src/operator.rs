@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use runbook::journal::{ConfirmVia, RunStarted, StepName};
 use runbook::steps::{Operator, Plan};
 use runbook::Error;
 
@@ -15,7 +16,7 @@ use crate::render;
 pub struct Terminal {
     pub yes: bool,
     pub lang: Lang,
-    step: Mutex<String>,
+    step: Mutex<Option<StepName>>,
     progress: Mutex<Option<ProgressBar>>,
     show_progress: bool,
 }
@@ -25,7 +26,7 @@ impl Terminal {
         Terminal {
             yes,
             lang,
-            step: Mutex::new(String::new()),
+            step: Mutex::new(None),
             progress: Mutex::new(None),
             show_progress: std::io::stderr().is_terminal(),
         }
@@ -37,8 +38,8 @@ impl Terminal {
 }
 
 impl Operator for Terminal {
-    fn step_started(&self, step: &str) {
-        *self.step.lock().unwrap() = step.to_string();
+    fn step_started(&self, step: StepName) {
+        *self.step.lock().unwrap() = Some(step);
     }
 
     /// A bar only while regions are scanned, and only on a terminal.
@@ -48,8 +49,13 @@ impl Operator for Terminal {
         }
         let mut progress = self.progress.lock().unwrap();
         let bar = progress.get_or_insert_with(|| {
-            let bar =
-                ProgressBar::new(total as u64).with_message(self.step.lock().unwrap().clone());
+            let bar = ProgressBar::new(total as u64).with_message(
+                self.step
+                    .lock()
+                    .unwrap()
+                    .map(StepName::as_str)
+                    .unwrap_or_default(),
+            );
             bar.set_style(
                 ProgressStyle::with_template("{msg} {bar:38} {pos}/{len} regions")
                     .expect("valid template"),
@@ -66,15 +72,16 @@ impl Operator for Terminal {
     fn confirm<'a>(
         &'a self,
         plan: &'a Plan,
-    ) -> Pin<Box<dyn Future<Output = runbook::Result<String>> + Send + 'a>> {
+        who: &'a RunStarted,
+    ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
         Box::pin(async move {
             if self.yes {
-                return Ok("--yes".to_string());
+                return Ok(ConfirmVia::YesFlag);
             }
             if !Self::stdin_is_terminal() {
                 return Err(Error::ConfirmationUnavailable);
             }
-            eprint!("{}", render::confirmation_prompt(plan, self.lang));
+            eprint!("{}", render::confirmation_prompt(plan, who, self.lang));
             // Read on a blocking thread so that Ctrl-C (handled by the caller) still ends the run.
             let answer = tokio::task::spawn_blocking(|| {
                 let mut line = String::new();
@@ -84,7 +91,7 @@ impl Operator for Terminal {
             .map_err(|_| Error::NotConfirmed)?
             .map_err(|_| Error::NotConfirmed)?;
             match answer.trim().to_ascii_lowercase().as_str() {
-                "y" | "yes" => Ok("prompt".to_string()),
+                "y" | "yes" => Ok(ConfirmVia::Prompt),
                 _ => Err(Error::NotConfirmed),
             }
         })

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use runbook::journal::RunStarted;
+use runbook::model::PlannedWrite;
 use runbook::model::{
     BucketState, BucketVerdict, Encryption, RegionScan, RegionStatus, SkipReason,
 };
@@ -42,6 +44,8 @@ struct Words {
     audit: &'static str,
     prompt_intro: &'static str,
     prompt_question: &'static str,
+    acting_as: &'static str,
+    credentials_from: &'static str,
 }
 
 const EN: Words = Words {
@@ -79,6 +83,8 @@ const EN: Words = Words {
     prompt_intro: "Before going on: the secure-setting opt-in for \"AWS CloudTrail\" must be OFF in the members portal, \
                    or the Saturday maintenance will silently re-apply it.",
     prompt_question: "Is the opt-in off, and should these writes be made? [y/N] ",
+    acting_as: "Acting on account",
+    credentials_from: "credentials from",
 };
 
 const JA: Words = Words {
@@ -116,6 +122,8 @@ const JA: Words = Words {
     prompt_intro: "続行する前に: メンバーズポータルのセキュア設定で「AWS CloudTrail」のオプトインを無効にしてください。\
                    有効のままだと毎週土曜日のメンテナンスでセキュア設定が再適用されます。",
     prompt_question: "オプトインは無効ですか。上記の変更を実行しますか? [y/N] ",
+    acting_as: "対象アカウント",
+    credentials_from: "認証情報の取得元",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -177,7 +185,7 @@ fn bucket(out: &mut String, b: &BucketState, w: &Words) {
 }
 
 fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
-    let writes = plan.writes();
+    let writes = &plan.writes;
     if writes.is_empty() && plan.trails.is_empty() {
         let _ = writeln!(out, "{}", w.nothing_changeable);
     } else if writes.is_empty() {
@@ -189,9 +197,9 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
                 out,
                 "  {}. {} in {} {}",
                 i + 1,
-                write.operation,
-                write.region,
-                write.params
+                write.op().qualified(),
+                write.region(),
+                write.params()
             );
         }
     }
@@ -203,9 +211,14 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
     }
 }
 
-pub fn confirmation_prompt(p: &Plan, lang: Lang) -> String {
+pub fn confirmation_prompt(p: &Plan, who: &RunStarted, lang: Lang) -> String {
     let w = words(lang);
     let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({}; {} {})",
+        w.acting_as, who.account, who.caller_arn, w.credentials_from, who.credentials
+    );
     plan(&mut out, p, w.plan, w);
     let _ = write!(out, "\n{}\n{}", w.prompt_intro, w.prompt_question);
     out
@@ -265,35 +278,29 @@ pub fn report(r: &Report, lang: Lang) -> String {
     let buckets = r.buckets.iter().flatten();
     if r.trails.is_some() || r.buckets.is_some() {
         let _ = writeln!(out, "\n{}:", w.results);
-        for t in trails {
-            let was = t.previous_kms_key_id.as_deref().unwrap_or("-");
+        for done in trails.chain(buckets) {
+            let (was, now) = match &done.write {
+                PlannedWrite::DisableTrailKms {
+                    before_kms_key_id, ..
+                } => (format!("KmsKeyId {before_kms_key_id}"), "none".to_string()),
+                PlannedWrite::SetBucketEncryption { before, after, .. } => {
+                    let algorithms = |rules: &[runbook::model::EncryptionRule]| {
+                        rules
+                            .iter()
+                            .map(|r| r.sse_algorithm.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    };
+                    (algorithms(before), algorithms(after))
+                }
+            };
             let _ = writeln!(
                 out,
-                "  UpdateTrail {} ({}): {} [KmsKeyId {was} -> none]",
-                t.arn,
-                t.home_region,
-                outcome(t.outcome, w)
-            );
-        }
-        for b in buckets {
-            let was: Vec<&str> = b
-                .previous_rules
-                .iter()
-                .map(|r| r.sse_algorithm.as_str())
-                .collect();
-            let now: Vec<&str> = b
-                .new_rules
-                .iter()
-                .map(|r| r.sse_algorithm.as_str())
-                .collect();
-            let _ = writeln!(
-                out,
-                "  PutBucketEncryption {} ({}): {} [{} -> {}]",
-                b.bucket,
-                b.region,
-                outcome(b.outcome, w),
-                was.join(","),
-                now.join(",")
+                "  {} {} ({}): {} [{was} -> {now}]",
+                done.write.op().operation,
+                done.write.target(),
+                done.write.region(),
+                outcome(done.outcome, w)
             );
         }
     }

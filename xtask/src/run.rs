@@ -4,11 +4,11 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use runbook::aws::{Aws, CallBuffer};
+use runbook::aws::Aws;
 use runbook::http::Replayer;
-use runbook::run::{Run, AUDIT_FILE};
-use runbook::runbooks::{self, Args, Runbook};
-use runbook::steps::{Cx, Settings};
+use runbook::journal::AUDIT_FILE;
+use runbook::runbooks::{self, Args, Begin, Runbook, Session};
+use runbook::steps::Settings;
 use runbook::Error;
 
 use crate::flags::{Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName};
@@ -75,24 +75,9 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         exclude_regions: flags.exclude_regions,
         dry_run: flags.dry_run,
     };
-    let early = CallBuffer::default();
-    let identity = runbooks::identity(aws, &early).await?;
-    let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
-    let calls = early.take();
-    let args_json = serde_json::to_value(&args)?;
-    let run = Run::start(
-        &state_dir,
-        runbook.name(),
-        args_json,
-        &identity,
-        calls,
-        TOOL_VERSION,
-    )?;
     drive(
         aws,
-        &run,
-        runbook,
-        &args,
+        Begin::New { runbook, args },
         flags.yes,
         &flags.connection,
         &flags.display,
@@ -102,39 +87,27 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
     let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
-    let early = CallBuffer::default();
-    let identity = runbooks::identity(&aws, &early).await?;
-    let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
-    let calls = early.take();
-    let run = Run::resume(&state_dir, flags.run_id.as_deref(), &identity, calls)?;
-    let state = run.state();
-    let runbook = match state.runbook.as_str() {
-        "revert" => Runbook::Revert,
-        "status" => Runbook::Status,
-        other => anyhow::bail!("run {} is of an unknown runbook `{other}`", state.run_id),
+    let begin = Begin::Resume {
+        run_id: flags.run_id,
     };
-    let args: Args =
-        serde_json::from_value(state.args.clone()).map_err(|e| Error::StateCorrupt {
-            path: run.dir().join(runbook::run::STATE_FILE),
-            problem: format!("its arguments do not parse: {e}"),
-        })?;
-    drive(
-        &aws,
-        &run,
-        runbook,
-        &args,
-        flags.yes,
-        &flags.connection,
-        &flags.display,
-    )
-    .await
+    drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await
+}
+
+/// Where the credentials come from, as recorded in the journal and shown before the
+/// confirmation (never the keys).
+fn credentials_source(c: &Connection) -> String {
+    if c.replay.is_some() {
+        return "replay (fixed credentials of the recorded scenario)".into();
+    }
+    match &c.profile {
+        Some(profile) => format!("profile {profile}"),
+        None => "the default credential chain".into(),
+    }
 }
 
 async fn drive(
     aws: &Aws,
-    run: &Run,
-    runbook: Runbook,
-    args: &Args,
+    begin: Begin,
     yes: bool,
     connection: &Connection,
     display: &Display,
@@ -148,46 +121,52 @@ async fn drive(
     if connection.replay.is_some() {
         settings = settings.without_waits();
     }
-    let cx = Cx {
+    let state_dir = paths::state_dir(connection.state_dir.as_deref());
+    let credentials = credentials_source(connection);
+    let session = Session {
         aws,
-        run,
+        state_dir: &state_dir,
         operator: &operator,
         settings,
+        tool_version: TOOL_VERSION,
+        credentials: &credentials,
     };
-    let result = tokio::select! {
-        result = runbooks::execute(&cx, runbook, args) => result,
-        _ = tokio::signal::ctrl_c() => {
-            run.interrupt("Ctrl-C")?;
-            Err(Error::Interrupted { run_id: run.id().to_string() })
+    let interrupt = async {
+        // If no handler can be installed, the run simply cannot be interrupted this way.
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C".to_string(),
+            Err(_) => std::future::pending().await,
         }
     };
-    let audit_path = run.dir().join(AUDIT_FILE);
-    match (&result, display.output) {
+    let ended = runbooks::launch(&session, begin, interrupt).await?;
+    let audit_path = ended.dir.join(AUDIT_FILE);
+    let run_id = &ended.run_id;
+    match (&ended.result, display.output) {
         (Ok(report), Output::Human) => {
             out::print(&render::report(report, lang));
-            eprint!("{}", render::audit_footer(run.id(), &audit_path, lang));
+            eprint!("{}", render::audit_footer(run_id, &audit_path, lang));
         }
         (Ok(report), Output::Json) => {
-            let doc = serde_json::json!({ "run_id": run.id(), "audit_log": audit_path, "report": report });
+            let doc =
+                serde_json::json!({ "run_id": run_id, "audit_log": audit_path, "report": report });
             out::line(&serde_json::to_string_pretty(&doc)?);
         }
         (Err(err), output) => {
             if output == Output::Json {
-                let doc = serde_json::json!({ "run_id": run.id(), "audit_log": audit_path, "error": err.to_string() });
+                let doc = serde_json::json!({ "run_id": run_id, "audit_log": audit_path, "error": err.to_string() });
                 out::line(serde_json::to_string_pretty(&doc)?);
             }
-            eprint!("{}", render::audit_footer(run.id(), &audit_path, lang));
-            if runbook == Runbook::Revert
-                && !matches!(err, Error::NotConfirmed | Error::ConfirmationUnavailable)
-            {
+            eprint!("{}", render::audit_footer(run_id, &audit_path, lang));
+            // Only a run that resume can finish gets the resume hint: not bad input, not a "no".
+            if err.is_resumable() {
                 eprintln!(
                     "The run did not finish. Continue it with:\n  {}",
-                    resume_command(run.id(), connection)
+                    resume_command(run_id, connection)
                 );
             }
         }
     }
-    result.map(|_| ()).map_err(Into::into)
+    ended.result.map(|_| ()).map_err(Into::into)
 }
 
 /// The exact command that continues this run, with the connection flags it was given.

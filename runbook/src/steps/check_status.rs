@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::journal::StepName;
 use crate::model::{RegionScan, RegionStatus, SkipReason, TrailTarget};
 use crate::steps::{scan, Cx, Step};
 
@@ -76,7 +77,7 @@ pub fn targets_of(
 }
 
 impl Step for CheckStatus {
-    const NAME: &'static str = "check_status";
+    const NAME: StepName = StepName::CheckStatus;
     type Output = StatusReport;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<StatusReport> {

@@ -2,39 +2,35 @@
 //! Saturday maintenance re-applies it) and the plan, before the first write.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::audit::kind;
 use crate::error::Result;
-use crate::steps::{Cx, Plan, PlannedWrite, Step};
+use crate::journal::{ConfirmVia, Event, OperatorConfirmation, StepName};
+use crate::steps::{Cx, Plan, Step};
 
 #[derive(Debug, Serialize)]
 pub struct Confirm {
     pub plan: Plan,
-    pub writes: Vec<PlannedWrite>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Confirmation {
-    /// How it was given: `--yes` or `prompt`.
-    pub via: String,
+    pub via: ConfirmVia,
 }
 
 impl Step for Confirm {
-    const NAME: &'static str = "confirm";
+    const NAME: StepName = StepName::Confirm;
     type Output = Confirmation;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<Confirmation> {
-        let answer = cx.operator.confirm(&self.plan).await;
-        cx.run.log(
-            kind::OPERATOR_CONFIRMATION,
-            json!({
-                "confirmed": answer.is_ok(),
-                "via": answer.as_ref().ok(),
-                "refusal": answer.as_ref().err().map(ToString::to_string),
-                "writes": self.writes.len(),
-            }),
-        )?;
+        let who = cx.run.started();
+        let answer = cx.operator.confirm(&self.plan, &who).await;
+        cx.run
+            .record(Event::OperatorConfirmation(OperatorConfirmation {
+                confirmed: answer.is_ok(),
+                via: answer.as_ref().ok().copied(),
+                refusal: answer.as_ref().err().map(ToString::to_string),
+                writes: self.plan.writes.len(),
+            }))?;
         Ok(Confirmation { via: answer? })
     }
 }

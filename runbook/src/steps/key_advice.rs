@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::aws::{FailureKind, DESCRIBE_DELIVERY_CHANNELS, DESCRIBE_KEY};
 use crate::error::Result;
+use crate::journal::StepName;
 use crate::steps::{scan, Cx, Step};
 
 #[derive(Debug, Serialize)]
@@ -44,7 +45,7 @@ fn key_region(key: &str) -> Option<&str> {
 }
 
 impl Step for KeyAdvice {
-    const NAME: &'static str = "key_advice";
+    const NAME: StepName = StepName::KeyAdvice;
     type Output = KeyReport;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<KeyReport> {

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::aws::{self, Aws, Failure, Op};
 use crate::error::Result;
+use crate::journal::{ConfirmVia, StepName};
 use crate::run::Run;
 
 pub mod bucket;
@@ -24,60 +25,44 @@ pub mod disable_trail_kms;
 pub mod key_advice;
 pub mod plan;
 pub mod preflight;
+mod runner;
 pub mod scan;
 pub mod set_bucket_aes256;
 pub mod verify;
+pub mod write;
 
 pub use check_status::{CheckStatus, StatusReport};
 pub use confirm::{Confirm, Confirmation};
-pub use disable_trail_kms::{DisableTrailKms, TrailRevert};
+pub use disable_trail_kms::DisableTrailKms;
 pub use key_advice::{KeyAdvice, KeyInfo, KeyReport};
-pub use plan::{BucketPlan, MakePlan, Plan, PlannedWrite, TrailChange};
+pub use plan::{BucketPlan, MakePlan, Plan, TrailChange};
 pub use preflight::{Preflight, PreflightOutput};
-pub use set_bucket_aes256::{BucketRevert, SetBucketAes256};
+pub use set_bucket_aes256::SetBucketAes256;
 pub use verify::{Verify, VerifyReport};
+pub use write::{WriteOutcome, WriteReport};
 
 /// One step of a runbook.
 pub trait Step: Serialize + Sync {
-    const NAME: &'static str;
+    const NAME: StepName;
     type Output: Serialize + DeserializeOwned + Send;
     fn execute(&self, cx: &Cx<'_>) -> impl Future<Output = Result<Self::Output>> + Send;
-}
-
-/// Whether a write was made, found already done, or settled after an interrupted attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WriteOutcome {
-    Changed,
-    AlreadyDone,
-    /// An earlier attempt logged the intent but not the result; the live state shows it applied.
-    SettledApplied,
-}
-
-/// How a failed write is recorded: `unknown` when no answer came (it may have been applied, so
-/// resume settles it from the live state), else `error`.
-pub fn write_outcome(failure: &Failure) -> &'static str {
-    if failure.kind == crate::aws::FailureKind::Unreachable {
-        "unknown"
-    } else {
-        "error"
-    }
 }
 
 /// The operator's side, supplied by the CLI: progress display and the one confirmation.
 /// The library never reads the terminal itself.
 pub trait Operator: Send + Sync {
-    fn step_started(&self, _step: &str) {}
-    fn step_finished(&self, _step: &str, _output: &Value) {}
-    fn step_reused(&self, _step: &str) {}
+    fn step_started(&self, _step: StepName) {}
+    fn step_finished(&self, _step: StepName, _output: &Value) {}
+    fn step_reused(&self, _step: StepName) {}
     fn regions_scanned(&self, _done: usize, _total: usize) {}
-    /// Shown the plan before any write; answers how the go-ahead was given (`--yes`,
-    /// `prompt`), or why not ([`crate::Error::NotConfirmed`], [`crate::Error::ConfirmationUnavailable`]).
+    /// Shown the plan (and who is running, with which credentials) before any write; answers
+    /// how the go-ahead was given, or why not ([`crate::Error::NotConfirmed`], [`crate::Error::ConfirmationUnavailable`]).
     /// Asynchronous so that Ctrl-C still works while it waits.
     fn confirm<'a>(
         &'a self,
         plan: &'a Plan,
-    ) -> Pin<Box<dyn Future<Output = Result<String>> + Send + 'a>>;
+        who: &'a crate::journal::RunStarted,
+    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>>;
 }
 
 /// Tuning that does not change what is done, only how fast.
@@ -88,6 +73,9 @@ pub struct Settings {
     /// How long verify waits before each re-read of what still disagrees (a multi-region
     /// trail's change reaches the other regions from its home region).
     pub verify_waits: Vec<std::time::Duration>,
+    /// How long a write waits before it is sent again, when its answer proved it was not
+    /// applied (throttling) or a read showed it was not; one more send than waits at most.
+    pub write_waits: Vec<std::time::Duration>,
 }
 
 impl Settings {
@@ -95,6 +83,7 @@ impl Settings {
     pub fn without_waits(self) -> Settings {
         Settings {
             verify_waits: vec![std::time::Duration::ZERO; self.verify_waits.len()],
+            write_waits: vec![std::time::Duration::ZERO; self.write_waits.len()],
             ..self
         }
     }
@@ -106,6 +95,7 @@ impl Default for Settings {
         Settings {
             concurrency: 40,
             verify_waits: vec![s(1), s(2), s(4), s(8)],
+            write_waits: vec![s(1), s(2)],
         }
     }
 }

@@ -2,10 +2,10 @@
 //! policy would do after the revert, and so the exact list of writes a revert would make.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::model::{BucketState, BucketVerdict, EncryptionRule, TrailTarget};
+use crate::journal::StepName;
+use crate::model::{BucketState, BucketVerdict, EncryptionRule, PlannedWrite, TrailTarget};
 use crate::steps::{bucket, Cx, Step};
 
 #[derive(Debug, Serialize)]
@@ -30,48 +30,29 @@ pub struct BucketPlan {
     pub new_rules: Option<Vec<EncryptionRule>>,
 }
 
-/// One write a revert would make (what `--dry-run` prints).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PlannedWrite {
-    pub operation: String,
-    pub region: String,
-    pub params: Value,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Plan {
     pub trails: Vec<TrailChange>,
     pub buckets: Vec<BucketPlan>,
+    /// Every write a revert makes, in order: what the operator confirms, what each write's
+    /// intent records, and what is sent.
+    pub writes: Vec<PlannedWrite>,
     pub warnings: Vec<String>,
 }
 
 impl Plan {
-    pub fn writes(&self) -> Vec<PlannedWrite> {
-        let trails = self
-            .trails
+    /// The writes of one kind (`UpdateTrail` or `PutBucketEncryption`).
+    pub fn writes_of(&self, op: crate::aws::Op) -> Vec<PlannedWrite> {
+        self.writes
             .iter()
-            .filter(|t| t.kms_key_id.is_some())
-            .map(|t| PlannedWrite {
-                operation: "cloudtrail:UpdateTrail".into(),
-                region: t.home_region.clone(),
-                params: json!({ "Name": t.arn, "KmsKeyId": "" }),
-            });
-        let buckets = self.buckets.iter().filter_map(|b| {
-            b.new_rules.as_ref().map(|rules| PlannedWrite {
-                operation: "s3:PutBucketEncryption".into(),
-                region: b.current.region.clone(),
-                params: json!({
-                    "Bucket": b.current.bucket,
-                    "ServerSideEncryptionConfiguration": { "Rules": rules.iter().map(EncryptionRule::aws_json).collect::<Vec<_>>() },
-                }),
-            })
-        });
-        trails.chain(buckets).collect()
+            .filter(|w| w.op() == op)
+            .cloned()
+            .collect()
     }
 }
 
 impl Step for MakePlan {
-    const NAME: &'static str = "plan";
+    const NAME: StepName = StepName::Plan;
     type Output = Plan;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<Plan> {
@@ -118,11 +99,32 @@ impl Step for MakePlan {
             buckets.push(BucketPlan { current, new_rules });
         }
         for w in &warnings {
-            cx.run.warn(Self::NAME, w)?;
+            cx.warn(Self::NAME, w)?;
         }
+        let trail_writes = trails.iter().filter_map(|t| {
+            t.kms_key_id
+                .as_ref()
+                .map(|key| PlannedWrite::DisableTrailKms {
+                    region: t.home_region.clone(),
+                    trail_arn: t.arn.clone(),
+                    before_kms_key_id: key.clone(),
+                })
+        });
+        let bucket_writes = buckets.iter().filter_map(|b| {
+            b.new_rules
+                .as_ref()
+                .map(|after| PlannedWrite::SetBucketEncryption {
+                    region: b.current.region.clone(),
+                    bucket: b.current.bucket.clone(),
+                    before: b.current.rules.clone(),
+                    after: after.clone(),
+                })
+        });
+        let writes = trail_writes.chain(bucket_writes).collect();
         Ok(Plan {
             trails,
             buckets,
+            writes,
             warnings,
         })
     }

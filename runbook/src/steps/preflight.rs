@@ -5,7 +5,8 @@ use serde_json::json;
 
 use crate::aws::DESCRIBE_REGIONS;
 use crate::error::{Error, Result};
-use crate::run::Identity;
+use crate::journal::StepName;
+use crate::model::Identity;
 use crate::steps::{Cx, Step};
 
 #[derive(Debug, Serialize)]
@@ -27,7 +28,7 @@ pub struct PreflightOutput {
 }
 
 impl Step for Preflight {
-    const NAME: &'static str = "preflight";
+    const NAME: StepName = StepName::Preflight;
     type Output = PreflightOutput;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<PreflightOutput> {

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::journal::StepName;
 use crate::model::{BucketState, BucketVerdict, RegionScan, RegionStatus};
 use crate::steps::{bucket, scan, Cx, Step};
 
@@ -109,7 +110,7 @@ impl Verify {
 }
 
 impl Step for Verify {
-    const NAME: &'static str = "verify";
+    const NAME: StepName = StepName::Verify;
     type Output = VerifyReport;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<VerifyReport> {
@@ -125,7 +126,7 @@ impl Step for Verify {
             if disagreement.is_empty() {
                 break;
             }
-            cx.run.warn(
+            cx.warn(
                 Self::NAME,
                 &format!(
                     "{}; reading again in {} ms (the change may still be propagating)",
@@ -156,7 +157,7 @@ impl Step for Verify {
             return Err(Error::VerifyFailed(disagreement.describe()));
         }
         if rechecks > 0 {
-            cx.run.warn(
+            cx.warn(
                 Self::NAME,
                 &format!("every region and bucket agrees after {rechecks} re-read(s)"),
             )?;

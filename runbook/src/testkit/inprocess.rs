@@ -5,11 +5,11 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 
-use crate::aws::{Aws, CallBuffer};
+use crate::aws::Aws;
 use crate::error::Result;
-use crate::run::Run;
-use crate::runbooks::{self, Args, Report, Runbook};
-use crate::steps::{Cx, Operator, Plan, Settings};
+use crate::journal::{ConfirmVia, RunStarted};
+use crate::runbooks::{self, Args, Begin, Report, Runbook, Session};
+use crate::steps::{Operator, Plan, Settings};
 
 /// An operator that confirms every plan, as `--yes` does.
 pub struct AlwaysYes;
@@ -18,8 +18,9 @@ impl Operator for AlwaysYes {
     fn confirm<'a>(
         &'a self,
         _plan: &'a Plan,
-    ) -> Pin<Box<dyn Future<Output = Result<String>> + Send + 'a>> {
-        Box::pin(async { Ok("--yes".to_string()) })
+        _who: &'a RunStarted,
+    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>> {
+        Box::pin(async { Ok(ConfirmVia::YesFlag) })
     }
 }
 
@@ -33,7 +34,36 @@ pub fn default_args() -> Args {
     }
 }
 
-/// Identity, a new run in `state_dir`, every step; the report and the run's folder.
+/// A session for in-process runs: `--yes`, no interruption, the given settings.
+pub fn session<'a>(aws: &'a Aws, state_dir: &'a Path, settings: Settings) -> Session<'a> {
+    Session {
+        aws,
+        state_dir,
+        operator: &AlwaysYes,
+        settings,
+        tool_version: "in-process",
+        credentials: "testkit",
+    }
+}
+
+/// Opens `begin` through the library's one entry point and drives it to its end: the report
+/// and the run's folder.
+pub async fn launch(
+    aws: &Aws,
+    state_dir: &Path,
+    begin: Begin,
+    settings: Settings,
+) -> Result<(Report, PathBuf)> {
+    let ended = runbooks::launch(
+        &session(aws, state_dir, settings),
+        begin,
+        std::future::pending(),
+    )
+    .await?;
+    Ok((ended.result?, ended.dir))
+}
+
+/// A new run of `runbook` with `args`, to its end.
 pub async fn run_to_end(
     aws: &Aws,
     state_dir: &Path,
@@ -41,24 +71,9 @@ pub async fn run_to_end(
     args: &Args,
     settings: Settings,
 ) -> Result<(Report, PathBuf)> {
-    let early = CallBuffer::default();
-    let identity = runbooks::identity(aws, &early).await?;
-    let calls = early.take();
-    let args_json = serde_json::to_value(args).expect("args serialize");
-    let run = Run::start(
-        state_dir,
-        runbook.name(),
-        args_json,
-        &identity,
-        calls,
-        "in-process",
-    )?;
-    let cx = Cx {
-        aws,
-        run: &run,
-        operator: &AlwaysYes,
-        settings,
+    let begin = Begin::New {
+        runbook,
+        args: args.clone(),
     };
-    let report = runbooks::execute(&cx, runbook, args).await?;
-    Ok((report, run.dir().to_path_buf()))
+    launch(aws, state_dir, begin, settings).await
 }

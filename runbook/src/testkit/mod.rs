@@ -6,7 +6,7 @@ mod inprocess;
 mod moto;
 pub mod seed;
 
-pub use inprocess::{default_args, run_to_end, AlwaysYes};
+pub use inprocess::{default_args, launch, run_to_end, session, AlwaysYes};
 pub use moto::Moto;
 pub use seed::{seed, BucketSeed, Seed, Seeded};
 

@@ -1,0 +1,457 @@
+//! The one fold over a run's events: where the run stands after each of them. Every event is
+//! checked against the state it arrives in (as oxidecomputer/steno's saga log is), so an
+//! illegal transition — a step that succeeds without having started, a write result without an
+//! intent, anything after the run ended, a second `run_started` — is an error naming its line.
+//!
+//! Writing and reading use the same fold: [`crate::run::Run`] checks each event before it is
+//! appended; resume, `audit verify|show|list` and the `state.json` check fold what they read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::event::*;
+use crate::model::PlannedWrite;
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Finished,
+    Failed,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+    /// Cut short by an interruption or a killed process; resume runs it again.
+    Interrupted,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StepRecord {
+    pub name: StepName,
+    pub status: StepStatus,
+}
+
+/// Where a write stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteState {
+    /// Intended (and so perhaps sent); no answer recorded.
+    Sent,
+    Answered(WriteAnswer),
+    Settled {
+        applied: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriteRecord {
+    pub intent_seq: u64,
+    pub step: StepName,
+    pub write: PlannedWrite,
+    pub state: WriteState,
+}
+
+impl WriteRecord {
+    /// Whether it is not known if the write was applied: it must be settled by reading.
+    pub fn unsettled(&self) -> bool {
+        matches!(
+            self.state,
+            WriteState::Sent | WriteState::Answered(WriteAnswer::Unknown)
+        )
+    }
+
+    /// Whether this run changed the account with it.
+    pub fn made(&self) -> bool {
+        matches!(
+            self.state,
+            WriteState::Answered(WriteAnswer::Ok) | WriteState::Settled { applied: true }
+        )
+    }
+}
+
+/// The state of a run after some prefix of its events.
+#[derive(Clone, Debug, Default)]
+pub struct Fold {
+    started: Option<RunStarted>,
+    run_id: String,
+    started_at: String,
+    updated_at: String,
+    attempts: u32,
+    status: Option<RunStatus>,
+    resumable: bool,
+    error: Option<String>,
+    steps: Vec<StepRecord>,
+    outputs: BTreeMap<StepName, (u64, Value)>,
+    open_step: Option<(StepName, u64)>,
+    writes: Vec<WriteRecord>,
+    last_seq: u64,
+    last_hash: String,
+    events: usize,
+}
+
+/// An event that may not come in the state the run is in.
+pub type Illegal = String;
+
+impl Fold {
+    /// Whether `event` may come next.
+    pub fn check(&self, event: &Event) -> Result<(), Illegal> {
+        let Some(_) = &self.started else {
+            return match event {
+                Event::RunStarted(_) => Ok(()),
+                other => Err(format!(
+                    "the log begins with `{}`, not `run_started`",
+                    other.kind()
+                )),
+            };
+        };
+        let status = self.status.unwrap_or(RunStatus::Running);
+        if status != RunStatus::Running && !matches!(event, Event::RunResumed(_)) {
+            return Err(format!(
+                "`{}` after the run ended ({})",
+                event.kind(),
+                status.as_str()
+            ));
+        }
+        match event {
+            Event::RunStarted(_) => Err("a second `run_started`".into()),
+            Event::RunResumed(r) => {
+                if status == RunStatus::Finished {
+                    return Err("`run_resumed` after the run finished".into());
+                }
+                if status == RunStatus::Failed && !self.resumable {
+                    return Err("`run_resumed` after a failure that cannot be resumed".into());
+                }
+                if r.attempt != self.attempts + 1 {
+                    return Err(format!(
+                        "`run_resumed` as attempt {} after attempt {}",
+                        r.attempt, self.attempts
+                    ));
+                }
+                Ok(())
+            }
+            Event::LogRepaired { .. } | Event::AwsCall(_) | Event::Warning { .. } => Ok(()),
+            Event::StepStarted { step, .. } => {
+                self.no_open_step(event)?;
+                if let Some((seq, _)) = self.outputs.get(step) {
+                    return Err(format!(
+                        "step `{step}` started again although it succeeded at line {}",
+                        seq + 1
+                    ));
+                }
+                Ok(())
+            }
+            Event::StepSucceeded { step, .. } | Event::StepFailed { step, .. } => {
+                match self.open_step {
+                    Some((open, _)) if open == *step => Ok(()),
+                    Some((open, seq)) => Err(format!(
+                        "`{}` of step `{step}` while step `{open}` (line {}) is open",
+                        event.kind(),
+                        seq + 1
+                    )),
+                    None => Err(format!(
+                        "`{}` of step `{step}`, which has not started",
+                        event.kind()
+                    )),
+                }
+            }
+            Event::StepSkipped { step, skip } => {
+                self.no_open_step(event)?;
+                let succeeded = self.outputs.contains_key(step);
+                match skip {
+                    StepSkip::SucceededEarlier if !succeeded => Err(format!(
+                        "step `{step}` skipped as succeeded earlier, but it never succeeded"
+                    )),
+                    StepSkip::SucceededEarlier => Ok(()),
+                    _ if succeeded => Err(format!(
+                        "step `{step}` skipped as not needed, but it succeeded earlier"
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            Event::OperatorConfirmation(_) => match self.open_step {
+                Some((StepName::Confirm, _)) => Ok(()),
+                _ => Err("an operator confirmation outside the `confirm` step".into()),
+            },
+            Event::WriteIntent { step, write } => {
+                match self.open_step {
+                    Some((open, _)) if open == *step => {}
+                    _ => {
+                        return Err(format!(
+                            "a write intent of step `{step}`, which is not the running step"
+                        ))
+                    }
+                }
+                if let Some(w) = self
+                    .writes
+                    .iter()
+                    .find(|w| w.unsettled() && w.write.target() == write.target())
+                {
+                    return Err(format!(
+                        "a second write to {} while the write intended at line {} is unsettled",
+                        write.target(),
+                        w.intent_seq + 1
+                    ));
+                }
+                Ok(())
+            }
+            Event::WriteResult { intent_seq, .. } => match self.write(*intent_seq) {
+                Some(w) if w.state == WriteState::Sent => Ok(()),
+                Some(_) => Err(format!(
+                    "a second result for the write intended at line {}",
+                    intent_seq + 1
+                )),
+                None => Err(format!(
+                    "a write result for line {}, which is not a write intent",
+                    intent_seq + 1
+                )),
+            },
+            Event::WriteSettled { intent_seq, .. } => match self.write(*intent_seq) {
+                Some(w) if w.unsettled() => Ok(()),
+                Some(_) => Err(format!(
+                    "the write intended at line {} is settled already",
+                    intent_seq + 1
+                )),
+                None => Err(format!(
+                    "a settlement for line {}, which is not a write intent",
+                    intent_seq + 1
+                )),
+            },
+            Event::RunFinished { writes_made, .. } => {
+                self.no_open_step(event)?;
+                if let Some(w) = self.writes.iter().find(|w| w.unsettled()) {
+                    return Err(format!(
+                        "`run_finished` while the write intended at line {} is unsettled",
+                        w.intent_seq + 1
+                    ));
+                }
+                if *writes_made != self.writes_made() {
+                    return Err(format!(
+                        "`run_finished` counts {writes_made} writes made; the log shows {}",
+                        self.writes_made()
+                    ));
+                }
+                Ok(())
+            }
+            Event::RunFailed { .. } | Event::RunInterrupted { .. } => Ok(()),
+        }
+    }
+
+    fn no_open_step(&self, event: &Event) -> Result<(), Illegal> {
+        match self.open_step {
+            Some((open, seq)) => Err(format!(
+                "`{}` while step `{open}` (line {}) has no outcome",
+                event.kind(),
+                seq + 1
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Moves the state on by `event` (checked with [`Fold::check`]) at line `seq + 1`.
+    pub fn apply(&mut self, seq: u64, ts: &str, hash: &str, event: &Event) {
+        debug_assert!(self.check(event).is_ok(), "{:?}", self.check(event));
+        match event {
+            Event::RunStarted(started) => {
+                self.started = Some(started.clone());
+                self.started_at = ts.to_string();
+                self.attempts = 1;
+                self.status = Some(RunStatus::Running);
+            }
+            Event::RunResumed(r) => {
+                self.attempts = r.attempt;
+                self.status = Some(RunStatus::Running);
+                self.error = None;
+                // A killed process leaves its step open; it is run again.
+                self.abandon_open_step();
+            }
+            Event::StepStarted { step, .. } => {
+                self.open_step = Some((*step, seq));
+                self.set_step(*step, StepStatus::Running);
+            }
+            Event::StepSucceeded { step, output, .. } => {
+                self.open_step = None;
+                self.outputs.insert(*step, (seq, output.clone()));
+                self.set_step(*step, StepStatus::Succeeded);
+            }
+            Event::StepFailed { step, .. } => {
+                self.open_step = None;
+                self.set_step(*step, StepStatus::Failed);
+            }
+            Event::StepSkipped { step, skip } => {
+                let status = match skip {
+                    StepSkip::SucceededEarlier => StepStatus::Succeeded,
+                    _ => StepStatus::Skipped,
+                };
+                self.set_step(*step, status);
+            }
+            Event::WriteIntent { step, write } => self.writes.push(WriteRecord {
+                intent_seq: seq,
+                step: *step,
+                write: write.clone(),
+                state: WriteState::Sent,
+            }),
+            Event::WriteResult {
+                intent_seq,
+                outcome,
+                ..
+            } => {
+                if let Some(w) = self.writes.iter_mut().find(|w| w.intent_seq == *intent_seq) {
+                    w.state = WriteState::Answered(*outcome);
+                }
+            }
+            Event::WriteSettled {
+                intent_seq,
+                applied,
+                ..
+            } => {
+                if let Some(w) = self.writes.iter_mut().find(|w| w.intent_seq == *intent_seq) {
+                    w.state = WriteState::Settled { applied: *applied };
+                }
+            }
+            Event::RunFinished { .. } => self.status = Some(RunStatus::Finished),
+            Event::RunFailed { error, resumable } => {
+                self.abandon_open_step();
+                self.status = Some(RunStatus::Failed);
+                self.resumable = *resumable;
+                self.error = Some(error.clone());
+            }
+            Event::RunInterrupted { reason, .. } => {
+                self.abandon_open_step();
+                self.status = Some(RunStatus::Interrupted);
+                self.error = Some(format!("interrupted: {reason}"));
+            }
+            Event::LogRepaired { .. }
+            | Event::AwsCall(_)
+            | Event::Warning { .. }
+            | Event::OperatorConfirmation(_) => {}
+        }
+        self.last_seq = seq;
+        self.last_hash = hash.to_string();
+        self.updated_at = ts.to_string();
+        self.events += 1;
+    }
+
+    fn abandon_open_step(&mut self) {
+        if let Some((step, _)) = self.open_step.take() {
+            self.set_step(step, StepStatus::Interrupted);
+        }
+    }
+
+    fn set_step(&mut self, name: StepName, status: StepStatus) {
+        match self.steps.iter_mut().find(|s| s.name == name) {
+            Some(s) => s.status = status,
+            None => self.steps.push(StepRecord { name, status }),
+        }
+    }
+
+    fn write(&self, intent_seq: u64) -> Option<&WriteRecord> {
+        self.writes.iter().find(|w| w.intent_seq == intent_seq)
+    }
+
+    pub fn started(&self) -> Option<&RunStarted> {
+        self.started.as_ref()
+    }
+
+    pub fn status(&self) -> Option<RunStatus> {
+        self.status
+    }
+
+    /// Whether `resume` may continue the run: it did not finish, and did not fail on bad input
+    /// or on the operator's "no".
+    pub fn resumable(&self) -> bool {
+        match self.status {
+            Some(RunStatus::Finished) | None => false,
+            Some(RunStatus::Failed) => self.resumable,
+            Some(RunStatus::Running | RunStatus::Interrupted) => true,
+        }
+    }
+
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn steps(&self) -> &[StepRecord] {
+        &self.steps
+    }
+
+    /// The recorded output of a step that succeeded.
+    pub fn output(&self, step: StepName) -> Option<&Value> {
+        self.outputs.get(&step).map(|(_, v)| v)
+    }
+
+    pub fn steps_done(&self) -> Vec<StepName> {
+        self.outputs.keys().copied().collect()
+    }
+
+    pub fn open_step(&self) -> Option<StepName> {
+        self.open_step.map(|(s, _)| s)
+    }
+
+    pub fn writes(&self) -> &[WriteRecord] {
+        &self.writes
+    }
+
+    /// The latest write to `target` recorded by `step`.
+    pub fn last_write_to(&self, step: StepName, target: &str) -> Option<&WriteRecord> {
+        self.writes
+            .iter()
+            .rev()
+            .find(|w| w.step == step && w.write.target() == target)
+    }
+
+    /// Writes this run made (answered `ok`, or settled as applied).
+    pub fn writes_made(&self) -> usize {
+        self.writes.iter().filter(|w| w.made()).count()
+    }
+
+    pub fn events(&self) -> usize {
+        self.events
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn last_hash(&self) -> &str {
+        &self.last_hash
+    }
+
+    pub fn started_at(&self) -> &str {
+        &self.started_at
+    }
+
+    pub fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+
+    pub fn set_run_id(&mut self, run_id: &str) {
+        self.run_id = run_id.to_string();
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+}

@@ -1,0 +1,224 @@
+//! The line format of `audit.jsonl`: one JSON object per line, append-only, fsynced per line,
+//! each line's SHA-256 chained to the line before so that an edit, a deletion or a reordering
+//! shows.
+//!
+//! A line is the canonical serialization of [`Record`] (fields in declaration order, object keys
+//! of `data` as `serde_json::Value` orders them). `hash` is SHA-256 over the same line without
+//! the `hash` field, with `prev_hash` being the previous line's `hash` (64 zeros for the first).
+//! This layer knows nothing of what events mean: [`super::fold`] does.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::files;
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One line of the log.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub seq: u64,
+    pub ts: String,
+    pub run_id: String,
+    pub event: String,
+    pub data: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The hashed part of a record: everything but `hash`, in the same order.
+#[derive(Serialize)]
+struct Body<'a> {
+    seq: u64,
+    ts: &'a str,
+    run_id: &'a str,
+    event: &'a str,
+    data: &'a Value,
+    prev_hash: &'a str,
+}
+
+impl Record {
+    /// A record with its hash computed over everything else: what the writer appends. (Tests
+    /// use it to forge logs whose chain is intact but whose story is not, which the fold must
+    /// refuse.)
+    pub fn sealed(
+        seq: u64,
+        ts: String,
+        run_id: String,
+        event: String,
+        data: Value,
+        prev_hash: String,
+    ) -> Record {
+        let mut record = Record {
+            seq,
+            ts,
+            run_id,
+            event,
+            data,
+            prev_hash,
+            hash: String::new(),
+        };
+        record.hash = record.computed_hash();
+        record
+    }
+
+    /// The line as it is written (without its newline).
+    pub fn line(&self) -> String {
+        serde_json::to_string(self).expect("records always serialize")
+    }
+
+    fn computed_hash(&self) -> String {
+        let body = Body {
+            seq: self.seq,
+            ts: &self.ts,
+            run_id: &self.run_id,
+            event: &self.event,
+            data: &self.data,
+            prev_hash: &self.prev_hash,
+        };
+        let bytes = serde_json::to_vec(&body).expect("records always serialize");
+        hex::encode(Sha256::digest(bytes))
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("UTC time always formats")
+}
+
+/// Appends records to one run's log.
+pub struct LogWriter {
+    path: PathBuf,
+    file: File,
+    run_id: String,
+    next_seq: u64,
+    last_hash: String,
+}
+
+impl LogWriter {
+    /// A new, empty log (refuses to overwrite one, or to write through a link).
+    pub fn create(path: &Path, run_id: &str) -> Result<LogWriter> {
+        let file = files::open(path, OpenOptions::new().append(true).create_new(true))?;
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            file,
+            run_id: run_id.to_string(),
+            next_seq: 0,
+            last_hash: GENESIS_HASH.to_string(),
+        })
+    }
+
+    /// Continues a log whose records were read (and verified) already.
+    pub fn reopen(path: &Path, last: &Record) -> Result<LogWriter> {
+        let file = files::open(path, OpenOptions::new().append(true))?;
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            file,
+            run_id: last.run_id.clone(),
+            next_seq: last.seq + 1,
+            last_hash: last.hash.clone(),
+        })
+    }
+
+    /// The record the next append would write (for the caller to check before writing it).
+    pub fn next(&self, event: String, data: Value) -> Record {
+        Record::sealed(
+            self.next_seq,
+            now_rfc3339(),
+            self.run_id.clone(),
+            event,
+            data,
+            self.last_hash.clone(),
+        )
+    }
+
+    /// Appends `record`, made by [`LogWriter::next`].
+    pub fn append(&mut self, record: &Record) -> Result<()> {
+        debug_assert_eq!(record.seq, self.next_seq);
+        let mut line = record.line();
+        line.push('\n');
+        // One write of the whole line, then fsync: a record is either durable or absent (a crash
+        // can at worst leave a torn last line, which `read` reports and resume cuts).
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.sync_data())
+            .map_err(Error::io(&self.path))?;
+        self.next_seq += 1;
+        self.last_hash = record.hash.clone();
+        Ok(())
+    }
+}
+
+/// A process killed in the middle of an append leaves a last line without its newline (every
+/// record is written as one `line + "\n"`). That line was never acknowledged, so resume cuts it
+/// off; returns how many bytes were dropped. Anything else that is wrong stays for `read` to report.
+pub fn drop_torn_tail(path: &Path) -> Result<Option<u64>> {
+    let bytes = files::read(path)?;
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let file = files::open(path, OpenOptions::new().write(true))?;
+    file.set_len(keep as u64)
+        .and_then(|_| file.sync_all())
+        .map_err(Error::io(path))?;
+    Ok(Some((bytes.len() - keep) as u64))
+}
+
+/// Reads a log and checks every line: well-formed, canonical, in sequence, chained, one run.
+pub fn read(path: &Path) -> Result<Vec<Record>> {
+    let bytes = files::read(path)?;
+    let mut records: Vec<Record> = Vec::new();
+    let text = String::from_utf8_lossy(&bytes);
+    for (index, line) in text.split_terminator('\n').enumerate() {
+        let lineno = index + 1;
+        let corrupt = |problem: String| Error::AuditCorrupt {
+            path: path.to_path_buf(),
+            line: lineno,
+            problem,
+        };
+        let record: Record = serde_json::from_str(line)
+            .map_err(|e| corrupt(format!("not a valid event line: {e}")))?;
+        let expected_seq = index as u64;
+        if record.seq != expected_seq {
+            return Err(corrupt(format!(
+                "sequence number {} where {expected_seq} was expected (a line was deleted, added or moved)",
+                record.seq
+            )));
+        }
+        let expected_prev = records.last().map_or(GENESIS_HASH, |p| p.hash.as_str());
+        if record.prev_hash != expected_prev {
+            return Err(corrupt(
+                "prev_hash does not match the previous line's hash (the chain is broken)".into(),
+            ));
+        }
+        if let Some(first) = records.first() {
+            if record.run_id != first.run_id {
+                return Err(corrupt(format!(
+                    "run id {} differs from the log's {}",
+                    record.run_id, first.run_id
+                )));
+            }
+        }
+        if record.computed_hash() != record.hash {
+            return Err(corrupt(
+                "hash does not match the event's content (the line was changed)".into(),
+            ));
+        }
+        if record.line() != line {
+            return Err(corrupt(
+                "the line is not in canonical form (the line was changed)".into(),
+            ));
+        }
+        records.push(record);
+    }
+    Ok(records)
+}

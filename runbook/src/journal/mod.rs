@@ -1,0 +1,192 @@
+//! The journal: a run's `audit.jsonl`, the only record of what the run did and the only source
+//! resume, `audit verify|show|list` and the evidence read. Three layers:
+//! - [`log`]: lines, the hash chain and canonical form (knows nothing of meaning);
+//! - [`event`]: the typed events a line carries;
+//! - [`fold`]: the run's state machine, which checks every event against the state it arrives in.
+//!
+//! [`cache`] is `state.json`, a cache of the fold that is never believed over the log.
+
+pub mod cache;
+pub mod event;
+pub mod fold;
+pub mod log;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use cache::{RunState, STATE_FILE};
+pub use event::*;
+pub use fold::{Fold, RunStatus, StepRecord, StepStatus, WriteRecord, WriteState};
+pub use log::{now_rfc3339, Record};
+
+use crate::error::{Error, Result};
+
+pub const AUDIT_FILE: &str = "audit.jsonl";
+
+/// A run's log, read, chain-checked, typed and folded.
+pub struct Journal {
+    pub path: PathBuf,
+    pub records: Vec<Record>,
+    pub events: Vec<Event>,
+    pub fold: Fold,
+}
+
+/// The typed event of one line. A `run_started` of another journal format is named as such
+/// (with the tool version that wrote it) rather than failing as a parse error.
+fn parse(path: &Path, record: &Record) -> Result<Event> {
+    let line = record.seq as usize + 1;
+    if record.event == "run_started" {
+        let format = record
+            .data
+            .get("format")
+            .and_then(|f| f.as_u64())
+            .unwrap_or(1);
+        if format != u64::from(FORMAT) {
+            let tool_version = record.data["tool_version"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_string();
+            return Err(Error::JournalFormat {
+                path: path.to_path_buf(),
+                format,
+                tool_version,
+            });
+        }
+    }
+    Event::from_parts(&record.event, &record.data).map_err(|e| Error::AuditCorrupt {
+        path: path.to_path_buf(),
+        line,
+        problem: format!("a `{}` event that does not parse: {e}", record.event),
+    })
+}
+
+/// Folds `records` (already chain-checked) into a [`Fold`], checking every transition.
+fn fold_records(path: &Path, records: &[Record]) -> Result<(Vec<Event>, Fold)> {
+    let mut fold = Fold::default();
+    let mut events = Vec::with_capacity(records.len());
+    if let Some(first) = records.first() {
+        fold.set_run_id(&first.run_id);
+    }
+    for record in records {
+        let event = parse(path, record)?;
+        fold.check(&event).map_err(|problem| Error::AuditCorrupt {
+            path: path.to_path_buf(),
+            line: record.seq as usize + 1,
+            problem: format!("illegal transition: {problem}"),
+        })?;
+        fold.apply(record.seq, &record.ts, &record.hash, &event);
+        events.push(event);
+    }
+    if records.is_empty() {
+        return Err(Error::AuditCorrupt {
+            path: path.to_path_buf(),
+            line: 1,
+            problem: "the log is empty".into(),
+        });
+    }
+    Ok((events, fold))
+}
+
+/// Reads and folds the log of the run in `run_dir`.
+pub fn load(run_dir: &Path) -> Result<Journal> {
+    let path = run_dir.join(AUDIT_FILE);
+    let records = log::read(&path)?;
+    let (events, fold) = fold_records(&path, &records)?;
+    Ok(Journal {
+        path,
+        records,
+        events,
+        fold,
+    })
+}
+
+impl Journal {
+    /// Checks `state.json` against the log: it must be exactly what the log's first
+    /// `last_seq + 1` lines make of it. Names the first field that differs.
+    pub fn check_cache(&self, run_dir: &Path) -> Result<()> {
+        let state_path = run_dir.join(STATE_FILE);
+        let cached = cache::load_raw(run_dir)?;
+        let mismatch = |field: String| Error::StateMismatch {
+            path: state_path.clone(),
+            field,
+        };
+        let last_seq = cached["last_seq"]
+            .as_u64()
+            .ok_or_else(|| mismatch("last_seq".into()))?;
+        let Some(prefix) = self.records.get(..=last_seq as usize) else {
+            return Err(Error::AuditCorrupt {
+                path: self.path.clone(),
+                line: self.records.len() + 1,
+                problem: format!(
+                    "the log ends at line {} but state.json has seen line {}: lines were removed",
+                    self.records.len(),
+                    last_seq + 1
+                ),
+            });
+        };
+        let (_, fold) = fold_records(&self.path, prefix)?;
+        let truth = serde_json::to_value(RunState::of(&fold)).expect("state serializes");
+        match cache::first_difference(&cached, &truth, "") {
+            Some(field) => Err(mismatch(field)),
+            None => Ok(()),
+        }
+    }
+
+    /// What `audit verify` reports beyond the chain and the transitions.
+    pub fn verification(&self) -> Verification {
+        let fold = &self.fold;
+        let ended = match fold.status() {
+            Some(RunStatus::Finished) => Some("run_finished"),
+            Some(RunStatus::Failed) => Some("run_failed"),
+            Some(RunStatus::Interrupted) => Some("run_interrupted"),
+            _ => None,
+        };
+        let mut open = Vec::new();
+        if let Some(step) = fold.open_step() {
+            open.push(format!("step `{step}` has no outcome"));
+        }
+        for w in fold.writes().iter().filter(|w| w.unsettled()) {
+            open.push(format!(
+                "the write intended at line {} has no conclusive result",
+                w.intent_seq + 1
+            ));
+        }
+        let mut incomplete = Vec::new();
+        if ended.is_none() {
+            incomplete.push(
+                "the run has no final event: it is still running, or it was killed (resume it to settle it)"
+                    .to_string(),
+            );
+        }
+        Verification {
+            events: self.records.len(),
+            last_hash: fold.last_hash().to_string(),
+            ended: ended.map(str::to_string),
+            resumable: fold.resumable(),
+            incomplete,
+            open,
+        }
+    }
+}
+
+/// What `verify` found beyond the chain itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub events: usize,
+    pub last_hash: String,
+    /// How the run ended (`run_finished`, `run_failed`, `run_interrupted`), if it did.
+    pub ended: Option<String>,
+    pub resumable: bool,
+    /// Problems that make the log incomplete; empty when it is complete.
+    pub incomplete: Vec<String>,
+    /// Things left open by a failed or interrupted run, which `resume` settles.
+    pub open: Vec<String>,
+}
+
+/// Reads, folds and checks a run completely: chain, transitions, and `state.json`.
+pub fn verify(run_dir: &Path) -> Result<Verification> {
+    let journal = load(run_dir)?;
+    journal.check_cache(run_dir)?;
+    Ok(journal.verification())
+}

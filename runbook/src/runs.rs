@@ -1,0 +1,72 @@
+//! The state directory: one folder per run (`<state-dir>/<run-id>/`), run ids that sort by time,
+//! and which run `resume` continues when none is named.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::journal::{self, AUDIT_FILE};
+
+pub fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.unix_timestamp_nanos() as u128);
+    h.write_u32(std::process::id());
+    format!("{stamp}-{:04x}", h.finish() & 0xffff)
+}
+
+/// Run folders in the state directory, oldest first (run ids sort by time).
+pub fn run_ids(state_dir: &Path) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let entries = match std::fs::read_dir(state_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+        Err(e) => return Err(Error::io(state_dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(Error::io(state_dir))?;
+        if entry.path().join(AUDIT_FILE).exists() {
+            ids.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+/// Resolves `latest` (or nothing) and checks that the run exists.
+pub fn resolve(state_dir: &Path, wanted: Option<&str>) -> Result<String> {
+    let ids = run_ids(state_dir)?;
+    match wanted {
+        None | Some("latest") => ids.last().cloned().ok_or_else(|| Error::NoSuchRun {
+            run_id: "latest".into(),
+            dir: state_dir.into(),
+        }),
+        Some(id) if ids.iter().any(|i| i == id) => Ok(id.to_string()),
+        Some(id) => Err(Error::NoSuchRun {
+            run_id: id.into(),
+            dir: state_dir.into(),
+        }),
+    }
+}
+
+/// The newest run that `resume` can continue, judged from its journal (not its cache). A run
+/// whose journal cannot be read is not silently passed over: the error says so.
+pub fn latest_resumable(state_dir: &Path) -> Result<String> {
+    for id in run_ids(state_dir)?.iter().rev() {
+        if journal::load(&state_dir.join(id))?.fold.resumable() {
+            return Ok(id.clone());
+        }
+    }
+    Err(Error::NothingToResume {
+        dir: state_dir.into(),
+    })
+}

@@ -1,0 +1,72 @@
+//! The step runner: each step is a saga action. A step that succeeded in an earlier attempt is
+//! not run again (its recorded output is reused); otherwise it is recorded as started, then as
+//! succeeded (with its typed output) or failed.
+
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::journal::{Event, StepName, StepSkip};
+use crate::steps::{Cx, Step};
+
+impl Cx<'_> {
+    pub async fn step<S: Step>(&self, step: &S) -> Result<S::Output> {
+        self.run.check_healthy()?;
+        if let Some(output) = self.run.fold(|f| f.output(S::NAME).cloned()) {
+            let output = serde_json::from_value(output).map_err(|e| Error::StateCorrupt {
+                path: self.run.dir().join(crate::journal::AUDIT_FILE),
+                problem: format!(
+                    "the recorded output of step `{}` does not parse: {e}",
+                    S::NAME
+                ),
+            })?;
+            self.skip(S::NAME, StepSkip::SucceededEarlier)?;
+            self.operator.step_reused(S::NAME);
+            return Ok(output);
+        }
+        let input = serde_json::to_value(step).expect("steps serialize");
+        self.run.record(Event::StepStarted {
+            step: S::NAME,
+            input,
+        })?;
+        self.operator.step_started(S::NAME);
+        let started = Instant::now();
+        let result = step.execute(self).await;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        self.run.check_healthy()?;
+        match result {
+            Ok(output) => {
+                let value = serde_json::to_value(&output).expect("outputs serialize");
+                self.operator.step_finished(S::NAME, &value);
+                self.run.record(Event::StepSucceeded {
+                    step: S::NAME,
+                    output: value,
+                    duration_ms,
+                })?;
+                Ok(output)
+            }
+            Err(err) => {
+                self.run.record(Event::StepFailed {
+                    step: S::NAME,
+                    error: err.to_string(),
+                    duration_ms,
+                })?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Records that a step was not run, and why.
+    pub fn skip(&self, step: StepName, skip: StepSkip) -> Result<()> {
+        self.run.record(Event::StepSkipped { step, skip }).map(drop)
+    }
+
+    /// A warning in the journal, attributed to `step`.
+    pub fn warn(&self, step: StepName, message: &str) -> Result<()> {
+        self.run
+            .record(Event::Warning {
+                step,
+                message: message.to_string(),
+            })
+            .map(drop)
+    }
+}
