@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use aws_credential_types::provider::ProvideCredentials;
 use clap::Parser;
 use runbook::aws::FALLBACK_REGION;
-use runbook::http::redact::{render_fixture, Secrets};
+use runbook::http::redact::{render_fixture, Leak, Secrets};
 use runbook::http::replay::load_fixture;
 use runbook::http::{Fixture, Recorder};
 use runbook::testkit;
@@ -69,6 +69,15 @@ fn recorded_account(fixture: &Fixture) -> Option<String> {
         })
 }
 
+/// "refusing to write …", one line per leak, each saying where it is.
+fn refusal(leaks: &[Leak]) -> anyhow::Error {
+    let lines: Vec<String> = leaks.iter().map(|l| format!("  - {l}")).collect();
+    anyhow::anyhow!(
+        "refusing to write the fixture: it would hold what must never be committed:\n{}",
+        lines.join("\n")
+    )
+}
+
 async fn record(scenario: &str, description: Option<String>, run_args: Vec<String>) -> Result<()> {
     let parsed = Xtask::try_parse_from(
         ["cargo xtask", "run"]
@@ -118,9 +127,7 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
             .map(|f| f.description)
             .unwrap_or_default();
     }
-    let text = render_fixture(&fixture, &secrets).map_err(|problems| {
-        anyhow::anyhow!("refusing to write the fixture: {}", problems.join("; "))
-    })?;
+    let text = render_fixture(&fixture, &secrets).map_err(|leaks| refusal(&leaks))?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join("traffic.json");
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
@@ -216,8 +223,7 @@ async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
     let dir = paths::scenario_dir(scenario.name);
     let write = |fixture: &Fixture| -> Result<()> {
         std::fs::create_dir_all(&dir)?;
-        let text = render_fixture(fixture, &Secrets::default())
-            .map_err(|p| anyhow::anyhow!("{}", p.join("; ")))?;
+        let text = render_fixture(fixture, &Secrets::default()).map_err(|l| refusal(&l))?;
         std::fs::write(dir.join("traffic.json"), text)?;
         Ok(())
     };
