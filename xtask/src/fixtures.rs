@@ -9,7 +9,7 @@ use runbook::http::replay::load_fixture;
 use runbook::http::{Fixture, Recorder};
 use runbook::testkit;
 
-use crate::flags::{Command, FixturesCommand, FixturesFlags, Xtask};
+use crate::flags::{Command, FixturesCommand, FixturesFlags, RunFlags, Xtask};
 use crate::{connect, out, paths, run, scenarios};
 
 pub async fn run(flags: FixturesFlags) -> Result<()> {
@@ -69,6 +69,21 @@ fn recorded_account(fixture: &Fixture) -> Option<String> {
         })
 }
 
+/// The `run` flags given after `--` to `fixtures record`.
+pub fn run_flags(run_args: &[String]) -> Result<RunFlags> {
+    let parsed = Xtask::try_parse_from(
+        ["cargo xtask", "run"]
+            .into_iter()
+            .map(String::from)
+            .chain(run_args.iter().cloned()),
+    )
+    .context("the arguments after `--` are not valid `run` arguments")?;
+    let Command::Run(flags) = parsed.command else {
+        bail!("the arguments after `--` must be `run` arguments")
+    };
+    Ok(flags)
+}
+
 /// "refusing to write …", one line per leak, each saying where it is.
 fn refusal(leaks: &[Leak]) -> anyhow::Error {
     let lines: Vec<String> = leaks.iter().map(|l| format!("  - {l}")).collect();
@@ -79,16 +94,7 @@ fn refusal(leaks: &[Leak]) -> anyhow::Error {
 }
 
 async fn record(scenario: &str, description: Option<String>, run_args: Vec<String>) -> Result<()> {
-    let parsed = Xtask::try_parse_from(
-        ["cargo xtask", "run"]
-            .into_iter()
-            .map(String::from)
-            .chain(run_args.clone()),
-    )
-    .context("the arguments after `--` are not valid `run` arguments")?;
-    let Command::Run(flags) = parsed.command else {
-        bail!("the arguments after `--` must be `run` arguments")
-    };
+    let flags = run_flags(&run_args)?;
     if flags.connection.replay.is_some() {
         bail!("record talks to AWS or --endpoint-url; --replay makes no traffic to record");
     }
@@ -98,6 +104,8 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| FALLBACK_REGION.into());
+    // The credentials' values, to be sure none of them is written (redaction and the leak check
+    // also find credentials by their shape and their fields).
     let mut secrets = Secrets::default();
     if let Some(provider) = config.credentials_provider() {
         if let Ok(creds) = provider.provide_credentials().await {
@@ -106,6 +114,8 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
             secrets.session_token = creds.session_token().map(str::to_string);
         }
     }
+    // The recorder sees the service clients' calls only: `connect` hands it to them after the
+    // credential providers were built with the real client.
     let recorder = Recorder::default();
     let (outcome, _) =
         run::run_with(flags, Some(recorder.wrap(runbook::http::real_client()))).await;
@@ -118,6 +128,8 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         exchanges: recorder.exchanges(),
     };
     if fixture.exchanges.is_empty() {
+        // The run's own error says what went wrong (credentials, region, lock, …).
+        outcome.context("nothing was recorded: the run failed before any AWS call was answered")?;
         bail!("nothing was recorded: the run made no AWS call");
     }
     secrets.account_id = recorded_account(&fixture);
