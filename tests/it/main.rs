@@ -5,10 +5,13 @@
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, locking, corrupt state.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
+//! - `recording`: `fixtures record` through a role profile: no credential in the fixture or the
+//!   audit log, the provider's AssumeRole sent to the endpoint given.
 
 mod audit_log;
 mod e2e;
 mod interrupt;
+mod recording;
 mod replay;
 mod resume;
 mod support;
