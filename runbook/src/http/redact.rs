@@ -240,8 +240,9 @@ pub fn redact_body(body: &str) -> String {
     body.to_string()
 }
 
-/// The known values and the account id, in any text.
-fn redact_known(text: &str, secrets: &Secrets) -> String {
+/// Redacts one text (not a body's fields): the real account id becomes 123456789012 everywhere
+/// (bucket names included), access key ids become the documented example, known secrets vanish.
+pub fn redact(text: &str, secrets: &Secrets) -> String {
     let mut text = text.to_string();
     if let Some(account) = secrets
         .account_id
@@ -261,12 +262,6 @@ fn redact_known(text: &str, secrets: &Secrets) -> String {
     redact_key_ids(&text)
 }
 
-/// Redacts one text (not a body): the real account id becomes 123456789012 everywhere (bucket
-/// names included), access key ids become the documented example, known secrets vanish.
-pub fn redact(text: &str, secrets: &Secrets) -> String {
-    redact_known(text, secrets)
-}
-
 fn redact_headers(
     headers: &BTreeMap<String, String>,
     secrets: &Secrets,
@@ -276,20 +271,20 @@ fn redact_headers(
         .map(|(name, value)| {
             let value = match replacement_for(name) {
                 Some(with) => with.to_string(),
-                None => redact_known(value, secrets),
+                None => redact(value, secrets),
             };
-            (redact_known(name, secrets), value)
+            (redact(name, secrets), value)
         })
         .collect()
 }
 
 fn redact_exchange(e: &mut Exchange, secrets: &Secrets) {
-    let both = |text: &str| redact_known(&redact_body(text), secrets);
-    e.key.service = redact_known(&e.key.service, secrets);
-    e.key.region = redact_known(&e.key.region, secrets);
-    e.key.operation = redact_known(&e.key.operation, secrets);
+    let both = |text: &str| redact(&redact_body(text), secrets);
+    e.key.service = redact(&e.key.service, secrets);
+    e.key.region = redact(&e.key.region, secrets);
+    e.key.operation = redact(&e.key.operation, secrets);
     e.key.params = both(&e.key.params);
-    e.request.path = redact_known(&redact_path(&e.request.path), secrets);
+    e.request.path = redact(&redact_path(&e.request.path), secrets);
     e.request.headers = redact_headers(&e.request.headers, secrets);
     e.request.body = both(&e.request.body);
     e.response.headers = redact_headers(&e.response.headers, secrets);
@@ -299,13 +294,9 @@ fn redact_exchange(e: &mut Exchange, secrets: &Secrets) {
 /// A redacted copy of `fixture`: credential fields by structure, then known values.
 pub fn redact_fixture(fixture: &Fixture, secrets: &Secrets) -> Fixture {
     let mut out = fixture.clone();
-    out.description = redact_known(&out.description, secrets);
-    out.origin = redact_known(&out.origin, secrets);
-    out.run_args = out
-        .run_args
-        .iter()
-        .map(|a| redact_known(a, secrets))
-        .collect();
+    out.description = redact(&out.description, secrets);
+    out.origin = redact(&out.origin, secrets);
+    out.run_args = out.run_args.iter().map(|a| redact(a, secrets)).collect();
     for exchange in &mut out.exchanges {
         redact_exchange(exchange, secrets);
     }
