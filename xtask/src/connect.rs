@@ -12,8 +12,8 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use runbook::aws::{Aws, FALLBACK_REGION};
 use runbook::http::replay::{load_fixture, Replayer};
 
-use crate::flags::Connection;
-use crate::paths;
+use crate::flags::{Command, Connection, FixturesCommand, FixturesFlags};
+use crate::{fixtures, paths};
 
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
@@ -22,8 +22,13 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// The SDK's own configuration chain (env, profile, SSO, IMDS) plus our flags; `http` replaces
-/// the HTTP client (the recorder wraps the real one).
+/// The SDK's own configuration chain (env, profile, SSO, IMDS) plus our flags. `http`, when
+/// given, carries the service clients' calls only (the fixture recorder wraps the real client):
+/// the credential providers were built by `load()` with the real client and keep it, so their
+/// traffic (STS AssumeRole, SSO GetRoleCredentials, IMDS, ECS) never passes through `http`.
+/// (aws-config builds every provider from its `ProviderConfig`, whose HTTP client is fixed
+/// when `load()` runs; replacing the `SdkConfig`'s client afterwards reaches service clients
+/// only. The identity cache and the credentials provider carry over unchanged.)
 pub async fn sdk_config(c: &Connection, http: Option<SharedHttpClient>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
@@ -37,10 +42,47 @@ pub async fn sdk_config(c: &Connection, http: Option<SharedHttpClient>) -> SdkCo
     if let Some(url) = &c.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    if let Some(http) = http {
-        loader = loader.http_client(http);
+    let config = loader.load().await;
+    match http {
+        Some(http) => config.to_builder().http_client(http).build(),
+        None => config,
     }
-    loader.load().await
+}
+
+/// The endpoint a command sends its calls to (`--endpoint-url`, or `AWS_ENDPOINT_URL` through
+/// clap), if it talks to AWS at all.
+fn endpoint_of(command: &Command) -> Option<String> {
+    let recorded;
+    let connection = match command {
+        Command::Run(f) => &f.connection,
+        Command::Resume(f) => &f.connection,
+        Command::Fixtures(FixturesFlags {
+            command: FixturesCommand::Record { run_args, .. },
+        }) => {
+            recorded = fixtures::run_flags(run_args).ok()?;
+            &recorded.connection
+        }
+        _ => return None,
+    };
+    if connection.replay.is_some() {
+        return None;
+    }
+    connection.endpoint_url.clone()
+}
+
+/// Makes `--endpoint-url` reach the credential providers' own STS and SSO calls, exactly as
+/// `AWS_ENDPOINT_URL` does: by setting that variable. aws-config gives the loader's
+/// `endpoint_url` to the service clients only; the providers' inner clients
+/// (`ProviderConfig::client_config`) take their endpoint from the environment and the profile
+/// alone, so without this a role profile's AssumeRole would go to the real STS even when every
+/// other call goes to the endpoint given.
+///
+/// Must be called before any other thread exists (from `main`, before the runtime starts):
+/// changing the environment while another thread may read it is not sound.
+pub fn route_credential_providers(command: &Command) {
+    if let Some(url) = endpoint_of(command) {
+        std::env::set_var("AWS_ENDPOINT_URL", url);
+    }
 }
 
 /// A configuration that reads nothing from the environment: fixed dummy credentials, the
@@ -88,4 +130,42 @@ pub async fn aws(
     }
     let config = sdk_config(c, http).await;
     Ok((Aws::new(config, c.endpoint_url.is_some()), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::flags::Xtask;
+
+    fn endpoint(args: &[&str]) -> Option<String> {
+        let flags = Xtask::try_parse_from(std::iter::once("xtask").chain(args.iter().copied()))
+            .expect("valid flags");
+        endpoint_of(&flags.command)
+    }
+
+    #[test]
+    fn every_command_that_talks_to_aws_routes_its_credential_providers() {
+        let url = Some("http://127.0.0.1:5000".to_string());
+        let at = ["--endpoint-url", "http://127.0.0.1:5000"];
+        assert_eq!(endpoint(&[&["run", "status"][..], &at].concat()), url);
+        assert_eq!(endpoint(&[&["resume"][..], &at].concat()), url);
+        assert_eq!(
+            endpoint(
+                &[
+                    &["fixtures", "record", "x", "--", "revert", "--yes"][..],
+                    &at
+                ]
+                .concat()
+            ),
+            url,
+            "the run recorded"
+        );
+        // A replay talks to nobody.
+        assert_eq!(
+            endpoint(&[&["run", "status", "--replay", "secure-account"][..], &at].concat()),
+            None
+        );
+    }
 }

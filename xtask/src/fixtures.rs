@@ -4,12 +4,12 @@ use anyhow::{bail, Context, Result};
 use aws_credential_types::provider::ProvideCredentials;
 use clap::Parser;
 use runbook::aws::FALLBACK_REGION;
-use runbook::http::redact::{render_fixture, Secrets};
+use runbook::http::redact::{render_fixture, Leak, Secrets};
 use runbook::http::replay::load_fixture;
 use runbook::http::{Fixture, Recorder};
 use runbook::testkit;
 
-use crate::flags::{Command, FixturesCommand, FixturesFlags, Xtask};
+use crate::flags::{Command, FixturesCommand, FixturesFlags, RunFlags, Xtask};
 use crate::{connect, out, paths, run, scenarios};
 
 pub async fn run(flags: FixturesFlags) -> Result<()> {
@@ -69,17 +69,32 @@ fn recorded_account(fixture: &Fixture) -> Option<String> {
         })
 }
 
-async fn record(scenario: &str, description: Option<String>, run_args: Vec<String>) -> Result<()> {
+/// The `run` flags given after `--` to `fixtures record`.
+pub fn run_flags(run_args: &[String]) -> Result<RunFlags> {
     let parsed = Xtask::try_parse_from(
         ["cargo xtask", "run"]
             .into_iter()
             .map(String::from)
-            .chain(run_args.clone()),
+            .chain(run_args.iter().cloned()),
     )
     .context("the arguments after `--` are not valid `run` arguments")?;
     let Command::Run(flags) = parsed.command else {
         bail!("the arguments after `--` must be `run` arguments")
     };
+    Ok(flags)
+}
+
+/// "refusing to write …", one line per leak, each saying where it is.
+fn refusal(leaks: &[Leak]) -> anyhow::Error {
+    let lines: Vec<String> = leaks.iter().map(|l| format!("  - {l}")).collect();
+    anyhow::anyhow!(
+        "refusing to write the fixture: it would hold what must never be committed:\n{}",
+        lines.join("\n")
+    )
+}
+
+async fn record(scenario: &str, description: Option<String>, run_args: Vec<String>) -> Result<()> {
+    let flags = run_flags(&run_args)?;
     if flags.connection.replay.is_some() {
         bail!("record talks to AWS or --endpoint-url; --replay makes no traffic to record");
     }
@@ -89,6 +104,8 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| FALLBACK_REGION.into());
+    // The credentials' values, to be sure none of them is written (redaction and the leak check
+    // also find credentials by their shape and their fields).
     let mut secrets = Secrets::default();
     if let Some(provider) = config.credentials_provider() {
         if let Ok(creds) = provider.provide_credentials().await {
@@ -97,6 +114,8 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
             secrets.session_token = creds.session_token().map(str::to_string);
         }
     }
+    // The recorder sees the service clients' calls only: `connect` hands it to them after the
+    // credential providers were built with the real client.
     let recorder = Recorder::default();
     let (outcome, _) =
         run::run_with(flags, Some(recorder.wrap(runbook::http::real_client()))).await;
@@ -109,6 +128,8 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         exchanges: recorder.exchanges(),
     };
     if fixture.exchanges.is_empty() {
+        // The run's own error says what went wrong (credentials, region, lock, …).
+        outcome.context("nothing was recorded: the run failed before any AWS call was answered")?;
         bail!("nothing was recorded: the run made no AWS call");
     }
     secrets.account_id = recorded_account(&fixture);
@@ -118,9 +139,7 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
             .map(|f| f.description)
             .unwrap_or_default();
     }
-    let text = render_fixture(&fixture, &secrets).map_err(|problems| {
-        anyhow::anyhow!("refusing to write the fixture: {}", problems.join("; "))
-    })?;
+    let text = render_fixture(&fixture, &secrets).map_err(|leaks| refusal(&leaks))?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join("traffic.json");
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
@@ -216,8 +235,7 @@ async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
     let dir = paths::scenario_dir(scenario.name);
     let write = |fixture: &Fixture| -> Result<()> {
         std::fs::create_dir_all(&dir)?;
-        let text = render_fixture(fixture, &Secrets::default())
-            .map_err(|p| anyhow::anyhow!("{}", p.join("; ")))?;
+        let text = render_fixture(fixture, &Secrets::default()).map_err(|l| refusal(&l))?;
         std::fs::write(dir.join("traffic.json"), text)?;
         Ok(())
     };

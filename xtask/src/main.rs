@@ -29,6 +29,8 @@ mod exit {
 
 fn main() -> ExitCode {
     let flags = Xtask::parse();
+    // While this is still the only thread: see `route_credential_providers`.
+    connect::route_credential_providers(&flags.command);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -31,6 +31,9 @@ pub struct Seed {
     pub unrelated_trail: bool,
     /// An AWS Config delivery channel that encrypts with the same key.
     pub config_channel: bool,
+    /// The account the config's credentials act in (moto's default one, or an account reached
+    /// through `assumed_role_config`): bucket names and ARNs are made with it.
+    pub account: String,
 }
 
 impl Default for Seed {
@@ -43,6 +46,7 @@ impl Default for Seed {
             policy_requires_kms: false,
             unrelated_trail: true,
             config_channel: true,
+            account: ACCOUNT.into(),
         }
     }
 }
@@ -151,7 +155,8 @@ async fn put_encryption(
 /// Builds the scenario on the endpoint of `config` (normally a fresh moto server).
 pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
     let key_arn = kms_key(config, HOME, "secure account CloudTrail key").await?;
-    let bucket = format!("cm-members-cloudtrail-{ACCOUNT}");
+    let account = &seed.account;
+    let bucket = format!("cm-members-cloudtrail-{account}");
     let s3 = bucket_in(config, &bucket, &seed.bucket_region).await?;
     match seed.bucket {
         BucketSeed::Kms => put_encryption(&s3, &bucket, "aws:kms", Some(&key_arn)).await?,
@@ -206,7 +211,7 @@ pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
     let (mut unrelated_trail_arn, mut unrelated_key_arn) = (None, None);
     if seed.unrelated_trail {
         let other_key = kms_key(config, "us-east-1", "another team's trail key").await?;
-        let other_bucket = format!("other-team-trail-{ACCOUNT}");
+        let other_bucket = format!("other-team-trail-{account}");
         bucket_in(config, &other_bucket, "us-east-1").await?;
         let other = cloudtrail("us-east-1")
             .create_trail()
@@ -231,7 +236,7 @@ pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
             .configuration_recorder(
                 ConfigurationRecorder::builder()
                     .name("default")
-                    .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/config-role"))
+                    .role_arn(format!("arn:aws:iam::{account}:role/config-role"))
                     .build(),
             )
             .send()
