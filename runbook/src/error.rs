@@ -155,13 +155,14 @@ pub enum Error {
 
     #[error(
         "audit log {} was written by tool version {tool_version} in journal format {format}; this \
-         tool ({}) reads format {}. Use tool version {tool_version} to review or resume that run",
-        path.display(), env!("CARGO_PKG_VERSION"), crate::journal::FORMAT
+         tool ({}) reads format {reads}. Use tool version {tool_version} to review or resume that run",
+        path.display(), env!("CARGO_PKG_VERSION")
     )]
     JournalFormat {
         path: PathBuf,
         format: u64,
         tool_version: String,
+        reads: u32,
     },
 
     #[error(

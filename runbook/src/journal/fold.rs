@@ -455,3 +455,226 @@ impl Fold {
         &self.run_id
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Args, Runbook};
+
+    fn started() -> Event {
+        Event::RunStarted(RunStarted {
+            format: FORMAT,
+            tool_version: "test".into(),
+            runbook: Runbook::Revert,
+            args: Args {
+                trail: "Members".into(),
+                regions: None,
+                exclude_regions: vec![],
+                dry_run: false,
+            },
+            account: "123456789012".into(),
+            caller_arn: "arn:aws:iam::123456789012:user/op".into(),
+            credentials: "test".into(),
+        })
+    }
+
+    fn trail_write() -> PlannedWrite {
+        PlannedWrite::DisableTrailKms {
+            region: "ap-northeast-1".into(),
+            trail_arn: "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".into(),
+            before_kms_key_id: "k".into(),
+        }
+    }
+
+    fn start(step: StepName) -> Event {
+        Event::StepStarted {
+            step,
+            input: Value::Null,
+        }
+    }
+
+    fn succeed(step: StepName) -> Event {
+        Event::StepSucceeded {
+            step,
+            output: Value::Null,
+            duration_ms: 0,
+        }
+    }
+
+    /// Folds `events`; the 1-based line and problem of the first illegal one.
+    fn fold(events: &[Event]) -> Result<Fold, (usize, String)> {
+        let mut fold = Fold::default();
+        for (i, e) in events.iter().enumerate() {
+            fold.check(e).map_err(|p| (i + 1, p))?;
+            fold.apply(i as u64, "t", "h", e);
+        }
+        Ok(fold)
+    }
+
+    #[test]
+    fn a_write_lost_in_flight_is_settled_and_counted_once() {
+        let events = [
+            started(),
+            start(StepName::DisableTrailKms),
+            Event::WriteIntent {
+                step: StepName::DisableTrailKms,
+                write: trail_write(),
+            },
+            Event::WriteResult {
+                intent_seq: 2,
+                outcome: WriteAnswer::Unknown,
+                error_code: Some("NoResponse".into()),
+            },
+            Event::RunFailed {
+                error: "lost".into(),
+                resumable: true,
+            },
+            Event::RunResumed(RunResumed {
+                attempt: 2,
+                caller_arn: "a".into(),
+                credentials: "c".into(),
+                steps_done: vec![],
+            }),
+            start(StepName::DisableTrailKms),
+            Event::WriteSettled {
+                intent_seq: 2,
+                applied: true,
+                live: Value::Null,
+            },
+            succeed(StepName::DisableTrailKms),
+            Event::RunFinished {
+                writes_made: 1,
+                writes_planned: 1,
+                dry_run: false,
+            },
+        ];
+        let fold = fold(&events).unwrap();
+        assert_eq!(fold.status(), Some(RunStatus::Finished));
+        assert_eq!(fold.writes_made(), 1);
+        assert_eq!(fold.attempts(), 2);
+        assert!(!fold.resumable());
+    }
+
+    #[test]
+    fn illegal_transitions_are_refused_at_their_line() {
+        let intent = Event::WriteIntent {
+            step: StepName::DisableTrailKms,
+            write: trail_write(),
+        };
+        let cases: Vec<(Vec<Event>, usize, &str)> = vec![
+            (vec![start(StepName::Plan)], 1, "not `run_started`"),
+            (vec![started(), started()], 2, "a second `run_started`"),
+            (
+                vec![started(), succeed(StepName::Plan)],
+                2,
+                "which has not started",
+            ),
+            (
+                vec![started(), start(StepName::Plan), start(StepName::Verify)],
+                3,
+                "has no outcome",
+            ),
+            (vec![started(), intent.clone()], 2, "not the running step"),
+            (
+                vec![
+                    started(),
+                    Event::WriteResult {
+                        intent_seq: 0,
+                        outcome: WriteAnswer::Ok,
+                        error_code: None,
+                    },
+                ],
+                2,
+                "not a write intent",
+            ),
+            (
+                vec![
+                    started(),
+                    start(StepName::DisableTrailKms),
+                    intent.clone(),
+                    intent.clone(),
+                ],
+                4,
+                "is unsettled",
+            ),
+            (
+                vec![
+                    started(),
+                    start(StepName::DisableTrailKms),
+                    intent,
+                    succeed(StepName::DisableTrailKms),
+                    Event::RunFinished {
+                        writes_made: 0,
+                        writes_planned: 1,
+                        dry_run: false,
+                    },
+                ],
+                5,
+                "is unsettled",
+            ),
+            (
+                vec![
+                    started(),
+                    Event::RunFailed {
+                        error: "bad input".into(),
+                        resumable: false,
+                    },
+                    Event::RunResumed(RunResumed {
+                        attempt: 2,
+                        caller_arn: "a".into(),
+                        credentials: "c".into(),
+                        steps_done: vec![],
+                    }),
+                ],
+                3,
+                "cannot be resumed",
+            ),
+            (
+                vec![
+                    started(),
+                    Event::RunFinished {
+                        writes_made: 0,
+                        writes_planned: 0,
+                        dry_run: false,
+                    },
+                    Event::Warning {
+                        step: StepName::Verify,
+                        message: "late".into(),
+                    },
+                ],
+                3,
+                "after the run ended",
+            ),
+            (
+                vec![
+                    started(),
+                    Event::StepSkipped {
+                        step: StepName::Plan,
+                        skip: StepSkip::SucceededEarlier,
+                    },
+                ],
+                2,
+                "it never succeeded",
+            ),
+            (
+                vec![
+                    started(),
+                    start(StepName::Plan),
+                    Event::OperatorConfirmation(OperatorConfirmation {
+                        confirmed: true,
+                        via: Some(ConfirmVia::YesFlag),
+                        refusal: None,
+                        writes: 1,
+                    }),
+                ],
+                3,
+                "outside the `confirm` step",
+            ),
+        ];
+        for (events, line, words) in cases {
+            let (at, problem) = fold(&events).expect_err(words);
+            assert_eq!(at, line, "{words}: {problem}");
+            assert!(problem.contains(words), "{words}: {problem}");
+        }
+    }
+}

@@ -51,6 +51,7 @@ fn parse(path: &Path, record: &Record) -> Result<Event> {
                 path: path.to_path_buf(),
                 format,
                 tool_version,
+                reads: FORMAT,
             });
         }
     }
