@@ -149,4 +149,25 @@ mod tests {
         let err = check_own(&link).unwrap_err();
         assert!(err.to_string().contains("is a symbolic link"), "{err}");
     }
+
+    #[test]
+    fn another_users_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, "{}").unwrap();
+        // Only root can give a file away; elsewhere there is nothing to test here.
+        if std::os::unix::fs::chown(&path, Some(12345), None).is_err() {
+            return;
+        }
+        let err = read(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("belongs to user id 12345"),
+            "{err}"
+        );
+        let err = write_atomic(&path, b"{}").unwrap_err();
+        assert!(
+            err.to_string().contains("belongs to user id 12345"),
+            "{err}"
+        );
+    }
 }

@@ -290,3 +290,39 @@ fn audit_events_of_a_revert() {
     insta_settings()
         .bind(|| insta::assert_snapshot!("revert_audit_events", interesting.join("\n")));
 }
+
+/// A link planted in place of a run's log, its state file or its folder is refused, and the
+/// file it points to is not written.
+#[test]
+fn links_planted_in_a_run_are_refused_and_their_targets_untouched() {
+    for planted in ["audit.jsonl", "state.json", "."] {
+        let (state, dir, run_id) = failed_run();
+        let elsewhere = state.path().join("elsewhere");
+        let victim = if planted == "." {
+            dir.clone()
+        } else {
+            dir.join(planted)
+        };
+        std::fs::rename(&victim, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &victim).unwrap();
+        let snapshot = |p: &Path| -> Vec<u8> {
+            if p.is_dir() {
+                std::fs::read(p.join("audit.jsonl")).unwrap()
+            } else {
+                std::fs::read(p).unwrap()
+            }
+        };
+        let before = snapshot(&elsewhere);
+        let run = xtask_in(
+            &state.path().join("runs"),
+            &["resume", &run_id, "--replay", "secure-account"],
+        )
+        .failure(2);
+        assert!(
+            run.stderr.contains("is a symbolic link"),
+            "{planted}: {}",
+            run.stderr
+        );
+        assert_eq!(snapshot(&elsewhere), before, "{planted}: target untouched");
+    }
+}

@@ -161,6 +161,8 @@ fn at(op: &str) -> Fault {
         trigger: Trigger::Operation(op.into()),
         after_send: false,
         hang: false,
+        once: false,
+        status: None,
     }
 }
 
@@ -201,6 +203,8 @@ fn killed_at_the_confirmed_step_boundary() {
             trigger: Trigger::Nth(44),
             after_send: false,
             hang: true,
+            once: false,
+            status: None,
         },
         false,
     );
@@ -215,6 +219,8 @@ fn killed_between_the_trail_and_the_bucket_steps() {
             trigger: Trigger::Nth(46),
             after_send: false,
             hang: true,
+            once: false,
+            status: None,
         },
         false,
     );
@@ -285,6 +291,8 @@ fn lost_connection_in_verify() {
             trigger: Trigger::Nth(50),
             after_send: false,
             hang: false,
+            once: false,
+            status: None,
         },
         false,
     );
@@ -369,4 +377,132 @@ fn a_revert_is_eleven_sequential_round_trips() {
         "38 regions scanned twice, config channels once, 11 other calls"
     );
     assert_eq!(meter.stages(), 11);
+}
+
+/// One revert, in-process, through a transport with `fault`; the switch counts what reached
+/// the server.
+fn revert_through(env: &Env, fault: Fault) -> (Result<(), String>, Arc<FaultSwitch>) {
+    let switch = Arc::new(FaultSwitch::default());
+    let http = faulty(runbook::http::real_client(), fault, switch.clone());
+    let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
+    let begin = Begin::New {
+        runbook: Runbook::Revert,
+        args: args(),
+    };
+    // No waits: the retry rule, not the back-off, is under test.
+    let settings = Settings::default().without_waits();
+    let result = runtime()
+        .block_on(testkit::launch(&aws, env.state.path(), begin, settings))
+        .map(drop)
+        .map_err(|e| e.to_string());
+    (result, switch)
+}
+
+/// The events of the write to `operation`: intent, the call's outcome, the answer, the read
+/// that settled it, in log order (other calls left out).
+fn write_story(events: &[runbook::journal::Record], operation: &str, read: &str) -> Vec<String> {
+    let qualified = match operation {
+        "UpdateTrail" => "cloudtrail:UpdateTrail",
+        _ => "s3:PutBucketEncryption",
+    };
+    let first = events
+        .iter()
+        .position(|e| e.event == "write_intent" && e.data["write"]["operation"] == qualified)
+        .expect("the write was intended");
+    events[first..]
+        .iter()
+        .take_while(|e| e.event != "step_succeeded")
+        .filter_map(|e| match e.event.as_str() {
+            "write_intent" => Some("intent".to_string()),
+            "aws_call" if e.data["operation"] == operation => Some(format!(
+                "{operation} {}",
+                e.data["error_code"].as_str().unwrap_or("ok")
+            )),
+            "aws_call" if e.data["operation"] == read => Some(format!("read {read}")),
+            "write_result" => Some(format!("result {}", e.data["outcome"].as_str().unwrap())),
+            "write_settled" => Some(format!("settled applied={}", e.data["applied"])),
+            _ => None,
+        })
+        .collect()
+}
+
+fn answer_lost_once(operation: &str, read: &str) {
+    let env = Env::secure_account();
+    let (result, switch) = revert_through(
+        &env,
+        Fault {
+            after_send: true,
+            once: true,
+            ..at(operation)
+        },
+    );
+    result.expect("the run settles the lost answer and finishes");
+    assert_eq!(
+        switch.forwarded(operation),
+        1,
+        "{operation} reached AWS once"
+    );
+    env.assert_reverted();
+    let dir = &run_dirs(env.state.path())[0];
+    let events = events(dir);
+    assert_eq!(
+        write_story(&events, operation, read),
+        vec![
+            "intent".to_string(),
+            format!("{operation} NoResponse"),
+            "result unknown".into(),
+            format!("read {read}"),
+            "settled applied=true".into(),
+        ]
+    );
+    let finished = events.last().unwrap();
+    assert_eq!(finished.event, "run_finished");
+    assert_eq!(finished.data["writes_made"], 2);
+}
+
+#[test]
+fn update_trail_answer_lost_is_settled_by_reading_not_by_sending_again() {
+    answer_lost_once("UpdateTrail", "DescribeTrails");
+}
+
+#[test]
+fn put_bucket_encryption_answer_lost_is_settled_by_reading_not_by_sending_again() {
+    answer_lost_once("PutBucketEncryption", "GetBucketEncryption");
+}
+
+/// A 500 may come after the change was made: it is `unknown` and settled by reading; the read
+/// shows it was not applied, so it is sent once more, and reaches AWS once in all.
+#[test]
+fn a_server_error_on_a_write_is_settled_then_sent_once_more() {
+    let env = Env::secure_account();
+    let (result, switch) = revert_through(
+        &env,
+        Fault {
+            once: true,
+            status: Some(500),
+            ..at("PutBucketEncryption")
+        },
+    );
+    result.expect("the run finishes");
+    assert_eq!(switch.forwarded("PutBucketEncryption"), 1);
+    env.assert_reverted();
+    let events = events(&run_dirs(env.state.path())[0]);
+    assert_eq!(
+        write_story(&events, "PutBucketEncryption", "GetBucketEncryption"),
+        vec![
+            "intent",
+            "PutBucketEncryption HTTP500",
+            "result unknown",
+            "read GetBucketEncryption",
+            "settled applied=false",
+            "intent",
+            "PutBucketEncryption ok",
+            "result ok",
+        ]
+    );
+    assert!(events.iter().any(|e| e.event == "warning"
+        && e.data["message"]
+            .as_str()
+            .unwrap()
+            .contains("sending it again")));
 }

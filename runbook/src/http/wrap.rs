@@ -10,8 +10,9 @@ use aws_smithy_runtime_api::client::http::{
     http_client_fn, HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_types::body::SdkBody;
 
 use super::exchange::key_of;
 
@@ -40,6 +41,11 @@ pub struct Fault {
     pub after_send: bool,
     /// Never answer (stands for a process killed mid-request) instead of failing.
     pub hang: bool,
+    /// Only the triggering request fails; the ones after it go through (a blip, not a network
+    /// that is gone).
+    pub once: bool,
+    /// Answer with this HTTP status (and an empty body) instead of losing the connection.
+    pub status: Option<u16>,
 }
 
 /// Shared between the connector and the test: has the fault struck yet?
@@ -47,12 +53,32 @@ pub struct Fault {
 pub struct FaultSwitch {
     seen: AtomicUsize,
     tripped: AtomicBool,
+    forwarded: Mutex<std::collections::HashMap<String, usize>>,
     pub struck: tokio::sync::Notify,
 }
 
 impl FaultSwitch {
     pub fn tripped(&self) -> bool {
         self.tripped.load(Ordering::SeqCst)
+    }
+
+    /// How many requests of `operation` reached the server behind the transport.
+    pub fn forwarded(&self, operation: &str) -> usize {
+        self.forwarded
+            .lock()
+            .unwrap()
+            .get(operation)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn count_forwarded(&self, request: &HttpRequest) {
+        *self
+            .forwarded
+            .lock()
+            .unwrap()
+            .entry(key_of(request).operation)
+            .or_default() += 1;
     }
 }
 
@@ -76,19 +102,25 @@ pub fn faulty(inner: SharedHttpClient, fault: Fault, switch: Arc<FaultSwitch>) -
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let n = self.switch.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        let already = self.switch.tripped();
+        let already = self.switch.tripped() && !self.fault.once;
         let strikes_now = !already
             && match &self.fault.trigger {
                 Trigger::Nth(k) => n == *k,
                 Trigger::Operation(op) => key_of(&request).operation == *op,
             };
-        if !already && !strikes_now {
+        let first_strike = strikes_now && !self.switch.tripped();
+        if !already && !first_strike {
+            self.switch.count_forwarded(&request);
             return self.inner.call(request);
         }
         self.switch.tripped.store(true, Ordering::SeqCst);
-        let forward = strikes_now && self.fault.after_send;
+        let forward = first_strike && self.fault.after_send;
+        if forward {
+            self.switch.count_forwarded(&request);
+        }
         let sent = forward.then(|| self.inner.call(request));
         let hang = self.fault.hang;
+        let status = self.fault.status;
         let switch = self.switch.clone();
         HttpConnectorFuture::new(async move {
             if let Some(sent) = sent {
@@ -98,9 +130,15 @@ impl HttpConnector for FaultyConnector {
             if hang {
                 std::future::pending::<()>().await;
             }
-            Err(ConnectorError::io(
-                "injected fault: the connection was lost".into(),
-            ))
+            match status {
+                Some(status) => Ok(HttpResponse::new(
+                    status.try_into().expect("a valid HTTP status"),
+                    SdkBody::empty(),
+                )),
+                None => Err(ConnectorError::io(
+                    "injected fault: the connection was lost".into(),
+                )),
+            }
         })
     }
 }
