@@ -69,11 +69,24 @@ pub enum Error {
         regions: String,
     },
 
+    #[error(
+        "{} trails are named `{name}`: {}. Name the one(s) to change by ARN: --trail ARN (repeatable)",
+        arns.len(), arns.join(", ")
+    )]
+    AmbiguousTrail { name: String, arns: Vec<String> },
+
     #[error("trail `{trail}` names no S3 bucket; CloudTrail cannot deliver without one, so check the trail in the console")]
     TrailWithoutBucket { trail: String },
 
     #[error("bucket `{bucket}` (the trail's log bucket) does not exist or is not visible to this account")]
     BucketNotFound { bucket: String },
+
+    #[error(
+        "CloudTrail cannot deliver to `{bucket}`: the trail's bucket does not exist. Fix the trail's \
+         bucket first (create it again, or point the trail at an existing bucket), then start a new \
+         run; nothing was changed"
+    )]
+    TrailBucketMissing { bucket: String },
 
     #[error(
         "the operator did not confirm; nothing was changed. Re-run and answer `y`, or pass --yes"
@@ -194,7 +207,11 @@ impl Error {
     /// Whether `resume` could finish a run that failed with this error. Not for bad input, the
     /// operator's "no", or a plan the account no longer matches: those need a new run.
     pub fn is_resumable(&self) -> bool {
-        !self.is_usage() && !matches!(self, Error::NotConfirmed | Error::PlanStale { .. })
+        !self.is_usage()
+            && !matches!(
+                self,
+                Error::NotConfirmed | Error::PlanStale { .. } | Error::TrailBucketMissing { .. }
+            )
     }
 
     /// Whether the error is the operator's input or environment (exit code 2) rather than a
@@ -206,6 +223,7 @@ impl Error {
                 | Error::UnknownRegion { .. }
                 | Error::NoRegionSelected
                 | Error::TrailNotFound { .. }
+                | Error::AmbiguousTrail { .. }
                 | Error::NoSuchRun { .. }
                 | Error::NothingToResume { .. }
                 | Error::AlreadyFinished { .. }

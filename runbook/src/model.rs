@@ -31,10 +31,18 @@ impl Runbook {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    pub trail: String,
+    /// `--trail` (repeatable): names or ARNs.
+    pub trails: Vec<String>,
     pub regions: Option<Vec<String>>,
     pub exclude_regions: Vec<String>,
     pub dry_run: bool,
+}
+
+impl Args {
+    /// The trails asked for, as one line for messages and headings.
+    pub fn trails_label(&self) -> String {
+        self.trails.join(", ")
+    }
 }
 
 /// One write a revert makes: built once by the plan, shown to the operator, logged as the

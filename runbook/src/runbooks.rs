@@ -167,7 +167,7 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         .await?;
     let status = cx
         .step(&CheckStatus {
-            trail: args.trail.clone(),
+            wanted: args.trails.clone(),
             account: preflight.account.clone(),
             scan: preflight.scan.clone(),
             excluded: preflight.excluded.clone(),
@@ -192,6 +192,12 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
     };
     if runbook == Runbook::Status || args.dry_run {
         return Ok(report);
+    }
+    // Reverting the trail while it cannot deliver at all would hide the real problem.
+    if let Some(bucket) = report.plan.missing_buckets.first() {
+        return Err(Error::TrailBucketMissing {
+            bucket: bucket.clone(),
+        });
     }
     const LATER: [StepName; 5] = [
         Confirm::NAME,
@@ -253,7 +259,7 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
     });
 
     let verify = Verify {
-        trail: args.trail.clone(),
+        wanted: args.trails.clone(),
         scan: report.preflight.scan.clone(),
         excluded: report.preflight.excluded.clone(),
         trails: report.plan.trails.iter().map(|t| t.arn.clone()).collect(),

@@ -334,3 +334,100 @@ fn the_readme_lists_every_iam_action() {
         );
     }
 }
+
+/// The trail's bucket was deleted: `status` still shows every region and says the bucket is
+/// missing; `revert` stops before any write with a final error (no resume command).
+#[test]
+fn a_deleted_trail_bucket_is_reported_and_stops_the_revert() {
+    let env = Env::secure_account();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&env.config())
+            .force_path_style(true)
+            .build(),
+    );
+    runtime()
+        .block_on(s3.delete_bucket().bucket(&env.seeded.bucket).send())
+        .expect("the bucket is deleted");
+
+    let status = env.xtask(&["run", "status"]).success();
+    assert!(
+        status.stdout.contains("ap-northeast-1: enabled"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains(&format!("Bucket {} does not exist", env.seeded.bucket)),
+        "{}",
+        status.stdout
+    );
+
+    let revert = env.xtask(&["run", "revert", "--yes"]).failure(1);
+    assert!(
+        revert.stderr.contains(&format!(
+            "CloudTrail cannot deliver to `{}`: the trail's bucket does not exist",
+            env.seeded.bucket
+        )),
+        "{}",
+        revert.stderr
+    );
+    assert!(!revert.stderr.contains("resume"), "{}", revert.stderr);
+    assert_eq!(
+        env.trail_key(&env.seeded.trail_arn).as_deref(),
+        Some(env.seeded.key_arn.as_str()),
+        "nothing was changed"
+    );
+    let dirs = run_dirs(env.state.path());
+    assert_eq!(calls(&events(&dirs[1]), WRITES), vec![]);
+}
+
+/// Two single-region trails named `Members` (in two regions): the name is refused with both
+/// ARNs; naming them by ARN (repeated `--trail`) reverts both.
+#[test]
+fn one_name_for_several_trails_is_refused_until_named_by_arn() {
+    let env = Env::new(Seed {
+        trail: false,
+        ..Seed::default()
+    });
+    let mut arns = Vec::new();
+    for region in [HOME, "us-west-2"] {
+        let ct = aws_sdk_cloudtrail::Client::from_conf(
+            aws_sdk_cloudtrail::config::Builder::from(&env.config())
+                .region(aws_types::region::Region::new(region))
+                .build(),
+        );
+        let out = runtime()
+            .block_on(
+                ct.create_trail()
+                    .name("Members")
+                    .s3_bucket_name(&env.seeded.bucket)
+                    .kms_key_id(&env.seeded.key_arn)
+                    .send(),
+            )
+            .expect("the trail is created");
+        arns.push(out.trail_arn().unwrap().to_string());
+    }
+
+    let refused = env.xtask(&["run", "revert", "--yes"]).failure(2);
+    for arn in &arns {
+        assert!(refused.stderr.contains(arn.as_str()), "{}", refused.stderr);
+    }
+    assert!(
+        refused.stderr.contains("2 trails are named `Members`")
+            && refused.stderr.contains("--trail ARN"),
+        "{}",
+        refused.stderr
+    );
+    for arn in &arns {
+        assert!(env.trail_key(arn).is_some(), "nothing changed yet");
+    }
+
+    env.xtask(&[
+        "run", "revert", "--yes", "--trail", &arns[0], "--trail", &arns[1],
+    ])
+    .success();
+    for arn in &arns {
+        assert_eq!(env.trail_key(arn), None, "{arn} reverted");
+    }
+}

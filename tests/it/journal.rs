@@ -168,7 +168,7 @@ fn resume_refuses_a_forged_story_and_writes_nothing() {
 #[test]
 fn an_edited_state_file_never_changes_what_resume_does() {
     let edits: [(&str, fn(&mut Value)); 4] = [
-        ("args.trail", |s| s["args"]["trail"] = json!("Other")),
+        ("args.trails[0]", |s| s["args"]["trails"] = json!(["Other"])),
         ("args.dry_run", |s| s["args"]["dry_run"] = json!(true)),
         ("runbook", |s| s["runbook"] = json!("status")),
         ("account", |s| s["account"] = json!("210987654321")),

@@ -95,9 +95,10 @@ pub struct Display {
 pub struct RunFlags {
     #[arg(value_enum)]
     pub runbook: RunbookName,
-    /// The trail: a name or a trail ARN.
-    #[arg(long, default_value = "Members")]
-    pub trail: String,
+    /// The trail: a name or a trail ARN. Repeatable; when one name answers for several trails
+    /// (single-region trails of that name in several regions), name each by ARN.
+    #[arg(long = "trail", value_name = "NAME|ARN", default_value = "Members")]
+    pub trails: Vec<String>,
     /// Scan only these regions (comma separated). A trail homed elsewhere is not changed.
     #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
     pub regions: Option<Vec<String>>,

@@ -45,6 +45,7 @@ struct Words {
     prompt_intro: &'static str,
     prompt_question: &'static str,
     acting_as: &'static str,
+    bucket_missing: &'static str,
     credentials_from: &'static str,
 }
 
@@ -84,6 +85,7 @@ const EN: Words = Words {
                    or the Saturday maintenance will silently re-apply it.",
     prompt_question: "Is the opt-in off, and should these writes be made? [y/N] ",
     acting_as: "Acting on account",
+    bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
 };
 
@@ -123,6 +125,7 @@ const JA: Words = Words {
                    有効のままだと毎週土曜日のメンテナンスでセキュア設定が再適用されます。",
     prompt_question: "オプトインは無効ですか。上記の変更を実行しますか? [y/N] ",
     acting_as: "対象アカウント",
+    bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
 };
 
@@ -244,6 +247,9 @@ pub fn report(r: &Report, lang: Lang) -> String {
     regions(&mut out, &r.status.regions, w);
     for b in &r.plan.buckets {
         bucket(&mut out, &b.current, w);
+    }
+    for missing in &r.plan.missing_buckets {
+        let _ = writeln!(out, "{} {missing} {}", w.bucket, w.bucket_missing);
     }
     let skipped: Vec<_> = r
         .status

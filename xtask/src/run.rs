@@ -70,7 +70,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         return Err(Error::ConfirmationUnavailable.into());
     }
     let args = Args {
-        trail: flags.trail,
+        trails: flags.trails,
         regions: flags.regions,
         exclude_regions: flags.exclude_regions,
         dry_run: flags.dry_run,

@@ -79,7 +79,7 @@ pub fn load_raw(run_dir: &Path) -> Result<Value> {
     })
 }
 
-/// The first place where `cached` differs from `truth`, as a dotted path (`args.trail`).
+/// The first place where `cached` differs from `truth`, as a dotted path (`args.dry_run`).
 pub fn first_difference(cached: &Value, truth: &Value, at: &str) -> Option<String> {
     let here = |key: &str| {
         if at.is_empty() {

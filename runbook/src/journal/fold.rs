@@ -467,7 +467,7 @@ mod tests {
             tool_version: "test".into(),
             runbook: Runbook::Revert,
             args: Args {
-                trail: "Members".into(),
+                trails: vec!["Members".into()],
                 regions: None,
                 exclude_regions: vec![],
                 dry_run: false,

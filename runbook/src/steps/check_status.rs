@@ -9,7 +9,8 @@ use crate::steps::{scan, Cx, Step};
 
 #[derive(Debug, Serialize)]
 pub struct CheckStatus {
-    pub trail: String,
+    /// `--trail`: names or ARNs.
+    pub wanted: Vec<String>,
     pub account: String,
     pub scan: Vec<String>,
     pub excluded: Vec<String>,
@@ -81,8 +82,23 @@ impl Step for CheckStatus {
     type Output = StatusReport;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<StatusReport> {
-        let regions = scan::scan_regions(cx, &self.trail, &self.scan, &self.excluded).await?;
+        let regions = scan::scan_regions(cx, &self.wanted, &self.scan, &self.excluded).await?;
         let targets = targets_of(&regions, &self.account, &self.scan);
+        // One name, several trails (single-region trails of the same name in several regions):
+        // changing them all without a word is not what the operator asked for.
+        for name in self.wanted.iter().filter(|w| !w.starts_with("arn:")) {
+            let arns: Vec<String> = targets
+                .iter()
+                .filter(|t| t.trail.name == *name)
+                .map(|t| t.trail.arn.clone())
+                .collect();
+            if arns.len() > 1 {
+                return Err(Error::AmbiguousTrail {
+                    name: name.clone(),
+                    arns,
+                });
+            }
+        }
         if targets.is_empty() {
             let searched: Vec<&str> = regions
                 .iter()
@@ -90,13 +106,13 @@ impl Step for CheckStatus {
                 .map(|r| r.region.as_str())
                 .collect();
             return Err(Error::TrailNotFound {
-                trail: self.trail.clone(),
+                trail: self.wanted.join(", "),
                 count: searched.len(),
                 regions: searched.join(", "),
             });
         }
         Ok(StatusReport {
-            trail: self.trail.clone(),
+            trail: self.wanted.join(", "),
             regions,
             targets,
         })

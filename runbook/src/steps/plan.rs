@@ -34,6 +34,9 @@ pub struct BucketPlan {
 pub struct Plan {
     pub trails: Vec<TrailChange>,
     pub buckets: Vec<BucketPlan>,
+    /// Buckets the trails name that do not exist (deleted): CloudTrail cannot deliver to them.
+    #[serde(default)]
+    pub missing_buckets: Vec<String>,
     /// Every write a revert makes, in order: what the operator confirms, what each write's
     /// intent records, and what is sent.
     pub writes: Vec<PlannedWrite>,
@@ -83,14 +86,28 @@ impl Step for MakePlan {
         }
         let mut buckets = Vec::new();
         let mut warnings = Vec::new();
+        let mut missing_buckets = Vec::new();
         for (name, hint) in wanted {
-            let region = bucket::locate(cx, &name, &hint).await?;
+            let gone = |e: &Error| matches!(e, Error::BucketNotFound { .. });
+            let region = match bucket::locate(cx, &name, &hint).await {
+                Err(e) if gone(&e) => {
+                    missing_buckets.push(name);
+                    continue;
+                }
+                other => other?,
+            };
             // The encryption and the policy are independent reads: make them together.
             let (state, policy) = tokio::join!(
                 bucket::read_state(cx, &name, &region),
                 bucket::policy_warnings(cx, &name, &region)
             );
-            let current = state?;
+            let current = match state {
+                Err(e) if gone(&e) => {
+                    missing_buckets.push(name);
+                    continue;
+                }
+                other => other?,
+            };
             let new_rules = (current.verdict() == BucketVerdict::SseKms)
                 .then(|| current.rules.iter().map(EncryptionRule::reverted).collect());
             if current.verdict() == BucketVerdict::SseKms {
@@ -124,6 +141,7 @@ impl Step for MakePlan {
         Ok(Plan {
             trails,
             buckets,
+            missing_buckets,
             writes,
             warnings,
         })

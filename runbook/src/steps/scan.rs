@@ -39,11 +39,11 @@ where
 }
 
 /// Describes every trail of every region in `scan` (shadow trails included) and keeps the ones
-/// `trail` names. Regions that are not enabled, or where an SCP denies the call, are reported
+/// `wanted` names. Regions that are not enabled, or where an SCP denies the call, are reported
 /// as unreachable; any other failure stops the scan. `excluded` regions are listed as such.
 pub async fn scan_regions(
     cx: &Cx<'_>,
-    trail: &str,
+    wanted: &[String],
     scan: &[String],
     excluded: &[String],
 ) -> Result<Vec<RegionStatus>> {
@@ -64,7 +64,7 @@ pub async fn scan_regions(
             .trail_list()
             .iter()
             .map(|t| Trail::from_sdk(t, &region))
-            .filter(|t| t.matches(trail))
+            .filter(|t| wanted.iter().any(|w| t.matches(w)))
             .collect();
         Ok::<_, crate::aws::Failure>(trails)
     })

@@ -15,7 +15,8 @@ use crate::steps::{bucket, scan, Cx, Step};
 
 #[derive(Debug, Serialize)]
 pub struct Verify {
-    pub trail: String,
+    /// `--trail`: names or ARNs, as the status check scanned for them.
+    pub wanted: Vec<String>,
     pub scan: Vec<String>,
     pub excluded: Vec<String>,
     /// ARNs of the trails the run was to leave unencrypted.
@@ -116,7 +117,7 @@ impl Step for Verify {
     async fn execute(&self, cx: &Cx<'_>) -> Result<VerifyReport> {
         // The region fan-out and the bucket reads do not depend on each other.
         let (regions, buckets) = tokio::join!(
-            scan::scan_regions(cx, &self.trail, &self.scan, &self.excluded),
+            scan::scan_regions(cx, &self.wanted, &self.scan, &self.excluded),
             self.read_buckets(cx, None)
         );
         let (mut regions, mut buckets) = (regions?, buckets?);
@@ -138,7 +139,7 @@ impl Step for Verify {
             rechecks += 1;
             let again = disagreement.regions();
             let (fresh_regions, fresh_buckets) = tokio::join!(
-                scan::scan_regions(cx, &self.trail, &again, &[]),
+                scan::scan_regions(cx, &self.wanted, &again, &[]),
                 self.read_buckets(cx, Some(&disagreement.buckets))
             );
             for fresh in fresh_regions? {

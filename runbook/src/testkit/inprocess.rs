@@ -27,7 +27,7 @@ impl Operator for AlwaysYes {
 /// The secure-account revert's arguments: trail `Members`, every region.
 pub fn default_args() -> Args {
     Args {
-        trail: "Members".into(),
+        trails: vec!["Members".into()],
         regions: None,
         exclude_regions: vec![],
         dry_run: false,
