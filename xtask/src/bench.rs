@@ -30,11 +30,11 @@ async fn measure(
     latency: Duration,
     concurrency: usize,
 ) -> Result<Sample> {
-    moto.reset().map_err(|e| anyhow!("{e}"))?;
+    moto.reset().map_err(|e| anyhow!(e))?;
     let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
     testkit::seed(&config, &Seed::default())
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .map_err(|e| anyhow!(e))?;
     let state = tempfile::tempdir()?;
     let meter = Arc::new(LatencyMeter::default());
     let http = delayed(runbook::http::real_client(), latency, meter.clone());
@@ -118,7 +118,7 @@ bucket_check
 "#;
 
 pub async fn run(flags: BenchFlags) -> Result<()> {
-    let moto = Moto::start().map_err(|e| anyhow!("{e}"))?;
+    let moto = Moto::start().map_err(|e| anyhow!(e))?;
     let latency = Duration::from_millis(flags.latency_ms);
     out::line(format!(
         "moto_server on {}, {} runs each, latency {} ms per call, concurrency {}",
@@ -153,11 +153,11 @@ pub async fn run(flags: BenchFlags) -> Result<()> {
         ));
     }
     if flags.baseline {
-        moto.reset().map_err(|e| anyhow!("{e}"))?;
+        moto.reset().map_err(|e| anyhow!(e))?;
         let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
         testkit::seed(&config, &Seed::default())
             .await
-            .map_err(|e| anyhow!("{e}"))?;
+            .map_err(|e| anyhow!(e))?;
         let status = baseline(&moto, ARTICLE_STATUS)?;
         let revert = baseline(&moto, ARTICLE_REVERT)?;
         out::line(format!(

@@ -46,7 +46,7 @@ async fn seed(endpoint: &str, scenario: &str) -> Result<()> {
     let config = testkit::local_config(endpoint, testkit::seed::HOME);
     let seeded = testkit::seed(&config, &(scenario.seed)())
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(|e| anyhow::anyhow!(e))
         .with_context(|| format!("seeding the secure account on {endpoint}"))?;
     out::line(format!("seeded scenario {} on {endpoint}:", scenario.name));
     out::line(format!("  trail  {}", seeded.trail_arn));
@@ -183,11 +183,11 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.name))
     {
-        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
         let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
         testkit::seed(&config, &(scenario.seed)())
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| anyhow::anyhow!(e))?;
         let state = tempfile::tempdir()?;
         let status = std::process::Command::new(&exe)
             .args([

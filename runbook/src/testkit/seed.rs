@@ -61,8 +61,13 @@ pub struct Seeded {
     pub unrelated_key_arn: Option<String>,
 }
 
-fn err(what: &str, e: impl std::fmt::Display) -> Box<dyn std::error::Error + Send + Sync> {
-    format!("seeding: {what}: {e}").into()
+/// A seeding failure with the whole error chain (an SDK error's `Display` alone says only
+/// "service error").
+fn err(
+    what: &str,
+    e: impl std::error::Error + 'static,
+) -> Box<dyn std::error::Error + Send + Sync> {
+    format!("seeding: {what}: {}", crate::aws::error_chain(&e)).into()
 }
 
 async fn bucket_in(
@@ -84,12 +89,7 @@ async fn bucket_in(
                 .build(),
         );
     }
-    create.send().await.map_err(|e| {
-        err(
-            "CreateBucket",
-            aws_smithy_types::error::display::DisplayErrorContext(e),
-        )
-    })?;
+    create.send().await.map_err(|e| err("CreateBucket", e))?;
     Ok(s3)
 }
 
@@ -107,7 +107,7 @@ async fn kms_key(config: &SdkConfig, region: &str, description: &str) -> Testkit
         .map_err(|e| err("CreateKey", e))?;
     let meta = key
         .key_metadata()
-        .ok_or_else(|| err("CreateKey", "no metadata"))?;
+        .ok_or_else(|| "seeding: CreateKey: the answer has no key metadata".to_string())?;
     kms.enable_key_rotation()
         .key_id(meta.key_id())
         .send()
@@ -143,12 +143,7 @@ async fn put_encryption(
         )
         .send()
         .await
-        .map_err(|e| {
-            err(
-                "PutBucketEncryption",
-                aws_smithy_types::error::display::DisplayErrorContext(e),
-            )
-        })?;
+        .map_err(|e| err("PutBucketEncryption", e))?;
     Ok(())
 }
 
