@@ -45,20 +45,23 @@ impl Args {
     }
 }
 
-/// One write a revert makes: built once by the plan, shown to the operator, logged as the
+/// One write a runbook makes: built once by the plan, shown to the operator, logged as the
 /// intent, and sent as it stands. `before` is what the live state must still show for it to be
-/// sent (anything else means the account changed since the plan); it is also what undo restores.
+/// sent (anything else means the account changed since the plan); `after` is what it leaves.
+/// Undo is the same write with the two swapped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "operation")]
 pub enum PlannedWrite {
-    /// `UpdateTrail` with `KmsKeyId: ""`, by ARN, in the trail's home region.
+    /// `UpdateTrail` by ARN in the trail's home region, with `KmsKeyId` = `after` (`""` for
+    /// none: SSE-KMS off).
     #[serde(rename = "cloudtrail:UpdateTrail")]
-    DisableTrailKms {
+    TrailKms {
         region: String,
         trail_arn: String,
-        before_kms_key_id: String,
+        before: Option<String>,
+        after: Option<String>,
     },
-    /// `PutBucketEncryption` with `after` (SSE-S3), in the bucket's own region.
+    /// `PutBucketEncryption` with `after` (the whole configuration), in the bucket's own region.
     #[serde(rename = "s3:PutBucketEncryption")]
     SetBucketEncryption {
         region: String,
@@ -71,14 +74,14 @@ pub enum PlannedWrite {
 impl PlannedWrite {
     pub fn op(&self) -> crate::aws::Op {
         match self {
-            PlannedWrite::DisableTrailKms { .. } => crate::aws::UPDATE_TRAIL,
+            PlannedWrite::TrailKms { .. } => crate::aws::UPDATE_TRAIL,
             PlannedWrite::SetBucketEncryption { .. } => crate::aws::PUT_BUCKET_ENCRYPTION,
         }
     }
 
     pub fn region(&self) -> &str {
         match self {
-            PlannedWrite::DisableTrailKms { region, .. }
+            PlannedWrite::TrailKms { region, .. }
             | PlannedWrite::SetBucketEncryption { region, .. } => region,
         }
     }
@@ -86,7 +89,7 @@ impl PlannedWrite {
     /// What the write changes: the trail's ARN or the bucket's name.
     pub fn target(&self) -> &str {
         match self {
-            PlannedWrite::DisableTrailKms { trail_arn, .. } => trail_arn,
+            PlannedWrite::TrailKms { trail_arn, .. } => trail_arn,
             PlannedWrite::SetBucketEncryption { bucket, .. } => bucket,
         }
     }
@@ -94,8 +97,10 @@ impl PlannedWrite {
     /// The request's parameters as the AWS API (and the article's CLI) spells them.
     pub fn params(&self) -> serde_json::Value {
         match self {
-            PlannedWrite::DisableTrailKms { trail_arn, .. } => {
-                serde_json::json!({ "Name": trail_arn, "KmsKeyId": "" })
+            PlannedWrite::TrailKms {
+                trail_arn, after, ..
+            } => {
+                serde_json::json!({ "Name": trail_arn, "KmsKeyId": after.as_deref().unwrap_or("") })
             }
             PlannedWrite::SetBucketEncryption { bucket, after, .. } => serde_json::json!({
                 "Bucket": bucket,
@@ -109,15 +114,53 @@ impl PlannedWrite {
     /// KMS keys the target used before the write.
     pub fn keys_before(&self) -> Vec<String> {
         match self {
-            PlannedWrite::DisableTrailKms {
-                before_kms_key_id, ..
-            } => vec![before_kms_key_id.clone()],
-            PlannedWrite::SetBucketEncryption { before, .. } => before
-                .iter()
-                .filter_map(|r| r.kms_master_key_id.clone())
-                .collect(),
+            PlannedWrite::TrailKms { before, .. } => before.iter().cloned().collect(),
+            PlannedWrite::SetBucketEncryption { before, .. } => kms_keys(before),
         }
     }
+
+    /// KMS keys the target uses after the write.
+    pub fn keys_after(&self) -> Vec<String> {
+        match self {
+            PlannedWrite::TrailKms { after, .. } => after.iter().cloned().collect(),
+            PlannedWrite::SetBucketEncryption { after, .. } => kms_keys(after),
+        }
+    }
+
+    /// The same write the other way round: what undoes it.
+    pub fn reversed(&self) -> PlannedWrite {
+        match self.clone() {
+            PlannedWrite::TrailKms {
+                region,
+                trail_arn,
+                before,
+                after,
+            } => PlannedWrite::TrailKms {
+                region,
+                trail_arn,
+                before: after,
+                after: before,
+            },
+            PlannedWrite::SetBucketEncryption {
+                region,
+                bucket,
+                before,
+                after,
+            } => PlannedWrite::SetBucketEncryption {
+                region,
+                bucket,
+                before: after,
+                after: before,
+            },
+        }
+    }
+}
+
+fn kms_keys(rules: &[EncryptionRule]) -> Vec<String> {
+    rules
+        .iter()
+        .filter_map(|r| r.kms_master_key_id.clone())
+        .collect()
 }
 
 /// A CloudTrail trail as `DescribeTrails` shows it in one region (shadow trails included).
@@ -440,10 +483,11 @@ mod tests {
     #[test]
     fn a_planned_write_names_its_operation_from_the_op_table() {
         let writes = [
-            PlannedWrite::DisableTrailKms {
+            PlannedWrite::TrailKms {
                 region: "ap-northeast-1".into(),
                 trail_arn: "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".into(),
-                before_kms_key_id: "k".into(),
+                before: Some("k".into()),
+                after: None,
             },
             PlannedWrite::SetBucketEncryption {
                 region: "ap-northeast-1".into(),
@@ -458,6 +502,8 @@ mod tests {
             assert!(w.op().writes);
             let back: PlannedWrite = serde_json::from_value(json).unwrap();
             assert_eq!(back, w);
+            assert_eq!(w.reversed().reversed(), w);
+            assert_eq!(w.reversed().keys_after(), w.keys_before());
         }
     }
 

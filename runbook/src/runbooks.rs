@@ -258,16 +258,27 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         .await?
     });
 
+    // Every trail and bucket the run may change must end unencrypted / not SSE-KMS, written
+    // by this run or not.
     let verify = Verify {
         wanted: args.trails.clone(),
         scan: report.preflight.scan.clone(),
         excluded: report.preflight.excluded.clone(),
-        trails: report.plan.trails.iter().map(|t| t.arn.clone()).collect(),
+        trails: report
+            .plan
+            .trails
+            .iter()
+            .map(|t| (t.arn.clone(), None))
+            .collect(),
         buckets: report
             .plan
             .buckets
             .iter()
-            .map(|b| (b.current.bucket.clone(), b.current.region.clone()))
+            .map(|b| ExpectedBucket {
+                bucket: b.current.bucket.clone(),
+                region: b.current.region.clone(),
+                rules: None,
+            })
             .collect(),
     };
     report.verify = Some(cx.step(&verify).await?);

@@ -286,9 +286,14 @@ pub fn report(r: &Report, lang: Lang) -> String {
         let _ = writeln!(out, "\n{}:", w.results);
         for done in trails.chain(buckets) {
             let (was, now) = match &done.write {
-                PlannedWrite::DisableTrailKms {
-                    before_kms_key_id, ..
-                } => (format!("KmsKeyId {before_kms_key_id}"), "none".to_string()),
+                PlannedWrite::TrailKms { before, after, .. } => {
+                    let key = |k: &Option<String>| {
+                        k.as_deref()
+                            .map(|k| format!("KmsKeyId {k}"))
+                            .unwrap_or_else(|| "none".into())
+                    };
+                    (key(before), key(after))
+                }
                 PlannedWrite::SetBucketEncryption { before, after, .. } => {
                     let algorithms = |rules: &[runbook::model::EncryptionRule]| {
                         rules

@@ -479,10 +479,11 @@ mod tests {
     }
 
     fn trail_write() -> PlannedWrite {
-        PlannedWrite::DisableTrailKms {
+        PlannedWrite::TrailKms {
             region: "ap-northeast-1".into(),
             trail_arn: "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".into(),
-            before_kms_key_id: "k".into(),
+            before: Some("k".into()),
+            after: None,
         }
     }
 

@@ -38,7 +38,7 @@ pub use key_advice::{KeyAdvice, KeyInfo, KeyReport};
 pub use plan::{BucketPlan, MakePlan, Plan, TrailChange};
 pub use preflight::{Preflight, PreflightOutput};
 pub use set_bucket_aes256::SetBucketAes256;
-pub use verify::{Verify, VerifyReport};
+pub use verify::{ExpectedBucket, Verify, VerifyReport};
 pub use write::{WriteOutcome, WriteReport};
 
 /// One step of a runbook.

@@ -119,13 +119,12 @@ impl Step for MakePlan {
             cx.warn(Self::NAME, w)?;
         }
         let trail_writes = trails.iter().filter_map(|t| {
-            t.kms_key_id
-                .as_ref()
-                .map(|key| PlannedWrite::DisableTrailKms {
-                    region: t.home_region.clone(),
-                    trail_arn: t.arn.clone(),
-                    before_kms_key_id: key.clone(),
-                })
+            t.kms_key_id.as_ref().map(|key| PlannedWrite::TrailKms {
+                region: t.home_region.clone(),
+                trail_arn: t.arn.clone(),
+                before: Some(key.clone()),
+                after: None,
+            })
         });
         let bucket_writes = buckets.iter().filter_map(|b| {
             b.new_rules

@@ -1,5 +1,6 @@
 //! Verify: every region again, and every bucket, after the writes. The run fails if a trail it
-//! was to change still shows a KMS key anywhere, or a bucket is still SSE-KMS.
+//! changed does not show the key it should (none, after a revert; the old key, after an undo)
+//! in some region, or a bucket is not as it should be (not SSE-KMS; its old rules).
 //!
 //! A multi-region trail's change reaches its shadow copies in the other regions from the home
 //! region, so a region may briefly still show the old key. Only the regions (and buckets) that
@@ -10,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::journal::StepName;
-use crate::model::{BucketState, BucketVerdict, RegionScan, RegionStatus};
+use crate::model::{
+    BucketState, BucketVerdict, EncryptionRule, PlannedWrite, RegionScan, RegionStatus,
+};
 use crate::steps::{bucket, scan, Cx, Step};
 
 #[derive(Debug, Serialize)]
@@ -19,10 +22,57 @@ pub struct Verify {
     pub wanted: Vec<String>,
     pub scan: Vec<String>,
     pub excluded: Vec<String>,
-    /// ARNs of the trails the run was to leave unencrypted.
-    pub trails: Vec<String>,
-    /// (bucket, region) of the buckets the run was to leave SSE-S3.
-    pub buckets: Vec<(String, String)>,
+    /// The trails the run changed (ARN), with the key each must show (`None`: not encrypted).
+    pub trails: Vec<(String, Option<String>)>,
+    /// The buckets the run changed.
+    pub buckets: Vec<ExpectedBucket>,
+}
+
+/// A bucket and what its default encryption must be.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExpectedBucket {
+    pub bucket: String,
+    pub region: String,
+    /// Exactly these rules; `None`: anything but SSE-KMS.
+    pub rules: Option<Vec<EncryptionRule>>,
+}
+
+impl Verify {
+    /// What the account must show once `writes` are made.
+    pub fn expecting(
+        wanted: Vec<String>,
+        scan: Vec<String>,
+        excluded: Vec<String>,
+        writes: &[PlannedWrite],
+    ) -> Verify {
+        let mut trails = Vec::new();
+        let mut buckets = Vec::new();
+        for w in writes {
+            match w {
+                PlannedWrite::TrailKms {
+                    trail_arn, after, ..
+                } => trails.push((trail_arn.clone(), after.clone())),
+                PlannedWrite::SetBucketEncryption {
+                    bucket,
+                    region,
+                    after,
+                    ..
+                } => buckets.push(ExpectedBucket {
+                    bucket: bucket.clone(),
+                    region: region.clone(),
+                    rules: (BucketVerdict::of(after) == BucketVerdict::SseKms)
+                        .then(|| after.clone()),
+                }),
+            }
+        }
+        Verify {
+            wanted,
+            scan,
+            excluded,
+            trails,
+            buckets,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -34,10 +84,10 @@ pub struct VerifyReport {
     pub rechecks: usize,
 }
 
-/// What still disagrees: (trail ARN, key, regions) and bucket names.
+/// What still disagrees: (trail ARN, key shown, key expected, regions) and bucket names.
 struct Disagreement {
-    trails: Vec<(String, String, Vec<String>)>,
-    buckets: Vec<String>,
+    trails: Vec<(String, Option<String>, Option<String>, Vec<String>)>,
+    buckets: Vec<(String, Option<Vec<EncryptionRule>>)>,
 }
 
 impl Disagreement {
@@ -46,24 +96,34 @@ impl Disagreement {
     }
 
     fn regions(&self) -> Vec<String> {
-        let mut regions: Vec<String> = self.trails.iter().flat_map(|(_, _, r)| r.clone()).collect();
+        let mut regions: Vec<String> = self
+            .trails
+            .iter()
+            .flat_map(|(_, _, _, r)| r.clone())
+            .collect();
         regions.sort();
         regions.dedup();
         regions
     }
 
     fn describe(&self) -> String {
-        let trails = self.trails.iter().map(|(arn, key, regions)| {
-            format!(
-                "trail {arn} still uses KMS key {key} in {} regions ({})",
-                regions.len(),
-                regions.join(", ")
-            )
+        let trails = self.trails.iter().map(|(arn, shown, expected, regions)| {
+            let wheres = format!("in {} regions ({})", regions.len(), regions.join(", "));
+            match (shown, expected) {
+                (Some(key), None) => format!("trail {arn} still uses KMS key {key} {wheres}"),
+                (shown, Some(expected)) => format!(
+                    "trail {arn} shows {} {wheres}, not KMS key {expected}",
+                    shown
+                        .as_deref()
+                        .map_or("no KMS key".to_string(), |k| format!("KMS key {k}"))
+                ),
+                (None, None) => format!("trail {arn} disagrees {wheres}"),
+            }
         });
-        let buckets = self
-            .buckets
-            .iter()
-            .map(|b| format!("bucket {b} is still SSE-KMS"));
+        let buckets = self.buckets.iter().map(|b| match b {
+            (name, None) => format!("bucket {name} is still SSE-KMS"),
+            (name, Some(_)) => format!("bucket {name} does not have its expected rules"),
+        });
         trails.chain(buckets).collect::<Vec<_>>().join("; ")
     }
 }
@@ -71,40 +131,53 @@ impl Disagreement {
 impl Verify {
     async fn read_buckets(&self, cx: &Cx<'_>, only: Option<&[String]>) -> Result<Vec<BucketState>> {
         let mut states = Vec::new();
-        for (name, region) in self
+        for b in self
             .buckets
             .iter()
-            .filter(|(b, _)| only.is_none_or(|o| o.contains(b)))
+            .filter(|b| only.is_none_or(|o| o.contains(&b.bucket)))
         {
-            states.push(bucket::read_state(cx, name, region).await?);
+            states.push(bucket::read_state(cx, &b.bucket, &b.region).await?);
         }
         Ok(states)
     }
 
     fn disagreement(&self, regions: &[RegionStatus], buckets: &[BucketState]) -> Disagreement {
-        let mut trails: Vec<(String, String, Vec<String>)> = Vec::new();
+        let mut trails: Vec<(String, Option<String>, Option<String>, Vec<String>)> = Vec::new();
         for status in regions {
             let RegionScan::Scanned { trails: seen } = &status.scan else {
                 continue;
             };
-            for t in seen
-                .iter()
-                .filter(|t| t.encrypted() && self.trails.contains(&t.arn))
-            {
-                let key = t.kms_key_id.clone().unwrap_or_default();
+            for t in seen {
+                let Some((_, expected)) = self.trails.iter().find(|(arn, _)| *arn == t.arn) else {
+                    continue;
+                };
+                if t.kms_key_id == *expected {
+                    continue;
+                }
                 match trails
                     .iter_mut()
-                    .find(|(arn, k, _)| *arn == t.arn && *k == key)
+                    .find(|(arn, k, _, _)| *arn == t.arn && *k == t.kms_key_id)
                 {
-                    Some((_, _, in_regions)) => in_regions.push(status.region.clone()),
-                    None => trails.push((t.arn.clone(), key, vec![status.region.clone()])),
+                    Some((_, _, _, in_regions)) => in_regions.push(status.region.clone()),
+                    None => trails.push((
+                        t.arn.clone(),
+                        t.kms_key_id.clone(),
+                        expected.clone(),
+                        vec![status.region.clone()],
+                    )),
                 }
             }
         }
         let buckets = buckets
             .iter()
-            .filter(|b| b.verdict() == BucketVerdict::SseKms)
-            .map(|b| b.bucket.clone())
+            .filter_map(|live| {
+                let expected = self.buckets.iter().find(|b| b.bucket == live.bucket)?;
+                let agrees = match &expected.rules {
+                    Some(rules) => live.rules == *rules,
+                    None => live.verdict() != BucketVerdict::SseKms,
+                };
+                (!agrees).then(|| (live.bucket.clone(), expected.rules.clone()))
+            })
             .collect();
         Disagreement { trails, buckets }
     }
@@ -138,9 +211,14 @@ impl Step for Verify {
             tokio::time::sleep(*wait).await;
             rechecks += 1;
             let again = disagreement.regions();
+            let again_buckets: Vec<String> = disagreement
+                .buckets
+                .iter()
+                .map(|(b, _)| b.clone())
+                .collect();
             let (fresh_regions, fresh_buckets) = tokio::join!(
                 scan::scan_regions(cx, &self.wanted, &again, &[]),
-                self.read_buckets(cx, Some(&disagreement.buckets))
+                self.read_buckets(cx, Some(&again_buckets))
             );
             for fresh in fresh_regions? {
                 if let Some(old) = regions.iter_mut().find(|r| r.region == fresh.region) {

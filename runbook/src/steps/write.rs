@@ -58,23 +58,26 @@ enum Live {
 }
 
 impl Live {
-    /// Whether the target no longer needs the write.
-    fn done(&self) -> bool {
-        match self {
-            Live::TrailKey(key) => key.is_none(),
-            Live::BucketRules(rules) => BucketVerdict::of(rules) != BucketVerdict::SseKms,
+    /// Whether the target no longer needs the write: it shows what the write leaves. A bucket
+    /// being reverted needs no write once it is not SSE-KMS at all, however it got there.
+    fn done(&self, write: &PlannedWrite) -> bool {
+        match (self, write) {
+            (Live::TrailKey(key), PlannedWrite::TrailKms { after, .. }) => key == after,
+            (Live::BucketRules(rules), PlannedWrite::SetBucketEncryption { after, .. }) => {
+                if BucketVerdict::of(after) == BucketVerdict::SseKms {
+                    rules == after
+                } else {
+                    BucketVerdict::of(rules) != BucketVerdict::SseKms
+                }
+            }
+            _ => false,
         }
     }
 
     /// Whether the target is as the plan saw it.
     fn as_planned(&self, write: &PlannedWrite) -> bool {
         match (self, write) {
-            (
-                Live::TrailKey(Some(key)),
-                PlannedWrite::DisableTrailKms {
-                    before_kms_key_id, ..
-                },
-            ) => key == before_kms_key_id,
+            (Live::TrailKey(key), PlannedWrite::TrailKms { before, .. }) => key == before,
             (Live::BucketRules(rules), PlannedWrite::SetBucketEncryption { before, .. }) => {
                 rules == before
             }
@@ -92,9 +95,7 @@ impl Live {
 
 fn planned_json(write: &PlannedWrite) -> Value {
     match write {
-        PlannedWrite::DisableTrailKms {
-            before_kms_key_id, ..
-        } => json!({ "kms_key_id": before_kms_key_id }),
+        PlannedWrite::TrailKms { before, .. } => json!({ "kms_key_id": before }),
         PlannedWrite::SetBucketEncryption { before, .. } => json!({ "rules": before }),
     }
 }
@@ -126,7 +127,7 @@ pub async fn read_trail(cx: &Cx<'_>, arn: &str, home: &str) -> Result<Trail> {
 
 async fn read_live(cx: &Cx<'_>, write: &PlannedWrite) -> Result<Live> {
     Ok(match write {
-        PlannedWrite::DisableTrailKms {
+        PlannedWrite::TrailKms {
             region, trail_arn, ..
         } => Live::TrailKey(read_trail(cx, trail_arn, region).await?.kms_key_id),
         PlannedWrite::SetBucketEncryption { region, bucket, .. } => {
@@ -141,8 +142,11 @@ async fn send(cx: &Cx<'_>, write: &PlannedWrite) -> std::result::Result<(), Fail
     let op = write.op();
     let params = write.params();
     match write {
-        PlannedWrite::DisableTrailKms {
-            region, trail_arn, ..
+        PlannedWrite::TrailKms {
+            region,
+            trail_arn,
+            after,
+            ..
         } => cx
             .call(
                 op,
@@ -152,7 +156,7 @@ async fn send(cx: &Cx<'_>, write: &PlannedWrite) -> std::result::Result<(), Fail
                     .cloudtrail(region)
                     .update_trail()
                     .name(trail_arn)
-                    .kms_key_id("")
+                    .kms_key_id(after.as_deref().unwrap_or(""))
                     .customize()
                     .config_override(
                         aws_sdk_cloudtrail::config::Builder::default()
@@ -222,11 +226,11 @@ pub async fn apply_all(
     Ok(reports)
 }
 
-async fn settle(cx: &Cx<'_>, intent_seq: u64, live: &Live) -> Result<()> {
+async fn settle(cx: &Cx<'_>, intent_seq: u64, write: &PlannedWrite, live: &Live) -> Result<()> {
     cx.run
         .record(Event::WriteSettled {
             intent_seq,
-            applied: live.done(),
+            applied: live.done(write),
             live: live.to_json(),
         })
         .map(drop)
@@ -238,9 +242,9 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
         .fold(|f| f.last_write_to(step, write.target()).cloned());
     let mut live = read_live(cx, write).await?;
     if let Some(w) = earlier.as_ref().filter(|w| w.unsettled()) {
-        settle(cx, w.intent_seq, &live).await?;
+        settle(cx, w.intent_seq, write, &live).await?;
     }
-    if live.done() {
+    if live.done(write) {
         return Ok(match earlier.map(|w| w.state) {
             Some(WriteState::Answered(WriteAnswer::Ok)) => WriteOutcome::Changed,
             Some(WriteState::Sent | WriteState::Answered(WriteAnswer::Unknown)) => {
@@ -285,8 +289,8 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
                 // Settle before anything else is sent; if the read fails, the write stays
                 // unsettled and resume settles it.
                 live = read_live(cx, write).await?;
-                settle(cx, intent_seq, &live).await?;
-                if live.done() {
+                settle(cx, intent_seq, write, &live).await?;
+                if live.done(write) {
                     return Ok(WriteOutcome::SettledApplied);
                 }
                 true
