@@ -92,13 +92,16 @@ pub enum Error {
     #[error("the run was interrupted; resume it with `cargo xtask resume {run_id}`")]
     Interrupted { run_id: String },
 
-    #[error("another run holds the lock {path}: run {run_id}, pid {pid} on {host}, since {started}. Wait for it to finish, or if that process is gone on another host, remove the lock file")]
+    #[error(
+        "another process holds the run lock {}: {}. Only one run at a time may use this state \
+         directory; wait for it to finish (the lock is released as soon as that process ends)",
+        path.display(),
+        holder.as_ref().map(|h| format!("run {}, pid {} on {}, since {}", h.run_id, h.pid, h.host, h.started))
+            .unwrap_or_else(|| "the lock file does not say who (a run that is just starting, or an operator's `flock`)".into())
+    )]
     Locked {
         path: PathBuf,
-        run_id: String,
-        pid: u32,
-        host: String,
-        started: String,
+        holder: Option<crate::lock::LockHolder>,
     },
 
     #[error("no run `{run_id}` in {dir}; see `cargo xtask audit list`")]

@@ -233,7 +233,7 @@ impl Run {
     ) -> Result<Run> {
         make_private_dir(state_dir)?;
         let id = new_run_id();
-        let (lock, taken_over) = Lock::acquire(state_dir, &id)?;
+        let lock = Lock::acquire(state_dir, &id)?;
         let dir = state_dir.join(&id);
         make_private_dir(&dir)?;
         let mut audit = AuditWriter::create(&dir.join(AUDIT_FILE), &id)?;
@@ -278,7 +278,7 @@ impl Run {
             pending: Mutex::new(HashMap::new()),
             _lock: lock,
         };
-        run.after_open(taken_over, early_calls)?;
+        run.after_open(None, early_calls)?;
         Ok(run)
     }
 
@@ -293,7 +293,7 @@ impl Run {
             Some(id) if id != "latest" => resolve_run_id(state_dir, Some(id))?,
             _ => latest_unfinished(state_dir)?,
         };
-        let (lock, taken_over) = Lock::acquire(state_dir, &id)?;
+        let lock = Lock::acquire(state_dir, &id)?;
         let dir = state_dir.join(&id);
         let mut state = load_state(&dir)?;
         if state.status == RunStatus::Finished {
@@ -365,7 +365,7 @@ impl Run {
                 json!({ "dropped_torn_last_line_bytes": bytes }),
             )?;
         }
-        run.after_open(taken_over, early_calls)?;
+        run.after_open(None, early_calls)?;
         Ok(run)
     }
 
