@@ -15,6 +15,19 @@ pub enum Error {
     NoCredentials { detail: String },
 
     #[error(
+        "AWS profile `{profile}` does not exist: it is in neither {config_file} nor {credentials_file}. \
+         Check the name (`aws configure list-profiles`), or create it with `aws configure --profile {profile}`"
+    )]
+    UnknownProfile {
+        profile: String,
+        config_file: String,
+        credentials_file: String,
+    },
+
+    #[error("the AWS profile files cannot be read: {detail}; fix or move them (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)")]
+    ProfileFilesUnreadable { detail: String },
+
+    #[error(
         "access denied: {operation} in {region} was refused ({code}); the caller needs the IAM action \
          `{action}`. Grant it and run again{}",
         message.as_deref().map(|m| format!("\n  AWS said: {m}")).unwrap_or_default()
@@ -158,6 +171,8 @@ impl Error {
         matches!(
             self,
             Error::NoCredentials { .. }
+                | Error::UnknownProfile { .. }
+                | Error::ProfileFilesUnreadable { .. }
                 | Error::UnknownRegion { .. }
                 | Error::NoRegionSelected
                 | Error::TrailNotFound { .. }

@@ -5,12 +5,16 @@
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, corrupt state.
 //! - `lock`: one run at a time (many starters at once, SIGKILL, an operator's `flock`).
+//! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
+//! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
 
 mod audit_log;
+mod credentials;
 mod e2e;
 mod interrupt;
 mod lock;
+mod proxy;
 mod replay;
 mod resume;
 mod support;

@@ -58,8 +58,9 @@ pub enum Lang {
 /// How to reach AWS, and where runs are kept: shared by `run` and `resume`.
 #[derive(Debug, Args, Clone)]
 pub struct Connection {
-    /// Named profile from ~/.aws/config.
-    #[arg(long, global = true)]
+    /// Named profile from ~/.aws/config or ~/.aws/credentials: its credentials alone are used, even
+    /// when AWS_ACCESS_KEY_ID is set (as the AWS CLI does).
+    #[arg(long, env = "AWS_PROFILE", global = true)]
     pub profile: Option<String>,
     /// Region for account-wide calls (STS, EC2 DescribeRegions); default: the profile's, else ap-northeast-1.
     #[arg(long, global = true)]
