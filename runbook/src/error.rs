@@ -102,7 +102,7 @@ pub enum Error {
     #[error("verification failed after the revert: {0}")]
     VerifyFailed(String),
 
-    #[error("the run was interrupted; resume it with `cargo xtask resume {run_id}`")]
+    #[error("run {run_id} was interrupted")]
     Interrupted { run_id: String },
 
     #[error(

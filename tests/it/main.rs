@@ -6,6 +6,7 @@
 //! - `audit_log`: tamper detection, corrupt state.
 //! - `lock`: one run at a time (many starters at once, SIGKILL, an operator's `flock`).
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
+//! - `resume_command`: the printed resume command runs as printed.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
 
@@ -17,4 +18,5 @@ mod lock;
 mod proxy;
 mod replay;
 mod resume;
+mod resume_command;
 mod support;

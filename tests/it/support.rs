@@ -247,6 +247,18 @@ impl Run {
         self
     }
 
+    /// The command printed after `The run did not finish. Continue it with:`.
+    #[track_caller]
+    pub fn resume_command(&self) -> String {
+        let mut lines = self.stderr.lines();
+        lines
+            .find(|l| l.starts_with("The run did not finish. Continue it with:"))
+            .and_then(|_| lines.next())
+            .unwrap_or_else(|| panic!("a resume command in:\n{}", self.stderr))
+            .trim()
+            .to_string()
+    }
+
     /// The run id from the `Audit log: … (run ID)` footer.
     pub fn run_id(&self) -> String {
         let line = self

@@ -77,8 +77,12 @@ pub struct Connection {
     pub state_dir: Option<PathBuf>,
     /// At most this many AWS calls in flight during the per-region scans (40 covers every region
     /// AWS has today in one round trip; each region is its own endpoint).
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
+    #[arg(long, default_value_t = Connection::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
     pub concurrency: u16,
+}
+
+impl Connection {
+    pub const DEFAULT_CONCURRENCY: u16 = 40;
 }
 
 /// How results are shown: shared by `run`, `resume` and `audit`.
