@@ -66,7 +66,7 @@ pub struct Connection {
     #[arg(long, global = true)]
     pub region: Option<String>,
     /// Send every call to this endpoint (e.g. a local moto server); S3 then uses path-style addressing.
-    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint_url, global = true)]
     pub endpoint_url: Option<String>,
     /// Replay a recorded scenario instead of calling AWS (no credentials, no network): a name under
     /// fixtures/, or a path. Profile and endpoint are then ignored.
@@ -175,7 +175,7 @@ pub enum FixturesCommand {
     },
     /// Build the secure-account scenario (the article's starting point) on a moto server.
     Seed {
-        #[arg(long, env = "AWS_ENDPOINT_URL")]
+        #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint_url)]
         endpoint_url: String,
         /// Another moto-made scenario instead (see `fixtures list`).
         #[arg(long, default_value = "secure-account")]
@@ -206,4 +206,19 @@ pub struct BenchFlags {
     /// Also time the article's shell procedure (AWS CLI v1) on the same server.
     #[arg(long)]
     pub baseline: bool,
+}
+
+/// An endpoint must be an http(s) URL with a host: checked while parsing, so that a typo is a
+/// usage error before any call (the SDK would fail deep inside the request instead).
+fn endpoint_url(text: &str) -> Result<String, String> {
+    let not_a_url =
+        || "not a URL: give the scheme and host, e.g. http://127.0.0.1:5000".to_string();
+    let uri: http::Uri = text.parse().map_err(|_| not_a_url())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let host_ok = uri.host().is_some_and(|h| !h.is_empty());
+    if scheme_ok && host_ok {
+        Ok(text.to_string())
+    } else {
+        Err(not_a_url())
+    }
 }
