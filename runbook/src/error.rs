@@ -15,6 +15,19 @@ pub enum Error {
     NoCredentials { detail: String },
 
     #[error(
+        "AWS profile `{profile}` does not exist: it is in neither {config_file} nor {credentials_file}. \
+         Check the name (`aws configure list-profiles`), or create it with `aws configure --profile {profile}`"
+    )]
+    UnknownProfile {
+        profile: String,
+        config_file: String,
+        credentials_file: String,
+    },
+
+    #[error("the AWS profile files cannot be read: {detail}; fix or move them (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)")]
+    ProfileFilesUnreadable { detail: String },
+
+    #[error(
         "access denied: {operation} in {region} was refused ({code}); the caller needs the IAM action \
          `{action}`. Grant it and run again{}",
         message.as_deref().map(|m| format!("\n  AWS said: {m}")).unwrap_or_default()
@@ -102,16 +115,20 @@ pub enum Error {
     #[error("verification failed after the revert: {0}")]
     VerifyFailed(String),
 
-    #[error("the run was interrupted; resume it with `cargo xtask resume {run_id}`")]
+    #[error("run {run_id} was interrupted")]
     Interrupted { run_id: String },
 
-    #[error("another run holds the lock {path}: run {run_id}, pid {pid} on {host}, since {started}. Wait for it to finish, or if that process is gone on another host, remove the lock file")]
+    #[error(
+        "another process holds the run lock {}: {}. Only one run at a time may use this state \
+         directory; wait for it to finish (the lock is released as soon as that process ends)",
+        path.display(),
+        holder.as_deref()
+            .unwrap_or("the lock file does not say who (a run that is just starting, or an operator's `flock`)")
+    )]
     Locked {
         path: PathBuf,
-        run_id: String,
-        pid: u32,
-        host: String,
-        started: String,
+        /// Who holds it, as far as the lock file says (`run …, pid … on …, since …`).
+        holder: Option<String>,
     },
 
     #[error("no run `{run_id}` in {dir}; see `cargo xtask audit list`")]
@@ -220,6 +237,8 @@ impl Error {
         matches!(
             self,
             Error::NoCredentials { .. }
+                | Error::UnknownProfile { .. }
+                | Error::ProfileFilesUnreadable { .. }
                 | Error::UnknownRegion { .. }
                 | Error::NoRegionSelected
                 | Error::TrailNotFound { .. }

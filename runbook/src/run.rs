@@ -41,7 +41,7 @@ impl Run {
     ) -> Result<Run> {
         files::private_dir(state_dir)?;
         let id = runs::new_run_id();
-        let (lock, _) = Lock::acquire(state_dir, &id)?;
+        let lock = Lock::acquire(state_dir, &id)?;
         let dir = state_dir.join(&id);
         files::private_dir(&dir)?;
         files::check_own(&dir)?;
@@ -76,7 +76,7 @@ impl Run {
             Some(id) if id != "latest" => runs::resolve(state_dir, Some(id))?,
             _ => runs::latest_resumable(state_dir)?,
         };
-        let (lock, _) = Lock::acquire(state_dir, &id)?;
+        let lock = Lock::acquire(state_dir, &id)?;
         let dir = state_dir.join(&id);
         files::check_own(&dir)?;
         let audit_path = dir.join(AUDIT_FILE);

@@ -320,6 +320,49 @@ mod bad_input {
             run.stderr
         );
     }
+
+    #[test]
+    fn an_endpoint_that_is_not_a_url_is_refused_before_any_call() {
+        let state = tempfile::tempdir().unwrap();
+        // From the flag, and from the environment variable the flag falls back to.
+        let mut from_flag = xtask_command(state.path());
+        from_flag.args(["run", "status", "--endpoint-url", "notaurl"]);
+        let mut from_env = xtask_command(state.path());
+        from_env
+            .args(["run", "status"])
+            .env("AWS_ENDPOINT_URL", "notaurl");
+        for cmd in [from_flag, from_env] {
+            let run = Run::of(cmd).failure(2);
+            assert!(
+                run.stderr.contains("'notaurl'") && run.stderr.contains("not a URL"),
+                "{}",
+                run.stderr
+            );
+        }
+        assert!(run_dirs(state.path()).is_empty());
+    }
+
+    #[test]
+    fn an_os_error_is_said_once() {
+        // A state directory that is a file: creating it fails with EEXIST.
+        let base = tempfile::tempdir().unwrap();
+        let not_a_dir = base.path().join("runs");
+        std::fs::write(&not_a_dir, "").unwrap();
+        let mut cmd = xtask_command(&not_a_dir);
+        cmd.args(["run", "revert", "--yes", "--replay", "secure-account"]);
+        let run = Run::of(cmd).failure(1);
+        assert!(
+            run.stderr.contains(&not_a_dir.display().to_string()),
+            "names the path: {}",
+            run.stderr
+        );
+        assert_eq!(
+            run.stderr.matches("(os error 17)").count(),
+            1,
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 /// The IAM policy in the README is the tool's real list of actions.

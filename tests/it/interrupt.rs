@@ -5,35 +5,12 @@
 //! A small proxy in front of moto holds back the trail's re-read before the write, and tells the
 //! test when it has it: the SIGINT is sent then, not after a guessed sleep.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 
+use crate::proxy::read_request;
 use crate::support::*;
-
-/// Reads one HTTP/1.1 request (head and body) from `reader`.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
-    let mut head = Vec::new();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().ok()?;
-        }
-        let end = line == "\r\n";
-        head.extend_from_slice(line.as_bytes());
-        if end {
-            break;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    head.extend(body);
-    Some(head)
-}
 
 /// Forwards to `upstream`, except that a request containing `hold` is never answered; the first
 /// such request is reported on `held`.
@@ -101,7 +78,8 @@ fn ctrl_c_ends_the_run_as_interrupted_and_resume_finishes_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(
-        stderr.contains("the run was interrupted; resume it with `cargo xtask resume"),
+        stderr.contains("was interrupted")
+            && stderr.contains("Continue it with:\n  cargo xtask resume"),
         "{stderr}"
     );
 

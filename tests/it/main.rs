@@ -3,17 +3,25 @@
 //! - `e2e`: the CLI against a real moto_server (started per test on a free port).
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
-//! - `audit_log`: tamper detection, locking, corrupt state.
+//! - `audit_log`: tamper detection, corrupt state, planted links.
 //! - `journal`: forged stories with intact hash chains, an edited state.json, final runs.
+//! - `lock`: one run at a time (many starters at once, SIGKILL, an operator's `flock`).
+//! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
+//! - `resume_command`: the printed resume command runs as printed.
+//! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
 //! - `recording`: `fixtures record` through a role profile: no credential in the fixture or the
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
 
 mod audit_log;
+mod credentials;
 mod e2e;
 mod interrupt;
 mod journal;
+mod lock;
+mod proxy;
 mod recording;
 mod replay;
 mod resume;
+mod resume_command;
 mod support;

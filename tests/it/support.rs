@@ -244,7 +244,21 @@ impl Run {
             "no backtrace: {}",
             self.stderr
         );
+        assert_no_debug_dump(&self.stdout);
+        assert_no_debug_dump(&self.stderr);
         self
+    }
+
+    /// The command printed after `The run did not finish. Continue it with:`.
+    #[track_caller]
+    pub fn resume_command(&self) -> String {
+        let mut lines = self.stderr.lines();
+        lines
+            .find(|l| l.starts_with("The run did not finish. Continue it with:"))
+            .and_then(|_| lines.next())
+            .unwrap_or_else(|| panic!("a resume command in:\n{}", self.stderr))
+            .trim()
+            .to_string()
     }
 
     /// The run id from the `Audit log: … (run ID)` footer.
@@ -259,6 +273,35 @@ impl Run {
             .unwrap()
             .trim_end_matches(')')
             .to_string()
+    }
+}
+
+/// Shapes of Rust `Debug` output (the SDK's `Request { body: SdkBody … }`, `Some(…)`,
+/// `Os { code: … }`) that an operator cannot act on: no message may contain them.
+const DEBUG_DUMP_SHAPES: &[&str] = &[
+    "SdkBody",
+    "Request {",
+    "Response {",
+    "Some(",
+    "None,",
+    "{ inner:",
+    "Os { code",
+    // Field separators as Debug writes them; "resource: arn:…" in AWS's own words is fine.
+    "{ kind: ",
+    ", kind: ",
+    "{ source: ",
+    ", source: ",
+    "DispatchFailure",
+    "ConnectorError {",
+];
+
+#[track_caller]
+pub fn assert_no_debug_dump(text: &str) {
+    for shape in DEBUG_DUMP_SHAPES {
+        assert!(
+            !text.contains(shape),
+            "a Debug dump (`{shape}`) in a message:\n{text}"
+        );
     }
 }
 

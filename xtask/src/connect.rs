@@ -3,12 +3,16 @@
 use std::time::Duration;
 
 use anyhow::Result;
+use aws_config::profile::{Profile, ProfileFileCredentialsProvider};
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_types::os_shim_internal::{Env, Fs};
 use runbook::aws::{Aws, FALLBACK_REGION};
 use runbook::http::replay::{load_fixture, Replayer};
 
@@ -22,19 +26,30 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// The SDK's own configuration chain (env, profile, SSO, IMDS) plus our flags. `http`, when
-/// given, carries the service clients' calls only (the fixture recorder wraps the real client):
-/// the credential providers were built by `load()` with the real client and keep it, so their
+/// The SDK's own configuration chain (env, profile, SSO, IMDS) plus our flags.
+///
+/// A named profile (`--profile`, or `AWS_PROFILE`) is the only source of credentials, as with
+/// the AWS CLI: keys of another account left in the environment must not win over the account
+/// the operator named. It must exist, or this refuses before any call.
+///
+/// `http`, when given, carries the service clients' calls only (the fixture recorder wraps the
+/// real client): the credential providers are built with the real client and keep it, so their
 /// traffic (STS AssumeRole, SSO GetRoleCredentials, IMDS, ECS) never passes through `http`.
 /// (aws-config builds every provider from its `ProviderConfig`, whose HTTP client is fixed
-/// when `load()` runs; replacing the `SdkConfig`'s client afterwards reaches service clients
+/// when it is built; replacing the `SdkConfig`'s client afterwards reaches service clients
 /// only. The identity cache and the credentials provider carry over unchanged.)
-pub async fn sdk_config(c: &Connection, http: Option<SharedHttpClient>) -> SdkConfig {
+pub async fn sdk_config(c: &Connection, http: Option<SharedHttpClient>) -> Result<SdkConfig> {
+    let profile = match &c.profile {
+        Some(name) => Some(named_profile(name).await?),
+        None => None,
+    };
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .timeout_config(timeouts());
-    if let Some(profile) = &c.profile {
-        loader = loader.profile_name(profile);
+    if let Some(profile) = &profile {
+        // Credentials are set below from the profile alone, once the region is known (an
+        // assumed role's STS call needs it); the default chain would look at the environment first.
+        loader = loader.profile_name(profile.name()).no_credentials();
     }
     if let Some(region) = &c.region {
         loader = loader.region(Region::new(region.clone()));
@@ -43,9 +58,102 @@ pub async fn sdk_config(c: &Connection, http: Option<SharedHttpClient>) -> SdkCo
         loader = loader.endpoint_url(url);
     }
     let config = loader.load().await;
-    match http {
+    // The named profile's own provider, built with the real HTTP client (see above).
+    let config = match profile {
+        None => config,
+        Some(profile) => {
+            let provider_config =
+                ProviderConfig::without_region().with_region(config.region().cloned());
+            let credentials = ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(profile.name())
+                .build();
+            config
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build()
+        }
+    };
+    Ok(match http {
         Some(http) => config.to_builder().http_client(http).build(),
         None => config,
+    })
+}
+
+/// The profile `name` from the AWS config and credentials files, or a usage error naming it and
+/// the files searched.
+async fn named_profile(name: &str) -> Result<Profile> {
+    let profiles =
+        aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+            .await
+            .map_err(|e| runbook::Error::ProfileFilesUnreadable {
+                detail: runbook::aws::error_chain(&e),
+            })?;
+    let (config_file, credentials_file) = profile_file_paths();
+    profiles.get_profile(name).cloned().ok_or_else(|| {
+        runbook::Error::UnknownProfile {
+            profile: name.to_string(),
+            config_file,
+            credentials_file,
+        }
+        .into()
+    })
+}
+
+/// Where aws-config looks for the profile files, as the operator would write them.
+fn profile_file_paths() -> (String, String) {
+    let file = |var: &str, default: &str| match std::env::var(var) {
+        Ok(path) if !path.is_empty() => format!("{path} (from {var})"),
+        _ => default.to_string(),
+    };
+    (
+        file("AWS_CONFIG_FILE", "~/.aws/config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+    )
+}
+
+/// Where the credentials of a run come from, in words for the operator and the audit log
+/// (`profile acctA`, `environment`, `SSO (profile x)`, `instance role`, `replay`); never a key.
+/// It follows the same choice as [`sdk_config`]: a named profile alone, else the SDK's default
+/// chain in its order (environment, the default profile, web identity, container, instance).
+pub async fn credentials_source(c: &Connection) -> Result<String> {
+    if c.replay.is_some() {
+        return Ok("replay".into());
+    }
+    if let Some(name) = &c.profile {
+        return Ok(describe_profile(&named_profile(name).await?));
+    }
+    let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    if set("AWS_ACCESS_KEY_ID") {
+        return Ok("environment".into());
+    }
+    if let Ok(default) = named_profile("default").await {
+        return Ok(describe_profile(&default));
+    }
+    Ok(if set("AWS_WEB_IDENTITY_TOKEN_FILE") {
+        "web identity (environment)".into()
+    } else if set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    {
+        "container role".into()
+    } else {
+        "instance role".into()
+    })
+}
+
+/// How a profile gets its credentials, by the keys aws-config acts on.
+fn describe_profile(profile: &Profile) -> String {
+    let name = profile.name();
+    if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
+        format!("SSO (profile {name})")
+    } else if let Some(role) = profile.get("role_arn") {
+        format!("role {role} (profile {name})")
+    } else if profile.get("credential_process").is_some() {
+        format!("credential_process (profile {name})")
+    } else if profile.get("login_session").is_some() {
+        format!("console login (profile {name})")
+    } else {
+        format!("profile {name}")
     }
 }
 
@@ -128,7 +236,7 @@ pub async fn aws(
         let aws = Aws::new(replay_config(&region, replayer.http_client()), false);
         return Ok((aws, Some(replayer)));
     }
-    let config = sdk_config(c, http).await;
+    let config = sdk_config(c, http).await?;
     Ok((Aws::new(config, c.endpoint_url.is_some()), None))
 }
 

@@ -99,7 +99,7 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         bail!("record talks to AWS or --endpoint-url; --replay makes no traffic to record");
     }
     let dir = paths::scenario_dir(scenario);
-    let config = connect::sdk_config(&flags.connection, None).await;
+    let config = connect::sdk_config(&flags.connection, None).await?;
     let region = config
         .region()
         .map(|r| r.to_string())

@@ -58,14 +58,15 @@ pub enum Lang {
 /// How to reach AWS, and where runs are kept: shared by `run` and `resume`.
 #[derive(Debug, Args, Clone)]
 pub struct Connection {
-    /// Named profile from ~/.aws/config.
-    #[arg(long, global = true)]
+    /// Named profile from ~/.aws/config or ~/.aws/credentials: its credentials alone are used, even
+    /// when AWS_ACCESS_KEY_ID is set (as the AWS CLI does).
+    #[arg(long, env = "AWS_PROFILE", global = true)]
     pub profile: Option<String>,
     /// Region for account-wide calls (STS, EC2 DescribeRegions); default: the profile's, else ap-northeast-1.
     #[arg(long, global = true)]
     pub region: Option<String>,
     /// Send every call to this endpoint (e.g. a local moto server); S3 then uses path-style addressing.
-    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint_url, global = true)]
     pub endpoint_url: Option<String>,
     /// Replay a recorded scenario instead of calling AWS (no credentials, no network): a name under
     /// fixtures/, or a path. Profile and endpoint are then ignored.
@@ -76,8 +77,12 @@ pub struct Connection {
     pub state_dir: Option<PathBuf>,
     /// At most this many AWS calls in flight during the per-region scans (40 covers every region
     /// AWS has today in one round trip; each region is its own endpoint).
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
+    #[arg(long, default_value_t = Connection::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
     pub concurrency: u16,
+}
+
+impl Connection {
+    pub const DEFAULT_CONCURRENCY: u16 = 40;
 }
 
 /// How results are shown: shared by `run`, `resume` and `audit`.
@@ -171,7 +176,7 @@ pub enum FixturesCommand {
     },
     /// Build the secure-account scenario (the article's starting point) on a moto server.
     Seed {
-        #[arg(long, env = "AWS_ENDPOINT_URL")]
+        #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint_url)]
         endpoint_url: String,
         /// Another moto-made scenario instead (see `fixtures list`).
         #[arg(long, default_value = "secure-account")]
@@ -202,4 +207,19 @@ pub struct BenchFlags {
     /// Also time the article's shell procedure (AWS CLI v1) on the same server.
     #[arg(long)]
     pub baseline: bool,
+}
+
+/// An endpoint must be an http(s) URL with a host: checked while parsing, so that a typo is a
+/// usage error before any call (the SDK would fail deep inside the request instead).
+fn endpoint_url(text: &str) -> Result<String, String> {
+    let not_a_url =
+        || "not a URL: give the scheme and host, e.g. http://127.0.0.1:5000".to_string();
+    let uri: http::Uri = text.parse().map_err(|_| not_a_url())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let host_ok = uri.host().is_some_and(|h| !h.is_empty());
+    if scheme_ok && host_ok {
+        Ok(text.to_string())
+    } else {
+        Err(not_a_url())
+    }
 }

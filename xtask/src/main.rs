@@ -50,7 +50,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Each cause said once: `runbook::Error::Io` and the SDK's errors already quote
+            // their source, which `{err:#}` would repeat.
+            eprintln!("error: {}", runbook::aws::error_chain(err.as_ref()));
             ExitCode::from(exit_code(&err))
         }
     }

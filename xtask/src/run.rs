@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 
+use clap::ValueEnum;
+
 use anyhow::Result;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use runbook::aws::Aws;
@@ -93,18 +95,6 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
     drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await
 }
 
-/// Where the credentials come from, as recorded in the journal and shown before the
-/// confirmation (never the keys).
-fn credentials_source(c: &Connection) -> String {
-    if c.replay.is_some() {
-        return "replay (fixed credentials of the recorded scenario)".into();
-    }
-    match &c.profile {
-        Some(profile) => format!("profile {profile}"),
-        None => "the default credential chain".into(),
-    }
-}
-
 async fn drive(
     aws: &Aws,
     begin: Begin,
@@ -122,7 +112,7 @@ async fn drive(
         settings = settings.without_waits();
     }
     let state_dir = paths::state_dir(connection.state_dir.as_deref());
-    let credentials = credentials_source(connection);
+    let credentials = connect::credentials_source(connection).await?;
     let session = Session {
         aws,
         state_dir: &state_dir,
@@ -161,7 +151,7 @@ async fn drive(
             if err.is_resumable() {
                 eprintln!(
                     "The run did not finish. Continue it with:\n  {}",
-                    resume_command(run_id, connection)
+                    resume_command(run_id, yes, connection, display)
                 );
             }
         }
@@ -169,23 +159,53 @@ async fn drive(
     ended.result.map(|_| ()).map_err(Into::into)
 }
 
-/// The exact command that continues this run, with the connection flags it was given.
-fn resume_command(run_id: &str, c: &Connection) -> String {
-    let mut cmd = format!("cargo xtask resume {run_id}");
+/// The exact command that continues this run, quoted for a POSIX shell, with every flag it
+/// needs to finish: the connection it was given, and `--yes` if this run had it (without it, a
+/// resume before the confirmation would refuse without a terminal).
+fn resume_command(run_id: &str, yes: bool, c: &Connection, display: &Display) -> String {
+    let mut args: Vec<String> = vec![
+        "cargo".into(),
+        "xtask".into(),
+        "resume".into(),
+        run_id.into(),
+    ];
+    let mut flag = |name: &str, value: &str| args.extend([name.to_string(), value.to_string()]);
     if let Some(p) = &c.profile {
-        cmd += &format!(" --profile {p}");
+        flag("--profile", p);
     }
     if let Some(r) = &c.region {
-        cmd += &format!(" --region {r}");
+        flag("--region", r);
     }
     if let Some(e) = &c.endpoint_url {
-        cmd += &format!(" --endpoint-url {e}");
+        flag("--endpoint-url", e);
     }
     if let Some(s) = &c.replay {
-        cmd += &format!(" --replay {s}");
+        flag("--replay", s);
     }
-    if let Some(d) = &c.state_dir {
-        cmd += &format!(" --state-dir {}", d.display());
+    if c.state_dir.is_some() {
+        // Absolute, so that the command also runs from another directory.
+        let dir = paths::state_dir(c.state_dir.as_deref());
+        flag("--state-dir", &dir.to_string_lossy());
     }
-    cmd
+    if c.concurrency != Connection::DEFAULT_CONCURRENCY {
+        flag("--concurrency", &c.concurrency.to_string());
+    }
+    if let Some(lang) = display.lang.and_then(|l| l.to_possible_value()) {
+        flag("--lang", lang.get_name());
+    }
+    if display.output == Output::Json {
+        flag("--output", "json");
+    }
+    if yes {
+        args.push("--yes".into());
+    }
+    args.iter()
+        // Arguments come from argv and the environment, which cannot hold a NUL byte.
+        .map(|a| {
+            shlex::try_quote(a)
+                .expect("no NUL byte in an argument")
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
