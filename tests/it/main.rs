@@ -1,5 +1,6 @@
 //! The workspace's one integration-test binary.
 //!
+//! - `adversary`: review reproductions; each fails until its finding is fixed.
 //! - `e2e`: the CLI against a real moto_server (started per test on a free port).
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
@@ -13,6 +14,7 @@
 //! - `recording`: `fixtures record` through a role profile: no credential in the fixture or the
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
 
+mod adversary;
 mod audit_log;
 mod credentials;
 mod e2e;
