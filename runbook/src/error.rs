@@ -224,11 +224,17 @@ impl Error {
     /// Whether `resume` could finish a run that failed with this error. Not for bad input, the
     /// operator's "no", or a plan the account no longer matches: those need a new run.
     pub fn is_resumable(&self) -> bool {
-        !self.is_usage()
-            && !matches!(
-                self,
-                Error::NotConfirmed | Error::PlanStale { .. } | Error::TrailBucketMissing { .. }
-            )
+        match self {
+            // Resumed with --yes or on a terminal, the run goes on.
+            Error::ConfirmationUnavailable => true,
+            Error::NotConfirmed
+            | Error::PlanStale { .. }
+            | Error::TrailBucketMissing { .. }
+            | Error::AuditCorrupt { .. }
+            | Error::StateCorrupt { .. }
+            | Error::StateMismatch { .. } => false,
+            other => !other.is_usage(),
+        }
     }
 
     /// Whether the error is the operator's input or environment (exit code 2) rather than a

@@ -45,7 +45,10 @@ pub fn private_dir(path: &Path) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(path)
-        .map_err(Error::io(path))?;
+        .map_err(|e| match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_dir() => refuse(path, "is not a folder"),
+            _ => Error::io(path)(e),
+        })?;
     let meta = std::fs::metadata(path).map_err(Error::io(path))?;
     if !meta.is_dir() {
         return Err(refuse(path, "is not a folder"));
@@ -64,8 +67,10 @@ pub fn private_dir(path: &Path) -> Result<()> {
 /// Opens `path` with `options`, refusing a symbolic link in its place (`O_NOFOLLOW`) and a
 /// file that is not this user's.
 pub fn open(path: &Path, options: &mut OpenOptions) -> Result<File> {
+    // O_NONBLOCK: a FIFO planted in place of a file must be refused (below), not waited on;
+    // it changes nothing for regular files.
     let file = options
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .mode(0o600)
         .open(path)
         .map_err(|e| {

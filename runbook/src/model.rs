@@ -127,6 +127,29 @@ impl PlannedWrite {
         }
     }
 
+    /// Whether `live` (the target as a read shows it: `{"kms_key_id": …}` or `{"rules": […]}`)
+    /// no longer needs the write: it shows what the write leaves. A bucket being reverted
+    /// needs no write once it is not SSE-KMS at all, however it got there. `None`: `live` is not
+    /// a reading of this kind of target.
+    pub fn applied_in(&self, live: &serde_json::Value) -> Option<bool> {
+        match self {
+            PlannedWrite::TrailKms { after, .. } => {
+                let key: Option<String> =
+                    serde_json::from_value(live.get("kms_key_id")?.clone()).ok()?;
+                Some(key == *after)
+            }
+            PlannedWrite::SetBucketEncryption { after, .. } => {
+                let rules: Vec<EncryptionRule> =
+                    serde_json::from_value(live.get("rules")?.clone()).ok()?;
+                Some(if BucketVerdict::of(after) == BucketVerdict::SseKms {
+                    rules == *after
+                } else {
+                    BucketVerdict::of(&rules) != BucketVerdict::SseKms
+                })
+            }
+        }
+    }
+
     /// The same write the other way round: what undoes it.
     pub fn reversed(&self) -> PlannedWrite {
         match self.clone() {

@@ -350,14 +350,21 @@ mod bad_input {
         std::fs::write(&not_a_dir, "").unwrap();
         let mut cmd = xtask_command(&not_a_dir);
         cmd.args(["run", "revert", "--yes", "--replay", "secure-account"]);
-        let run = Run::of(cmd).failure(1);
+        let run = Run::of(cmd).failure(2);
         assert!(
-            run.stderr.contains(&not_a_dir.display().to_string()),
-            "names the path: {}",
+            run.stderr.contains(&format!(
+                "refusing to use {}: it is not a folder",
+                not_a_dir.display()
+            )),
+            "names the path and the problem: {}",
             run.stderr
         );
+        // A plain OS error is said once too.
+        let mut cmd = xtask_command(&not_a_dir.join("below"));
+        cmd.args(["run", "revert", "--yes", "--replay", "secure-account"]);
+        let run = Run::of(cmd).failure(1);
         assert_eq!(
-            run.stderr.matches("(os error 17)").count(),
+            run.stderr.matches("(os error 20)").count(),
             1,
             "{}",
             run.stderr

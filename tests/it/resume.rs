@@ -495,6 +495,8 @@ fn a_server_error_on_a_write_is_settled_then_sent_once_more() {
             "result unknown",
             "read GetBucketEncryption",
             "settled applied=false",
+            // The send after the wait follows its own fresh read.
+            "read GetBucketEncryption",
             "intent",
             "PutBucketEncryption ok",
             "result ok",

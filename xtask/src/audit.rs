@@ -183,7 +183,7 @@ fn describe(event: &Event) -> String {
             s(live)
         ),
         Event::OperatorConfirmation(c) => match (&c.via, &c.refusal) {
-            (Some(via), _) => format!("operator confirmed {} writes via {via:?}", c.writes),
+            (Some(via), _) => format!("operator confirmed {} writes via {via:?}", c.writes.len()),
             (None, Some(refusal)) => format!("operator did not confirm: {refusal}"),
             (None, None) => "operator did not confirm".into(),
         },

@@ -8,8 +8,9 @@ use anyhow::Result;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use runbook::aws::Aws;
 use runbook::http::Replayer;
-use runbook::journal::AUDIT_FILE;
+use runbook::journal::{self, StepName, AUDIT_FILE};
 use runbook::runbooks::{self, Args, Begin, Runbook, Session};
+use runbook::runs;
 use runbook::steps::Settings;
 use runbook::Error;
 
@@ -88,11 +89,38 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
+    if !flags.yes && !std::io::stdin().is_terminal() {
+        refuse_unconfirmable(&flags)?;
+    }
     let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
     let begin = Begin::Resume {
         run_id: flags.run_id,
     };
     drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await
+}
+
+/// Refuses, before the run is touched, to resume a revert that still needs the operator's
+/// go-ahead when nobody can give it (no terminal, no `--yes`), as `run` does.
+fn refuse_unconfirmable(flags: &ResumeFlags) -> Result<()> {
+    let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+    let id = match flags.run_id.as_deref() {
+        Some(id) if id != "latest" => runs::resolve(&state_dir, Some(id)),
+        _ => runs::latest_resumable(&state_dir),
+    };
+    // A run that cannot be read here is for resume itself to repair (a torn last line) or to
+    // refuse with its own error.
+    let Ok(journal) = id.and_then(|id| journal::load(&state_dir.join(id))) else {
+        return Ok(());
+    };
+    let needs_confirmation = journal
+        .fold
+        .started()
+        .is_some_and(|s| s.runbook == Runbook::Revert && !s.args.dry_run)
+        && journal.fold.output(StepName::Confirm).is_none();
+    if needs_confirmation && journal.fold.resumable() {
+        return Err(Error::ConfirmationUnavailable.into());
+    }
+    Ok(())
 }
 
 async fn drive(

@@ -7,6 +7,22 @@ use serde_json::Value;
 use crate::aws::CallRecord;
 use crate::model::{Args, PlannedWrite, Runbook, SkipReason};
 
+impl StepName {
+    /// Which kind of write a step may make (`None`: it makes none).
+    pub fn writes(self) -> Option<crate::aws::Op> {
+        match self {
+            StepName::DisableTrailKms => Some(crate::aws::UPDATE_TRAIL),
+            StepName::SetBucketAes256 => Some(crate::aws::PUT_BUCKET_ENCRYPTION),
+            _ => None,
+        }
+    }
+
+    /// Whether the step's output is a plan (it holds `writes`, which the operator confirms).
+    pub fn plans(self) -> bool {
+        matches!(self, StepName::Plan)
+    }
+}
+
 /// The journal format this tool writes and reads, recorded in `run_started`. Format 1 (tool
 /// 0.1.0 before the typed journal) had untyped events and no `format` field.
 pub const FORMAT: u32 = 2;
@@ -125,7 +141,8 @@ pub struct OperatorConfirmation {
     pub via: Option<ConfirmVia>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
-    pub writes: usize,
+    /// The writes shown to the operator: exactly the plan's. A write intent must be one of them.
+    pub writes: Vec<PlannedWrite>,
 }
 
 /// Everything a run records. Checked one by one against the run's state by [`super::Fold`].

@@ -103,6 +103,10 @@ pub struct Fold {
     outputs: BTreeMap<StepName, (u64, Value)>,
     open_step: Option<(StepName, u64)>,
     writes: Vec<WriteRecord>,
+    /// The writes of the plan (from the plan step's output), and of the operator's go-ahead
+    /// (line). Every write intent must be one the operator confirmed.
+    planned: Option<Vec<PlannedWrite>>,
+    confirmed: Option<(u64, Vec<PlannedWrite>)>,
     last_seq: u64,
     last_hash: String,
     events: usize,
@@ -110,6 +114,11 @@ pub struct Fold {
 
 /// An event that may not come in the state the run is in.
 pub type Illegal = String;
+
+/// The writes a plan step's output holds.
+fn planned_writes(output: &Value) -> Option<Vec<PlannedWrite>> {
+    serde_json::from_value(output.get("writes")?.clone()).ok()
+}
 
 impl Fold {
     /// Whether `event` may come next.
@@ -159,19 +168,14 @@ impl Fold {
                 }
                 Ok(())
             }
+            Event::StepSucceeded { step, output, .. } if step.plans() => {
+                self.is_open(event, *step)?;
+                planned_writes(output).map(drop).ok_or_else(|| {
+                    format!("the recorded output of step `{step}` does not hold a list of writes")
+                })
+            }
             Event::StepSucceeded { step, .. } | Event::StepFailed { step, .. } => {
-                match self.open_step {
-                    Some((open, _)) if open == *step => Ok(()),
-                    Some((open, seq)) => Err(format!(
-                        "`{}` of step `{step}` while step `{open}` (line {}) is open",
-                        event.kind(),
-                        seq + 1
-                    )),
-                    None => Err(format!(
-                        "`{}` of step `{step}`, which has not started",
-                        event.kind()
-                    )),
-                }
+                self.is_open(event, *step)
             }
             Event::StepSkipped { step, skip } => {
                 self.no_open_step(event)?;
@@ -187,10 +191,17 @@ impl Fold {
                     _ => Ok(()),
                 }
             }
-            Event::OperatorConfirmation(_) => match self.open_step {
-                Some((StepName::Confirm, _)) => Ok(()),
-                _ => Err("an operator confirmation outside the `confirm` step".into()),
-            },
+            Event::OperatorConfirmation(c) => {
+                if !matches!(self.open_step, Some((StepName::Confirm, _))) {
+                    return Err("an operator confirmation outside the `confirm` step".into());
+                }
+                if c.confirmed && self.planned.as_ref() != Some(&c.writes) {
+                    return Err(
+                        "the operator confirmation names other writes than the plan made".into(),
+                    );
+                }
+                Ok(())
+            }
             Event::WriteIntent { step, write } => {
                 match self.open_step {
                     Some((open, _)) if open == *step => {}
@@ -199,6 +210,25 @@ impl Fold {
                             "a write intent of step `{step}`, which is not the running step"
                         ))
                     }
+                }
+                if step.writes() != Some(write.op()) {
+                    return Err(format!(
+                        "a {} write in step `{step}`, which makes no such write",
+                        write.op().qualified()
+                    ));
+                }
+                match &self.confirmed {
+                    None => {
+                        return Err("a write intent before the operator confirmed any write".into())
+                    }
+                    Some((seq, writes)) if !writes.contains(write) => {
+                        return Err(format!(
+                            "a write to {} that the operator did not confirm (line {})",
+                            write.target(),
+                            seq + 1
+                        ))
+                    }
+                    Some(_) => {}
                 }
                 if let Some(w) = self
                     .writes
@@ -224,8 +254,22 @@ impl Fold {
                     intent_seq + 1
                 )),
             },
-            Event::WriteSettled { intent_seq, .. } => match self.write(*intent_seq) {
-                Some(w) if w.unsettled() => Ok(()),
+            Event::WriteSettled {
+                intent_seq,
+                applied,
+                live,
+            } => match self.write(*intent_seq) {
+                Some(w) if w.unsettled() => match w.write.applied_in(live) {
+                    Some(shown) if shown == *applied => Ok(()),
+                    Some(_) => Err(format!(
+                        "a settlement of line {} that contradicts the state it read",
+                        intent_seq + 1
+                    )),
+                    None => Err(format!(
+                        "a settlement of line {} whose reading is not of its target",
+                        intent_seq + 1
+                    )),
+                },
                 Some(_) => Err(format!(
                     "the write intended at line {} is settled already",
                     intent_seq + 1
@@ -243,6 +287,16 @@ impl Fold {
                         w.intent_seq + 1
                     ));
                 }
+                if let Some(s) = self
+                    .steps
+                    .iter()
+                    .find(|s| !matches!(s.status, StepStatus::Succeeded | StepStatus::Skipped))
+                {
+                    return Err(format!(
+                        "`run_finished` while step `{}` is {:?}",
+                        s.name, s.status
+                    ));
+                }
                 if *writes_made != self.writes_made() {
                     return Err(format!(
                         "`run_finished` counts {writes_made} writes made; the log shows {}",
@@ -252,6 +306,21 @@ impl Fold {
                 Ok(())
             }
             Event::RunFailed { .. } | Event::RunInterrupted { .. } => Ok(()),
+        }
+    }
+
+    fn is_open(&self, event: &Event, step: StepName) -> Result<(), Illegal> {
+        match self.open_step {
+            Some((open, _)) if open == step => Ok(()),
+            Some((open, seq)) => Err(format!(
+                "`{}` of step `{step}` while step `{open}` (line {}) is open",
+                event.kind(),
+                seq + 1
+            )),
+            None => Err(format!(
+                "`{}` of step `{step}`, which has not started",
+                event.kind()
+            )),
         }
     }
 
@@ -288,6 +357,9 @@ impl Fold {
                 self.set_step(*step, StepStatus::Running);
             }
             Event::StepSucceeded { step, output, .. } => {
+                if step.plans() {
+                    self.planned = planned_writes(output);
+                }
                 self.open_step = None;
                 self.outputs.insert(*step, (seq, output.clone()));
                 self.set_step(*step, StepStatus::Succeeded);
@@ -339,10 +411,12 @@ impl Fold {
                 self.status = Some(RunStatus::Interrupted);
                 self.error = Some(format!("interrupted: {reason}"));
             }
-            Event::LogRepaired { .. }
-            | Event::AwsCall(_)
-            | Event::Warning { .. }
-            | Event::OperatorConfirmation(_) => {}
+            Event::OperatorConfirmation(c) => {
+                if c.confirmed {
+                    self.confirmed = Some((seq, c.writes.clone()));
+                }
+            }
+            Event::LogRepaired { .. } | Event::AwsCall(_) | Event::Warning { .. } => {}
         }
         self.last_seq = seq;
         self.last_hash = hash.to_string();
@@ -400,6 +474,11 @@ impl Fold {
     /// The recorded output of a step that succeeded.
     pub fn output(&self, step: StepName) -> Option<&Value> {
         self.outputs.get(&step).map(|(_, v)| v)
+    }
+
+    /// The recorded output of a step that succeeded, with its line's sequence number.
+    pub fn output_at(&self, step: StepName) -> Option<(u64, &Value)> {
+        self.outputs.get(&step).map(|(seq, v)| (*seq, v))
     }
 
     pub fn steps_done(&self) -> Vec<StepName> {
@@ -512,17 +591,39 @@ mod tests {
         Ok(fold)
     }
 
+    /// The plan with `trail_write()`, and the operator's go-ahead for it.
+    fn planned_and_confirmed() -> Vec<Event> {
+        vec![
+            start(StepName::Plan),
+            Event::StepSucceeded {
+                step: StepName::Plan,
+                output: serde_json::json!({ "writes": [trail_write()] }),
+                duration_ms: 0,
+            },
+            start(StepName::Confirm),
+            Event::OperatorConfirmation(OperatorConfirmation {
+                confirmed: true,
+                via: Some(ConfirmVia::YesFlag),
+                refusal: None,
+                writes: vec![trail_write()],
+            }),
+            succeed(StepName::Confirm),
+        ]
+    }
+
     #[test]
     fn a_write_lost_in_flight_is_settled_and_counted_once() {
-        let events = [
-            started(),
+        let mut events = vec![started()];
+        events.extend(planned_and_confirmed());
+        let first = events.len() as u64;
+        events.extend([
             start(StepName::DisableTrailKms),
             Event::WriteIntent {
                 step: StepName::DisableTrailKms,
                 write: trail_write(),
             },
             Event::WriteResult {
-                intent_seq: 2,
+                intent_seq: first + 1,
                 outcome: WriteAnswer::Unknown,
                 error_code: Some("NoResponse".into()),
             },
@@ -538,9 +639,9 @@ mod tests {
             }),
             start(StepName::DisableTrailKms),
             Event::WriteSettled {
-                intent_seq: 2,
+                intent_seq: first + 1,
                 applied: true,
-                live: Value::Null,
+                live: serde_json::json!({ "kms_key_id": null }),
             },
             succeed(StepName::DisableTrailKms),
             Event::RunFinished {
@@ -548,7 +649,7 @@ mod tests {
                 writes_planned: 1,
                 dry_run: false,
             },
-        ];
+        ]);
         let fold = fold(&events).unwrap();
         assert_eq!(fold.status(), Some(RunStatus::Finished));
         assert_eq!(fold.writes_made(), 1);
@@ -577,6 +678,81 @@ mod tests {
             ),
             (vec![started(), intent.clone()], 2, "not the running step"),
             (
+                vec![started(), start(StepName::DisableTrailKms), intent.clone()],
+                3,
+                "before the operator confirmed",
+            ),
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::SetBucketAes256),
+                        Event::WriteIntent {
+                            step: StepName::SetBucketAes256,
+                            write: trail_write(),
+                        },
+                    ],
+                ]
+                .concat(),
+                8,
+                "which makes no such write",
+            ),
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::DisableTrailKms),
+                        Event::WriteIntent {
+                            step: StepName::DisableTrailKms,
+                            write: trail_write().reversed(),
+                        },
+                    ],
+                ]
+                .concat(),
+                8,
+                "did not confirm",
+            ),
+            (
+                vec![
+                    started(),
+                    start(StepName::Plan),
+                    Event::StepSucceeded {
+                        step: StepName::Plan,
+                        output: serde_json::json!({ "writes": [] }),
+                        duration_ms: 0,
+                    },
+                    start(StepName::Confirm),
+                    Event::OperatorConfirmation(OperatorConfirmation {
+                        confirmed: true,
+                        via: Some(ConfirmVia::YesFlag),
+                        refusal: None,
+                        writes: vec![trail_write()],
+                    }),
+                ],
+                5,
+                "other writes than the plan",
+            ),
+            (
+                vec![
+                    started(),
+                    start(StepName::Verify),
+                    Event::StepFailed {
+                        step: StepName::Verify,
+                        error: "x".into(),
+                        duration_ms: 0,
+                    },
+                    Event::RunFinished {
+                        writes_made: 0,
+                        writes_planned: 0,
+                        dry_run: false,
+                    },
+                ],
+                4,
+                "while step `verify` is Failed",
+            ),
+            (
                 vec![
                     started(),
                     Event::WriteResult {
@@ -589,28 +765,54 @@ mod tests {
                 "not a write intent",
             ),
             (
-                vec![
-                    started(),
-                    start(StepName::DisableTrailKms),
-                    intent.clone(),
-                    intent.clone(),
-                ],
-                4,
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::DisableTrailKms),
+                        intent.clone(),
+                        intent.clone(),
+                    ],
+                ]
+                .concat(),
+                9,
                 "is unsettled",
             ),
             (
-                vec![
-                    started(),
-                    start(StepName::DisableTrailKms),
-                    intent,
-                    succeed(StepName::DisableTrailKms),
-                    Event::RunFinished {
-                        writes_made: 0,
-                        writes_planned: 1,
-                        dry_run: false,
-                    },
-                ],
-                5,
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::DisableTrailKms),
+                        intent.clone(),
+                        Event::WriteSettled {
+                            intent_seq: 7,
+                            applied: true,
+                            live: serde_json::json!({ "kms_key_id": "k" }),
+                        },
+                    ],
+                ]
+                .concat(),
+                9,
+                "contradicts the state it read",
+            ),
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::DisableTrailKms),
+                        intent,
+                        succeed(StepName::DisableTrailKms),
+                        Event::RunFinished {
+                            writes_made: 0,
+                            writes_planned: 1,
+                            dry_run: false,
+                        },
+                    ],
+                ]
+                .concat(),
+                10,
                 "is unsettled",
             ),
             (
@@ -665,7 +867,7 @@ mod tests {
                         confirmed: true,
                         via: Some(ConfirmVia::YesFlag),
                         refusal: None,
-                        writes: 1,
+                        writes: vec![],
                     }),
                 ],
                 3,

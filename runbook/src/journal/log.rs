@@ -177,14 +177,17 @@ pub fn drop_torn_tail(path: &Path) -> Result<Option<u64>> {
 pub fn read(path: &Path) -> Result<Vec<Record>> {
     let bytes = files::read(path)?;
     let mut records: Vec<Record> = Vec::new();
-    let text = String::from_utf8_lossy(&bytes);
-    for (index, line) in text.split_terminator('\n').enumerate() {
+    for (index, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         let lineno = index + 1;
         let corrupt = |problem: String| Error::AuditCorrupt {
             path: path.to_path_buf(),
             line: lineno,
             problem,
         };
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        // Strictly: bytes that are not UTF-8 were not written by this tool.
+        let line = std::str::from_utf8(line)
+            .map_err(|e| corrupt(format!("not UTF-8 text ({e}): the line was changed")))?;
         let record: Record = serde_json::from_str(line)
             .map_err(|e| corrupt(format!("not a valid event line: {e}")))?;
         let expected_seq = index as u64;

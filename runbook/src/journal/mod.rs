@@ -83,7 +83,9 @@ fn fold_records(path: &Path, records: &[Record]) -> Result<(Vec<Event>, Fold)> {
         return Err(Error::AuditCorrupt {
             path: path.to_path_buf(),
             line: 1,
-            problem: "the log is empty".into(),
+            problem: "the log is empty: the run was stopped before it recorded anything, so it \
+                      did nothing. Move its folder out of the state directory"
+                .into(),
         });
     }
     Ok((events, fold))
@@ -107,7 +109,15 @@ impl Journal {
     /// `last_seq + 1` lines make of it. Names the first field that differs.
     pub fn check_cache(&self, run_dir: &Path) -> Result<()> {
         let state_path = run_dir.join(STATE_FILE);
-        let cached = cache::load_raw(run_dir)?;
+        let cached = match cache::load_raw(run_dir) {
+            Ok(cached) => cached,
+            // A cache that was never written (a crash before the first save) or was removed
+            // is no disagreement: the log is whole, and the next event writes the cache anew.
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(())
+            }
+            Err(e) => return Err(e),
+        };
         let mismatch = |field: String| Error::StateMismatch {
             path: state_path.clone(),
             field,

@@ -29,7 +29,7 @@ impl Step for Confirm {
                 confirmed: answer.is_ok(),
                 via: answer.as_ref().ok().copied(),
                 refusal: answer.as_ref().err().map(ToString::to_string),
-                writes: self.plan.writes.len(),
+                writes: self.plan.writes.clone(),
             }))?;
         Ok(Confirmation { via: answer? })
     }

@@ -11,11 +11,17 @@ use crate::steps::{Cx, Step};
 impl Cx<'_> {
     pub async fn step<S: Step>(&self, step: &S) -> Result<S::Output> {
         self.run.check_healthy()?;
-        if let Some(output) = self.run.fold(|f| f.output(S::NAME).cloned()) {
-            let output = serde_json::from_value(output).map_err(|e| Error::StateCorrupt {
+        let earlier = self
+            .run
+            .fold(|f| f.output_at(S::NAME).map(|(seq, v)| (seq, v.clone())));
+        if let Some((seq, output)) = earlier {
+            // An output that is not the step's own was not written by this tool: the log was
+            // changed, and resuming cannot mend that.
+            let output = serde_json::from_value(output).map_err(|e| Error::AuditCorrupt {
                 path: self.run.dir().join(crate::journal::AUDIT_FILE),
+                line: seq as usize + 1,
                 problem: format!(
-                    "the recorded output of step `{}` does not parse: {e}",
+                    "the recorded output of step `{}` is not that step's output: {e}",
                     S::NAME
                 ),
             })?;

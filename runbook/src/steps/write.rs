@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use crate::aws::{Failure, FailureKind, DESCRIBE_TRAILS};
 use crate::error::{Error, Result};
 use crate::journal::{Event, StepName, WriteAnswer, WriteState};
-use crate::model::{BucketVerdict, EncryptionRule, PlannedWrite, Trail};
+use crate::model::{EncryptionRule, PlannedWrite, Trail};
 use crate::steps::{bucket, Cx};
 
 /// Whether a write was made, found already done, or applied without its answer reaching us.
@@ -58,20 +58,10 @@ enum Live {
 }
 
 impl Live {
-    /// Whether the target no longer needs the write: it shows what the write leaves. A bucket
-    /// being reverted needs no write once it is not SSE-KMS at all, however it got there.
+    /// Whether the target no longer needs the write (the rule is the write's own, which the
+    /// journal's fold also applies to every `write_settled`).
     fn done(&self, write: &PlannedWrite) -> bool {
-        match (self, write) {
-            (Live::TrailKey(key), PlannedWrite::TrailKms { after, .. }) => key == after,
-            (Live::BucketRules(rules), PlannedWrite::SetBucketEncryption { after, .. }) => {
-                if BucketVerdict::of(after) == BucketVerdict::SseKms {
-                    rules == after
-                } else {
-                    BucketVerdict::of(rules) != BucketVerdict::SseKms
-                }
-            }
-            _ => false,
-        }
+        write.applied_in(&self.to_json()) == Some(true)
     }
 
     /// Whether the target is as the plan saw it.
@@ -256,6 +246,13 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
     let waits = cx.settings.write_waits.clone();
     let mut attempt = 0;
     loop {
+        if attempt > 0 {
+            // Every send follows a fresh read: the account may have changed while we waited.
+            live = read_live(cx, write).await?;
+            if live.done(write) {
+                return Ok(WriteOutcome::AlreadyDone);
+            }
+        }
         if !live.as_planned(write) {
             return Err(Error::PlanStale {
                 target: write.target().to_string(),
@@ -287,10 +284,10 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
         let retry = match answer {
             WriteAnswer::Unknown => {
                 // Settle before anything else is sent; if the read fails, the write stays
-                // unsettled and resume settles it.
-                live = read_live(cx, write).await?;
-                settle(cx, intent_seq, write, &live).await?;
-                if live.done(write) {
+                // unsettled and resume settles it. The read also serves the next send.
+                let settled = read_live(cx, write).await?;
+                settle(cx, intent_seq, write, &settled).await?;
+                if settled.done(write) {
                     return Ok(WriteOutcome::SettledApplied);
                 }
                 true
