@@ -115,6 +115,31 @@ pub enum Error {
     #[error("verification failed after the revert: {0}")]
     VerifyFailed(String),
 
+    #[error("still SSE-KMS: {0}. Turn the secure-setting opt-in off in the members portal, then revert again")]
+    StillSseKms(String),
+
+    #[error("{0}. Turn the secure-setting opt-in off in the members portal, then revert again")]
+    Drifted(String),
+
+    #[error("--check and --since go with `run status` (they re-check; they never write)")]
+    RecheckNeedsStatus,
+
+    #[error("run {run_id} cannot be undone: {why}")]
+    NothingToUndo { run_id: String, why: String },
+
+    #[error(
+        "KMS key {key} is scheduled for deletion, so the trail cannot use it again; nothing was \
+         changed. Cancel the deletion first (`aws kms cancel-key-deletion --key-id {key}`, then \
+         `aws kms enable-key --key-id {key}`), then undo again"
+    )]
+    KeyPendingDeletion { key: String },
+
+    #[error(
+        "KMS key {key} is disabled, so the trail cannot use it again; nothing was changed. \
+         Enable it first (`aws kms enable-key --key-id {key}`), then undo again"
+    )]
+    KeyDisabled { key: String },
+
     #[error("run {run_id} was interrupted")]
     Interrupted { run_id: String },
 
@@ -253,6 +278,10 @@ impl Error {
                 | Error::NothingToResume { .. }
                 | Error::AlreadyFinished { .. }
                 | Error::NotResumable { .. }
+                | Error::NothingToUndo { .. }
+                | Error::RecheckNeedsStatus
+                | Error::KeyPendingDeletion { .. }
+                | Error::KeyDisabled { .. }
                 | Error::JournalFormat { .. }
                 | Error::UnsafePath { .. }
                 | Error::AccountMismatch { .. }

@@ -11,6 +11,7 @@ pub mod http;
 pub mod journal;
 pub mod lock;
 pub mod model;
+pub mod recheck;
 pub mod run;
 pub mod runbooks;
 pub mod runs;

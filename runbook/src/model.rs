@@ -16,6 +16,8 @@ pub enum Runbook {
     Revert,
     /// The article's check (read-only): every region's trail encryption, and the bucket's.
     Status,
+    /// Undo a revert: put back the trail's key and the bucket's rules that run recorded.
+    Restore,
 }
 
 impl Runbook {
@@ -23,7 +25,13 @@ impl Runbook {
         match self {
             Runbook::Revert => "revert",
             Runbook::Status => "status",
+            Runbook::Restore => "restore",
         }
+    }
+
+    /// Whether the runbook writes (and so asks for the operator's go-ahead).
+    pub fn writes(self) -> bool {
+        matches!(self, Runbook::Revert | Runbook::Restore)
     }
 }
 
@@ -36,6 +44,12 @@ pub struct Args {
     pub regions: Option<Vec<String>>,
     pub exclude_regions: Vec<String>,
     pub dry_run: bool,
+    /// `restore`: the revert run it undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<String>,
+    /// `restore --force`: put back also what changed since that run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }
 
 impl Args {
@@ -336,7 +350,9 @@ impl EncryptionRule {
             kms_master_key_id: default
                 .and_then(|d| d.kms_master_key_id())
                 .map(str::to_string),
-            bucket_key_enabled: rule.bucket_key_enabled(),
+            // `false` is the default, and what AWS answers for a rule written without it:
+            // read as unset, so that a rule reads back as it was written.
+            bucket_key_enabled: rule.bucket_key_enabled().filter(|enabled| *enabled),
             blocked_encryption_types: rule.blocked_encryption_types().map(|b| {
                 b.encryption_type()
                     .iter()

@@ -12,7 +12,7 @@ use crate::aws::{self, Aws, CallBuffer, CallSink, GET_CALLER_IDENTITY};
 use crate::error::{Error, Result};
 use crate::journal::{LeftAlone, RunStarted, StepName, StepSkip, FORMAT};
 pub use crate::model::{Args, Runbook};
-use crate::model::{Identity, RegionScan};
+use crate::model::{Identity, PlannedWrite, RegionScan};
 use crate::run::Run;
 use crate::steps::*;
 
@@ -29,6 +29,9 @@ pub struct Report {
     pub buckets: Option<Vec<WriteReport>>,
     pub verify: Option<VerifyReport>,
     pub keys: Option<KeyReport>,
+    /// `restore`: the revert run it undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<String>,
 }
 
 impl Report {
@@ -153,6 +156,9 @@ async fn execute(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
 }
 
 async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
+    if runbook == Runbook::Restore {
+        return restore(cx, args).await;
+    }
     let started = cx.run.started();
     let identity = Identity {
         account: started.account,
@@ -189,6 +195,7 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         buckets: None,
         verify: None,
         keys: None,
+        undoes: None,
     };
     if runbook == Runbook::Status || args.dry_run {
         return Ok(report);
@@ -318,5 +325,114 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
             .await?,
         );
     }
+    Ok(report)
+}
+
+/// `restore`: undo the revert run `args.undoes` from what its journal recorded.
+async fn restore(cx: &Cx<'_>, args: &Args) -> Result<Report> {
+    let started = cx.run.started();
+    let run_id = args.undoes.clone().ok_or_else(|| Error::NothingToUndo {
+        run_id: String::new(),
+        why: "no run was named".into(),
+    })?;
+    let source = cx.step(&UndoSource { run_id }).await?;
+    // The revert's writes, each the other way round, in the revert's order (trail first).
+    let reversed: Vec<PlannedWrite> = source.writes.iter().map(PlannedWrite::reversed).collect();
+    let mut keys: Vec<(String, String)> = reversed
+        .iter()
+        .flat_map(|w| {
+            w.keys_after()
+                .into_iter()
+                .map(|k| (k, w.region().to_string()))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup_by(|a, b| a.0 == b.0);
+    if keys.is_empty() {
+        cx.skip(CheckKeys::NAME, StepSkip::NoKeyInUse)?;
+    } else {
+        cx.step(&CheckKeys { keys }).await?;
+    }
+    let plan = cx
+        .step(&UndoPlan {
+            reversed: reversed.clone(),
+            force: args.force,
+        })
+        .await?;
+    let trail_arns: Vec<String> = reversed
+        .iter()
+        .filter(|w| w.op() == aws::UPDATE_TRAIL)
+        .map(|w| w.target().to_string())
+        .collect();
+    let mut report = Report {
+        runbook: Runbook::Restore,
+        dry_run: args.dry_run,
+        preflight: PreflightOutput {
+            account: started.account,
+            caller_arn: started.caller_arn,
+            enabled_regions: source.scan.clone(),
+            scan: source.scan.clone(),
+            excluded: source.excluded.clone(),
+        },
+        status: StatusReport {
+            trail: trail_arns.join(", "),
+            regions: Vec::new(),
+            targets: Vec::new(),
+        },
+        plan,
+        confirmation: None,
+        trails: None,
+        buckets: None,
+        verify: None,
+        keys: None,
+        undoes: Some(source.run_id.clone()),
+    };
+    if args.dry_run {
+        return Ok(report);
+    }
+    if report.plan.writes.is_empty() {
+        for step in [
+            Confirm::NAME,
+            RestoreTrailKms::NAME,
+            RestoreBucketEncryption::NAME,
+            Verify::NAME,
+        ] {
+            cx.skip(step, StepSkip::NothingToRestore)?;
+        }
+        return Ok(report);
+    }
+    report.confirmation = Some(
+        cx.step(&Confirm {
+            plan: report.plan.clone(),
+        })
+        .await?,
+    );
+    let trail_writes = report.plan.writes_of(aws::UPDATE_TRAIL);
+    report.trails = Some(if trail_writes.is_empty() {
+        cx.skip(RestoreTrailKms::NAME, StepSkip::NothingToRestore)?;
+        Vec::new()
+    } else {
+        cx.step(&RestoreTrailKms {
+            writes: trail_writes,
+        })
+        .await?
+    });
+    let bucket_writes = report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION);
+    report.buckets = Some(if bucket_writes.is_empty() {
+        cx.skip(RestoreBucketEncryption::NAME, StepSkip::NothingToRestore)?;
+        Vec::new()
+    } else {
+        cx.step(&RestoreBucketEncryption {
+            writes: bucket_writes,
+        })
+        .await?
+    });
+    let verify = Verify::expecting(
+        trail_arns,
+        source.scan,
+        source.excluded,
+        &report.plan.writes,
+    );
+    report.verify = Some(cx.step(&verify).await?);
     Ok(report)
 }

@@ -10,6 +10,7 @@
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
 //! - `resume_command`: the printed resume command runs as printed.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
+//! - `undo`: undo a revert (exactly, twice, refused keys, changed since) and the re-check.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
 //! - `recording`: `fixtures record` through a role profile: no credential in the fixture or the
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
@@ -27,3 +28,4 @@ mod replay;
 mod resume;
 mod resume_command;
 mod support;
+mod undo;

@@ -105,6 +105,9 @@ fn skip_text(skip: &StepSkip) -> String {
         StepSkip::NoTrailEncrypted => "no trail is encrypted".into(),
         StepSkip::NoBucketSseKms => "no bucket is SSE-KMS".into(),
         StepSkip::NoKeyInUse => "no KMS key was in use".into(),
+        StepSkip::NothingToRestore => {
+            "nothing to put back: everything is as it was before the revert, or changed since and left alone".into()
+        }
     }
 }
 

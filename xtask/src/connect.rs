@@ -164,6 +164,7 @@ fn endpoint_of(command: &Command) -> Option<String> {
     let connection = match command {
         Command::Run(f) => &f.connection,
         Command::Resume(f) => &f.connection,
+        Command::Undo(f) => &f.connection,
         Command::Fixtures(FixturesFlags {
             command: FixturesCommand::Record { run_args, .. },
         }) => {

@@ -22,6 +22,8 @@ pub enum Command {
     Run(RunFlags),
     /// Continue an interrupted or failed run from its first unfinished step.
     Resume(ResumeFlags),
+    /// Undo a revert run: put back the trail's key and the bucket's rules its journal recorded.
+    Undo(UndoFlags),
     /// Review audit trails: list runs, show one, verify its hash chain.
     Audit(AuditFlags),
     /// Record, seed and inspect the HTTP fixtures used for offline tests.
@@ -114,6 +116,33 @@ pub struct RunFlags {
     #[arg(long)]
     pub yes: bool,
     /// Show every write the revert would make (operation, region, parameters) and make none.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With `status`: exit 3 when a trail that may be changed from here, or its bucket, is
+    /// SSE-KMS (for a weekly re-check from cron or CI).
+    #[arg(long)]
+    pub check: bool,
+    /// With `status`: compare with the end state the revert run RUN_ID reached, naming each
+    /// drift; exit 3 on any.
+    #[arg(long, value_name = "RUN_ID")]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub connection: Connection,
+    #[command(flatten)]
+    pub display: Display,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoFlags {
+    /// The revert run to undo (see `cargo xtask audit list`).
+    pub run_id: String,
+    /// Put back also what changed since that run (default: report it and leave it alone).
+    #[arg(long)]
+    pub force: bool,
+    /// Confirm without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Show every write the undo would make, and make none.
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]

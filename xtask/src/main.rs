@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         match flags.command {
             Command::Run(f) => run::run(f).await,
             Command::Resume(f) => run::resume(f).await,
+            Command::Undo(f) => run::undo(f).await,
             Command::Audit(f) => audit::run(f),
             Command::Fixtures(f) => fixtures::run(f).await,
             Command::Bench(f) => bench::run(f).await,
@@ -60,7 +61,11 @@ fn main() -> ExitCode {
 
 fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<runbook::Error>() {
-        Some(runbook::Error::VerifyFailed(_)) => exit::VERIFY_FAILED,
+        Some(
+            runbook::Error::VerifyFailed(_)
+            | runbook::Error::StillSseKms(_)
+            | runbook::Error::Drifted(_),
+        ) => exit::VERIFY_FAILED,
         Some(runbook::Error::NotConfirmed) => exit::NOT_CONFIRMED,
         Some(runbook::Error::Interrupted { .. }) => exit::INTERRUPTED,
         Some(e) if e.is_usage() => exit::USAGE,

@@ -45,6 +45,10 @@ struct Words {
     prompt_intro: &'static str,
     prompt_question: &'static str,
     acting_as: &'static str,
+    undo_of: &'static str,
+    undo_now: &'static str,
+    nothing_to_restore: &'static str,
+    restored: &'static str,
     bucket_missing: &'static str,
     credentials_from: &'static str,
 }
@@ -85,6 +89,10 @@ const EN: Words = Words {
                    or the Saturday maintenance will silently re-apply it.",
     prompt_question: "Is the opt-in off, and should these writes be made? [y/N] ",
     acting_as: "Acting on account",
+    undo_of: "Undo of run {run}: the trail's key and the bucket's rules as that run found them",
+    undo_now: "Now:",
+    nothing_to_restore: "Nothing to put back: everything is as it was before that run, or changed since and was left alone (see the warnings).",
+    restored: "Done: the trail's log files are SSE-KMS encrypted again and the bucket has its rules from before the revert.",
     bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
 };
@@ -125,6 +133,10 @@ const JA: Words = Words {
                    有効のままだと毎週土曜日のメンテナンスでセキュア設定が再適用されます。",
     prompt_question: "オプトインは無効ですか。上記の変更を実行しますか? [y/N] ",
     acting_as: "対象アカウント",
+    undo_of: "実行 {run} の取り消し: その実行が変更する前の証跡のキーとバケットのルールに戻します",
+    undo_now: "現在の状態:",
+    nothing_to_restore: "戻す変更はありません: すべて切り戻し前の状態か、その後に変更されたため変更しません (警告を参照)。",
+    restored: "完了: 証跡ログファイルの SSE-KMS 暗号化とバケットのルールを切り戻し前の状態に戻しました。",
     bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
 };
@@ -243,8 +255,20 @@ pub fn report(r: &Report, lang: Lang) -> String {
         "{} {} ({})",
         w.account, r.preflight.account, r.preflight.caller_arn
     );
-    let _ = writeln!(out, "\n{}", w.before.replace("{trail}", &r.status.trail));
-    regions(&mut out, &r.status.regions, w);
+    match &r.undoes {
+        Some(run) => {
+            let _ = writeln!(out, "\n{}", w.undo_of.replace("{run}", run));
+            let _ = writeln!(out, "{}", w.undo_now);
+            for t in &r.plan.trails {
+                let key = t.kms_key_id.as_deref().unwrap_or("-");
+                let _ = writeln!(out, "  {} ({}): KmsKeyId {key}", t.arn, t.home_region);
+            }
+        }
+        None => {
+            let _ = writeln!(out, "\n{}", w.before.replace("{trail}", &r.status.trail));
+            regions(&mut out, &r.status.regions, w);
+        }
+    }
     for b in &r.plan.buckets {
         bucket(&mut out, &b.current, w);
     }
@@ -276,7 +300,14 @@ pub fn report(r: &Report, lang: Lang) -> String {
     } else {
         w.plan
     };
-    plan(&mut out, &r.plan, heading, w);
+    if r.runbook == Runbook::Restore && r.plan.writes.is_empty() {
+        let _ = writeln!(out, "{}", w.nothing_to_restore);
+        for warning in &r.plan.warnings {
+            let _ = writeln!(out, "  ! {warning}");
+        }
+    } else {
+        plan(&mut out, &r.plan, heading, w);
+    }
     if r.dry_run {
         let _ = writeln!(out, "{}", w.dry_run);
     }
@@ -345,8 +376,12 @@ pub fn report(r: &Report, lang: Lang) -> String {
         }
         let _ = writeln!(out, "  {}", w.key_warning);
     }
-    if r.runbook == Runbook::Revert && !r.dry_run && r.verify.is_some() {
-        let _ = writeln!(out, "\n{}", w.done);
+    if !r.dry_run && r.verify.is_some() {
+        let done = match r.runbook {
+            Runbook::Restore => w.restored,
+            _ => w.done,
+        };
+        let _ = writeln!(out, "\n{done}");
     }
     out
 }

@@ -14,7 +14,9 @@ use runbook::runs;
 use runbook::steps::Settings;
 use runbook::Error;
 
-use crate::flags::{Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName};
+use crate::flags::{
+    Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName, UndoFlags,
+};
 use crate::operator::Terminal;
 use crate::{connect, out, paths, render};
 
@@ -67,6 +69,9 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         RunbookName::Revert => Runbook::Revert,
         RunbookName::Status => Runbook::Status,
     };
+    if runbook != Runbook::Status && (flags.check || flags.since.is_some()) {
+        anyhow::bail!(Error::RecheckNeedsStatus);
+    }
     // Refuse before touching AWS when a write would need a confirmation nobody can give.
     if runbook == Runbook::Revert && !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal()
     {
@@ -77,15 +82,58 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         regions: flags.regions,
         exclude_regions: flags.exclude_regions,
         dry_run: flags.dry_run,
+        undoes: None,
+        force: false,
     };
-    drive(
+    let report = drive(
         aws,
         Begin::New { runbook, args },
         flags.yes,
         &flags.connection,
         &flags.display,
     )
-    .await
+    .await?;
+    // The re-check: the report is printed; the exit code says whether the account is still
+    // reverted.
+    if flags.check {
+        let found = runbook::recheck::still_sse_kms(&report);
+        if !found.is_empty() {
+            anyhow::bail!(Error::StillSseKms(found.join("; ")));
+        }
+    }
+    if let Some(since) = &flags.since {
+        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+        let drift = runbook::recheck::drift_since(&state_dir, since, &report)?;
+        if !drift.is_empty() {
+            anyhow::bail!(Error::Drifted(format!(
+                "drift since run {since}: {}",
+                drift.join("; ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn undo(flags: UndoFlags) -> Result<()> {
+    if !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal() {
+        return Err(Error::ConfirmationUnavailable.into());
+    }
+    let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
+    let args = Args {
+        trails: Vec::new(),
+        regions: None,
+        exclude_regions: Vec::new(),
+        dry_run: flags.dry_run,
+        undoes: Some(flags.run_id),
+        force: flags.force,
+    };
+    let begin = Begin::New {
+        runbook: Runbook::Restore,
+        args,
+    };
+    drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
+        .await
+        .map(drop)
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
@@ -96,7 +144,9 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
     let begin = Begin::Resume {
         run_id: flags.run_id,
     };
-    drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await
+    drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
+        .await
+        .map(drop)
 }
 
 /// Refuses, before the run is touched, to resume a revert that still needs the operator's
@@ -115,7 +165,7 @@ fn refuse_unconfirmable(flags: &ResumeFlags) -> Result<()> {
     let needs_confirmation = journal
         .fold
         .started()
-        .is_some_and(|s| s.runbook == Runbook::Revert && !s.args.dry_run)
+        .is_some_and(|s| s.runbook.writes() && !s.args.dry_run)
         && journal.fold.output(StepName::Confirm).is_none();
     if needs_confirmation && journal.fold.resumable() {
         return Err(Error::ConfirmationUnavailable.into());
@@ -129,7 +179,7 @@ async fn drive(
     yes: bool,
     connection: &Connection,
     display: &Display,
-) -> Result<()> {
+) -> Result<runbook::runbooks::Report> {
     let lang = lang(display);
     let operator = Terminal::new(yes, lang);
     let mut settings = Settings {
@@ -184,7 +234,7 @@ async fn drive(
             }
         }
     }
-    ended.result.map(|_| ()).map_err(Into::into)
+    ended.result.map_err(Into::into)
 }
 
 /// The exact command that continues this run, quoted for a POSIX shell, with every flag it

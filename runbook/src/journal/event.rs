@@ -11,15 +11,17 @@ impl StepName {
     /// Which kind of write a step may make (`None`: it makes none).
     pub fn writes(self) -> Option<crate::aws::Op> {
         match self {
-            StepName::DisableTrailKms => Some(crate::aws::UPDATE_TRAIL),
-            StepName::SetBucketAes256 => Some(crate::aws::PUT_BUCKET_ENCRYPTION),
+            StepName::DisableTrailKms | StepName::RestoreTrailKms => Some(crate::aws::UPDATE_TRAIL),
+            StepName::SetBucketAes256 | StepName::RestoreBucketEncryption => {
+                Some(crate::aws::PUT_BUCKET_ENCRYPTION)
+            }
             _ => None,
         }
     }
 
     /// Whether the step's output is a plan (it holds `writes`, which the operator confirms).
     pub fn plans(self) -> bool {
-        matches!(self, StepName::Plan)
+        matches!(self, StepName::Plan | StepName::UndoPlan)
     }
 }
 
@@ -39,6 +41,14 @@ pub enum StepName {
     SetBucketAes256,
     Verify,
     KeyAdvice,
+    /// `restore`: the revert run to undo, checked.
+    UndoSource,
+    /// `restore`: every key to put back exists and is enabled.
+    CheckKeys,
+    /// `restore`: what to put back, three ways (before the revert, after it, now).
+    UndoPlan,
+    RestoreTrailKms,
+    RestoreBucketEncryption,
 }
 
 impl StepName {
@@ -52,6 +62,11 @@ impl StepName {
             StepName::SetBucketAes256 => "set_bucket_aes256",
             StepName::Verify => "verify",
             StepName::KeyAdvice => "key_advice",
+            StepName::UndoSource => "undo_source",
+            StepName::CheckKeys => "check_keys",
+            StepName::UndoPlan => "undo_plan",
+            StepName::RestoreTrailKms => "restore_trail_kms",
+            StepName::RestoreBucketEncryption => "restore_bucket_encryption",
         }
     }
 }
@@ -118,6 +133,9 @@ pub enum StepSkip {
     NoBucketSseKms,
     /// Neither the trail nor the bucket used a KMS key, so there is no key to advise on.
     NoKeyInUse,
+    /// `restore`: everything the revert changed is as it was before it (or was left alone
+    /// because it changed since).
+    NothingToRestore,
 }
 
 /// What the answer to a write said about it.

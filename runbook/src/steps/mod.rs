@@ -28,6 +28,7 @@ pub mod preflight;
 mod runner;
 pub mod scan;
 pub mod set_bucket_aes256;
+pub mod undo;
 pub mod verify;
 pub mod write;
 
@@ -38,6 +39,9 @@ pub use key_advice::{KeyAdvice, KeyInfo, KeyReport};
 pub use plan::{BucketPlan, MakePlan, Plan, TrailChange};
 pub use preflight::{Preflight, PreflightOutput};
 pub use set_bucket_aes256::SetBucketAes256;
+pub use undo::{
+    CheckKeys, KeyState, RestoreBucketEncryption, RestoreTrailKms, UndoPlan, UndoSource, UndoneRun,
+};
 pub use verify::{ExpectedBucket, Verify, VerifyReport};
 pub use write::{WriteOutcome, WriteReport};
 

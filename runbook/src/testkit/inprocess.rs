@@ -31,6 +31,8 @@ pub fn default_args() -> Args {
         regions: None,
         exclude_regions: vec![],
         dry_run: false,
+        undoes: None,
+        force: false,
     }
 }
 

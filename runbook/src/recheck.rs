@@ -1,0 +1,138 @@
+//! The weekly re-check: is the account still reverted? From a `status` run's report alone
+//! (`--check`), or against the end state a revert run reached (`--since RUN_ID`), read from
+//! that run's journal.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::journal::{self, StepName};
+use crate::model::{BucketVerdict, PlannedWrite, Runbook};
+use crate::runbooks::Report;
+use crate::runs;
+
+/// What a status report shows still (or again) SSE-KMS: trails that may be changed from here,
+/// by ARN with the regions that show the key, and trail buckets.
+pub fn still_sse_kms(report: &Report) -> Vec<String> {
+    let trails = report
+        .status
+        .changeable()
+        .filter(|t| t.trail.encrypted())
+        .map(|t| {
+            format!(
+                "trail {} uses KMS key {}",
+                t.trail.arn,
+                t.trail.kms_key_id.as_deref().unwrap_or_default()
+            )
+        });
+    let buckets = report
+        .plan
+        .buckets
+        .iter()
+        .filter(|b| b.current.verdict() == BucketVerdict::SseKms)
+        .map(|b| {
+            format!(
+                "bucket {} is {}",
+                b.current.bucket,
+                algorithms(&b.current.rules)
+            )
+        });
+    trails.chain(buckets).collect()
+}
+
+fn algorithms(rules: &[crate::model::EncryptionRule]) -> String {
+    rules
+        .iter()
+        .map(|r| r.sse_algorithm.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Each way the live state in `report` (a status run's) differs from the end state the revert
+/// run `run_id` reached, by name.
+pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Vec<String>> {
+    let id = runs::resolve(state_dir, Some(run_id))?;
+    let dir = state_dir.join(&id);
+    let source = journal::load(&dir)?;
+    let started = source
+        .fold
+        .started()
+        .expect("a loaded journal began with run_started");
+    if started.runbook != Runbook::Revert || source.fold.output(StepName::Verify).is_none() {
+        return Err(Error::NothingToUndo {
+            run_id: id,
+            why: "it is not a revert that reached its verification, so it has no end state to \
+                  compare with"
+                .into(),
+        });
+    }
+    // The end state: what every write left (a revert that wrote nothing left the account as
+    // its status check found it, which `still_sse_kms` judges).
+    let mut drift = Vec::new();
+    let writes: Vec<&PlannedWrite> = source
+        .fold
+        .writes()
+        .iter()
+        .filter(|w| w.made())
+        .map(|w| &w.write)
+        .collect();
+    if writes.is_empty() {
+        return Ok(still_sse_kms(report));
+    }
+    for w in writes {
+        match w {
+            PlannedWrite::TrailKms {
+                trail_arn, after, ..
+            } => {
+                let live = report
+                    .status
+                    .targets
+                    .iter()
+                    .find(|t| t.trail.arn == *trail_arn);
+                match live {
+                    None => drift.push(format!("trail {trail_arn}: not found any more")),
+                    Some(t) if t.trail.kms_key_id != *after => {
+                        drift.push(match &t.trail.kms_key_id {
+                            Some(key) => {
+                                format!("trail {}: SSE-KMS again with key {key}", t.trail.name)
+                            }
+                            None => format!("trail {}: no KMS key any more", t.trail.name),
+                        })
+                    }
+                    Some(_) => {}
+                }
+            }
+            PlannedWrite::SetBucketEncryption { bucket, after, .. } => {
+                let live = report
+                    .plan
+                    .buckets
+                    .iter()
+                    .find(|b| b.current.bucket == *bucket);
+                match live {
+                    None => drift.push(format!(
+                        "bucket {bucket}: not checked (no trail of this run delivers to it)"
+                    )),
+                    Some(b)
+                        if b.current.verdict() == BucketVerdict::SseKms
+                            && BucketVerdict::of(after) != BucketVerdict::SseKms =>
+                    {
+                        drift.push(format!(
+                            "bucket {bucket}: {} again",
+                            algorithms(&b.current.rules)
+                        ))
+                    }
+                    Some(b)
+                        if BucketVerdict::of(after) == BucketVerdict::SseKms
+                            && b.current.rules != *after =>
+                    {
+                        drift.push(format!(
+                            "bucket {bucket}: default encryption changed (now {})",
+                            algorithms(&b.current.rules)
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    Ok(drift)
+}
