@@ -271,3 +271,31 @@ fn the_recheck_sees_what_the_maintenance_re_applied() {
         wrong.stderr
     );
 }
+
+/// The re-check replayed offline: the recorded `secure-account` answers are the state the
+/// Saturday maintenance re-applies. `--check` names what is SSE-KMS; `--since` a revert
+/// (replayed from the same recording) names each drift from the end state it reached.
+#[test]
+fn drift_is_reported_from_recorded_traffic() {
+    let state = tempfile::tempdir().unwrap();
+    let replay = |args: &[&str]| {
+        let mut cmd = xtask_command(state.path());
+        cmd.args(args)
+            .args(["--replay", "secure-account", "--concurrency", "1"]);
+        Run::of(cmd)
+    };
+    let revert_id = replay(&["run", "revert", "--yes"]).success().run_id();
+    let check = replay(&["run", "status", "--check"]).failure(3);
+    let since = replay(&["run", "status", "--since", &revert_id]).failure(3);
+    let show = |run: &Run| {
+        format!(
+            "exit {}\n--- stderr (last line)\n{}\n",
+            run.code,
+            run.stderr.lines().last().unwrap_or_default()
+        )
+    };
+    insta_settings().bind(|| {
+        insta::assert_snapshot!("drift-check", show(&check));
+        insta::assert_snapshot!("drift-since", show(&since));
+    });
+}
