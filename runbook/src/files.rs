@@ -26,6 +26,11 @@ pub fn check_own(path: &Path) -> Result<()> {
     if meta.file_type().is_symlink() {
         return Err(refuse(path, "is a symbolic link"));
     }
+    owned(path, &meta)
+}
+
+/// Refuses what belongs to another user.
+fn owned(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if meta.uid() != me {
@@ -53,15 +58,7 @@ pub fn private_dir(path: &Path) -> Result<()> {
     if !meta.is_dir() {
         return Err(refuse(path, "is not a folder"));
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return Err(refuse(
-            path,
-            format!("belongs to user id {}, not to you ({me})", meta.uid()),
-        ));
-    }
-    Ok(())
+    owned(path, &meta)
 }
 
 /// Opens `path` with `options`, refusing a symbolic link in its place (`O_NOFOLLOW`) and a
@@ -80,15 +77,8 @@ pub fn open(path: &Path, options: &mut OpenOptions) -> Result<File> {
                 Error::io(path)(e)
             }
         })?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
     let meta = file.metadata().map_err(Error::io(path))?;
-    if meta.uid() != me {
-        return Err(refuse(
-            path,
-            format!("belongs to user id {}, not to you ({me})", meta.uid()),
-        ));
-    }
+    owned(path, &meta)?;
     if !meta.is_file() {
         return Err(refuse(path, "is not a regular file"));
     }

@@ -145,6 +145,21 @@ pub async fn launch(
     })
 }
 
+/// Runs a write step over `writes`, or records why it was not needed.
+async fn write_step<S: Step<Output = Vec<WriteReport>>>(
+    cx: &Cx<'_>,
+    writes: Vec<PlannedWrite>,
+    step: impl FnOnce(Vec<PlannedWrite>) -> S,
+    skip: StepSkip,
+) -> Result<Vec<WriteReport>> {
+    if writes.is_empty() {
+        cx.skip(S::NAME, skip)?;
+        Ok(Vec::new())
+    } else {
+        cx.step(&step(writes)).await
+    }
+}
+
 /// Runs `runbook` to its end and records how it ended.
 async fn execute(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
     let result = steps(cx, runbook, args).await;
@@ -244,26 +259,24 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         .await?,
     );
 
-    let trail_writes = report.plan.writes_of(aws::UPDATE_TRAIL);
-    report.trails = Some(if trail_writes.is_empty() {
-        cx.skip(DisableTrailKms::NAME, StepSkip::NoTrailEncrypted)?;
-        Vec::new()
-    } else {
-        cx.step(&DisableTrailKms {
-            writes: trail_writes,
-        })
-        .await?
-    });
-    let bucket_writes = report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION);
-    report.buckets = Some(if bucket_writes.is_empty() {
-        cx.skip(SetBucketAes256::NAME, StepSkip::NoBucketSseKms)?;
-        Vec::new()
-    } else {
-        cx.step(&SetBucketAes256 {
-            writes: bucket_writes,
-        })
-        .await?
-    });
+    report.trails = Some(
+        write_step(
+            cx,
+            report.plan.writes_of(aws::UPDATE_TRAIL),
+            |writes| DisableTrailKms { writes },
+            StepSkip::NoTrailEncrypted,
+        )
+        .await?,
+    );
+    report.buckets = Some(
+        write_step(
+            cx,
+            report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION),
+            |writes| SetBucketAes256 { writes },
+            StepSkip::NoBucketSseKms,
+        )
+        .await?,
+    );
 
     // Every trail and bucket the run may change must end unencrypted / not SSE-KMS, written
     // by this run or not.
@@ -407,26 +420,24 @@ async fn restore(cx: &Cx<'_>, args: &Args) -> Result<Report> {
         })
         .await?,
     );
-    let trail_writes = report.plan.writes_of(aws::UPDATE_TRAIL);
-    report.trails = Some(if trail_writes.is_empty() {
-        cx.skip(RestoreTrailKms::NAME, StepSkip::NothingToRestore)?;
-        Vec::new()
-    } else {
-        cx.step(&RestoreTrailKms {
-            writes: trail_writes,
-        })
-        .await?
-    });
-    let bucket_writes = report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION);
-    report.buckets = Some(if bucket_writes.is_empty() {
-        cx.skip(RestoreBucketEncryption::NAME, StepSkip::NothingToRestore)?;
-        Vec::new()
-    } else {
-        cx.step(&RestoreBucketEncryption {
-            writes: bucket_writes,
-        })
-        .await?
-    });
+    report.trails = Some(
+        write_step(
+            cx,
+            report.plan.writes_of(aws::UPDATE_TRAIL),
+            |writes| RestoreTrailKms { writes },
+            StepSkip::NothingToRestore,
+        )
+        .await?,
+    );
+    report.buckets = Some(
+        write_step(
+            cx,
+            report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION),
+            |writes| RestoreBucketEncryption { writes },
+            StepSkip::NothingToRestore,
+        )
+        .await?,
+    );
     let verify = Verify::expecting(
         trail_arns,
         source.scan,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use runbook::aws::Aws;
 use runbook::http::wrap::{faulty, Fault, FaultSwitch, Trigger};
-use runbook::journal::{self, Record, RunState};
+use runbook::journal::Record;
 use runbook::runbooks::{Begin, Runbook};
 use runbook::steps::Settings;
 use runbook::testkit;
@@ -20,53 +20,11 @@ use crate::support::*;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/// Rewrites the run's log through `edit`, re-chains every line, and rewrites `state.json` as
-/// the fold of the forged log makes it (so only the fold's own judgement is under test). Panics
-/// if the fold already refuses the forged log (then the forgery is caught, as it should be).
-fn forge_consistently(run_dir: &Path, edit: impl FnOnce(&mut Vec<Record>)) {
-    let path = run_dir.join("audit.jsonl");
-    let mut records = journal::log::read(&path).unwrap();
-    edit(&mut records);
-    // Lines moved: point each result and settlement at its intent's new line.
-    let moved: std::collections::HashMap<u64, u64> = records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.event == "write_intent")
-        .map(|(i, r)| (r.seq, i as u64))
-        .collect();
-    for r in &mut records {
-        if r.event == "write_result" || r.event == "write_settled" {
-            if let Some(new) = r.data["intent_seq"].as_u64().and_then(|s| moved.get(&s)) {
-                r.data["intent_seq"] = json!(new);
-            }
-        }
-    }
-    let mut prev = journal::log::GENESIS_HASH.to_string();
-    let mut text = String::new();
-    for (seq, r) in records.into_iter().enumerate() {
-        let sealed = Record::sealed(seq as u64, r.ts, r.run_id, r.event, r.data, prev);
-        prev = sealed.hash.clone();
-        text += &sealed.line();
-        text.push('\n');
-    }
-    std::fs::write(&path, text).unwrap();
-    if let Ok(j) = journal::load(run_dir) {
-        RunState::of(&j.fold).save(run_dir).unwrap();
-    }
-}
-
-fn pos(records: &[Record], event: &str, step: Option<&str>) -> usize {
-    records
-        .iter()
-        .position(|r| r.event == event && step.is_none_or(|s| r.data["step"] == s))
-        .unwrap_or_else(|| panic!("no {event} {step:?}"))
-}
-
 /// `audit verify` of a forged finished run must refuse it as an illegal story.
 #[track_caller]
 fn verify_must_refuse(what: &str, edit: impl FnOnce(&mut Vec<Record>)) {
     let (state, dir, run_id) = finished_run();
-    forge_consistently(&dir, edit);
+    forge(&dir, edit);
     let run = xtask_in(state.path(), &["audit", "verify", &run_id]);
     assert!(
         run.code == 1 && run.stderr.contains("illegal transition"),
@@ -147,7 +105,7 @@ fn resume_writes_only_the_plan_the_operator_confirmed() {
     let other_key = env
         .trail_key(&other_arn)
         .expect("the other trail is encrypted");
-    forge_consistently(&dir, |r| {
+    forge(&dir, |r| {
         let at = pos(r, "step_succeeded", Some("plan"));
         let writes = r[at].data["output"]["writes"].as_array_mut().unwrap();
         writes[0] = json!({

@@ -3,36 +3,10 @@
 //! naming the line; `state.json` is a cache that never changes what resume does; runs that
 //! failed on bad input are final; a log of another journal format says which tool wrote it.
 
-use std::path::Path;
-
-use runbook::journal::{self, Record};
+use runbook::journal::Record;
 use serde_json::{json, Value};
 
 use crate::support::*;
-
-/// Rewrites the run's log through `edit`, then renumbers and re-chains every line so that the
-/// hash chain is intact: only the fold can tell what is wrong.
-fn forge(run_dir: &Path, edit: impl FnOnce(&mut Vec<Record>)) {
-    let path = run_dir.join("audit.jsonl");
-    let mut records = journal::log::read(&path).unwrap();
-    edit(&mut records);
-    let mut prev = journal::log::GENESIS_HASH.to_string();
-    let mut text = String::new();
-    for (seq, r) in records.into_iter().enumerate() {
-        let sealed = Record::sealed(seq as u64, r.ts, r.run_id, r.event, r.data, prev);
-        prev = sealed.hash.clone();
-        text += &sealed.line();
-        text.push('\n');
-    }
-    std::fs::write(&path, text).unwrap();
-}
-
-fn position(records: &[Record], event: &str, step: Option<&str>) -> usize {
-    records
-        .iter()
-        .position(|r| r.event == event && step.is_none_or(|s| r.data["step"] == s))
-        .unwrap_or_else(|| panic!("no {event} {step:?}"))
-}
 
 /// Each forged story, with the line (1-based, after the edit) and the words the refusal must name.
 fn forgeries() -> Vec<(
@@ -44,18 +18,18 @@ fn forgeries() -> Vec<(
         (
             "a step that succeeds without having started",
             Box::new(|r: &mut Vec<Record>| {
-                let at = position(r, "step_started", Some("plan"));
+                let at = pos(r, "step_started", Some("plan"));
                 r.remove(at);
-                position(r, "step_succeeded", Some("plan")) + 1
+                pos(r, "step_succeeded", Some("plan")) + 1
             }),
             "`step_succeeded` of step `plan`, which has not started",
         ),
         (
             "a write result without an intent",
             Box::new(|r: &mut Vec<Record>| {
-                let at = position(r, "write_intent", None);
+                let at = pos(r, "write_intent", None);
                 r.remove(at);
-                position(r, "write_result", None) + 1
+                pos(r, "write_result", None) + 1
             }),
             "which is not a write intent",
         ),
@@ -71,8 +45,8 @@ fn forgeries() -> Vec<(
         (
             "a step started again after it succeeded",
             Box::new(|r: &mut Vec<Record>| {
-                let started = r[position(r, "step_started", Some("preflight"))].clone();
-                let at = position(r, "step_started", Some("plan"));
+                let started = r[pos(r, "step_started", Some("preflight"))].clone();
+                let at = pos(r, "step_started", Some("plan"));
                 r.insert(at, started);
                 at + 1
             }),

@@ -6,8 +6,9 @@ use std::process::{Command, Output, Stdio};
 
 use aws_config::SdkConfig;
 use aws_types::region::Region;
-use runbook::journal::{self, Record};
+use runbook::journal::{self, Record, RunState};
 use runbook::testkit::{self, Moto, Seed, Seeded};
+use serde_json::json;
 
 pub const HOME: &str = "ap-northeast-1";
 
@@ -412,4 +413,46 @@ pub fn failed_run() -> (tempfile::TempDir, PathBuf, String) {
     let run = Run::of(cmd).failure(1);
     let dir = run_dirs(&state.path().join("runs")).remove(0);
     (state, dir, run.run_id())
+}
+
+/// Rewrites the run's log through `edit`, re-chains every line, and rewrites `state.json` as
+/// the fold of the forged log makes it (so only the fold's own judgement is under test). Panics
+/// if the fold already refuses the forged log (then the forgery is caught, as it should be).
+pub fn forge(run_dir: &Path, edit: impl FnOnce(&mut Vec<Record>)) {
+    let path = run_dir.join("audit.jsonl");
+    let mut records = journal::log::read(&path).unwrap();
+    edit(&mut records);
+    // Lines moved: point each result and settlement at its intent's new line.
+    let moved: std::collections::HashMap<u64, u64> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.event == "write_intent")
+        .map(|(i, r)| (r.seq, i as u64))
+        .collect();
+    for r in &mut records {
+        if r.event == "write_result" || r.event == "write_settled" {
+            if let Some(new) = r.data["intent_seq"].as_u64().and_then(|s| moved.get(&s)) {
+                r.data["intent_seq"] = json!(new);
+            }
+        }
+    }
+    let mut prev = journal::log::GENESIS_HASH.to_string();
+    let mut text = String::new();
+    for (seq, r) in records.into_iter().enumerate() {
+        let sealed = Record::sealed(seq as u64, r.ts, r.run_id, r.event, r.data, prev);
+        prev = sealed.hash.clone();
+        text += &sealed.line();
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    if let Ok(j) = journal::load(run_dir) {
+        RunState::of(&j.fold).save(run_dir).unwrap();
+    }
+}
+
+pub fn pos(records: &[Record], event: &str, step: Option<&str>) -> usize {
+    records
+        .iter()
+        .position(|r| r.event == event && step.is_none_or(|s| r.data["step"] == s))
+        .unwrap_or_else(|| panic!("no {event} {step:?}"))
 }

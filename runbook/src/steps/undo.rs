@@ -18,7 +18,8 @@ use crate::error::{Error, Result};
 use crate::journal::{self, StepName};
 use crate::model::{BucketState, PlannedWrite, Runbook};
 use crate::runs;
-use crate::steps::{bucket, write, BucketPlan, Cx, Plan, Step, TrailChange, WriteReport};
+use crate::steps::write::write_step;
+use crate::steps::{bucket, write, BucketPlan, Cx, Plan, Step, TrailChange};
 
 #[derive(Debug, Serialize)]
 pub struct UndoSource {
@@ -267,30 +268,14 @@ impl Step for UndoPlan {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct RestoreTrailKms {
-    pub writes: Vec<PlannedWrite>,
-}
+write_step!(
+    /// The undo's `UpdateTrail` writes: each trail's key put back.
+    RestoreTrailKms,
+    StepName::RestoreTrailKms
+);
 
-impl Step for RestoreTrailKms {
-    const NAME: StepName = StepName::RestoreTrailKms;
-    type Output = Vec<WriteReport>;
-
-    async fn execute(&self, cx: &Cx<'_>) -> Result<Vec<WriteReport>> {
-        write::apply_all(cx, Self::NAME, &self.writes).await
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct RestoreBucketEncryption {
-    pub writes: Vec<PlannedWrite>,
-}
-
-impl Step for RestoreBucketEncryption {
-    const NAME: StepName = StepName::RestoreBucketEncryption;
-    type Output = Vec<WriteReport>;
-
-    async fn execute(&self, cx: &Cx<'_>) -> Result<Vec<WriteReport>> {
-        write::apply_all(cx, Self::NAME, &self.writes).await
-    }
-}
+write_step!(
+    /// The undo's `PutBucketEncryption` writes: each bucket's rules put back.
+    RestoreBucketEncryption,
+    StepName::RestoreBucketEncryption
+);

@@ -22,6 +22,31 @@ use crate::journal::{Event, StepName, WriteAnswer, WriteState};
 use crate::model::{EncryptionRule, PlannedWrite, Trail};
 use crate::steps::{bucket, Cx};
 
+/// A step that makes the plan's writes of one kind through [`apply_all`]: the four write steps
+/// of the runbooks differ only in their name (and so in the writes the journal lets them make).
+macro_rules! write_step {
+    ($(#[$doc:meta])* $name:ident, $step:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize)]
+        pub struct $name {
+            pub writes: Vec<$crate::model::PlannedWrite>,
+        }
+
+        impl $crate::steps::Step for $name {
+            const NAME: $crate::journal::StepName = $step;
+            type Output = Vec<$crate::steps::WriteReport>;
+
+            async fn execute(
+                &self,
+                cx: &$crate::steps::Cx<'_>,
+            ) -> $crate::error::Result<Vec<$crate::steps::WriteReport>> {
+                $crate::steps::write::apply_all(cx, Self::NAME, &self.writes).await
+            }
+        }
+    };
+}
+pub(crate) use write_step;
+
 /// Whether a write was made, found already done, or applied without its answer reaching us.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
