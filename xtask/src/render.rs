@@ -3,12 +3,13 @@
 use std::fmt::Write;
 
 use runbook::journal::RunStarted;
+use runbook::model::NotScanned;
 use runbook::model::PlannedWrite;
 use runbook::model::{
     BucketState, BucketVerdict, Encryption, RegionScan, RegionStatus, SkipReason,
 };
 use runbook::runbooks::{Report, Runbook};
-use runbook::steps::{Plan, WriteOutcome};
+use runbook::steps::{Plan, PreflightOutput, WriteOutcome};
 
 use crate::flags::Lang;
 
@@ -47,6 +48,9 @@ struct Words {
     acting_as: &'static str,
     bucket_missing: &'static str,
     credentials_from: &'static str,
+    not_scanned: &'static str,
+    not_enabled: &'static str,
+    other_partition: &'static str,
 }
 
 const EN: Words = Words {
@@ -87,6 +91,9 @@ const EN: Words = Words {
     acting_as: "Acting on account",
     bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
+    not_scanned: "Not scanned",
+    not_enabled: "not enabled for this account",
+    other_partition: "another partition's, not this account's",
 };
 
 const JA: Words = Words {
@@ -127,6 +134,9 @@ const JA: Words = Words {
     acting_as: "対象アカウント",
     bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
+    not_scanned: "確認しないリージョン",
+    not_enabled: "このアカウントで有効になっていません",
+    other_partition: "別のパーティションのリージョンです",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -158,6 +168,29 @@ fn regions(out: &mut String, regions: &[RegionStatus], w: &Words) {
     if !no_trail.is_empty() {
         let _ = writeln!(out, "({}: {})", w.no_trail_in, no_trail.join(", "));
     }
+}
+
+/// The regions `DescribeRegions` listed but the account cannot call, once, on one line.
+fn not_scanned(out: &mut String, preflight: &PreflightOutput, w: &Words) {
+    let groups = preflight.not_scanned_groups();
+    if groups.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(why, regions)| {
+            let why = match why {
+                NotScanned::NotEnabled { opt_in_status } => {
+                    format!("{}: {opt_in_status}", w.not_enabled)
+                }
+                NotScanned::OtherPartition { partition } => {
+                    format!("{}: {partition}", w.other_partition)
+                }
+            };
+            format!("{} ({why})", regions.join(", "))
+        })
+        .collect();
+    let _ = writeln!(out, "({}: {})", w.not_scanned, parts.join("; "));
 }
 
 /// The article's bucket verdict, alone on its line.
@@ -245,6 +278,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
     );
     let _ = writeln!(out, "\n{}", w.before.replace("{trail}", &r.status.trail));
     regions(&mut out, &r.status.regions, w);
+    not_scanned(&mut out, &r.preflight, w);
     for b in &r.plan.buckets {
         bucket(&mut out, &b.current, w);
     }

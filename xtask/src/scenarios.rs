@@ -118,10 +118,11 @@ pub const HAND_EDITED: &[HandEdited] = &[
     HandEdited {
         name: "region-not-enabled",
         from: "secure-account",
-        description: "Two opt-in regions (af-south-1, me-south-1) are listed but not enabled: their endpoints \
-                      reject the credentials. They are reported as unreachable and the revert goes on.",
-        edit_note: "hand-edited from secure-account: moto answers every region. DescribeTrails in af-south-1 and \
-                    me-south-1 answers 400 UnrecognizedClientException, as a not-enabled region does.",
+        description: "af-south-1 was opted in moments ago (DescribeRegions says `opted-in`) but its endpoint does \
+                      not accept the account's credentials yet: it is reported as unreachable and the revert goes on.",
+        edit_note: "hand-edited from secure-account: moto answers every region. DescribeRegions lists af-south-1 as \
+                    `opted-in`, and DescribeTrails there answers 400 UnrecognizedClientException, as a region \
+                    does while its opt-in is still propagating.",
         edit: region_not_enabled,
     },
     HandEdited {
@@ -234,13 +235,44 @@ fn organization_trail(f: &mut Fixture) {
 }
 
 fn region_not_enabled(f: &mut Fixture) {
-    for e in f.exchanges.iter_mut().filter(|e| {
-        e.key.operation == "DescribeTrails"
-            && ["af-south-1", "me-south-1"].contains(&e.key.region.as_str())
-    }) {
+    const REGION: &str = "af-south-1";
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeRegions")
+    {
+        e.response.body = set_opt_in_status(&e.response.body, REGION, "opted-in");
+    }
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeTrails" && e.key.region == REGION)
+    {
         e.response = json_error(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         );
     }
+}
+
+/// `DescribeRegions`' XML answer with `region`'s `optInStatus` set to `status`.
+fn set_opt_in_status(xml: &str, region: &str, status: &str) -> String {
+    xml.split("<item>")
+        .map(|item| {
+            if !item.contains(&format!("<regionName>{region}</regionName>")) {
+                return item.to_string();
+            }
+            match (item.find("<optInStatus>"), item.find("</optInStatus>")) {
+                (Some(start), Some(end)) => {
+                    format!("{}<optInStatus>{status}{}", &item[..start], &item[end..])
+                }
+                _ => item.replacen(
+                    "<regionName>",
+                    &format!("<optInStatus>{status}</optInStatus><regionName>"),
+                    1,
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("<item>")
 }
