@@ -36,6 +36,10 @@ pub struct Args {
     pub regions: Option<Vec<String>>,
     pub exclude_regions: Vec<String>,
     pub dry_run: bool,
+    /// `--include-organization-trail`: the management account may revert its organization
+    /// trails (which changes the logs of every member account). Absent in older journals: off.
+    #[serde(default)]
+    pub include_organization_trail: bool,
 }
 
 impl Args {
@@ -337,12 +341,16 @@ impl RegionStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SkipReason {
-    /// Only the organization's management account can change it.
+    /// An organization trail seen from a member account: only the organization's management
+    /// account (the one its ARN names) can change it.
     OrganizationTrail,
     /// The trail belongs to another account (its ARN says so).
     OtherAccount { account: String },
     /// Its home region is excluded or not selected, and an update must be sent there.
     HomeRegionNotSelected { home_region: String },
+    /// An organization trail of this account, the management account: changing it changes the
+    /// logs of every member account, so only `--include-organization-trail` lets a revert do it.
+    OrganizationTrailNotIncluded,
 }
 
 /// A distinct trail (by ARN) that matched `--trail`, and what the runbook will do with it.
@@ -503,6 +511,13 @@ mod tests {
             bucket_key_enabled: Some(true),
             blocked_encryption_types: Some(vec!["SSE-C".into()]),
         }
+    }
+
+    #[test]
+    fn a_journal_from_before_the_organization_flag_reads_as_without_it() {
+        let old = r#"{"trails":["Members"],"regions":null,"exclude_regions":[],"dry_run":false}"#;
+        let args: Args = serde_json::from_str(old).unwrap();
+        assert!(!args.include_organization_trail);
     }
 
     #[test]

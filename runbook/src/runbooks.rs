@@ -171,8 +171,12 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
             account: preflight.account.clone(),
             scan: preflight.scan.clone(),
             excluded: preflight.excluded.clone(),
+            include_organization_trail: args.include_organization_trail,
         })
         .await?;
+    if runbook == Runbook::Revert {
+        check_status::refuse_unincluded_organization_trails(&status)?;
+    }
     let plan = cx
         .step(&MakePlan {
             trails: status.changeable().cloned().collect(),

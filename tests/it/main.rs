@@ -10,6 +10,8 @@
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
 //! - `resume_command`: the printed resume command runs as printed.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
+//! - `organization`: organization trails seen from the management account (moto with an
+//!   organization): refused without `--include-organization-trail`, reverted with it.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
 //! - `recording`: `fixtures record` through a role profile: no credential in the fixture or the
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
@@ -21,6 +23,7 @@ mod e2e;
 mod interrupt;
 mod journal;
 mod lock;
+mod organization;
 mod proxy;
 mod recording;
 mod replay;

@@ -222,6 +222,18 @@ fn organization_trail() {
 }
 
 #[test]
+fn organization_trail_management() {
+    let run = check("organization-trail-management", REVERT, 2);
+    assert!(
+        run.stderr
+            .contains("reverting it changes the log files of every member account")
+            && run.stderr.contains("--include-organization-trail"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn region_not_enabled() {
     let run = check("region-not-enabled", REVERT, 0);
     assert!(

@@ -116,6 +116,10 @@ pub struct RunFlags {
     /// Show every write the revert would make (operation, region, parameters) and make none.
     #[arg(long)]
     pub dry_run: bool,
+    /// In the organization's management account: revert its organization trails too (this
+    /// changes the logs of every member account). Without it, such a revert is refused.
+    #[arg(long)]
+    pub include_organization_trail: bool,
     #[command(flatten)]
     pub connection: Connection,
     #[command(flatten)]

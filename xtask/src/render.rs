@@ -48,6 +48,7 @@ struct Words {
     acting_as: &'static str,
     bucket_missing: &'static str,
     credentials_from: &'static str,
+    org_trail_not_included: &'static str,
     not_scanned: &'static str,
     not_enabled: &'static str,
     other_partition: &'static str,
@@ -91,6 +92,8 @@ const EN: Words = Words {
     acting_as: "Acting on account",
     bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
+    org_trail_not_included: "organization trail of this management account: reverting it changes the logs of every \
+                             member account; a revert does it only with --include-organization-trail",
     not_scanned: "Not scanned",
     not_enabled: "not enabled for this account",
     other_partition: "another partition's, not this account's",
@@ -134,6 +137,8 @@ const JA: Words = Words {
     acting_as: "対象アカウント",
     bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
+    org_trail_not_included: "この管理アカウントの組織の証跡です: 変更するとすべてのメンバーアカウントのログに影響します。\
+                             切り戻しには --include-organization-trail が必要です",
     not_scanned: "確認しないリージョン",
     not_enabled: "このアカウントで有効になっていません",
     other_partition: "別のパーティションのリージョンです",
@@ -296,6 +301,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
         for t in skipped {
             let why = match t.skip.as_ref().expect("filtered") {
                 SkipReason::OrganizationTrail => w.org_trail.to_string(),
+                SkipReason::OrganizationTrailNotIncluded => w.org_trail_not_included.to_string(),
                 SkipReason::OtherAccount { account } => format!("{} {account}", w.other_account),
                 SkipReason::HomeRegionNotSelected { home_region } => {
                     format!("home region {home_region} {}", w.home_not_selected)

@@ -77,6 +77,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         regions: flags.regions,
         exclude_regions: flags.exclude_regions,
         dry_run: flags.dry_run,
+        include_organization_trail: flags.include_organization_trail,
     };
     drive(
         aws,

@@ -75,6 +75,14 @@ pub const RECORDED: &[Recorded] = &[
                       in us-east-1.",
         seed: || Seed { bucket_region: "us-east-1".into(), ..Seed::default() },
     },
+    Recorded {
+        name: "organization-trail-management",
+        description: "The organization's management account: moto has an organization (CreateOrganization) and \
+                      `Members` is its organization trail (IsOrganizationTrail), in this account. Reverting it would \
+                      change the logs of every member account, so without --include-organization-trail the revert \
+                      is refused with exit code 2 before any write.",
+        seed: || Seed { organization_trail: true, ..Seed::default() },
+    },
 ];
 
 pub const HAND_EDITED: &[HandEdited] = &[
@@ -109,10 +117,13 @@ pub const HAND_EDITED: &[HandEdited] = &[
     HandEdited {
         name: "organization-trail",
         from: "secure-account",
-        description: "`Members` is an organization trail: only the management account can change it. It is \
-                      reported and skipped, nothing is written, and the run does not fail.",
-        edit_note: "hand-edited from secure-account: moto has no organizations. DescribeTrails shows Members with \
-                    IsOrganizationTrail: true; the exchanges the run no longer makes were pruned.",
+        description: "A member account's view: `Members` is an organization trail of the management account \
+                      111122223333 (its ARN names that account, its bucket is that account's): only the management \
+                      account can change it. It is reported and skipped, nothing is written, and the run does not \
+                      fail. (The management account's view is tested against moto, which has organizations.)",
+        edit_note: "hand-edited from secure-account: a member's view needs a second account that owns the trail. \
+                    DescribeTrails shows Members with IsOrganizationTrail: true, its ARN and bucket in account \
+                    111122223333; the exchanges the run no longer makes were pruned.",
         edit: organization_trail,
     },
     HandEdited {
@@ -216,6 +227,10 @@ fn bucket_redirect(f: &mut Fixture) {
     };
 }
 
+/// The account every fixture shows, and the organization's management account of the member's view.
+const ACCOUNT: &str = runbook::http::redact::FIXTURE_ACCOUNT;
+const MANAGEMENT_ACCOUNT: &str = "111122223333";
+
 fn organization_trail(f: &mut Fixture) {
     for e in f
         .exchanges
@@ -228,6 +243,11 @@ fn organization_trail(f: &mut Fixture) {
         if let Some(trails) = body.get_mut("trailList").and_then(Value::as_array_mut) {
             for t in trails.iter_mut().filter(|t| t["Name"] == "Members") {
                 t["IsOrganizationTrail"] = Value::Bool(true);
+                for field in ["TrailARN", "S3BucketName"] {
+                    if let Some(text) = t[field].as_str() {
+                        t[field] = Value::String(text.replace(ACCOUNT, MANAGEMENT_ACCOUNT));
+                    }
+                }
             }
         }
         e.response.body = body.to_string();

@@ -550,6 +550,7 @@ mod tests {
                 regions: None,
                 exclude_regions: vec![],
                 dry_run: false,
+                include_organization_trail: false,
             },
             account: "123456789012".into(),
             caller_arn: "arn:aws:iam::123456789012:user/op".into(),

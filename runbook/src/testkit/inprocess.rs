@@ -31,6 +31,7 @@ pub fn default_args() -> Args {
         regions: None,
         exclude_regions: vec![],
         dry_run: false,
+        include_organization_trail: false,
     }
 }
 
