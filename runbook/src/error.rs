@@ -88,6 +88,15 @@ pub enum Error {
     )]
     AmbiguousTrail { name: String, arns: Vec<String> },
 
+    #[error(
+        "{} is an organization trail of this account, the organization's management account: \
+         reverting it changes the log files of every member account of the organization, not only \
+         this one's. Nothing was changed. If that is what you want, run again with \
+         --include-organization-trail; to leave it alone, name the other trails with --trail",
+        arns.join(", ")
+    )]
+    OrganizationTrailNotIncluded { arns: Vec<String> },
+
     #[error("trail `{trail}` names no S3 bucket; CloudTrail cannot deliver without one, so check the trail in the console")]
     TrailWithoutBucket { trail: String },
 
@@ -274,6 +283,7 @@ impl Error {
                 | Error::NoRegionSelected
                 | Error::TrailNotFound { .. }
                 | Error::AmbiguousTrail { .. }
+                | Error::OrganizationTrailNotIncluded { .. }
                 | Error::NoSuchRun { .. }
                 | Error::NothingToResume { .. }
                 | Error::AlreadyFinished { .. }

@@ -50,6 +50,10 @@ pub struct Args {
     /// `restore --force`: put back also what changed since that run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
+    /// `--include-organization-trail`: the management account may revert its organization
+    /// trails (which changes the logs of every member account). Absent in older journals: off.
+    #[serde(default)]
+    pub include_organization_trail: bool,
 }
 
 impl Args {
@@ -256,6 +260,53 @@ fn arn_region(arn: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The partition (`aws`, `aws-cn`, `aws-us-gov`, …) an ARN names; `aws` when it names none.
+pub fn partition_of_arn(arn: &str) -> &str {
+    arn.strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').next())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+}
+
+/// The partition a region belongs to, from its name (AWS's partition table: China regions start
+/// `cn-`, GovCloud `us-gov-`, the isolated ones `us-iso-`, `us-isob-`, `eu-isoe-`, `us-isof-`).
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
+/// `DescribeRegions`' `OptInStatus` values of a region the account may call.
+pub const ENABLED_OPT_IN_STATUSES: &[&str] = &["opt-in-not-required", "opted-in"];
+
+/// Why a region `DescribeRegions` listed is not scanned.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum NotScanned {
+    /// An opt-in region the account has not enabled (`OptInStatus` says so, e.g. `not-opted-in`):
+    /// its endpoints reject the account's credentials.
+    NotEnabled { opt_in_status: String },
+    /// A region of another partition (China, GovCloud): the caller's credentials do not exist there.
+    OtherPartition { partition: String },
+}
+
+/// A region listed by `DescribeRegions` and left out of the scan, with why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnscannedRegion {
+    pub region: String,
+    #[serde(flatten)]
+    pub why: NotScanned,
+}
+
 /// What one region's scan found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -304,12 +355,16 @@ impl RegionStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SkipReason {
-    /// Only the organization's management account can change it.
+    /// An organization trail seen from a member account: only the organization's management
+    /// account (the one its ARN names) can change it.
     OrganizationTrail,
     /// The trail belongs to another account (its ARN says so).
     OtherAccount { account: String },
     /// Its home region is excluded or not selected, and an update must be sent there.
     HomeRegionNotSelected { home_region: String },
+    /// An organization trail of this account, the management account: changing it changes the
+    /// logs of every member account, so only `--include-organization-trail` lets a revert do it.
+    OrganizationTrailNotIncluded,
 }
 
 /// A distinct trail (by ARN) that matched `--trail`, and what the runbook will do with it.
@@ -472,6 +527,13 @@ mod tests {
             bucket_key_enabled: Some(true),
             blocked_encryption_types: Some(vec!["SSE-C".into()]),
         }
+    }
+
+    #[test]
+    fn a_journal_from_before_the_organization_flag_reads_as_without_it() {
+        let old = r#"{"trails":["Members"],"regions":null,"exclude_regions":[],"dry_run":false}"#;
+        let args: Args = serde_json::from_str(old).unwrap();
+        assert!(!args.include_organization_trail);
     }
 
     #[test]

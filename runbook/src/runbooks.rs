@@ -192,8 +192,12 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
             account: preflight.account.clone(),
             scan: preflight.scan.clone(),
             excluded: preflight.excluded.clone(),
+            include_organization_trail: args.include_organization_trail,
         })
         .await?;
+    if runbook == Runbook::Revert {
+        check_status::refuse_unincluded_organization_trails(&status)?;
+    }
     let plan = cx
         .step(&MakePlan {
             trails: status.changeable().cloned().collect(),
@@ -381,11 +385,18 @@ async fn restore(cx: &Cx<'_>, args: &Args) -> Result<Report> {
         runbook: Runbook::Restore,
         dry_run: args.dry_run,
         preflight: PreflightOutput {
+            partition: started
+                .caller_arn
+                .split(':')
+                .nth(1)
+                .unwrap_or("aws")
+                .to_string(),
             account: started.account,
             caller_arn: started.caller_arn,
             enabled_regions: source.scan.clone(),
             scan: source.scan.clone(),
             excluded: source.excluded.clone(),
+            not_scanned: Vec::new(),
         },
         status: StatusReport {
             trail: trail_arns.join(", "),

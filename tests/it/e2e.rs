@@ -32,8 +32,8 @@ fn revert_reaches_the_end_state_with_one_write_each() {
     let described = calls(&events, &["DescribeTrails"]).len();
     assert_eq!(
         described,
-        2 * 38 + 1,
-        "38 regions before, 38 after, one re-read before the write"
+        2 * 20 + 1,
+        "moto's 20 enabled regions of the aws partition before, 20 after, one re-read before the write"
     );
     assert!(
         run.stdout.contains("ap-northeast-1: enabled"),
@@ -227,6 +227,29 @@ mod bad_input {
             "{}",
             run.stderr
         );
+        env.assert_untouched();
+    }
+
+    /// moto lists ap-east-1 as `not-opted-in` and cn-north-1 in another partition: neither is
+    /// a region this account can scan, so naming one is bad input, said before any write.
+    #[test]
+    fn a_region_the_account_cannot_call_is_refused() {
+        let env = Env::secure_account();
+        for (flag, region) in [
+            ("--regions", "ap-east-1"),
+            ("--exclude-region", "cn-north-1"),
+        ] {
+            let run = env
+                .xtask(&["run", "revert", "--yes", flag, region])
+                .failure(2);
+            assert!(
+                run.stderr.contains(&format!(
+                    "region `{region}` given in {flag} is not enabled for this account; the 20 enabled regions are:"
+                )),
+                "{}",
+                run.stderr
+            );
+        }
         env.assert_untouched();
     }
 

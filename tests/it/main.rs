@@ -11,6 +11,8 @@
 //! - `resume_command`: the printed resume command runs as printed.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
 //! - `undo`: undo a revert (exactly, twice, refused keys, changed since) and the re-check.
+//! - `organization`: organization trails seen from the management account (moto with an
+//!   organization): refused without `--include-organization-trail`, reverted with it.
 //! - `replay`: every recorded scenario, offline, with insta snapshots.
 //! - `recording`: `fixtures record` through a role profile: no credential in the fixture or the
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
@@ -22,6 +24,7 @@ mod e2e;
 mod interrupt;
 mod journal;
 mod lock;
+mod organization;
 mod proxy;
 mod recording;
 mod replay;

@@ -119,6 +119,20 @@ const REVERT: &[&str] = &["revert", "--yes"];
 fn secure_account() {
     let run = check("secure-account", REVERT, 0);
     assert!(run.stdout.contains("Done:"));
+    // Regions the account cannot call are said once, on one line, and never listed as scanned.
+    let not_scanned: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("(Not scanned: "))
+        .collect();
+    assert_eq!(not_scanned.len(), 1, "{}", run.stdout);
+    for region in ["cn-north-1", "us-gov-west-1", "ap-east-1"] {
+        assert!(not_scanned[0].contains(region), "{}", not_scanned[0]);
+        assert!(
+            !run.stdout.contains(&format!("\n{region}: ")),
+            "{region} is not scanned"
+        );
+    }
 }
 
 #[test]
@@ -153,7 +167,7 @@ fn trail_missing() {
     let run = check("trail-missing", REVERT, 2);
     assert!(run
         .stderr
-        .contains("trail `Members` not found in 38 regions"));
+        .contains("trail `Members` not found in 20 regions"));
 }
 
 #[test]
@@ -208,11 +222,23 @@ fn organization_trail() {
 }
 
 #[test]
+fn organization_trail_management() {
+    let run = check("organization-trail-management", REVERT, 2);
+    assert!(
+        run.stderr
+            .contains("reverting it changes the log files of every member account")
+            && run.stderr.contains("--include-organization-trail"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn region_not_enabled() {
     let run = check("region-not-enabled", REVERT, 0);
     assert!(
         run.stdout
-            .contains("me-south-1: unreachable (UnrecognizedClientException)"),
+            .contains("af-south-1: unreachable (UnrecognizedClientException)"),
         "{}",
         run.stdout
     );

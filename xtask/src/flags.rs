@@ -118,6 +118,10 @@ pub struct RunFlags {
     /// Show every write the revert would make (operation, region, parameters) and make none.
     #[arg(long)]
     pub dry_run: bool,
+    /// In the organization's management account: revert its organization trails too (this
+    /// changes the logs of every member account). Without it, such a revert is refused.
+    #[arg(long)]
+    pub include_organization_trail: bool,
     /// With `status`: exit 3 when a trail that may be changed from here, or its bucket, is
     /// SSE-KMS (for a weekly re-check from cron or CI).
     #[arg(long)]

@@ -3,12 +3,13 @@
 use std::fmt::Write;
 
 use runbook::journal::RunStarted;
+use runbook::model::NotScanned;
 use runbook::model::PlannedWrite;
 use runbook::model::{
     BucketState, BucketVerdict, Encryption, RegionScan, RegionStatus, SkipReason,
 };
 use runbook::runbooks::{Report, Runbook};
-use runbook::steps::{Plan, WriteOutcome};
+use runbook::steps::{Plan, PreflightOutput, WriteOutcome};
 
 use crate::flags::Lang;
 
@@ -51,6 +52,10 @@ struct Words {
     restored: &'static str,
     bucket_missing: &'static str,
     credentials_from: &'static str,
+    org_trail_not_included: &'static str,
+    not_scanned: &'static str,
+    not_enabled: &'static str,
+    other_partition: &'static str,
 }
 
 const EN: Words = Words {
@@ -95,6 +100,11 @@ const EN: Words = Words {
     restored: "Done: the trail's log files are SSE-KMS encrypted again and the bucket has its rules from before the revert.",
     bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
+    org_trail_not_included: "organization trail of this management account: reverting it changes the logs of every \
+                             member account; a revert does it only with --include-organization-trail",
+    not_scanned: "Not scanned",
+    not_enabled: "not enabled for this account",
+    other_partition: "another partition's, not this account's",
 };
 
 const JA: Words = Words {
@@ -139,6 +149,11 @@ const JA: Words = Words {
     restored: "完了: 証跡ログファイルの SSE-KMS 暗号化とバケットのルールを切り戻し前の状態に戻しました。",
     bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
+    org_trail_not_included: "この管理アカウントの組織の証跡です: 変更するとすべてのメンバーアカウントのログに影響します。\
+                             切り戻しには --include-organization-trail が必要です",
+    not_scanned: "確認しないリージョン",
+    not_enabled: "このアカウントで有効になっていません",
+    other_partition: "別のパーティションのリージョンです",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -170,6 +185,29 @@ fn regions(out: &mut String, regions: &[RegionStatus], w: &Words) {
     if !no_trail.is_empty() {
         let _ = writeln!(out, "({}: {})", w.no_trail_in, no_trail.join(", "));
     }
+}
+
+/// The regions `DescribeRegions` listed but the account cannot call, once, on one line.
+fn not_scanned(out: &mut String, preflight: &PreflightOutput, w: &Words) {
+    let groups = preflight.not_scanned_groups();
+    if groups.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(why, regions)| {
+            let why = match why {
+                NotScanned::NotEnabled { opt_in_status } => {
+                    format!("{}: {opt_in_status}", w.not_enabled)
+                }
+                NotScanned::OtherPartition { partition } => {
+                    format!("{}: {partition}", w.other_partition)
+                }
+            };
+            format!("{} ({why})", regions.join(", "))
+        })
+        .collect();
+    let _ = writeln!(out, "({}: {})", w.not_scanned, parts.join("; "));
 }
 
 /// The article's bucket verdict, alone on its line.
@@ -267,6 +305,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
         None => {
             let _ = writeln!(out, "\n{}", w.before.replace("{trail}", &r.status.trail));
             regions(&mut out, &r.status.regions, w);
+            not_scanned(&mut out, &r.preflight, w);
         }
     }
     for b in &r.plan.buckets {
@@ -286,6 +325,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
         for t in skipped {
             let why = match t.skip.as_ref().expect("filtered") {
                 SkipReason::OrganizationTrail => w.org_trail.to_string(),
+                SkipReason::OrganizationTrailNotIncluded => w.org_trail_not_included.to_string(),
                 SkipReason::OtherAccount { account } => format!("{} {account}", w.other_account),
                 SkipReason::HomeRegionNotSelected { home_region } => {
                     format!("home region {home_region} {}", w.home_not_selected)

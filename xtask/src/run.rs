@@ -84,6 +84,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         dry_run: flags.dry_run,
         undoes: None,
         force: false,
+        include_organization_trail: flags.include_organization_trail,
     };
     let report = drive(
         aws,
@@ -126,6 +127,7 @@ pub async fn undo(flags: UndoFlags) -> Result<()> {
         dry_run: flags.dry_run,
         undoes: Some(flags.run_id),
         force: flags.force,
+        include_organization_trail: false,
     };
     let begin = Begin::New {
         runbook: Runbook::Restore,

@@ -75,6 +75,14 @@ pub const RECORDED: &[Recorded] = &[
                       in us-east-1.",
         seed: || Seed { bucket_region: "us-east-1".into(), ..Seed::default() },
     },
+    Recorded {
+        name: "organization-trail-management",
+        description: "The organization's management account: moto has an organization (CreateOrganization) and \
+                      `Members` is its organization trail (IsOrganizationTrail), in this account. Reverting it would \
+                      change the logs of every member account, so without --include-organization-trail the revert \
+                      is refused with exit code 2 before any write.",
+        seed: || Seed { organization_trail: true, ..Seed::default() },
+    },
 ];
 
 pub const HAND_EDITED: &[HandEdited] = &[
@@ -109,19 +117,23 @@ pub const HAND_EDITED: &[HandEdited] = &[
     HandEdited {
         name: "organization-trail",
         from: "secure-account",
-        description: "`Members` is an organization trail: only the management account can change it. It is \
-                      reported and skipped, nothing is written, and the run does not fail.",
-        edit_note: "hand-edited from secure-account: moto has no organizations. DescribeTrails shows Members with \
-                    IsOrganizationTrail: true; the exchanges the run no longer makes were pruned.",
+        description: "A member account's view: `Members` is an organization trail of the management account \
+                      111122223333 (its ARN names that account, its bucket is that account's): only the management \
+                      account can change it. It is reported and skipped, nothing is written, and the run does not \
+                      fail. (The management account's view is tested against moto, which has organizations.)",
+        edit_note: "hand-edited from secure-account: a member's view needs a second account that owns the trail. \
+                    DescribeTrails shows Members with IsOrganizationTrail: true, its ARN and bucket in account \
+                    111122223333; the exchanges the run no longer makes were pruned.",
         edit: organization_trail,
     },
     HandEdited {
         name: "region-not-enabled",
         from: "secure-account",
-        description: "Two opt-in regions (af-south-1, me-south-1) are listed but not enabled: their endpoints \
-                      reject the credentials. They are reported as unreachable and the revert goes on.",
-        edit_note: "hand-edited from secure-account: moto answers every region. DescribeTrails in af-south-1 and \
-                    me-south-1 answers 400 UnrecognizedClientException, as a not-enabled region does.",
+        description: "af-south-1 was opted in moments ago (DescribeRegions says `opted-in`) but its endpoint does \
+                      not accept the account's credentials yet: it is reported as unreachable and the revert goes on.",
+        edit_note: "hand-edited from secure-account: moto answers every region. DescribeRegions lists af-south-1 as \
+                    `opted-in`, and DescribeTrails there answers 400 UnrecognizedClientException, as a region \
+                    does while its opt-in is still propagating.",
         edit: region_not_enabled,
     },
     HandEdited {
@@ -215,6 +227,10 @@ fn bucket_redirect(f: &mut Fixture) {
     };
 }
 
+/// The account every fixture shows, and the organization's management account of the member's view.
+const ACCOUNT: &str = runbook::http::redact::FIXTURE_ACCOUNT;
+const MANAGEMENT_ACCOUNT: &str = "111122223333";
+
 fn organization_trail(f: &mut Fixture) {
     for e in f
         .exchanges
@@ -227,6 +243,11 @@ fn organization_trail(f: &mut Fixture) {
         if let Some(trails) = body.get_mut("trailList").and_then(Value::as_array_mut) {
             for t in trails.iter_mut().filter(|t| t["Name"] == "Members") {
                 t["IsOrganizationTrail"] = Value::Bool(true);
+                for field in ["TrailARN", "S3BucketName"] {
+                    if let Some(text) = t[field].as_str() {
+                        t[field] = Value::String(text.replace(ACCOUNT, MANAGEMENT_ACCOUNT));
+                    }
+                }
             }
         }
         e.response.body = body.to_string();
@@ -234,13 +255,44 @@ fn organization_trail(f: &mut Fixture) {
 }
 
 fn region_not_enabled(f: &mut Fixture) {
-    for e in f.exchanges.iter_mut().filter(|e| {
-        e.key.operation == "DescribeTrails"
-            && ["af-south-1", "me-south-1"].contains(&e.key.region.as_str())
-    }) {
+    const REGION: &str = "af-south-1";
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeRegions")
+    {
+        e.response.body = set_opt_in_status(&e.response.body, REGION, "opted-in");
+    }
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeTrails" && e.key.region == REGION)
+    {
         e.response = json_error(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         );
     }
+}
+
+/// `DescribeRegions`' XML answer with `region`'s `optInStatus` set to `status`.
+fn set_opt_in_status(xml: &str, region: &str, status: &str) -> String {
+    xml.split("<item>")
+        .map(|item| {
+            if !item.contains(&format!("<regionName>{region}</regionName>")) {
+                return item.to_string();
+            }
+            match (item.find("<optInStatus>"), item.find("</optInStatus>")) {
+                (Some(start), Some(end)) => {
+                    format!("{}<optInStatus>{status}{}", &item[..start], &item[end..])
+                }
+                _ => item.replacen(
+                    "<regionName>",
+                    &format!("<optInStatus>{status}</optInStatus><regionName>"),
+                    1,
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("<item>")
 }

@@ -552,6 +552,7 @@ mod tests {
                 dry_run: false,
                 undoes: None,
                 force: false,
+                include_organization_trail: false,
             },
             account: "123456789012".into(),
             caller_arn: "arn:aws:iam::123456789012:user/op".into(),

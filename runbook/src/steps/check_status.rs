@@ -14,6 +14,9 @@ pub struct CheckStatus {
     pub account: String,
     pub scan: Vec<String>,
     pub excluded: Vec<String>,
+    /// `--include-organization-trail`: this (management) account's organization trails may be
+    /// changed.
+    pub include_organization_trail: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -35,6 +38,7 @@ pub fn targets_of(
     regions: &[RegionStatus],
     account: &str,
     selected: &[String],
+    include_organization_trail: bool,
 ) -> Vec<TrailTarget> {
     let mut targets: Vec<TrailTarget> = Vec::new();
     for status in regions {
@@ -59,8 +63,12 @@ pub fn targets_of(
         }
     }
     for t in &mut targets {
-        t.skip = if t.trail.organization {
+        let ours = t.trail.account().is_none_or(|a| a == account);
+        t.skip = if t.trail.organization && !ours {
+            // Seen from a member account: the management account's to change.
             Some(SkipReason::OrganizationTrail)
+        } else if t.trail.organization && !include_organization_trail {
+            Some(SkipReason::OrganizationTrailNotIncluded)
         } else if let Some(owner) = t.trail.account().filter(|a| *a != account) {
             Some(SkipReason::OtherAccount {
                 account: owner.to_string(),
@@ -77,13 +85,34 @@ pub fn targets_of(
     targets
 }
 
+/// A revert may not change an organization trail of the management account unless asked to:
+/// refused (bad input, before any write) naming the trails and the flag.
+pub fn refuse_unincluded_organization_trails(status: &StatusReport) -> Result<()> {
+    let arns: Vec<String> = status
+        .targets
+        .iter()
+        .filter(|t| t.skip == Some(SkipReason::OrganizationTrailNotIncluded))
+        .map(|t| t.trail.arn.clone())
+        .collect();
+    if arns.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::OrganizationTrailNotIncluded { arns })
+    }
+}
+
 impl Step for CheckStatus {
     const NAME: StepName = StepName::CheckStatus;
     type Output = StatusReport;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<StatusReport> {
         let regions = scan::scan_regions(cx, &self.wanted, &self.scan, &self.excluded).await?;
-        let targets = targets_of(&regions, &self.account, &self.scan);
+        let targets = targets_of(
+            &regions,
+            &self.account,
+            &self.scan,
+            self.include_organization_trail,
+        );
         // One name, several trails (single-region trails of the same name in several regions):
         // changing them all without a word is not what the operator asked for.
         for name in self.wanted.iter().filter(|w| !w.starts_with("arn:")) {
@@ -116,5 +145,84 @@ impl Step for CheckStatus {
             regions,
             targets,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Trail;
+
+    fn seen(arn: &str, organization: bool) -> RegionStatus {
+        RegionStatus {
+            region: "ap-northeast-1".into(),
+            scan: RegionScan::Scanned {
+                trails: vec![Trail {
+                    name: "Members".into(),
+                    arn: arn.into(),
+                    home_region: "ap-northeast-1".into(),
+                    multi_region: true,
+                    organization,
+                    kms_key_id: Some("k".into()),
+                    bucket: Some("b".into()),
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn organization_trails_are_the_management_accounts_to_change_and_only_when_asked() {
+        let regions = ["ap-northeast-1".to_string()];
+        let skip = |arn: &str, organization: bool, include: bool| {
+            targets_of(
+                &[seen(arn, organization)],
+                "123456789012",
+                &regions,
+                include,
+            )[0]
+            .skip
+            .clone()
+        };
+        let ours = "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members";
+        let managements = "arn:aws:cloudtrail:ap-northeast-1:111122223333:trail/Members";
+        // A member account sees the management account's trail: never changeable from here.
+        for include in [false, true] {
+            assert_eq!(
+                skip(managements, true, include),
+                Some(SkipReason::OrganizationTrail)
+            );
+        }
+        // The management account: only with --include-organization-trail.
+        assert_eq!(
+            skip(ours, true, false),
+            Some(SkipReason::OrganizationTrailNotIncluded)
+        );
+        assert_eq!(skip(ours, true, true), None);
+        assert_eq!(skip(ours, false, false), None);
+
+        let status = |skip| StatusReport {
+            trail: "Members".into(),
+            regions: vec![],
+            targets: vec![TrailTarget {
+                trail: Trail {
+                    name: "Members".into(),
+                    arn: ours.into(),
+                    home_region: "ap-northeast-1".into(),
+                    multi_region: true,
+                    organization: true,
+                    kms_key_id: None,
+                    bucket: None,
+                },
+                seen_in: vec![],
+                skip,
+            }],
+        };
+        let refused = refuse_unincluded_organization_trails(&status(Some(
+            SkipReason::OrganizationTrailNotIncluded,
+        )))
+        .unwrap_err();
+        assert!(refused.is_usage() && !refused.is_resumable());
+        assert!(refused.to_string().contains("--include-organization-trail"));
+        assert!(refuse_unincluded_organization_trails(&status(None)).is_ok());
     }
 }

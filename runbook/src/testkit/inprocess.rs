@@ -33,6 +33,7 @@ pub fn default_args() -> Args {
         dry_run: false,
         undoes: None,
         force: false,
+        include_organization_trail: false,
     }
 }
 

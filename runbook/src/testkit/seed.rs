@@ -31,6 +31,9 @@ pub struct Seed {
     pub unrelated_trail: bool,
     /// An AWS Config delivery channel that encrypts with the same key.
     pub config_channel: bool,
+    /// Make the account an organization's management account (Organizations
+    /// `CreateOrganization`) and `Members` an organization trail (`IsOrganizationTrail`).
+    pub organization_trail: bool,
     /// The account the config's credentials act in (moto's default one, or an account reached
     /// through `assumed_role_config`): bucket names and ARNs are made with it.
     pub account: String,
@@ -46,6 +49,7 @@ impl Default for Seed {
             policy_requires_kms: false,
             unrelated_trail: true,
             config_channel: true,
+            organization_trail: false,
             account: ACCOUNT.into(),
         }
     }
@@ -147,6 +151,30 @@ async fn put_encryption(
     Ok(())
 }
 
+/// Organizations `CreateOrganization` on the endpoint of `config`, made by boto3 (installed with
+/// moto) over HTTP: this workspace does not depend on the Rust SDK for Organizations for one
+/// seeding call. The caller's account becomes the management account.
+fn create_organization(config: &SdkConfig) -> TestkitResult<()> {
+    let endpoint = config
+        .endpoint_url()
+        .ok_or("seeding: CreateOrganization needs an endpoint URL (a moto server)")?;
+    let script = "import sys, boto3; boto3.client('organizations', endpoint_url=sys.argv[1], \
+                  region_name='us-east-1', aws_access_key_id='testing', \
+                  aws_secret_access_key='testing').create_organization(FeatureSet='ALL')";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, endpoint])
+        .output()
+        .map_err(|e| format!("seeding: CreateOrganization: cannot run python3: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "seeding: CreateOrganization: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Builds the scenario on the endpoint of `config` (normally a fresh moto server).
 pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
     let key_arn = kms_key(config, HOME, "secure account CloudTrail key").await?;
@@ -187,12 +215,16 @@ pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
         )
     };
     let mut trail_arn = String::new();
+    if seed.organization_trail {
+        create_organization(config)?;
+    }
     if seed.trail {
         let mut create = cloudtrail(HOME)
             .create_trail()
             .name("Members")
             .s3_bucket_name(&bucket)
-            .is_multi_region_trail(true);
+            .is_multi_region_trail(true)
+            .is_organization_trail(seed.organization_trail);
         if seed.trail_encrypted {
             create = create.kms_key_id(&key_arn);
         }
