@@ -1,6 +1,7 @@
 //! The workspace's one integration-test binary.
 //!
 //! - `adversary`: review reproductions; each fails until its finding is fixed.
+//! - `adversary_undo`: review reproductions for `undo` and the re-check; each fails until fixed.
 //! - `e2e`: the CLI against a real moto_server (started per test on a free port).
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
@@ -18,6 +19,7 @@
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
 
 mod adversary;
+mod adversary_undo;
 mod audit_log;
 mod credentials;
 mod e2e;
