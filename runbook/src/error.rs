@@ -127,7 +127,10 @@ pub enum Error {
     #[error("still SSE-KMS: {0}. Turn the secure-setting opt-in off in the members portal, then revert again")]
     StillSseKms(String),
 
-    #[error("{0}. Turn the secure-setting opt-in off in the members portal, then revert again")]
+    #[error(
+        "{0}. If the secure setting came back, turn the opt-in off in the members portal, then \
+         revert again"
+    )]
     Drifted(String),
 
     #[error("--check and --since go with `run status` (they re-check; they never write)")]
@@ -137,14 +140,23 @@ pub enum Error {
     NothingToUndo { run_id: String, why: String },
 
     #[error(
-        "KMS key {key} is scheduled for deletion, so the trail cannot use it again; nothing was \
+        "KMS key {key} is {state}, so it cannot be put back; nothing was changed. Check the key \
+         in the KMS console; an undo can only restore a key that exists and is enabled"
+    )]
+    KeyUnusable { key: String, state: String },
+
+    #[error("run {run_id} has no end state to compare with: {why}")]
+    NoEndState { run_id: String, why: String },
+
+    #[error(
+        "KMS key {key} is scheduled for deletion, so it cannot be used again; nothing was \
          changed. Cancel the deletion first (`aws kms cancel-key-deletion --key-id {key}`, then \
          `aws kms enable-key --key-id {key}`), then undo again"
     )]
     KeyPendingDeletion { key: String },
 
     #[error(
-        "KMS key {key} is disabled, so the trail cannot use it again; nothing was changed. \
+        "KMS key {key} is disabled, so it cannot be used again; nothing was changed. \
          Enable it first (`aws kms enable-key --key-id {key}`), then undo again"
     )]
     KeyDisabled { key: String },
@@ -292,6 +304,8 @@ impl Error {
                 | Error::RecheckNeedsStatus
                 | Error::KeyPendingDeletion { .. }
                 | Error::KeyDisabled { .. }
+                | Error::KeyUnusable { .. }
+                | Error::NoEndState { .. }
                 | Error::JournalFormat { .. }
                 | Error::UnsafePath { .. }
                 | Error::AccountMismatch { .. }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::journal::{self, StepName};
+use crate::journal::{self, RunStatus};
 use crate::model::{BucketVerdict, PlannedWrite, Runbook};
 use crate::runbooks::Report;
 use crate::runs;
@@ -47,22 +47,55 @@ fn algorithms(rules: &[crate::model::EncryptionRule]) -> String {
         .join(",")
 }
 
+/// The arguments of the revert run `run_id`, so that the status run a `--since` compares
+/// looks at the same trails and regions.
+pub fn args_of(state_dir: &Path, run_id: &str) -> Result<crate::model::Args> {
+    let id = runs::resolve(state_dir, Some(run_id))?;
+    let source = journal::load(&state_dir.join(id))?;
+    Ok(source
+        .fold
+        .started()
+        .expect("a loaded journal began with run_started")
+        .args
+        .clone())
+}
+
 /// Each way the live state in `report` (a status run's) differs from the end state the revert
 /// run `run_id` reached, by name.
 pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Vec<String>> {
     let id = runs::resolve(state_dir, Some(run_id))?;
     let dir = state_dir.join(&id);
     let source = journal::load(&dir)?;
+    source.check_cache(&dir)?;
     let started = source
         .fold
         .started()
         .expect("a loaded journal began with run_started");
-    if started.runbook != Runbook::Revert || source.fold.output(StepName::Verify).is_none() {
-        return Err(Error::NothingToUndo {
+    if started.account != report.preflight.account {
+        return Err(Error::AccountMismatch {
             run_id: id,
-            why: "it is not a revert that reached its verification, so it has no end state to \
-                  compare with"
-                .into(),
+            recorded: started.account.clone(),
+            current: report.preflight.account.clone(),
+        });
+    }
+    if started.runbook != Runbook::Revert || started.args.dry_run {
+        return Err(Error::NoEndState {
+            run_id: id,
+            why: format!(
+                "it is a `{}` run{}, not a revert that changed the account",
+                started.runbook.name(),
+                if started.args.dry_run {
+                    " (dry run)"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
+    if source.fold.status() != Some(RunStatus::Finished) {
+        return Err(Error::NoEndState {
+            run_id: id,
+            why: "it has not finished; resume it first".into(),
         });
     }
     // The end state: what every write left (a revert that wrote nothing left the account as

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::journal::{self, AUDIT_FILE};
+use crate::model::Runbook;
 
 pub fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -56,6 +57,24 @@ pub fn resolve(state_dir: &Path, wanted: Option<&str>) -> Result<String> {
             dir: state_dir.into(),
         }),
     }
+}
+
+/// Resolves a run id as an operator names the run a command acts on: `latest` is the newest
+/// run of `runbook` (not a run this command is about to open).
+pub fn resolve_latest_of(state_dir: &Path, wanted: &str, runbook: Runbook) -> Result<String> {
+    if wanted != "latest" {
+        return resolve(state_dir, Some(wanted));
+    }
+    for id in run_ids(state_dir)?.iter().rev() {
+        let journal = journal::load(&state_dir.join(id))?;
+        if journal.fold.started().is_some_and(|s| s.runbook == runbook) {
+            return Ok(id.clone());
+        }
+    }
+    Err(Error::NoSuchRun {
+        run_id: format!("latest ({})", runbook.name()),
+        dir: state_dir.into(),
+    })
 }
 
 /// The newest run that `resume` can continue, judged from its journal (not its cache). A run

@@ -77,7 +77,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
     {
         return Err(Error::ConfirmationUnavailable.into());
     }
-    let args = Args {
+    let mut args = Args {
         trails: flags.trails,
         regions: flags.regions,
         exclude_regions: flags.exclude_regions,
@@ -85,6 +85,19 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         undoes: None,
         force: false,
         include_organization_trail: flags.include_organization_trail,
+    };
+    let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+    let since = match &flags.since {
+        Some(wanted) => {
+            let id = runs::resolve_latest_of(&state_dir, wanted, Runbook::Revert)?;
+            // Look at what that revert looked at: its trails and regions.
+            let source = runbook::recheck::args_of(&state_dir, &id)?;
+            args.trails = source.trails;
+            args.regions = source.regions;
+            args.exclude_regions = source.exclude_regions;
+            Some(id)
+        }
+        None => None,
     };
     let report = drive(
         aws,
@@ -102,8 +115,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
             anyhow::bail!(Error::StillSseKms(found.join("; ")));
         }
     }
-    if let Some(since) = &flags.since {
-        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+    if let Some(since) = &since {
         let drift = runbook::recheck::drift_since(&state_dir, since, &report)?;
         if !drift.is_empty() {
             anyhow::bail!(Error::Drifted(format!(
@@ -119,13 +131,15 @@ pub async fn undo(flags: UndoFlags) -> Result<()> {
     if !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal() {
         return Err(Error::ConfirmationUnavailable.into());
     }
+    let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+    let undoes = runs::resolve_latest_of(&state_dir, &flags.run_id, Runbook::Revert)?;
     let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
     let args = Args {
         trails: Vec::new(),
         regions: None,
         exclude_regions: Vec::new(),
         dry_run: flags.dry_run,
-        undoes: Some(flags.run_id),
+        undoes: Some(undoes),
         force: flags.force,
         include_organization_trail: false,
     };

@@ -106,6 +106,9 @@ pub struct Fold {
     /// The writes of the plan (from the plan step's output), and of the operator's go-ahead
     /// (line). Every write intent must be one the operator confirmed.
     planned: Option<Vec<PlannedWrite>>,
+    /// The key each trail showed in the status check (ARN → key), which a revert plan's
+    /// trail writes must start from.
+    status_keys: Option<BTreeMap<String, Option<String>>>,
     confirmed: Option<(u64, Vec<PlannedWrite>)>,
     last_seq: u64,
     last_hash: String,
@@ -114,6 +117,20 @@ pub struct Fold {
 
 /// An event that may not come in the state the run is in.
 pub type Illegal = String;
+
+/// The key each trail showed in a status check's output (ARN → key).
+fn status_keys(output: &Value) -> BTreeMap<String, Option<String>> {
+    output["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let arn = t["trail"]["arn"].as_str()?.to_string();
+            let key = t["trail"]["kms_key_id"].as_str().map(str::to_string);
+            Some((arn, key))
+        })
+        .collect()
+}
 
 /// The writes a plan step's output holds.
 fn planned_writes(output: &Value) -> Option<Vec<PlannedWrite>> {
@@ -170,9 +187,10 @@ impl Fold {
             }
             Event::StepSucceeded { step, output, .. } if step.plans() => {
                 self.is_open(event, *step)?;
-                planned_writes(output).map(drop).ok_or_else(|| {
+                let writes = planned_writes(output).ok_or_else(|| {
                     format!("the recorded output of step `{step}` does not hold a list of writes")
-                })
+                })?;
+                self.plan_starts_from_what_was_read(&writes, output)
             }
             Event::StepSucceeded { step, .. } | Event::StepFailed { step, .. } => {
                 self.is_open(event, *step)
@@ -309,6 +327,39 @@ impl Fold {
         }
     }
 
+    /// A plan's writes start from what the run itself read: a trail's key from the status
+    /// check, a bucket's rules from the plan's own reading. (Undo puts back exactly a write's
+    /// `before`, so a `before` nobody read must not pass.)
+    fn plan_starts_from_what_was_read(
+        &self,
+        writes: &[PlannedWrite],
+        output: &Value,
+    ) -> Result<(), Illegal> {
+        for w in writes {
+            let read = match w {
+                PlannedWrite::TrailKms {
+                    trail_arn, before, ..
+                } => match &self.status_keys {
+                    Some(keys) => keys.get(trail_arn) == Some(before),
+                    None => true,
+                },
+                PlannedWrite::SetBucketEncryption { bucket, before, .. } => output["buckets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|b| b["current"]["bucket"] == bucket.as_str())
+                    .any(|b| b["current"]["rules"] == serde_json::json!(before)),
+            };
+            if !read {
+                return Err(format!(
+                    "the plan's write to {} starts from a state the run did not read",
+                    w.target()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn is_open(&self, event: &Event, step: StepName) -> Result<(), Illegal> {
         match self.open_step {
             Some((open, _)) if open == step => Ok(()),
@@ -359,6 +410,9 @@ impl Fold {
             Event::StepSucceeded { step, output, .. } => {
                 if step.plans() {
                     self.planned = planned_writes(output);
+                }
+                if *step == StepName::CheckStatus {
+                    self.status_keys = Some(status_keys(output));
                 }
                 self.open_step = None;
                 self.outputs.insert(*step, (seq, output.clone()));

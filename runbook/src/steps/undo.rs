@@ -68,6 +68,14 @@ impl Step for UndoSource {
                 started.runbook.name()
             )));
         }
+        // Unfinished, it may hold a write whose outcome is unknown, and a later `resume`
+        // would revert again over the undo.
+        if source.fold.resumable() {
+            return Err(refuse(format!(
+                "it has not finished and can still be resumed; finish it first \
+                 (`cargo xtask resume {id}`), then undo it"
+            )));
+        }
         let me = cx.run.started();
         if started.account != me.account {
             return Err(Error::AccountMismatch {
@@ -134,7 +142,17 @@ impl Step for CheckKeys {
                     json!({ "KeyId": key }),
                     cx.aws.kms(region).describe_key().key_id(key).send(),
                 )
-                .await?;
+                .await
+                .map_err(|f| {
+                    if f.is("NotFoundException") {
+                        Error::KeyUnusable {
+                            key: key.clone(),
+                            state: "deleted (it does not exist any more)".into(),
+                        }
+                    } else {
+                        f.into()
+                    }
+                })?;
             let state = out
                 .key_metadata()
                 .and_then(|m| m.key_state())
@@ -145,7 +163,13 @@ impl Step for CheckKeys {
                 "PendingDeletion" | "PendingReplicaDeletion" => {
                     return Err(Error::KeyPendingDeletion { key: key.clone() })
                 }
-                _ => return Err(Error::KeyDisabled { key: key.clone() }),
+                "Disabled" => return Err(Error::KeyDisabled { key: key.clone() }),
+                other => {
+                    return Err(Error::KeyUnusable {
+                        key: key.clone(),
+                        state: other.to_string(),
+                    })
+                }
             }
             states.push(KeyState {
                 key: key.clone(),
@@ -154,6 +178,14 @@ impl Step for CheckKeys {
         }
         Ok(states)
     }
+}
+
+/// A target deleted since the revert: reported, and left alone (even with `--force`).
+fn gone(cx: &Cx<'_>, plan: &mut Plan, target: &str) -> Result<()> {
+    let note = format!("{target} does not exist any more; nothing to put back there");
+    cx.warn(StepName::UndoPlan, &note)?;
+    plan.warnings.push(note);
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -185,7 +217,14 @@ impl Step for UndoPlan {
                     before,
                     after,
                 } => {
-                    let trail = write::read_trail(cx, trail_arn, region).await?;
+                    let trail = match write::read_trail(cx, trail_arn, region).await {
+                        Ok(trail) => trail,
+                        Err(Error::TrailNotFound { .. }) => {
+                            gone(cx, &mut plan, trail_arn)?;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     plan.trails.push(TrailChange {
                         name: trail.name.clone(),
                         arn: trail.arn.clone(),
@@ -208,7 +247,14 @@ impl Step for UndoPlan {
                     before,
                     after,
                 } => {
-                    let live = bucket::read_state(cx, name, region).await?;
+                    let live = match bucket::read_state(cx, name, region).await {
+                        Ok(live) => live,
+                        Err(Error::BucketNotFound { .. }) => {
+                            gone(cx, &mut plan, name)?;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let as_left = live.rules == *before;
                     let write = PlannedWrite::SetBucketEncryption {
                         region: live.region.clone(),
