@@ -50,6 +50,7 @@ ops! {
     GET_BUCKET_ENCRYPTION = "s3" "GetBucketEncryption" "s3:GetEncryptionConfiguration" false;
     PUT_BUCKET_ENCRYPTION = "s3" "PutBucketEncryption" "s3:PutEncryptionConfiguration" true;
     GET_BUCKET_POLICY = "s3" "GetBucketPolicy" "s3:GetBucketPolicy" false;
+    LIST_BUCKETS = "s3" "ListBuckets" "s3:ListAllMyBuckets" false;
     DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey" false;
     DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false;
 }
