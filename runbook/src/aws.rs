@@ -30,28 +30,55 @@ pub struct Op {
     pub operation: &'static str,
     pub action: &'static str,
     pub writes: bool,
+    /// What the action may be narrowed to in an IAM policy (AWS's service authorization
+    /// reference): `Any` where the action has no resource type and needs `*`.
+    pub resource: IamResource,
+    /// Whether the read-only `status` runbook calls it (`revert` calls them all).
+    pub status: bool,
+}
+
+/// The resource an IAM action can be granted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IamResource {
+    /// No resource-level permission: `"Resource": "*"`.
+    Any,
+    /// The trail (`arn:…:cloudtrail:region:account:trail/name`).
+    Trail,
+    /// The trail's bucket (`arn:…:s3:::name`).
+    Bucket,
+    /// A KMS key (`arn:…:kms:region:account:key/id`).
+    Key,
 }
 
 macro_rules! ops {
-    ($($name:ident = $service:literal $operation:literal $action:literal $writes:literal;)*) => {
-        $(pub const $name: Op = Op { service: $service, operation: $operation, action: $action, writes: $writes };)*
+    ($($name:ident = $service:literal $operation:literal $action:literal $writes:literal $resource:ident $status:literal;)*) => {
+        $(pub const $name: Op = Op {
+            service: $service,
+            operation: $operation,
+            action: $action,
+            writes: $writes,
+            resource: IamResource::$resource,
+            status: $status,
+        };)*
         /// Every operation the tool uses: the IAM policy an operator needs is made of these.
         pub const ALL_OPS: &[Op] = &[$($name),*];
     };
 }
 
 ops! {
-    GET_CALLER_IDENTITY = "sts" "GetCallerIdentity" "sts:GetCallerIdentity" false;
-    DESCRIBE_REGIONS = "ec2" "DescribeRegions" "ec2:DescribeRegions" false;
-    DESCRIBE_TRAILS = "cloudtrail" "DescribeTrails" "cloudtrail:DescribeTrails" false;
-    UPDATE_TRAIL = "cloudtrail" "UpdateTrail" "cloudtrail:UpdateTrail" true;
-    HEAD_BUCKET = "s3" "HeadBucket" "s3:ListBucket" false;
-    GET_BUCKET_LOCATION = "s3" "GetBucketLocation" "s3:GetBucketLocation" false;
-    GET_BUCKET_ENCRYPTION = "s3" "GetBucketEncryption" "s3:GetEncryptionConfiguration" false;
-    PUT_BUCKET_ENCRYPTION = "s3" "PutBucketEncryption" "s3:PutEncryptionConfiguration" true;
-    GET_BUCKET_POLICY = "s3" "GetBucketPolicy" "s3:GetBucketPolicy" false;
-    DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey" false;
-    DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false;
+    // name = service operation IAM-action writes resource used-by-status;
+    GET_CALLER_IDENTITY = "sts" "GetCallerIdentity" "sts:GetCallerIdentity" false Any true;
+    DESCRIBE_REGIONS = "ec2" "DescribeRegions" "ec2:DescribeRegions" false Any true;
+    DESCRIBE_TRAILS = "cloudtrail" "DescribeTrails" "cloudtrail:DescribeTrails" false Any true;
+    UPDATE_TRAIL = "cloudtrail" "UpdateTrail" "cloudtrail:UpdateTrail" true Trail false;
+    HEAD_BUCKET = "s3" "HeadBucket" "s3:ListBucket" false Bucket true;
+    GET_BUCKET_LOCATION = "s3" "GetBucketLocation" "s3:GetBucketLocation" false Bucket true;
+    GET_BUCKET_ENCRYPTION = "s3" "GetBucketEncryption" "s3:GetEncryptionConfiguration" false Bucket true;
+    PUT_BUCKET_ENCRYPTION = "s3" "PutBucketEncryption" "s3:PutEncryptionConfiguration" true Bucket false;
+    GET_BUCKET_POLICY = "s3" "GetBucketPolicy" "s3:GetBucketPolicy" false Bucket true;
+    LIST_BUCKETS = "s3" "ListBuckets" "s3:ListAllMyBuckets" false Any true;
+    DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey" false Key false;
+    DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false Any false;
 }
 
 impl Op {

@@ -100,6 +100,13 @@ pub enum Error {
     #[error("trail `{trail}` names no S3 bucket; CloudTrail cannot deliver without one, so check the trail in the console")]
     TrailWithoutBucket { trail: String },
 
+    #[error(
+        "bucket {bucket} belongs to another account; its default encryption is that account's to change \
+         (S3 refused a request naming this account, {account}, as its owner, and it is not among this \
+         account's buckets)"
+    )]
+    ForeignBucket { bucket: String, account: String },
+
     #[error("bucket `{bucket}` (the trail's log bucket) does not exist or is not visible to this account")]
     BucketNotFound { bucket: String },
 

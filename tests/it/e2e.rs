@@ -395,17 +395,59 @@ mod bad_input {
     }
 }
 
-/// The IAM policy in the README is the tool's real list of actions.
+/// The IAM policy in the README is `cargo xtask iam-policy`'s output, which grants every action
+/// of the operation table; naming the trail and bucket narrows it to them.
 #[test]
-fn the_readme_lists_every_iam_action() {
+fn the_readme_policy_is_the_generated_one() {
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.args(["iam-policy"]);
+    let generated = Run::of(cmd).success().stdout;
     let readme = include_str!("../../README.md");
+    let after = &readme[readme
+        .find("The caller needs this policy")
+        .expect("README introduces the policy")..];
+    let block = after
+        .split("```json\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a json block follows");
+    assert_eq!(
+        block.trim(),
+        generated.trim(),
+        "README.md's policy is not `cargo xtask iam-policy`'s output: paste it in"
+    );
     for op in runbook::aws::ALL_OPS {
         assert!(
-            readme.contains(&format!("\"{}\"", op.action)),
-            "README.md lacks {}",
+            generated.contains(&format!("\"{}\"", op.action)),
+            "the policy lacks {}",
             op.action
         );
     }
+
+    let mut narrowed = xtask_command(state.path());
+    narrowed.args([
+        "iam-policy",
+        "--trail-arn",
+        "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members",
+        "--bucket",
+        "cm-members-cloudtrail-123456789012",
+    ]);
+    let narrowed = Run::of(narrowed).success().stdout;
+    let doc: serde_json::Value = serde_json::from_str(&narrowed).unwrap();
+    let resources: Vec<&str> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Resource"].as_str().unwrap())
+        .collect();
+    assert!(resources.contains(&"arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members"));
+    assert!(resources.contains(&"arn:aws:s3:::cm-members-cloudtrail-123456789012"));
+
+    let mut bad = xtask_command(state.path());
+    bad.args(["iam-policy", "--trail-arn", "Members"]);
+    let bad = Run::of(bad).failure(2);
+    assert!(bad.stderr.contains("not a trail ARN"), "{}", bad.stderr);
 }
 
 /// The trail's bucket was deleted: `status` still shows every region and says the bucket is

@@ -67,6 +67,16 @@ fn check(scenario: &str, args: &[&str], expected_exit: i32) -> Run {
 }
 
 fn check_with(scenario: &str, args: &[&str], expected_exit: i32, uses_everything: bool) -> Run {
+    check_events(scenario, args, expected_exit, uses_everything).0
+}
+
+/// [`check_with`], also returning the run's audit events.
+fn check_events(
+    scenario: &str,
+    args: &[&str],
+    expected_exit: i32,
+    uses_everything: bool,
+) -> (Run, Vec<Event>) {
     let state = tempfile::tempdir().unwrap();
     let mut cmd = xtask_command(state.path());
     cmd.args(["run"])
@@ -110,7 +120,7 @@ fn check_with(scenario: &str, args: &[&str], expected_exit: i32, uses_everything
             insta::assert_snapshot!(format!("{name}__writes"), writes_text(&events));
         }
     });
-    run
+    (run, events)
 }
 
 const REVERT: &[&str] = &["revert", "--yes"];
@@ -234,6 +244,33 @@ fn organization_trail_management() {
 }
 
 #[test]
+fn bucket_of_another_account() {
+    let (run, events) = check_events("bucket-of-another-account", REVERT, 0, true);
+    assert!(
+        source_mentions_check("bucket-of-another-account"),
+        "kept in step with every_fixture_has_a_test"
+    );
+    let warning =
+        "bucket log-archive-cloudtrail-111122223333 belongs to another account; its default \
+                   encryption is that account's to change";
+    assert!(run.stdout.contains(warning), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("UpdateTrail arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members (ap-northeast-1): changed"),
+        "the trail is still reverted: {}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("PutBucketEncryption"),
+        "{}",
+        run.stdout
+    );
+    let warned = events.iter().any(|e| {
+        e.event == "warning" && e.data["message"].as_str().unwrap_or("").contains(warning)
+    });
+    assert!(warned, "the warning is in the audit log");
+}
+
+#[test]
 fn region_not_enabled() {
     let run = check("region-not-enabled", REVERT, 0);
     assert!(
@@ -292,13 +329,19 @@ fn fixtures_hold_no_secrets() {
     }
 }
 
+/// Whether this file replays `name` through `check` or `check_events`.
+fn source_mentions_check(name: &str) -> bool {
+    let source = include_str!("replay.rs");
+    source.contains(&format!("check(\"{name}\""))
+        || source.contains(&format!("check_events(\"{name}\""))
+}
+
 #[test]
 fn every_fixture_has_a_test() {
-    let source = include_str!("replay.rs");
     for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(
-            source.contains(&format!("check(\"{name}\"")),
+            source_mentions_check(&name),
             "fixture {name} has no replay test"
         );
     }
@@ -419,4 +462,52 @@ fn the_demo_works_from_any_directory() {
         "{}",
         missing.stderr
     );
+}
+
+/// The same 403 on a bucket that *is* among this account's buckets is a missing permission, not
+/// another account's bucket: the run stops (resumably) naming the IAM action, and writes nothing.
+#[test]
+fn a_refused_call_on_our_own_bucket_is_a_missing_permission() {
+    let mut fixture =
+        runbook::http::replay::load_fixture(&fixtures_dir().join("bucket-of-another-account"))
+            .unwrap();
+    let list = fixture
+        .exchanges
+        .iter_mut()
+        .find(|e| e.key.operation == "ListBuckets")
+        .unwrap();
+    list.response.body = list.response.body.replace(
+        "<Buckets></Buckets>",
+        "<Buckets><Bucket><Name>log-archive-cloudtrail-111122223333</Name>\
+         <CreationDate>2023-01-01T00:00:00.000Z</CreationDate></Bucket></Buckets>",
+    );
+    // HeadBucket's 403 still says where the bucket is; the encryption read is refused too.
+    let list = list.clone();
+    let mut read = list.clone();
+    read.key.operation = "GetBucketEncryption".into();
+    read.key.params = "bucket=log-archive-cloudtrail-111122223333 owner=123456789012".into();
+    read.response.status = 403;
+    read.response.body =
+        "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>".into();
+    fixture.exchanges.extend([list, read]);
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scratch.path().join("traffic.json"),
+        serde_json::to_string(&fixture).unwrap(),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.args(["run", "revert", "--yes", "--replay"])
+        .arg(scratch.path());
+    let run = Run::of(cmd).failure(1);
+    assert!(
+        run.stderr
+            .contains("the caller needs the IAM action `s3:GetEncryptionConfiguration`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("belongs to another account"));
+    let events = events(&run_dirs(state.path())[0]);
+    assert!(!events.iter().any(|e| e.event == "write_intent"));
 }

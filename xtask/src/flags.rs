@@ -30,6 +30,8 @@ pub enum Command {
     Fixtures(FixturesFlags),
     /// Measure `run status` and `run revert` against a local moto server.
     Bench(BenchFlags),
+    /// Print the least-privilege IAM policy a runbook needs (JSON), narrowed to the trail and bucket.
+    IamPolicy(IamPolicyFlags),
     /// Run every test (installs moto[server] with pip if it is missing); extra arguments go to `cargo test`.
     Test {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -254,5 +256,53 @@ fn endpoint_url(text: &str) -> Result<String, String> {
         Ok(text.to_string())
     } else {
         Err(not_a_url())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyFlags {
+    /// The runbook to grant: `status` gets the read actions only.
+    #[arg(long, value_enum, default_value_t = RunbookName::Revert)]
+    pub runbook: RunbookName,
+    /// The trail's ARN: cloudtrail:UpdateTrail is granted on it alone (default: any trail named
+    /// Members); its partition is the policy's.
+    #[arg(long, value_name = "ARN", value_parser = trail_arn)]
+    pub trail_arn: Option<String>,
+    /// The trail's bucket: the S3 bucket actions are granted on it alone (default:
+    /// cm-members-cloudtrail-*).
+    #[arg(long, value_name = "NAME", value_parser = bucket_name)]
+    pub bucket: Option<String>,
+}
+
+/// `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`, checked while parsing.
+fn trail_arn(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "cloudtrail"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("trail/")
+            .is_some_and(|n| !n.is_empty());
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err("not a trail ARN: give arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME".into())
+    }
+}
+
+/// An S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), or a pattern with `*`.
+fn bucket_name(text: &str) -> Result<String, String> {
+    let ok = (3..=63).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.*".contains(&b));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err("not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)".into())
     }
 }

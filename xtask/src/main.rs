@@ -5,6 +5,7 @@ mod bench;
 mod connect;
 mod fixtures;
 mod flags;
+mod iam_policy;
 mod operator;
 mod out;
 mod paths;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
             Command::Audit(f) => audit::run(f),
             Command::Fixtures(f) => fixtures::run(f).await,
             Command::Bench(f) => bench::run(f).await,
+            Command::IamPolicy(f) => iam_policy::run(f),
             Command::Test { args } => test::run(args),
         }
     });

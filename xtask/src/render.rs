@@ -53,6 +53,7 @@ struct Words {
     bucket_missing: &'static str,
     credentials_from: &'static str,
     org_trail_not_included: &'static str,
+    done_trail_only: &'static str,
     not_scanned: &'static str,
     not_enabled: &'static str,
     other_partition: &'static str,
@@ -102,6 +103,8 @@ const EN: Words = Words {
     credentials_from: "credentials from",
     org_trail_not_included: "organization trail of this management account: reverting it changes the logs of every \
                              member account; a revert does it only with --include-organization-trail",
+    done_trail_only: "Done: the trail's log files are no longer SSE-KMS encrypted. The bucket is another account's: \
+                      its default encryption was left as it is (see the warning).",
     not_scanned: "Not scanned",
     not_enabled: "not enabled for this account",
     other_partition: "another partition's, not this account's",
@@ -151,6 +154,8 @@ const JA: Words = Words {
     credentials_from: "認証情報の取得元",
     org_trail_not_included: "この管理アカウントの組織の証跡です: 変更するとすべてのメンバーアカウントのログに影響します。\
                              切り戻しには --include-organization-trail が必要です",
+    done_trail_only: "完了: 証跡ログファイルの SSE-KMS 暗号化を無効にしました。バケットは別のアカウントのものなので、\
+                      デフォルト暗号化は変更していません (警告を参照)。",
     not_scanned: "確認しないリージョン",
     not_enabled: "このアカウントで有効になっていません",
     other_partition: "別のパーティションのリージョンです",
@@ -419,7 +424,8 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if !r.dry_run && r.verify.is_some() {
         let done = match r.runbook {
             Runbook::Restore => w.restored,
-            _ => w.done,
+            _ if r.plan.foreign_buckets.is_empty() => w.done,
+            _ => w.done_trail_only,
         };
         let _ = writeln!(out, "\n{done}");
     }

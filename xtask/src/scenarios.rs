@@ -137,6 +137,20 @@ pub const HAND_EDITED: &[HandEdited] = &[
         edit: region_not_enabled,
     },
     HandEdited {
+        name: "bucket-of-another-account",
+        from: "secure-account",
+        description: "`Members` delivers to a central log-archive bucket of account 111122223333, as organizations \
+                      often set up: S3 refuses the calls naming this account as the owner (ExpectedBucketOwner), and \
+                      this account's own bucket list does not have it. The bucket is reported as another account's \
+                      to change, the trail is still reverted, and the run ends 0 with that warning.",
+        edit_note: "hand-edited from secure-account: moto does not enforce ExpectedBucketOwner and has no second \
+                    account's bucket here. The trail names log-archive-cloudtrail-111122223333; HeadBucket with \
+                    ExpectedBucketOwner 123456789012 answers 403 (with x-amz-bucket-region, as S3 does); one \
+                    ListBuckets answer (prefix = the bucket) lists none of this account's buckets; the exchanges \
+                    the run no longer makes were pruned.",
+        edit: bucket_of_another_account,
+    },
+    HandEdited {
         name: "propagation-lag",
         from: "secure-account",
         description: "Right after UpdateTrail, eu-west-1 still shows the old key once (the change is on its way \
@@ -230,6 +244,70 @@ fn bucket_redirect(f: &mut Fixture) {
 /// The account every fixture shows, and the organization's management account of the member's view.
 const ACCOUNT: &str = runbook::http::redact::FIXTURE_ACCOUNT;
 const MANAGEMENT_ACCOUNT: &str = "111122223333";
+
+fn bucket_of_another_account(f: &mut Fixture) {
+    let ours = format!("cm-members-cloudtrail-{ACCOUNT}");
+    let theirs = format!("log-archive-cloudtrail-{MANAGEMENT_ACCOUNT}");
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.service == "cloudtrail")
+    {
+        e.response.body = e.response.body.replace(&ours, &theirs);
+    }
+    let head = f
+        .exchanges
+        .iter_mut()
+        .find(|e| e.key.operation == "HeadBucket")
+        .expect("secure-account locates its bucket");
+    head.key.params = head.key.params.replace(&ours, &theirs);
+    head.request.path = head.request.path.replace(&ours, &theirs);
+    head.response = RecordedResponse {
+        status: 403,
+        headers: BTreeMap::from([
+            (
+                "x-amz-bucket-region".to_string(),
+                testkit_home().to_string(),
+            ),
+            (
+                "x-amz-request-id".to_string(),
+                "HANDEDITED403OWNER".to_string(),
+            ),
+            (
+                "x-amz-id-2".to_string(),
+                "hand-edited/expected-bucket-owner-mismatch=".to_string(),
+            ),
+        ]),
+        body: String::new(),
+    };
+    let mut list = head.clone();
+    list.key.operation = "ListBuckets".into();
+    list.key.params = "bucket=".into();
+    list.request.method = "GET".into();
+    list.request.path = format!("/?prefix={theirs}&x-id=ListBuckets");
+    list.request.headers.clear();
+    list.response = RecordedResponse {
+        status: 200,
+        headers: BTreeMap::from([
+            ("content-type".to_string(), "application/xml".to_string()),
+            ("x-amz-request-id".to_string(), "HANDEDITEDLIST".to_string()),
+            (
+                "x-amz-id-2".to_string(),
+                "hand-edited/list-buckets=".to_string(),
+            ),
+        ]),
+        body: format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult \
+             xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>{ACCOUNT}</ID></Owner>\
+             <Buckets></Buckets><Prefix>{theirs}</Prefix></ListAllMyBucketsResult>"
+        ),
+    };
+    f.exchanges.push(list);
+}
+
+fn testkit_home() -> &'static str {
+    runbook::testkit::seed::HOME
+}
 
 fn organization_trail(f: &mut Fixture) {
     for e in f

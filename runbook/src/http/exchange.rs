@@ -36,7 +36,7 @@ pub struct RequestKey {
     pub region: String,
     pub operation: String,
     /// Canonical parameters: sorted JSON for JSON protocols, sorted form pairs for query
-    /// protocols, bucket plus body for S3.
+    /// protocols, bucket (and the expected owner it names, if any) plus body for S3.
     pub params: String,
 }
 
@@ -70,7 +70,11 @@ pub struct RecordedResponse {
 
 /// Request headers worth keeping in a fixture; everything else (signature, dates, tokens,
 /// invocation ids, user agents, checksums) is dropped.
-pub const KEPT_REQUEST_HEADERS: &[&str] = &["content-type", "x-amz-target"];
+pub const KEPT_REQUEST_HEADERS: &[&str] = &[
+    "content-type",
+    "x-amz-target",
+    "x-amz-expected-bucket-owner",
+];
 /// Response headers the SDK reads.
 pub const KEPT_RESPONSE_HEADERS: &[&str] = &[
     "content-type",
@@ -191,12 +195,20 @@ pub fn key_of(req: &HttpRequest) -> RequestKey {
             .collect();
         query.sort();
         let query = query.join("&");
-        let operation = s3_operation(req.method(), &query);
-        let params = if body.is_empty() {
-            format!("bucket={bucket}")
+        let operation = if bucket.is_empty() && req.method() == "GET" {
+            "ListBuckets".to_string()
         } else {
-            format!("bucket={bucket} {}", body.trim())
+            s3_operation(req.method(), &query)
         };
+        // The owner a request names is part of what it asks: a call on another account's bucket
+        // must not be answered by one on ours.
+        let mut params = format!("bucket={bucket}");
+        if let Some(owner) = req.headers().get("x-amz-expected-bucket-owner") {
+            params += &format!(" owner={owner}");
+        }
+        if !body.is_empty() {
+            params += &format!(" {}", body.trim());
+        }
         return RequestKey {
             service,
             region,

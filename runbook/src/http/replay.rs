@@ -291,4 +291,33 @@ mod tests {
         assert_eq!(moto, aws);
         assert_eq!(moto.operation, "GetBucketEncryption");
     }
+
+    fn s3_request(uri: &str, owner: Option<&str>) -> HttpRequest {
+        let mut req = HttpRequest::new(SdkBody::empty());
+        req.set_uri(uri).unwrap();
+        req.set_method("GET").unwrap();
+        req.headers_mut().insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/ap-northeast-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+        );
+        if let Some(owner) = owner {
+            req.headers_mut()
+                .insert("x-amz-expected-bucket-owner", owner.to_string());
+        }
+        req
+    }
+
+    #[test]
+    fn the_owner_an_s3_request_names_is_part_of_its_key() {
+        let uri = "https://b.s3.ap-northeast-1.amazonaws.com/?encryption";
+        let ours = key_of(&s3_request(uri, Some("123456789012")));
+        assert_eq!(ours.params, "bucket=b owner=123456789012");
+        assert_ne!(ours, key_of(&s3_request(uri, Some("111122223333"))));
+        assert_ne!(ours, key_of(&s3_request(uri, None)));
+        let list = key_of(&s3_request(
+            "https://s3.ap-northeast-1.amazonaws.com/?prefix=b&x-id=ListBuckets",
+            None,
+        ));
+        assert_eq!(list.operation, "ListBuckets");
+    }
 }

@@ -1,10 +1,17 @@
 //! S3 reads shared by the plan, the bucket step and the verification: where the bucket lives,
 //! its default encryption, and whether its policy would refuse SSE-S3 deliveries.
+//!
+//! Every call on the trail's bucket names the caller's account as its owner
+//! (`ExpectedBucketOwner`): S3 refuses it (403 AccessDenied) when the bucket is another
+//! account's, so this tool never reads or changes another account's bucket by mistake. A 403 is
+//! also what a missing permission gets; `ListBuckets` (the caller's own buckets) tells the two
+//! apart.
 
 use serde_json::{json, Value};
 
 use crate::aws::{
-    FailureKind, GET_BUCKET_ENCRYPTION, GET_BUCKET_LOCATION, GET_BUCKET_POLICY, HEAD_BUCKET,
+    Failure, FailureKind, GET_BUCKET_ENCRYPTION, GET_BUCKET_LOCATION, GET_BUCKET_POLICY,
+    HEAD_BUCKET, LIST_BUCKETS,
 };
 use crate::error::{Error, Result};
 use crate::model::{BucketState, EncryptionRule};
@@ -12,22 +19,75 @@ use crate::steps::Cx;
 
 pub const NO_ENCRYPTION_CONFIG: &str = "ServerSideEncryptionConfigurationNotFoundError";
 
+/// The account every call on the trail's bucket names as the bucket's owner: the caller's.
+pub fn expected_owner(cx: &Cx<'_>) -> String {
+    cx.run.started().account
+}
+
+/// The parameters an S3 call on `bucket` is recorded with.
+fn bucket_params(cx: &Cx<'_>, bucket: &str) -> serde_json::Value {
+    json!({ "Bucket": bucket, "ExpectedBucketOwner": expected_owner(cx) })
+}
+
+/// After a 403 to a request naming this account as the owner: whether the bucket is among the
+/// caller's own buckets (`ListBuckets`). `None`: that cannot be read either.
+async fn owned_by_caller(cx: &Cx<'_>, bucket: &str) -> Option<bool> {
+    let region = cx.aws.default_region();
+    let out = cx
+        .call(
+            LIST_BUCKETS,
+            &region,
+            json!({ "Prefix": bucket }),
+            cx.aws.s3(&region).list_buckets().prefix(bucket).send(),
+        )
+        .await
+        .ok()?;
+    Some(out.buckets().iter().any(|b| b.name() == Some(bucket)))
+}
+
+/// A 403 to a call naming this account as the bucket's owner: the bucket is another account's
+/// (`ForeignBucket`), or, when the caller's own bucket list shows it (or cannot be read), the
+/// caller lacks the permission, and the failure stands.
+async fn denied(cx: &Cx<'_>, bucket: &str, failure: Failure) -> Error {
+    match owned_by_caller(cx, bucket).await {
+        Some(false) => Error::ForeignBucket {
+            bucket: bucket.into(),
+            account: expected_owner(cx),
+        },
+        _ => failure.into(),
+    }
+}
+
 /// The bucket's region: `HeadBucket` sends `x-amz-bucket-region` (also on 301 and 403 answers);
-/// `GetBucketLocation` is the fallback (null means us-east-1, `EU` means eu-west-1).
+/// `GetBucketLocation` is the fallback (null means us-east-1, `EU` means eu-west-1). A bucket of
+/// another account is `Error::ForeignBucket`.
 pub async fn locate(cx: &Cx<'_>, bucket: &str, hint: &str) -> Result<String> {
-    let params = json!({ "Bucket": bucket });
+    let params = bucket_params(cx, bucket);
+    let owner = expected_owner(cx);
     let head = cx
         .call(
             HEAD_BUCKET,
             hint,
             params.clone(),
-            cx.aws.s3(hint).head_bucket().bucket(bucket).send(),
+            cx.aws
+                .s3(hint)
+                .head_bucket()
+                .bucket(bucket)
+                .expected_bucket_owner(&owner)
+                .send(),
         )
         .await;
     let failure = match head {
         Ok(out) => return Ok(out.bucket_region().unwrap_or(hint).to_string()),
         Err(f) => f,
     };
+    if failure.http_status == Some(403) {
+        // Not ours, or not allowed: which one decides whether the run may go on.
+        let err = denied(cx, bucket, failure.clone()).await;
+        if matches!(err, Error::ForeignBucket { .. }) {
+            return Err(err);
+        }
+    }
     if let Some(region) = failure.bucket_region {
         return Ok(region);
     }
@@ -44,7 +104,12 @@ pub async fn locate(cx: &Cx<'_>, bucket: &str, hint: &str) -> Result<String> {
             GET_BUCKET_LOCATION,
             hint,
             params,
-            cx.aws.s3(hint).get_bucket_location().bucket(bucket).send(),
+            cx.aws
+                .s3(hint)
+                .get_bucket_location()
+                .bucket(bucket)
+                .expected_bucket_owner(&owner)
+                .send(),
         )
         .await
         .map_err(|f| {
@@ -72,11 +137,12 @@ pub async fn read_state(cx: &Cx<'_>, bucket: &str, region: &str) -> Result<Bucke
             .call(
                 GET_BUCKET_ENCRYPTION,
                 &region,
-                json!({ "Bucket": bucket }),
+                bucket_params(cx, bucket),
                 cx.aws
                     .s3(&region)
                     .get_bucket_encryption()
                     .bucket(bucket)
+                    .expected_bucket_owner(expected_owner(cx))
                     .send(),
             )
             .await;
@@ -101,6 +167,7 @@ pub async fn read_state(cx: &Cx<'_>, bucket: &str, region: &str) -> Result<Bucke
                     _ => return Err(f.into()),
                 }
             }
+            Err(f) if f.http_status == Some(403) => return Err(denied(cx, bucket, f).await),
             Err(f) => return Err(f.into()),
         };
         return Ok(BucketState {
@@ -120,8 +187,13 @@ pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<Str
         .call(
             GET_BUCKET_POLICY,
             region,
-            json!({ "Bucket": bucket }),
-            cx.aws.s3(region).get_bucket_policy().bucket(bucket).send(),
+            bucket_params(cx, bucket),
+            cx.aws
+                .s3(region)
+                .get_bucket_policy()
+                .bucket(bucket)
+                .expected_bucket_owner(expected_owner(cx))
+                .send(),
         )
         .await;
     match result {

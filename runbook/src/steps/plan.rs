@@ -37,6 +37,11 @@ pub struct Plan {
     /// Buckets the trails name that do not exist (deleted): CloudTrail cannot deliver to them.
     #[serde(default)]
     pub missing_buckets: Vec<String>,
+    /// Buckets the trails deliver to that belong to another account (S3 refused a request naming
+    /// this account as the owner): their default encryption is that account's to change. The
+    /// trails are still reverted.
+    #[serde(default)]
+    pub foreign_buckets: Vec<String>,
     /// Every write a revert makes, in order: what the operator confirms, what each write's
     /// intent records, and what is sent.
     pub writes: Vec<PlannedWrite>,
@@ -87,11 +92,18 @@ impl Step for MakePlan {
         let mut buckets = Vec::new();
         let mut warnings = Vec::new();
         let mut missing_buckets = Vec::new();
+        let mut foreign_buckets = Vec::new();
         for (name, hint) in wanted {
             let gone = |e: &Error| matches!(e, Error::BucketNotFound { .. });
+            let foreign = |e: &Error| matches!(e, Error::ForeignBucket { .. });
             let region = match bucket::locate(cx, &name, &hint).await {
                 Err(e) if gone(&e) => {
                     missing_buckets.push(name);
+                    continue;
+                }
+                Err(e) if foreign(&e) => {
+                    warnings.push(e.to_string());
+                    foreign_buckets.push(name);
                     continue;
                 }
                 other => other?,
@@ -104,6 +116,11 @@ impl Step for MakePlan {
             let current = match state {
                 Err(e) if gone(&e) => {
                     missing_buckets.push(name);
+                    continue;
+                }
+                Err(e) if foreign(&e) => {
+                    warnings.push(e.to_string());
+                    foreign_buckets.push(name);
                     continue;
                 }
                 other => other?,
@@ -141,6 +158,7 @@ impl Step for MakePlan {
             trails,
             buckets,
             missing_buckets,
+            foreign_buckets,
             writes,
             warnings,
         })

@@ -205,6 +205,7 @@ impl Step for UndoPlan {
             trails: Vec::new(),
             buckets: Vec::new(),
             missing_buckets: Vec::new(),
+            foreign_buckets: Vec::new(),
             writes: Vec::new(),
             warnings: Vec::new(),
         };

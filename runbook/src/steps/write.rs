@@ -155,7 +155,10 @@ async fn read_live(cx: &Cx<'_>, write: &PlannedWrite) -> Result<Live> {
 /// one this module decided on and recorded.
 async fn send(cx: &Cx<'_>, write: &PlannedWrite) -> std::result::Result<(), Failure> {
     let op = write.op();
-    let params = write.params();
+    let mut params = write.params();
+    if let PlannedWrite::SetBucketEncryption { .. } = write {
+        params["ExpectedBucketOwner"] = bucket::expected_owner(cx).into();
+    }
     match write {
         PlannedWrite::TrailKms {
             region,
@@ -199,6 +202,7 @@ async fn send(cx: &Cx<'_>, write: &PlannedWrite) -> std::result::Result<(), Fail
                     .s3(region)
                     .put_bucket_encryption()
                     .bucket(bucket)
+                    .expected_bucket_owner(bucket::expected_owner(cx))
                     .server_side_encryption_configuration(config)
                     .customize()
                     .config_override(
