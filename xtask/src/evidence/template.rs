@@ -27,7 +27,7 @@ pub fn page(e: &Evidence, w: &Words) -> String {
             body {
                 header {
                     h1 { (w.title) ": " span.runbook { (s.runbook.name()) } }
-                    p class=(outcome_class(e)) { (outcome(e, w)) }
+                    p class=(outcome_class(e)) { (headline(e, w)) }
                 }
                 (summary(e, w))
                 (state(e, w))
@@ -48,6 +48,17 @@ fn outcome_class(e: &Evidence) -> &'static str {
         RunStatus::Finished => "outcome ok",
         RunStatus::Failed | RunStatus::Interrupted => "outcome bad",
         RunStatus::Running => "outcome open",
+    }
+}
+
+/// The outcome in a word or two, for the top of the page; the summary says it in full.
+fn headline(e: &Evidence, w: &Words) -> String {
+    match e.status {
+        RunStatus::Finished => w.finished.to_string(),
+        RunStatus::Failed if e.resumable => format!("{} ({})", w.failed, w.failed_resumable),
+        RunStatus::Failed => format!("{} ({})", w.failed, w.failed_final),
+        RunStatus::Interrupted => w.interrupted.to_string(),
+        RunStatus::Running => w.running.to_string(),
     }
 }
 
@@ -124,7 +135,7 @@ fn summary(e: &Evidence, w: &Words) -> Markup {
                     }
                 }
             }
-            tr { th { (w.outcome) } td { (outcome(e, w)) } }
+            tr { th { (w.outcome) } td.message { (outcome(e, w)) } }
             tr {
                 th { (w.go_ahead) }
                 td {
