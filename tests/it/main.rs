@@ -3,6 +3,7 @@
 //! - `adversary`: review reproductions; each fails until its finding is fixed.
 //! - `adversary_undo`: review reproductions for `undo` and the re-check; each fails until fixed.
 //! - `e2e`: the CLI against a real moto_server (started per test on a free port).
+//! - `evidence`: `audit report`, the HTML evidence page: snapshots, escaping, headless Chromium.
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, corrupt state, planted links.
@@ -23,6 +24,7 @@ mod adversary_undo;
 mod audit_log;
 mod credentials;
 mod e2e;
+mod evidence;
 mod interrupt;
 mod journal;
 mod lock;

@@ -15,6 +15,12 @@ pub fn run(flags: AuditFlags) -> Result<()> {
         AuditCommand::List => list(&state_dir, output),
         AuditCommand::Show { run_id } => show(&state_dir, run_id.as_deref(), output),
         AuditCommand::Verify { run_id } => verify(&state_dir, run_id.as_deref(), output),
+        AuditCommand::Report { run_id, out } => crate::evidence::run(
+            &state_dir,
+            run_id.as_deref(),
+            crate::run::lang(&flags.display),
+            out.as_deref(),
+        ),
     }
 }
 

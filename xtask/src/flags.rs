@@ -189,6 +189,14 @@ pub enum AuditCommand {
     Show { run_id: Option<String> },
     /// Check the hash chain, sequence and completeness of a run's audit log (default: the latest).
     Verify { run_id: Option<String> },
+    /// The run's evidence as one HTML page to look at, print (A4) and file (default: the
+    /// latest run); in the language of `--lang`.
+    Report {
+        run_id: Option<String>,
+        /// Where to write it; default: report.html in the run's folder.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod connect;
+mod evidence;
 mod fixtures;
 mod flags;
 mod iam_policy;

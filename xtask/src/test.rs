@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the one test command. Makes sure moto_server is installed (the tests
-//! start and stop their own servers on free loopback ports), then runs every test with
-//! snapshot changes failing the run.
+//! start and stop their own servers on free loopback ports) and, for the evidence page's
+//! browser test, Debian's headless `chromium`, then runs every test with snapshot changes
+//! failing the run.
 
 use std::process::Command;
 
@@ -15,7 +16,42 @@ fn moto_installed() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+fn chromium_installed() -> bool {
+    Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn apt_get(args: &[&str]) -> bool {
+    Command::new("apt-get")
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs `chromium` with apt-get if it is missing; says loudly when it cannot (not root,
+/// not Debian): the browser test of the evidence page is then skipped, not failed.
+fn ensure_chromium() {
+    if chromium_installed() {
+        return;
+    }
+    eprintln!(
+        "chromium is missing: installing it with apt-get (for the evidence page's browser test)"
+    );
+    let installed = apt_get(&["install", "-y", "chromium"])
+        || (apt_get(&["update"]) && apt_get(&["install", "-y", "chromium"]));
+    if !installed || !chromium_installed() {
+        eprintln!(
+            "\n*** could not install chromium (`apt-get install chromium` needs root on Debian or \
+             Ubuntu): the evidence page will NOT be rendered in a browser; that test is skipped ***\n"
+        );
+    }
+}
+
 pub fn run(args: Vec<String>) -> Result<()> {
+    ensure_chromium();
     if !moto_installed() {
         eprintln!("moto_server is missing: installing moto[server] with pip");
         let status = Command::new("python3")
