@@ -118,6 +118,8 @@ pub struct Evidence {
     pub resumes: Vec<(String, RunResumed)>,
     pub go_ahead: GoAhead,
     pub status_report: Option<StatusReport>,
+    /// The regions the account cannot call (not enabled, another partition's), grouped by why.
+    pub not_scanned: Vec<(runbook::model::NotScanned, Vec<String>)>,
     pub plan: Option<Plan>,
     pub verify: Option<VerifyReport>,
     pub keys: Option<KeyReport>,
@@ -144,6 +146,9 @@ impl Evidence {
             .expect("a loaded journal begins with run_started")
             .clone();
         let status_report: Option<StatusReport> = output(journal, StepName::CheckStatus);
+        let not_scanned = output::<runbook::steps::PreflightOutput>(journal, StepName::Preflight)
+            .map(|p| p.not_scanned_groups())
+            .unwrap_or_default();
         let plan: Option<Plan> =
             output(journal, StepName::Plan).or_else(|| output(journal, StepName::UndoPlan));
         let verify: Option<VerifyReport> = output(journal, StepName::Verify);
@@ -213,6 +218,7 @@ impl Evidence {
             resumes,
             go_ahead,
             status_report,
+            not_scanned,
             plan,
             verify,
             keys: output(journal, StepName::KeyAdvice),

@@ -3,6 +3,7 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use runbook::journal::{ConfirmVia, RunStatus, WriteAnswer, WriteState};
+use runbook::model::NotScanned;
 use runbook::model::{
     BucketState, BucketVerdict, EncryptionRule, PlannedWrite, RegionScan, RegionStatus, Runbook,
 };
@@ -305,8 +306,11 @@ fn left_alone(e: &Evidence, w: &Words) -> Markup {
         })
         .map(|r| r.region.as_str())
         .collect();
-    let empty =
-        targets.is_empty() && plan_warnings.is_empty() && e.skips.is_empty() && excluded.is_empty();
+    let empty = targets.is_empty()
+        && plan_warnings.is_empty()
+        && e.skips.is_empty()
+        && excluded.is_empty()
+        && e.not_scanned.is_empty();
     html! {
         section.left-alone {
             h2 { (w.left_alone) }
@@ -319,6 +323,16 @@ fn left_alone(e: &Evidence, w: &Words) -> Markup {
                     }
                     @if !excluded.is_empty() {
                         li { (w.excluded) ": " code { (excluded.join(", ")) } }
+                    }
+                    @for (why, regions) in &e.not_scanned {
+                        li {
+                            (w.not_scanned) " ("
+                            @match why {
+                                NotScanned::NotEnabled { opt_in_status } => { (w.not_enabled) ": " (opt_in_status) }
+                                NotScanned::OtherPartition { partition } => { (w.other_partition) ": " (partition) }
+                            }
+                            "): " code { (regions.join(", ")) }
+                        }
                     }
                     @for (step, skip) in &e.skips {
                         li { (w.step_skipped) " " code { (step.as_str()) } ": " (skip_text(skip, w)) }
