@@ -180,9 +180,22 @@ pub enum AuditCommand {
     /// Runs with id, runbook, account, status, start and duration.
     List,
     /// A readable timeline of one run (default: the latest).
-    Show { run_id: Option<String> },
+    Show {
+        /// The run (see `audit list`); default: the latest.
+        run_id: Option<String>,
+        /// Only the writes: each attempt's operation, target, before → after, and outcome.
+        #[arg(long)]
+        writes: bool,
+    },
     /// Check the hash chain, sequence and completeness of a run's audit log (default: the latest).
-    Verify { run_id: Option<String> },
+    Verify {
+        /// The run (see `audit list`); default: the latest.
+        run_id: Option<String>,
+        /// Exit 1 unless the log ends in this hash (the `Final hash` printed at the end of the
+        /// run, kept in a change ticket): the chain alone cannot show a log rewritten whole.
+        #[arg(long, value_name = "HASH")]
+        expect_hash: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,7 @@ struct Words {
     restored: &'static str,
     bucket_missing: &'static str,
     credentials_from: &'static str,
+    final_hash: &'static str,
 }
 
 const EN: Words = Words {
@@ -95,6 +96,7 @@ const EN: Words = Words {
     restored: "Done: the trail's log files are SSE-KMS encrypted again and the bucket has its rules from before the revert.",
     bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
+    final_hash: "Final hash",
 };
 
 const JA: Words = Words {
@@ -139,6 +141,7 @@ const JA: Words = Words {
     restored: "完了: 証跡ログファイルの SSE-KMS 暗号化とバケットのルールを切り戻し前の状態に戻しました。",
     bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
+    final_hash: "最終ハッシュ",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -316,26 +319,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if r.trails.is_some() || r.buckets.is_some() {
         let _ = writeln!(out, "\n{}:", w.results);
         for done in trails.chain(buckets) {
-            let (was, now) = match &done.write {
-                PlannedWrite::TrailKms { before, after, .. } => {
-                    let key = |k: &Option<String>| {
-                        k.as_deref()
-                            .map(|k| format!("KmsKeyId {k}"))
-                            .unwrap_or_else(|| "none".into())
-                    };
-                    (key(before), key(after))
-                }
-                PlannedWrite::SetBucketEncryption { before, after, .. } => {
-                    let algorithms = |rules: &[runbook::model::EncryptionRule]| {
-                        rules
-                            .iter()
-                            .map(|r| r.sse_algorithm.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    };
-                    (algorithms(before), algorithms(after))
-                }
-            };
+            let (was, now) = before_after(&done.write);
             let _ = writeln!(
                 out,
                 "  {} {} ({}): {} [{was} -> {now}]",
@@ -386,6 +370,53 @@ pub fn report(r: &Report, lang: Lang) -> String {
     out
 }
 
-pub fn audit_footer(run_id: &str, path: &std::path::Path, lang: Lang) -> String {
-    format!("{}: {} (run {run_id})\n", words(lang).audit, path.display())
+/// Where the run's journal is, and the hash of its last line (for a change ticket: `audit
+/// verify RUN_ID --expect-hash HASH` checks it later).
+pub fn audit_footer(
+    run_id: &str,
+    path: &std::path::Path,
+    final_hash: Option<&str>,
+    lang: Lang,
+) -> String {
+    let w = words(lang);
+    let mut out = format!("{}: {} (run {run_id})\n", w.audit, path.display());
+    if let Some(hash) = final_hash {
+        let _ = writeln!(out, "{}: {hash}", w.final_hash);
+    }
+    out
+}
+
+/// A trail's SSE-KMS key, as a person reads it.
+fn trail_key_text(key: &Option<String>) -> String {
+    match key.as_deref() {
+        Some(k) if !k.is_empty() => format!("SSE-KMS key {k}"),
+        _ => "none".into(),
+    }
+}
+
+/// A bucket's default-encryption rules, as a person reads them: `aws:kms (key …)`, `AES256`.
+pub fn rules_text(rules: &[runbook::model::EncryptionRule]) -> String {
+    if rules.is_empty() {
+        return "not set".into();
+    }
+    rules
+        .iter()
+        .map(|r| match &r.kms_master_key_id {
+            Some(k) => format!("{} (key {k})", r.sse_algorithm),
+            None => r.sse_algorithm.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a write finds and what it leaves.
+pub fn before_after(write: &PlannedWrite) -> (String, String) {
+    match write {
+        PlannedWrite::TrailKms { before, after, .. } => {
+            (trail_key_text(before), trail_key_text(after))
+        }
+        PlannedWrite::SetBucketEncryption { before, after, .. } => {
+            (rules_text(before), rules_text(after))
+        }
+    }
 }
