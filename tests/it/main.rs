@@ -7,6 +7,7 @@
 //! - `audit_log`: tamper detection, corrupt state, planted links.
 //! - `journal`: forged stories with intact hash chains, an edited state.json, final runs.
 //! - `json_contract`: `--output json` of every command, success and failure, against the schema.
+//! - `language`: the locale's precedence, Japanese errors, hints and audit views, local times.
 //! - `lock`: one run at a time (many starters at once, SIGKILL, an operator's `flock`).
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
 //! - `resume_command`: the printed resume command runs as printed.
@@ -23,6 +24,7 @@ mod e2e;
 mod interrupt;
 mod journal;
 mod json_contract;
+mod language;
 mod lock;
 mod proxy;
 mod recording;

@@ -179,6 +179,8 @@ pub fn xtask_command(state_dir: &Path) -> Command {
             || name == "RUNBOOK_STATE_DIR"
             || name == "LANG"
             || name == "LC_ALL"
+            || name == "LC_MESSAGES"
+            || name == "TZ"
         {
             cmd.env_remove(name);
         }
@@ -191,6 +193,7 @@ pub fn xtask_command(state_dir: &Path) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("RUNBOOK_STATE_DIR", state_dir)
         .env("LANG", "C")
+        .env("TZ", "Asia/Tokyo")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd

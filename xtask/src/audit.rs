@@ -5,17 +5,19 @@ use runbook::journal::{self, Event, Record, StepSkip, WriteAnswer};
 use runbook::runs;
 use serde_json::Value;
 
-use crate::flags::{AuditCommand, AuditFlags, Output};
+use crate::flags::{AuditCommand, AuditFlags, Lang, Output};
 use crate::json::{self, AuditFailure, ErrorCode, RunRow, WriteRow};
-use crate::{out, paths, render};
+use crate::messages::{self, Msg};
+use crate::{clock, out, paths, render};
 
 pub fn run(flags: AuditFlags) -> Result<()> {
     let state_dir = paths::state_dir(flags.state_dir.as_deref());
     let output = flags.display.output;
+    let lang = messages::resolve_lang(flags.display.lang);
     match flags.command {
-        AuditCommand::List => list(&state_dir, output),
+        AuditCommand::List => list(&state_dir, output, lang),
         AuditCommand::Show { run_id, writes } => {
-            show(&state_dir, run_id.as_deref(), writes, output)
+            show(&state_dir, run_id.as_deref(), writes, output, lang)
         }
         AuditCommand::Verify {
             run_id,
@@ -25,6 +27,7 @@ pub fn run(flags: AuditFlags) -> Result<()> {
             run_id.as_deref(),
             expect_hash.as_deref(),
             output,
+            lang,
         ),
     }
 }
@@ -37,7 +40,7 @@ fn seconds_between(a: &str, b: &str) -> Option<f64> {
 }
 
 /// One row per run, from its journal (the cache beside it is not trusted for this either).
-fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
+fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
     let mut rows = Vec::new();
     for id in runs::run_ids(state_dir)? {
         let row = match journal::load(&state_dir.join(&id)) {
@@ -93,12 +96,14 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
         return Ok(());
     }
     if rows.is_empty() {
-        out::line(format!("no runs in {}", state_dir.display()));
+        out::line(Msg::NoRuns { dir: state_dir }.text(lang));
         return Ok(());
     }
+    let headings = Msg::ListHeadings.text(lang);
+    let h: Vec<&str> = headings.split('\t').collect();
     out::line(format!(
         "{:<24} {:<8} {:<14} {:<24} {:<27} {:>9}  {}",
-        "RUN", "RUNBOOK", "ACCOUNT", "STATUS", "STARTED", "DURATION", "FINAL HASH"
+        h[0], h[1], h[2], h[3], h[4], h[5], h[6]
     ));
     for r in rows {
         let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
@@ -106,18 +111,19 @@ fn list(state_dir: &std::path::Path, output: Output) -> Result<()> {
             .duration_s
             .map(|d| format!("{d:.1}s"))
             .unwrap_or_else(|| "-".into());
-        let status = match (r.status.as_str(), r.resumable) {
-            ("finished", _) | (_, None) => r.status.clone(),
-            (status, Some(true)) => format!("{status} (resumable)"),
-            (status, Some(false)) => format!("{status} (final)"),
-        };
+        let status = Msg::RunStatus {
+            status: &r.status,
+            resumable: r.resumable,
+        }
+        .text(lang);
+        let started = r.started.as_deref().map(clock::local);
         out::line(format!(
             "{:<24} {:<8} {:<14} {:<24} {:<27} {:>9}  {}",
             r.run_id,
             dash(&r.runbook),
             dash(&r.account),
             status,
-            dash(&r.started),
+            dash(&started),
             duration,
             dash(&r.final_hash),
         ));
@@ -301,6 +307,7 @@ fn show(
     run_id: Option<&str>,
     writes_only: bool,
     output: Output,
+    lang: Lang,
 ) -> Result<()> {
     let id = runs::resolve(state_dir, run_id)?;
     let journal = journal::load(&state_dir.join(&id))?;
@@ -331,29 +338,37 @@ fn show(
     if writes_only {
         let rows = write_rows(&journal);
         if rows.is_empty() {
-            out::line("no writes");
+            out::line(Msg::NoWrites.text(lang));
         }
         for w in rows {
             out::line(format!(
-                "{:>4} {} {} {} in {}\n       {} -> {}\n       outcome: {}{}",
+                "{:>4} {} {} {} ({})\n       {} -> {}\n       {}{}",
                 w.line,
-                w.ts,
+                clock::local(&w.ts),
                 w.operation,
                 w.target,
                 w.region,
                 w.before,
                 w.after,
-                w.outcome,
+                Msg::WriteOutcome {
+                    outcome: &w.outcome
+                }
+                .text(lang),
                 w.error_code.map(|c| format!(" ({c})")).unwrap_or_default()
             ));
         }
     } else {
         for (record, event) in journal.records.iter().zip(&journal.events) {
             let Record { seq, ts, .. } = record;
-            out::line(format!("{:>4} {ts} {}", seq + 1, describe(event)));
+            out::line(format!(
+                "{:>4} {} {}",
+                seq + 1,
+                clock::local(ts),
+                describe(event)
+            ));
         }
     }
-    out::line(format!("final hash {final_hash}"));
+    out::line(render::final_hash_line(&final_hash, lang));
     Ok(())
 }
 
@@ -362,6 +377,7 @@ fn verify(
     run_id: Option<&str>,
     expect_hash: Option<&str>,
     output: Output,
+    lang: Lang,
 ) -> Result<()> {
     let id = runs::resolve(state_dir, run_id)?;
     let dir = state_dir.join(&id);
@@ -371,12 +387,12 @@ fn verify(
         if !expected.eq_ignore_ascii_case(&v.last_hash) {
             anyhow::bail!(AuditFailure {
                 code: ErrorCode::HashMismatch,
-                message: format!(
-                    "audit log {} ends in hash {}, not the expected {expected}: the log is not \
-                     the one that hash was taken from (rewritten, cut or replaced)",
-                    dir.join(journal::AUDIT_FILE).display(),
-                    v.last_hash
-                ),
+                message: Msg::HashMismatch {
+                    log: &dir.join(journal::AUDIT_FILE),
+                    actual: &v.last_hash,
+                    expected,
+                }
+                .text(lang),
             });
         }
     }
@@ -386,11 +402,11 @@ fn verify(
         }
         anyhow::bail!(AuditFailure {
             code: ErrorCode::LogIncomplete,
-            message: format!(
-                "audit log {} is incomplete:\n  {}",
-                dir.join(journal::AUDIT_FILE).display(),
-                v.incomplete.join("\n  ")
-            ),
+            message: Msg::LogIncomplete {
+                log: &dir.join(journal::AUDIT_FILE),
+                problems: &v.incomplete,
+            }
+            .text(lang),
         })
     };
     if output == Output::Json {
@@ -415,7 +431,7 @@ fn verify(
         v.events, v.last_hash
     ));
     if expect_hash.is_some() {
-        out::line("the log ends in the expected hash");
+        out::line(Msg::ExpectedHashMatches.text(lang));
     }
     match &v.ended {
         Some(end) => out::line(format!("ended with {end}")),

@@ -2,10 +2,12 @@
 
 mod audit;
 mod bench;
+mod clock;
 mod connect;
 mod fixtures;
 mod flags;
 mod json;
+mod messages;
 mod operator;
 mod out;
 mod paths;
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let json_command = json_command(&flags.command);
+    let lang = messages::resolve_lang(lang_flag(&flags.command));
     // While this is still the only thread: see `route_credential_providers`.
     connect::route_credential_providers(&flags.command);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -58,8 +61,15 @@ fn main() -> ExitCode {
         Err(err) => {
             // Each cause said once: `runbook::Error::Io` and the SDK's errors already quote
             // their source, which `{err:#}` would repeat.
-            let message = runbook::aws::error_chain(err.as_ref());
-            eprintln!("error: {message}");
+            let message = match json::runbook_error(&err) {
+                Some(e) => messages::Msg::Error(e).text(lang),
+                None => runbook::aws::error_chain(err.as_ref()),
+            };
+            let label = match lang {
+                flags::Lang::En => "error",
+                flags::Lang::Ja => "エラー",
+            };
+            eprintln!("{label}: {message}");
             let code = exit_code(&err);
             if let Some(command) = json_command {
                 json::print(&command, false, json::error_body(&err, message, code));
@@ -93,6 +103,17 @@ fn json_command(command: &Command) -> Option<String> {
         _ => return None,
     };
     (output == Output::Json).then(|| name.to_string())
+}
+
+/// The `--lang` given to a command that has it.
+fn lang_flag(command: &Command) -> Option<flags::Lang> {
+    match command {
+        Command::Run(f) => f.display.lang,
+        Command::Resume(f) => f.display.lang,
+        Command::Undo(f) => f.display.lang,
+        Command::Audit(f) => f.display.lang,
+        _ => None,
+    }
 }
 
 /// A command line clap refused: its message (or the help) as clap prints it, and with

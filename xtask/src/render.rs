@@ -340,11 +340,14 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if let Some(keys) = &r.keys {
         out.push('\n');
         for k in &keys.keys {
-            let state = k.state.as_deref().unwrap_or("?");
-            let manager = k.manager.as_deref().unwrap_or("?");
+            let state = crate::messages::Msg::KeyState {
+                state: k.state.as_deref(),
+                manager: k.manager.as_deref(),
+            }
+            .text(lang);
             let _ = writeln!(
                 out,
-                "{} {} ({}): {state}, {manager}",
+                "{} {} ({}): {state}",
                 w.keys,
                 k.arn.as_deref().unwrap_or(&k.key),
                 k.region
@@ -381,9 +384,13 @@ pub fn audit_footer(
     let w = words(lang);
     let mut out = format!("{}: {} (run {run_id})\n", w.audit, path.display());
     if let Some(hash) = final_hash {
-        let _ = writeln!(out, "{}: {hash}", w.final_hash);
+        let _ = writeln!(out, "{}", final_hash_line(hash, lang));
     }
     out
+}
+
+pub fn final_hash_line(hash: &str, lang: Lang) -> String {
+    format!("{}: {hash}", words(lang).final_hash)
 }
 
 /// A trail's SSE-KMS key, as a person reads it.

@@ -17,22 +17,14 @@ use runbook::Error;
 use crate::flags::{
     Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName, UndoFlags,
 };
+use crate::messages::{self, Msg};
 use crate::operator::Terminal;
 use crate::{connect, json, out, paths, render};
 
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub fn lang(display: &Display) -> Lang {
-    display.lang.unwrap_or_else(|| {
-        let lang = std::env::var("LC_ALL")
-            .or_else(|_| std::env::var("LANG"))
-            .unwrap_or_default();
-        if lang.starts_with("ja") {
-            Lang::Ja
-        } else {
-            Lang::En
-        }
-    })
+    messages::resolve_lang(display.lang)
 }
 
 pub async fn run(flags: RunFlags) -> Result<()> {
@@ -286,7 +278,7 @@ async fn drive(
                 .is_resumable()
                 .then(|| resume_command(run_id, yes, connection, display));
             if let Some(command) = &resume_command {
-                eprintln!("The run did not finish. Continue it with:\n  {command}");
+                eprintln!("{}", Msg::ResumeHint { command }.text(lang));
             }
             Err(json::RunFailure {
                 run_id: run_id.clone(),
