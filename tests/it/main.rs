@@ -9,6 +9,7 @@
 //! - `json_contract`: `--output json` of every command, success and failure, against the schema.
 //! - `language`: the locale's precedence, Japanese errors, hints and audit views, local times.
 //! - `lock`: one run at a time (many starters at once, SIGKILL, an operator's `flock`).
+//! - `operator`: `-v`, the question before a revert (en, ja), colour, the help.
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
 //! - `resume_command`: the printed resume command runs as printed.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
@@ -26,6 +27,7 @@ mod journal;
 mod json_contract;
 mod language;
 mod lock;
+mod operator;
 mod proxy;
 mod recording;
 mod replay;

@@ -14,6 +14,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Xtask {
     #[command(subcommand)]
     pub command: Command,
+    /// Show each AWS call, each SDK attempt and retry on stderr (no credentials, signatures or
+    /// bodies).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

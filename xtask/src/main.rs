@@ -15,6 +15,7 @@ mod render;
 mod run;
 mod scenarios;
 mod test;
+mod verbose;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,9 @@ fn main() -> ExitCode {
         Ok(flags) => flags,
         Err(e) => return usage_error(e),
     };
+    if flags.verbose {
+        verbose::install();
+    }
     let json_command = json_command(&flags.command);
     let lang = messages::resolve_lang(lang_flag(&flags.command));
     // While this is still the only thread: see `route_credential_providers`.
