@@ -10,14 +10,17 @@ use crate::model::Runbook;
 pub fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let now = time::OffsetDateTime::now_utc();
+    // Milliseconds: runs started within one second still sort in the order they started, so
+    // that `latest` is the latest.
     let stamp = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
         now.year(),
         u8::from(now.month()),
         now.day(),
         now.hour(),
         now.minute(),
-        now.second()
+        now.second(),
+        now.millisecond()
     );
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(now.unix_timestamp_nanos() as u128);
@@ -25,7 +28,7 @@ pub fn new_run_id() -> String {
     format!("{stamp}-{:04x}", h.finish() & 0xffff)
 }
 
-/// Run folders in the state directory, oldest first (run ids sort by time).
+/// Run folders in the state directory, oldest first (run ids sort by time, to the millisecond).
 pub fn run_ids(state_dir: &Path) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     let entries = match std::fs::read_dir(state_dir) {

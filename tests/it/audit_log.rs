@@ -240,8 +240,8 @@ fn audit_list_and_show() {
         &["audit", "show", &run_id, "--output", "json"],
     )
     .success();
-    let events: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(events[0]["event"], "run_started");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["records"][0]["event"], "run_started");
 }
 
 #[test]

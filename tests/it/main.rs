@@ -8,7 +8,10 @@
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, corrupt state, planted links.
 //! - `journal`: forged stories with intact hash chains, an edited state.json, final runs.
+//! - `json_contract`: `--output json` of every command, success and failure, against the schema.
+//! - `language`: the locale's precedence, Japanese errors, hints and audit views, local times.
 //! - `lock`: one run at a time (many starters at once, SIGKILL, an operator's `flock`).
+//! - `operator`: `-v`, the question before a revert (en, ja), colour, the help.
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
 //! - `resume_command`: the printed resume command runs as printed.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
@@ -27,7 +30,10 @@ mod e2e;
 mod evidence;
 mod interrupt;
 mod journal;
+mod json_contract;
+mod language;
 mod lock;
+mod operator;
 mod organization;
 mod proxy;
 mod recording;

@@ -180,6 +180,8 @@ pub fn xtask_command(state_dir: &Path) -> Command {
             || name == "RUNBOOK_STATE_DIR"
             || name == "LANG"
             || name == "LC_ALL"
+            || name == "LC_MESSAGES"
+            || name == "TZ"
         {
             cmd.env_remove(name);
         }
@@ -192,6 +194,7 @@ pub fn xtask_command(state_dir: &Path) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("RUNBOOK_STATE_DIR", state_dir)
         .env("LANG", "C")
+        .env("TZ", "Asia/Tokyo")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd
@@ -349,7 +352,7 @@ pub fn insta_settings() -> insta::Settings {
         "/../tests/it/snapshots"
     ));
     s.set_prepend_module_to_snapshot(false);
-    s.add_filter(r"\d{8}T\d{6}Z-[0-9a-f]{4}", "[RUN_ID]");
+    s.add_filter(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{4}", "[RUN_ID]");
     s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TS]");
     s.add_filter(r"[0-9a-f]{64}", "[HASH]");
     s.add_filter(r#""duration_ms": ?\d+"#, r#""duration_ms": "[MS]""#);

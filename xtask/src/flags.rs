@@ -14,6 +14,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Xtask {
     #[command(subcommand)]
     pub command: Command,
+    /// Show each AWS call, each SDK attempt and retry on stderr (no credentials, signatures or
+    /// bodies).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,12 +190,26 @@ pub enum AuditCommand {
     /// Runs with id, runbook, account, status, start and duration.
     List,
     /// A readable timeline of one run (default: the latest).
-    Show { run_id: Option<String> },
+    Show {
+        /// The run (see `audit list`); default: the latest.
+        run_id: Option<String>,
+        /// Only the writes: each attempt's operation, target, before → after, and outcome.
+        #[arg(long)]
+        writes: bool,
+    },
     /// Check the hash chain, sequence and completeness of a run's audit log (default: the latest).
-    Verify { run_id: Option<String> },
+    Verify {
+        /// The run (see `audit list`); default: the latest.
+        run_id: Option<String>,
+        /// Exit 1 unless the log ends in this hash (the `Final hash` printed at the end of the
+        /// run, kept in a change ticket): the chain alone cannot show a log rewritten whole.
+        #[arg(long, value_name = "HASH")]
+        expect_hash: Option<String>,
+    },
     /// The run's evidence as one HTML page to look at, print (A4) and file (default: the
     /// latest run); in the language of `--lang`.
     Report {
+        /// The run (see `audit list`); default: the latest.
         run_id: Option<String>,
         /// Where to write it; default: report.html in the run's folder.
         #[arg(long, value_name = "FILE")]

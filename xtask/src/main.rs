@@ -2,11 +2,14 @@
 
 mod audit;
 mod bench;
+mod clock;
 mod connect;
 mod evidence;
 mod fixtures;
 mod flags;
 mod iam_policy;
+mod json;
+mod messages;
 mod operator;
 mod out;
 mod paths;
@@ -14,6 +17,7 @@ mod render;
 mod run;
 mod scenarios;
 mod test;
+mod verbose;
 
 use std::process::ExitCode;
 
@@ -30,7 +34,15 @@ mod exit {
 }
 
 fn main() -> ExitCode {
-    let flags = Xtask::parse();
+    let flags = match Xtask::try_parse() {
+        Ok(flags) => flags,
+        Err(e) => return usage_error(e),
+    };
+    if flags.verbose {
+        verbose::install();
+    }
+    let json_command = json_command(&flags.command);
+    let lang = messages::resolve_lang(lang_flag(&flags.command));
     // While this is still the only thread: see `route_credential_providers`.
     connect::route_credential_providers(&flags.command);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -56,14 +68,107 @@ fn main() -> ExitCode {
         Err(err) => {
             // Each cause said once: `runbook::Error::Io` and the SDK's errors already quote
             // their source, which `{err:#}` would repeat.
-            eprintln!("error: {}", runbook::aws::error_chain(err.as_ref()));
-            ExitCode::from(exit_code(&err))
+            let message = match json::runbook_error(&err) {
+                Some(e) => messages::Msg::Error(e).text(lang),
+                None => runbook::aws::error_chain(err.as_ref()),
+            };
+            let label = match lang {
+                flags::Lang::En => "error",
+                flags::Lang::Ja => "エラー",
+            };
+            eprintln!("{label}: {message}");
+            let code = exit_code(&err);
+            if let Some(command) = json_command {
+                json::print(&command, false, json::error_body(&err, message, code));
+            }
+            ExitCode::from(code)
         }
     }
 }
 
+/// The command's name in its JSON document, when it was asked for one (`--output json`).
+fn json_command(command: &Command) -> Option<String> {
+    use flags::{AuditCommand, Output, RunbookName};
+    let (name, output) = match command {
+        Command::Run(f) => (
+            match f.runbook {
+                RunbookName::Revert => "run revert",
+                RunbookName::Status => "run status",
+            },
+            f.display.output,
+        ),
+        Command::Resume(f) => ("resume", f.display.output),
+        Command::Undo(f) => ("undo", f.display.output),
+        Command::Audit(f) => (
+            match f.command {
+                AuditCommand::List => "audit list",
+                AuditCommand::Show { .. } => "audit show",
+                AuditCommand::Verify { .. } => "audit verify",
+                AuditCommand::Report { .. } => "audit report",
+            },
+            f.display.output,
+        ),
+        _ => return None,
+    };
+    (output == Output::Json).then(|| name.to_string())
+}
+
+/// The `--lang` given to a command that has it.
+fn lang_flag(command: &Command) -> Option<flags::Lang> {
+    match command {
+        Command::Run(f) => f.display.lang,
+        Command::Resume(f) => f.display.lang,
+        Command::Undo(f) => f.display.lang,
+        Command::Audit(f) => f.display.lang,
+        _ => None,
+    }
+}
+
+/// A command line clap refused: its message (or the help) as clap prints it, and with
+/// `--output json` also the one document, so that a script reads a usage error as any other.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().collect();
+    let wants_json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !wants_json || informational {
+        e.exit();
+    }
+    let _ = e.print();
+    let command = args
+        .iter()
+        .skip(1)
+        .take_while(|a| !a.starts_with('-'))
+        .take(2)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let rendered = e.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    let err = anyhow::Error::new(e);
+    json::print(
+        &command,
+        false,
+        json::error_body(&err, message, exit::USAGE),
+    );
+    ExitCode::from(exit::USAGE)
+}
+
 fn exit_code(err: &anyhow::Error) -> u8 {
-    match err.downcast_ref::<runbook::Error>() {
+    match json::runbook_error(err) {
         Some(
             runbook::Error::VerifyFailed(_)
             | runbook::Error::StillSseKms(_)

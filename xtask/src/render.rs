@@ -57,6 +57,7 @@ struct Words {
     not_scanned: &'static str,
     not_enabled: &'static str,
     other_partition: &'static str,
+    final_hash: &'static str,
 }
 
 const EN: Words = Words {
@@ -108,6 +109,7 @@ const EN: Words = Words {
     not_scanned: "Not scanned",
     not_enabled: "not enabled for this account",
     other_partition: "another partition's, not this account's",
+    final_hash: "Final hash",
 };
 
 const JA: Words = Words {
@@ -159,6 +161,7 @@ const JA: Words = Words {
     not_scanned: "確認しないリージョン",
     not_enabled: "このアカウントで有効になっていません",
     other_partition: "別のパーティションのリージョンです",
+    final_hash: "最終ハッシュ",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -361,26 +364,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if r.trails.is_some() || r.buckets.is_some() {
         let _ = writeln!(out, "\n{}:", w.results);
         for done in trails.chain(buckets) {
-            let (was, now) = match &done.write {
-                PlannedWrite::TrailKms { before, after, .. } => {
-                    let key = |k: &Option<String>| {
-                        k.as_deref()
-                            .map(|k| format!("KmsKeyId {k}"))
-                            .unwrap_or_else(|| "none".into())
-                    };
-                    (key(before), key(after))
-                }
-                PlannedWrite::SetBucketEncryption { before, after, .. } => {
-                    let algorithms = |rules: &[runbook::model::EncryptionRule]| {
-                        rules
-                            .iter()
-                            .map(|r| r.sse_algorithm.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    };
-                    (algorithms(before), algorithms(after))
-                }
-            };
+            let (was, now) = before_after(&done.write);
             let _ = writeln!(
                 out,
                 "  {} {} ({}): {} [{was} -> {now}]",
@@ -401,11 +385,14 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if let Some(keys) = &r.keys {
         out.push('\n');
         for k in &keys.keys {
-            let state = k.state.as_deref().unwrap_or("?");
-            let manager = k.manager.as_deref().unwrap_or("?");
+            let state = crate::messages::Msg::KeyState {
+                state: k.state.as_deref(),
+                manager: k.manager.as_deref(),
+            }
+            .text(lang);
             let _ = writeln!(
                 out,
-                "{} {} ({}): {state}, {manager}",
+                "{} {} ({}): {state}",
                 w.keys,
                 k.arn.as_deref().unwrap_or(&k.key),
                 k.region
@@ -432,6 +419,57 @@ pub fn report(r: &Report, lang: Lang) -> String {
     out
 }
 
-pub fn audit_footer(run_id: &str, path: &std::path::Path, lang: Lang) -> String {
-    format!("{}: {} (run {run_id})\n", words(lang).audit, path.display())
+/// Where the run's journal is, and the hash of its last line (for a change ticket: `audit
+/// verify RUN_ID --expect-hash HASH` checks it later).
+pub fn audit_footer(
+    run_id: &str,
+    path: &std::path::Path,
+    final_hash: Option<&str>,
+    lang: Lang,
+) -> String {
+    let w = words(lang);
+    let mut out = format!("{}: {} (run {run_id})\n", w.audit, path.display());
+    if let Some(hash) = final_hash {
+        let _ = writeln!(out, "{}", final_hash_line(hash, lang));
+    }
+    out
+}
+
+pub fn final_hash_line(hash: &str, lang: Lang) -> String {
+    format!("{}: {hash}", words(lang).final_hash)
+}
+
+/// A trail's SSE-KMS key, as a person reads it.
+fn trail_key_text(key: &Option<String>) -> String {
+    match key.as_deref() {
+        Some(k) if !k.is_empty() => format!("SSE-KMS key {k}"),
+        _ => "none".into(),
+    }
+}
+
+/// A bucket's default-encryption rules, as a person reads them: `aws:kms (key …)`, `AES256`.
+pub fn rules_text(rules: &[runbook::model::EncryptionRule]) -> String {
+    if rules.is_empty() {
+        return "not set".into();
+    }
+    rules
+        .iter()
+        .map(|r| match &r.kms_master_key_id {
+            Some(k) => format!("{} (key {k})", r.sse_algorithm),
+            None => r.sse_algorithm.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a write finds and what it leaves.
+pub fn before_after(write: &PlannedWrite) -> (String, String) {
+    match write {
+        PlannedWrite::TrailKms { before, after, .. } => {
+            (trail_key_text(before), trail_key_text(after))
+        }
+        PlannedWrite::SetBucketEncryption { before, after, .. } => {
+            (rules_text(before), rules_text(after))
+        }
+    }
 }

@@ -17,22 +17,14 @@ use runbook::Error;
 use crate::flags::{
     Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName, UndoFlags,
 };
+use crate::messages::{self, Msg};
 use crate::operator::Terminal;
-use crate::{connect, out, paths, render};
+use crate::{connect, json, out, paths, render};
 
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub fn lang(display: &Display) -> Lang {
-    display.lang.unwrap_or_else(|| {
-        let lang = std::env::var("LC_ALL")
-            .or_else(|_| std::env::var("LANG"))
-            .unwrap_or_default();
-        if lang.starts_with("ja") {
-            Lang::Ja
-        } else {
-            Lang::En
-        }
-    })
+    messages::resolve_lang(display.lang)
 }
 
 pub async fn run(flags: RunFlags) -> Result<()> {
@@ -78,9 +70,9 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         return Err(Error::ConfirmationUnavailable.into());
     }
     let mut args = Args {
-        trails: flags.trails,
-        regions: flags.regions,
-        exclude_regions: flags.exclude_regions,
+        trails: flags.trails.clone(),
+        regions: flags.regions.clone(),
+        exclude_regions: flags.exclude_regions.clone(),
         dry_run: flags.dry_run,
         undoes: None,
         force: false,
@@ -99,7 +91,11 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         }
         None => None,
     };
-    let report = drive(
+    let command = match runbook {
+        Runbook::Status => "run status",
+        _ => "run revert",
+    };
+    let done = drive(
         aws,
         Begin::New { runbook, args },
         flags.yes,
@@ -109,16 +105,29 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
     .await?;
     // The re-check: the report is printed; the exit code says whether the account is still
     // reverted.
-    if flags.check {
-        let found = runbook::recheck::still_sse_kms(&report);
+    if let Err(error) = recheck(flags.check, since.as_deref(), &state_dir, &done.report) {
+        return Err(done.failure(error, None));
+    }
+    done.print_json(command, &flags.display)
+}
+
+/// `status --check` / `--since RUN_ID` on the status run's report.
+fn recheck(
+    check: bool,
+    since: Option<&str>,
+    state_dir: &std::path::Path,
+    report: &runbooks::Report,
+) -> Result<(), Error> {
+    if check {
+        let found = runbook::recheck::still_sse_kms(report);
         if !found.is_empty() {
-            anyhow::bail!(Error::StillSseKms(found.join("; ")));
+            return Err(Error::StillSseKms(found.join("; ")));
         }
     }
-    if let Some(since) = &since {
-        let drift = runbook::recheck::drift_since(&state_dir, since, &report)?;
+    if let Some(since) = since {
+        let drift = runbook::recheck::drift_since(state_dir, since, report)?;
         if !drift.is_empty() {
-            anyhow::bail!(Error::Drifted(format!(
+            return Err(Error::Drifted(format!(
                 "drift since run {since}: {}",
                 drift.join("; ")
             )));
@@ -148,8 +157,8 @@ pub async fn undo(flags: UndoFlags) -> Result<()> {
         args,
     };
     drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
-        .await
-        .map(drop)
+        .await?
+        .print_json("undo", &flags.display)
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
@@ -161,8 +170,8 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
         run_id: flags.run_id,
     };
     drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
-        .await
-        .map(drop)
+        .await?
+        .print_json("resume", &flags.display)
 }
 
 /// Refuses, before the run is touched, to resume a revert that still needs the operator's
@@ -189,13 +198,54 @@ fn refuse_unconfirmable(flags: &ResumeFlags) -> Result<()> {
     Ok(())
 }
 
+/// A run that reached its end: its report (printed already for a person).
+struct Done {
+    run_id: String,
+    audit_log: std::path::PathBuf,
+    final_hash: Option<String>,
+    report: runbooks::Report,
+}
+
+impl Done {
+    /// The command's one JSON document, when asked for (`--output json`).
+    fn print_json(self, command: &str, display: &Display) -> Result<()> {
+        if display.output == Output::Json {
+            json::print(
+                command,
+                true,
+                json::Body::Run(json::RunDoc {
+                    run_id: self.run_id,
+                    audit_log: self.audit_log,
+                    final_hash: self.final_hash.unwrap_or_default(),
+                    report: serde_json::to_value(&self.report)?,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    /// A failure after the run ended (the re-check), naming the run.
+    fn failure(self, error: Error, resume_command: Option<String>) -> anyhow::Error {
+        json::RunFailure {
+            run_id: self.run_id,
+            audit_log: self.audit_log,
+            final_hash: self.final_hash,
+            resume_command,
+            report: serde_json::to_value(&self.report).ok(),
+            error,
+        }
+        .into()
+    }
+}
+
+/// Drives a run to its end; prints the report for a person (`--output human`) and the footer.
 async fn drive(
     aws: &Aws,
     begin: Begin,
     yes: bool,
     connection: &Connection,
     display: &Display,
-) -> Result<runbook::runbooks::Report> {
+) -> Result<Done> {
     let lang = lang(display);
     let operator = Terminal::new(yes, lang);
     let mut settings = Settings {
@@ -225,32 +275,44 @@ async fn drive(
     let ended = runbooks::launch(&session, begin, interrupt).await?;
     let audit_path = ended.dir.join(AUDIT_FILE);
     let run_id = &ended.run_id;
-    match (&ended.result, display.output) {
-        (Ok(report), Output::Human) => {
-            out::print(&render::report(report, lang));
-            eprint!("{}", render::audit_footer(run_id, &audit_path, lang));
-        }
-        (Ok(report), Output::Json) => {
-            let doc =
-                serde_json::json!({ "run_id": run_id, "audit_log": audit_path, "report": report });
-            out::line(&serde_json::to_string_pretty(&doc)?);
-        }
-        (Err(err), output) => {
-            if output == Output::Json {
-                let doc = serde_json::json!({ "run_id": run_id, "audit_log": audit_path, "error": err.to_string() });
-                out::line(serde_json::to_string_pretty(&doc)?);
+    // The journal read back as any reader reads it: its last line's hash anchors the log.
+    let final_hash = journal::load(&ended.dir)
+        .ok()
+        .and_then(|j| j.records.last().map(|r| r.hash.clone()));
+    let footer = render::audit_footer(run_id, &audit_path, final_hash.as_deref(), lang);
+    match ended.result {
+        Ok(report) => {
+            if display.output == Output::Human {
+                out::print(&render::report(&report, lang));
             }
-            eprint!("{}", render::audit_footer(run_id, &audit_path, lang));
+            eprint!("{footer}");
+            Ok(Done {
+                run_id: run_id.clone(),
+                audit_log: audit_path,
+                final_hash,
+                report,
+            })
+        }
+        Err(error) => {
+            eprint!("{footer}");
             // Only a run that resume can finish gets the resume hint: not bad input, not a "no".
-            if err.is_resumable() {
-                eprintln!(
-                    "The run did not finish. Continue it with:\n  {}",
-                    resume_command(run_id, yes, connection, display)
-                );
+            let resume_command = error
+                .is_resumable()
+                .then(|| resume_command(run_id, yes, connection, display));
+            if let Some(command) = &resume_command {
+                eprintln!("{}", Msg::ResumeHint { command }.text(lang));
             }
+            Err(json::RunFailure {
+                run_id: run_id.clone(),
+                audit_log: audit_path,
+                final_hash,
+                resume_command,
+                report: None,
+                error,
+            }
+            .into())
         }
     }
-    ended.result.map_err(Into::into)
 }
 
 /// The exact command that continues this run, quoted for a POSIX shell, with every flag it

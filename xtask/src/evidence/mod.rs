@@ -37,6 +37,7 @@ pub fn run(
     run_id: Option<&str>,
     lang: Lang,
     out_file: Option<&Path>,
+    output: crate::flags::Output,
 ) -> Result<()> {
     let id = runs::resolve(state_dir, run_id)?;
     let dir = state_dir.join(&id);
@@ -63,7 +64,17 @@ pub fn run(
         None => dir.join("report.html"),
     };
     runbook::files::write_atomic(&path, html.as_bytes())?;
-    out::line(format!("report: {}", path.display()));
+    match output {
+        crate::flags::Output::Json => crate::json::print(
+            "audit report",
+            true,
+            crate::json::Body::Report(crate::json::ReportDoc {
+                run_id: id,
+                report: path,
+            }),
+        ),
+        crate::flags::Output::Human => out::line(format!("report: {}", path.display())),
+    }
     Ok(())
 }
 
