@@ -8,7 +8,6 @@
 //!   Japanese; `time`: local time.
 
 mod template;
-mod time;
 mod timeline;
 mod words;
 

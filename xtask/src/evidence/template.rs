@@ -10,7 +10,8 @@ use runbook::model::{
 use runbook::steps::WriteOutcome;
 
 use super::words::{skip_reason, skip_text};
-use super::{time, timeline, Attempt, Evidence, GoAhead, Words, WriteRow};
+use super::{timeline, Attempt, Evidence, GoAhead, Words, WriteRow};
+use crate::clock as time;
 
 const CSS: &str = include_str!("report.css");
 
@@ -89,7 +90,7 @@ fn outcome(e: &Evidence, w: &Words) -> String {
 }
 
 fn when(ts: &str) -> Markup {
-    html! { (time::local(ts)) br; span.utc { (time::utc(ts)) } }
+    html! { (time::local_with_offset(ts)) br; span.utc { (time::utc(ts)) } }
 }
 
 fn summary(e: &Evidence, w: &Words) -> Markup {
@@ -131,7 +132,7 @@ fn summary(e: &Evidence, w: &Words) -> Markup {
                 tr {
                     th { (w.resumed) }
                     td {
-                        (w.attempt) " " (r.attempt) ": " (time::local(ts)) " · " span.utc { (time::utc(ts)) }
+                        (w.attempt) " " (r.attempt) ": " (time::local_with_offset(ts)) " · " span.utc { (time::utc(ts)) }
                         br; code { (r.caller_arn) } " (" (w.credentials) " " (r.credentials) ")"
                     }
                 }
