@@ -125,7 +125,21 @@ fn the_operator_is_asked_on_a_terminal() {
     let env = Env::secure_account();
     let no = env.xtask_on_terminal(&["run", "revert"], "n\n");
     assert_eq!(no.code, 4, "{}", no.stdout);
-    assert!(no.stdout.contains("Plan (2):"), "{}", no.stdout);
+    assert!(
+        no.stdout.contains("Will change (2), before → after:"),
+        "{}",
+        no.stdout
+    );
+    // Each write in words, before → after, before the question.
+    let trail = no
+        .stdout
+        .find("1. trail Members (home ap-northeast-1): SSE-KMS key arn:aws:kms:");
+    let bucket = no.stdout.find("2. bucket cm-members-cloudtrail-");
+    let question = no.stdout.find("Is the opt-in off");
+    assert!(trail.is_some() && bucket.is_some(), "{}", no.stdout);
+    assert!(trail < question && bucket < question, "{}", no.stdout);
+    assert!(no.stdout.contains(" → none\r\n") || no.stdout.contains(" → none\n"));
+    assert!(no.stdout.contains(") → AES256"), "{}", no.stdout);
     assert!(no
         .stdout
         .contains("Is the opt-in off, and should these writes be made? [y/N]"));
@@ -134,10 +148,23 @@ fn the_operator_is_asked_on_a_terminal() {
         .contains("the operator did not confirm; nothing was changed"));
     env.assert_untouched();
 
+    let ja = env.xtask_on_terminal(&["run", "revert", "--lang", "ja"], "n\n");
+    assert_eq!(ja.code, 4, "{}", ja.stdout);
+    assert!(
+        ja.stdout.contains("変更するもの (2 件、変更前 → 変更後):"),
+        "{}",
+        ja.stdout
+    );
+    assert!(ja
+        .stdout
+        .contains("1. 証跡 Members (ホームリージョン ap-northeast-1): SSE-KMS キー arn:aws:kms:"));
+    assert!(ja.stdout.contains("オプトインは無効ですか。"));
+    env.assert_untouched();
+
     let yes = env.xtask_on_terminal(&["run", "revert"], "y\n");
     assert_eq!(yes.code, 0, "{}", yes.stdout);
     env.assert_reverted();
-    let events = events(&run_dirs(env.state.path())[1]);
+    let events = events(&run_dirs(env.state.path())[2]);
     let confirmation = events
         .iter()
         .find(|e| e.event == "operator_confirmation")
