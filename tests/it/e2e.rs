@@ -207,6 +207,8 @@ fn japanese_output_matches_the_article_line_by_line() {
         ])
         .success();
     let lines: Vec<&str> = run.stdout.lines().collect();
+    // `status` shows the state now, not "before" anything.
+    assert!(lines.contains(&"証跡 `Members` のログファイルの SSE-KMS 暗号化 (現在の状態):"));
     assert!(lines.contains(&"ap-northeast-1: 有効"), "{}", run.stdout);
     assert!(lines.contains(&"us-east-1: 有効"));
     assert!(lines.contains(&"eu-west-1: 対象外"));

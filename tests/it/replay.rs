@@ -143,6 +143,19 @@ fn secure_account() {
             "{region} is not scanned"
         );
     }
+    // In English each scanned region is printed once, before → after on one line.
+    let tokyo: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("ap-northeast-1: "))
+        .collect();
+    assert_eq!(
+        tokyo,
+        ["ap-northeast-1: enabled → disabled"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("per region, before → after:"));
 }
 
 #[test]
@@ -156,8 +169,14 @@ fn secure_account_status() {
 #[test]
 fn secure_account_in_japanese() {
     let run = check("secure-account", &["revert", "--yes", "--lang", "ja"], 0);
-    assert!(run.stdout.lines().any(|l| l == "ap-northeast-1: 有効"));
-    assert!(run.stdout.lines().any(|l| l == "ap-northeast-1: 無効"));
+    // The article's two full lists, each under a heading that says before or after.
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let at = |wanted: &str| lines.iter().position(|l| *l == wanted).unwrap();
+    let before = at("証跡 `Members` のログファイルの SSE-KMS 暗号化 (切り戻し前):");
+    let after = at("証跡 `Members` のログファイルの SSE-KMS 暗号化 (切り戻し後):");
+    assert!(before < at("ap-northeast-1: 有効"));
+    assert!(at("ap-northeast-1: 有効") < after);
+    assert!(after < at("ap-northeast-1: 無効"));
     assert!(run.stdout.lines().any(|l| l == "SSE-S3 is enabled"));
 }
 

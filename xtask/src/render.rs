@@ -17,6 +17,9 @@ struct Words {
     account: &'static str,
     before: &'static str,
     after: &'static str,
+    now: &'static str,
+    before_after: &'static str,
+    unchanged: &'static str,
     enabled: &'static str,
     disabled: &'static str,
     unreachable: &'static str,
@@ -73,6 +76,9 @@ const EN: Words = Words {
     account: "Account",
     before: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, before:",
     after: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, after:",
+    now: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, now:",
+    before_after: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, before → after:",
+    unchanged: "unchanged",
     enabled: "enabled",
     disabled: "disabled",
     unreachable: "unreachable",
@@ -134,6 +140,9 @@ const JA: Words = Words {
     account: "アカウント",
     before: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し前):",
     after: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し後):",
+    now: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (現在の状態):",
+    before_after: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し前 → 切り戻し後):",
+    unchanged: "変更なし",
     enabled: "有効",
     disabled: "無効",
     unreachable: "確認不可",
@@ -198,28 +207,68 @@ fn words(lang: Lang) -> &'static Words {
     }
 }
 
-/// The article's per-region lines: `ap-northeast-1: 有効`, then notes.
-fn regions(out: &mut String, regions: &[RegionStatus], w: &Words) {
-    let mut no_trail = Vec::new();
-    for r in regions {
-        let label = match r.encryption() {
-            Encryption::Enabled => w.enabled.to_string(),
-            Encryption::Disabled => w.disabled.to_string(),
-            Encryption::NoTrail => {
-                no_trail.push(r.region.as_str());
-                w.disabled.to_string()
-            }
-            Encryption::Unreachable => match &r.scan {
-                RegionScan::Unreachable { code, .. } => format!("{} ({code})", w.unreachable),
-                _ => w.unreachable.to_string(),
-            },
-            Encryption::Excluded => w.excluded.to_string(),
-        };
-        let _ = writeln!(out, "{}: {label}", r.region);
+/// One region's verdict in words: `有効`, `disabled`, `unreachable (Code)`.
+fn region_label(r: &RegionStatus, w: &Words) -> String {
+    match r.encryption() {
+        Encryption::Enabled => w.enabled.to_string(),
+        Encryption::Disabled | Encryption::NoTrail => w.disabled.to_string(),
+        Encryption::Unreachable => match &r.scan {
+            RegionScan::Unreachable { code, .. } => format!("{} ({code})", w.unreachable),
+            _ => w.unreachable.to_string(),
+        },
+        Encryption::Excluded => w.excluded.to_string(),
     }
+}
+
+/// The regions where no trail was seen, as a note after the list.
+fn no_trail_note(out: &mut String, regions: &[RegionStatus], w: &Words) {
+    let no_trail: Vec<&str> = regions
+        .iter()
+        .filter(|r| r.encryption() == Encryption::NoTrail)
+        .map(|r| r.region.as_str())
+        .collect();
     if !no_trail.is_empty() {
         let _ = writeln!(out, "({}: {})", w.no_trail_in, no_trail.join(", "));
     }
+}
+
+/// The article's per-region lines: `ap-northeast-1: 有効`, then notes.
+fn regions(out: &mut String, regions: &[RegionStatus], w: &Words) {
+    for r in regions {
+        let _ = writeln!(out, "{}: {}", r.region, region_label(r, w));
+    }
+    no_trail_note(out, regions, w);
+}
+
+/// Each region once, before → after on one line: `ap-northeast-1: enabled → disabled`, or
+/// `af-south-1: unreachable (…) (unchanged)` (a region only one of the two scans saw shows `-`
+/// for the other).
+fn regions_before_after(
+    out: &mut String,
+    before: &[RegionStatus],
+    after: &[RegionStatus],
+    w: &Words,
+) {
+    let mut names: Vec<&str> = before.iter().map(|r| r.region.as_str()).collect();
+    for r in after {
+        if !names.contains(&r.region.as_str()) {
+            names.push(&r.region);
+        }
+    }
+    let label = |list: &[RegionStatus], name: &str| {
+        list.iter()
+            .find(|r| r.region == name)
+            .map_or_else(|| "-".to_string(), |r| region_label(r, w))
+    };
+    for name in names {
+        let (was, now) = (label(before, name), label(after, name));
+        if was == now {
+            let _ = writeln!(out, "{name}: {now} ({})", w.unchanged);
+        } else {
+            let _ = writeln!(out, "{name}: {was} → {now}");
+        }
+    }
+    no_trail_note(out, after, w);
 }
 
 /// The regions `DescribeRegions` listed but the account cannot call, once, on one line.
@@ -386,6 +435,7 @@ fn outcome(o: WriteOutcome, w: &Words) -> &'static str {
 pub fn report(r: &Report, lang: Lang) -> String {
     let w = words(lang);
     let mut out = String::new();
+    let one_list = lang == Lang::En && r.verify.is_some() && !r.status.regions.is_empty();
     let _ = writeln!(
         out,
         "{} {} ({})",
@@ -401,8 +451,19 @@ pub fn report(r: &Report, lang: Lang) -> String {
             }
         }
         None => {
-            let _ = writeln!(out, "\n{}", w.before.replace("{trail}", &r.status.trail));
-            regions(&mut out, &r.status.regions, w);
+            // In English a revert that was verified shows each region once, before → after,
+            // further down; the article's Japanese keeps both full lists.
+            if !one_list {
+                let heading = if r.runbook == Runbook::Status {
+                    w.now
+                } else {
+                    w.before
+                };
+                let _ = writeln!(out, "\n{}", heading.replace("{trail}", &r.status.trail));
+                regions(&mut out, &r.status.regions, w);
+            } else {
+                out.push('\n');
+            }
             not_scanned(&mut out, &r.preflight, w);
         }
     }
@@ -459,8 +520,17 @@ pub fn report(r: &Report, lang: Lang) -> String {
         }
     }
     if let Some(v) = &r.verify {
-        let _ = writeln!(out, "\n{}", w.after.replace("{trail}", &r.status.trail));
-        regions(&mut out, &v.regions, w);
+        if one_list {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                w.before_after.replace("{trail}", &r.status.trail)
+            );
+            regions_before_after(&mut out, &r.status.regions, &v.regions, w);
+        } else {
+            let _ = writeln!(out, "\n{}", w.after.replace("{trail}", &r.status.trail));
+            regions(&mut out, &v.regions, w);
+        }
         for b in &v.buckets {
             bucket(&mut out, b, w);
         }
