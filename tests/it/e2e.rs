@@ -172,6 +172,37 @@ fn the_operator_is_asked_on_a_terminal() {
     assert_eq!(confirmation.data["via"], "prompt");
 }
 
+/// On a terminal, SSE-KMS and enabled in red, disabled and SSE-S3 in green; none with NO_COLOR,
+/// nor with `--color never`.
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let env = Env::secure_account();
+    let status = ["run", "status", "--regions", "ap-northeast-1,us-east-1"];
+    let colour = [("NO_COLOR", None), ("TERM", Some("xterm-256color"))];
+    let red = "\u{1b}[31m";
+    let on_terminal = env.xtask_on_terminal_with(&status, "", &colour);
+    assert_eq!(on_terminal.code, 0, "{}", on_terminal.stdout);
+    assert!(
+        on_terminal.stdout.contains(&format!("{red}enabled")),
+        "{}",
+        on_terminal.stdout
+    );
+    assert!(on_terminal
+        .stdout
+        .contains(&format!("{red}SSE-KMS is enabled")));
+
+    let never = [&status[..], &["--color", "never"]].concat();
+    let plain = env.xtask_on_terminal_with(&never, "", &colour);
+    assert_eq!(plain.code, 0, "{}", plain.stdout);
+    assert!(!plain.stdout.contains("\u{1b}[3"), "{}", plain.stdout);
+
+    let no_color = [("NO_COLOR", Some("1")), ("TERM", Some("xterm-256color"))];
+    let plain = env.xtask_on_terminal_with(&status, "", &no_color);
+    assert_eq!(plain.code, 0, "{}", plain.stdout);
+    assert!(plain.stdout.contains("ap-northeast-1: enabled"));
+    assert!(!plain.stdout.contains("\u{1b}[3"), "{}", plain.stdout);
+}
+
 #[test]
 fn half_done_account_gets_only_the_bucket_write() {
     let env = Env::new(Seed {

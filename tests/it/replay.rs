@@ -158,6 +158,31 @@ fn secure_account() {
     assert!(run.stdout.contains("per region, before → after:"));
 }
 
+/// `--color always` colours even into a pipe; without it a pipe gets plain text.
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let run_with = |extra: &[&str]| {
+        let state = tempfile::tempdir().unwrap();
+        let mut cmd = xtask_command(state.path());
+        cmd.env_remove("NO_COLOR")
+            .args(["run", "revert", "--yes", "--replay", "secure-account"])
+            .args(extra);
+        Run::of(cmd).success()
+    };
+    let coloured = run_with(&["--color", "always"]);
+    assert!(
+        coloured
+            .stdout
+            .contains("ap-northeast-1: \u{1b}[31menabled\u{1b}[0m → \u{1b}[32mdisabled\u{1b}[0m"),
+        "{}",
+        coloured.stdout
+    );
+    assert!(coloured.stdout.contains("\u{1b}[32mDone:"));
+    let piped = run_with(&[]);
+    assert!(!piped.stdout.contains('\u{1b}'), "{}", piped.stdout);
+    assert!(piped.stdout.contains("ap-northeast-1: enabled → disabled"));
+}
+
 #[test]
 fn secure_account_status() {
     // The scenario was recorded as a revert: status asks for its first part only.

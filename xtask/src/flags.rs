@@ -18,6 +18,28 @@ pub struct Xtask {
     /// bodies).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Colour in human output: `auto` on a terminal unless NO_COLOR is set (SSE-KMS and enabled
+    /// in red, SSE-S3, disabled and done in green), `always`, or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Told to `anstream`, whose stdout and stderr then keep or strip the styles `render` writes.
+    pub fn apply(self) {
+        anstream::ColorChoice::write_global(match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        });
+    }
 }
 
 #[derive(Debug, Subcommand)]

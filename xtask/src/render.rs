@@ -200,6 +200,17 @@ const JA: Words = Words {
     home_region: "ホームリージョン",
 };
 
+/// SSE-KMS and enabled: what the revert takes away.
+const RED: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+/// SSE-S3, disabled, done: what the revert leaves.
+const GREEN: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+
+/// `text` in `style`. Always written; `out::print` and `anstream::eprint!` strip it where colour
+/// is not wanted.
+fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
 fn words(lang: Lang) -> &'static Words {
     match lang {
         Lang::En => &EN,
@@ -210,8 +221,8 @@ fn words(lang: Lang) -> &'static Words {
 /// One region's verdict in words: `有効`, `disabled`, `unreachable (Code)`.
 fn region_label(r: &RegionStatus, w: &Words) -> String {
     match r.encryption() {
-        Encryption::Enabled => w.enabled.to_string(),
-        Encryption::Disabled | Encryption::NoTrail => w.disabled.to_string(),
+        Encryption::Enabled => paint(RED, w.enabled),
+        Encryption::Disabled | Encryption::NoTrail => paint(GREEN, w.disabled),
         Encryption::Unreachable => match &r.scan {
             RegionScan::Unreachable { code, .. } => format!("{} ({code})", w.unreachable),
             _ => w.unreachable.to_string(),
@@ -297,9 +308,9 @@ fn not_scanned(out: &mut String, preflight: &PreflightOutput, w: &Words) {
 /// The article's bucket verdict, alone on its line.
 fn bucket(out: &mut String, b: &BucketState, w: &Words) {
     let verdict = match b.verdict() {
-        BucketVerdict::SseKms => "SSE-KMS is enabled",
-        BucketVerdict::SseS3 => "SSE-S3 is enabled",
-        BucketVerdict::NotSet => "Default encryption is not set",
+        BucketVerdict::SseKms => paint(RED, "SSE-KMS is enabled"),
+        BucketVerdict::SseS3 => paint(GREEN, "SSE-S3 is enabled"),
+        BucketVerdict::NotSet => "Default encryption is not set".to_string(),
     };
     let algorithms: Vec<String> = b
         .rules
@@ -382,6 +393,7 @@ pub fn confirmation_prompt(
     );
     for (i, write) in p.writes.iter().enumerate() {
         let (was, now) = before_after_in(write, w);
+        let (was, now) = (paint_value(&was, w), paint_value(&now, w));
         let _ = writeln!(
             out,
             "  {}. {}: {was} → {now}",
@@ -407,6 +419,15 @@ pub fn confirmation_prompt(
     out
 }
 
+/// A trail key or bucket rule in red when it is SSE-KMS, else green.
+fn paint_value(text: &str, w: &Words) -> String {
+    if text.starts_with(w.kms_key) || text.contains("aws:kms") {
+        paint(RED, text)
+    } else {
+        paint(GREEN, text)
+    }
+}
+
 /// `trail Members (home ap-northeast-1)`, `bucket NAME (REGION)`.
 fn write_target(write: &PlannedWrite, w: &Words) -> String {
     match write {
@@ -424,12 +445,15 @@ fn write_target(write: &PlannedWrite, w: &Words) -> String {
     }
 }
 
-fn outcome(o: WriteOutcome, w: &Words) -> &'static str {
-    match o {
-        WriteOutcome::Changed => w.changed,
-        WriteOutcome::AlreadyDone => w.already,
-        WriteOutcome::SettledApplied => w.settled,
-    }
+fn outcome(o: WriteOutcome, w: &Words) -> String {
+    paint(
+        GREEN,
+        match o {
+            WriteOutcome::Changed => w.changed,
+            WriteOutcome::AlreadyDone => w.already,
+            WriteOutcome::SettledApplied => w.settled,
+        },
+    )
 }
 
 pub fn report(r: &Report, lang: Lang) -> String {
@@ -567,7 +591,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
             _ if r.plan.foreign_buckets.is_empty() => w.done,
             _ => w.done_trail_only,
         };
-        let _ = writeln!(out, "\n{done}");
+        let _ = writeln!(out, "\n{}", paint(GREEN, done));
     }
     out
 }
@@ -722,7 +746,7 @@ mod tests {
             (Lang::Ja, "prompt-revert-ja"),
         ] {
             let text = confirmation_prompt(&plan, &who(Runbook::Revert), &skipped, lang);
-            insta::assert_snapshot!(name, text);
+            insta::assert_snapshot!(name, anstream::adapter::strip_str(&text).to_string());
         }
     }
 
@@ -736,7 +760,7 @@ mod tests {
             (Lang::Ja, "prompt-restore-ja"),
         ] {
             let text = confirmation_prompt(&plan, &who(Runbook::Restore), &[], lang);
-            insta::assert_snapshot!(name, text);
+            insta::assert_snapshot!(name, anstream::adapter::strip_str(&text).to_string());
         }
     }
 }
