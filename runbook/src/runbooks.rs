@@ -259,6 +259,13 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
     report.confirmation = Some(
         cx.step(&Confirm {
             plan: report.plan.clone(),
+            left_alone: report
+                .status
+                .targets
+                .iter()
+                .filter(|t| t.skip.is_some())
+                .cloned()
+                .collect(),
         })
         .await?,
     );
@@ -428,6 +435,7 @@ async fn restore(cx: &Cx<'_>, args: &Args) -> Result<Report> {
     report.confirmation = Some(
         cx.step(&Confirm {
             plan: report.plan.clone(),
+            left_alone: Vec::new(),
         })
         .await?,
     );

@@ -125,7 +125,21 @@ fn the_operator_is_asked_on_a_terminal() {
     let env = Env::secure_account();
     let no = env.xtask_on_terminal(&["run", "revert"], "n\n");
     assert_eq!(no.code, 4, "{}", no.stdout);
-    assert!(no.stdout.contains("Plan (2):"), "{}", no.stdout);
+    assert!(
+        no.stdout.contains("Will change (2), before → after:"),
+        "{}",
+        no.stdout
+    );
+    // Each write in words, before → after, before the question.
+    let trail = no
+        .stdout
+        .find("1. trail Members (home ap-northeast-1): SSE-KMS key arn:aws:kms:");
+    let bucket = no.stdout.find("2. bucket cm-members-cloudtrail-");
+    let question = no.stdout.find("Is the opt-in off");
+    assert!(trail.is_some() && bucket.is_some(), "{}", no.stdout);
+    assert!(trail < question && bucket < question, "{}", no.stdout);
+    assert!(no.stdout.contains(" → none\r\n") || no.stdout.contains(" → none\n"));
+    assert!(no.stdout.contains(") → AES256"), "{}", no.stdout);
     assert!(no
         .stdout
         .contains("Is the opt-in off, and should these writes be made? [y/N]"));
@@ -134,15 +148,59 @@ fn the_operator_is_asked_on_a_terminal() {
         .contains("the operator did not confirm; nothing was changed"));
     env.assert_untouched();
 
+    let ja = env.xtask_on_terminal(&["run", "revert", "--lang", "ja"], "n\n");
+    assert_eq!(ja.code, 4, "{}", ja.stdout);
+    assert!(
+        ja.stdout.contains("変更するもの (2 件、変更前 → 変更後):"),
+        "{}",
+        ja.stdout
+    );
+    assert!(ja
+        .stdout
+        .contains("1. 証跡 Members (ホームリージョン ap-northeast-1): SSE-KMS キー arn:aws:kms:"));
+    assert!(ja.stdout.contains("オプトインは無効ですか。"));
+    env.assert_untouched();
+
     let yes = env.xtask_on_terminal(&["run", "revert"], "y\n");
     assert_eq!(yes.code, 0, "{}", yes.stdout);
     env.assert_reverted();
-    let events = events(&run_dirs(env.state.path())[1]);
+    let events = events(&run_dirs(env.state.path())[2]);
     let confirmation = events
         .iter()
         .find(|e| e.event == "operator_confirmation")
         .unwrap();
     assert_eq!(confirmation.data["via"], "prompt");
+}
+
+/// On a terminal, SSE-KMS and enabled in red, disabled and SSE-S3 in green; none with NO_COLOR,
+/// nor with `--color never`.
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let env = Env::secure_account();
+    let status = ["run", "status", "--regions", "ap-northeast-1,us-east-1"];
+    let colour = [("NO_COLOR", None), ("TERM", Some("xterm-256color"))];
+    let red = "\u{1b}[31m";
+    let on_terminal = env.xtask_on_terminal_with(&status, "", &colour);
+    assert_eq!(on_terminal.code, 0, "{}", on_terminal.stdout);
+    assert!(
+        on_terminal.stdout.contains(&format!("{red}enabled")),
+        "{}",
+        on_terminal.stdout
+    );
+    assert!(on_terminal
+        .stdout
+        .contains(&format!("{red}SSE-KMS is enabled")));
+
+    let never = [&status[..], &["--color", "never"]].concat();
+    let plain = env.xtask_on_terminal_with(&never, "", &colour);
+    assert_eq!(plain.code, 0, "{}", plain.stdout);
+    assert!(!plain.stdout.contains("\u{1b}[3"), "{}", plain.stdout);
+
+    let no_color = [("NO_COLOR", Some("1")), ("TERM", Some("xterm-256color"))];
+    let plain = env.xtask_on_terminal_with(&status, "", &no_color);
+    assert_eq!(plain.code, 0, "{}", plain.stdout);
+    assert!(plain.stdout.contains("ap-northeast-1: enabled"));
+    assert!(!plain.stdout.contains("\u{1b}[3"), "{}", plain.stdout);
 }
 
 #[test]
@@ -180,6 +238,8 @@ fn japanese_output_matches_the_article_line_by_line() {
         ])
         .success();
     let lines: Vec<&str> = run.stdout.lines().collect();
+    // `status` shows the state now, not "before" anything.
+    assert!(lines.contains(&"証跡 `Members` のログファイルの SSE-KMS 暗号化 (現在の状態):"));
     assert!(lines.contains(&"ap-northeast-1: 有効"), "{}", run.stdout);
     assert!(lines.contains(&"us-east-1: 有効"));
     assert!(lines.contains(&"eu-west-1: 対象外"));

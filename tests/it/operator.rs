@@ -50,3 +50,26 @@ fn verbose_shows_each_attempt_and_no_secret() {
     .success();
     assert!(!quiet.stderr.contains("DEBUG"), "{}", quiet.stderr);
 }
+
+/// `--help` teaches by example: the real binary's help ends with the article's moves.
+#[test]
+fn help_ends_with_examples() {
+    let state = tempfile::tempdir().unwrap();
+    let top = xtask_in(state.path(), &["--help"]).success();
+    assert!(top
+        .stdout
+        .contains("Examples (an operator needs run, resume, undo and audit"));
+    let run = xtask_in(state.path(), &["run", "--help"]).success();
+    let examples = run.stdout.rsplit_once("Examples:").unwrap().1;
+    for move_ in [
+        "cargo xtask run status --profile my-account",
+        "cargo xtask run revert --profile my-account --dry-run",
+        "cargo xtask run revert --profile my-account ",
+    ] {
+        assert!(examples.contains(move_), "{}", run.stdout);
+    }
+    let audit = xtask_in(state.path(), &["audit", "verify", "--help"]).success();
+    assert!(audit
+        .stdout
+        .contains("cargo xtask audit verify RUN_ID --expect-hash HASH"));
+}

@@ -143,6 +143,44 @@ fn secure_account() {
             "{region} is not scanned"
         );
     }
+    // In English each scanned region is printed once, before → after on one line.
+    let tokyo: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("ap-northeast-1: "))
+        .collect();
+    assert_eq!(
+        tokyo,
+        ["ap-northeast-1: enabled → disabled"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("per region, before → after:"));
+}
+
+/// `--color always` colours even into a pipe; without it a pipe gets plain text.
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let run_with = |extra: &[&str]| {
+        let state = tempfile::tempdir().unwrap();
+        let mut cmd = xtask_command(state.path());
+        cmd.env_remove("NO_COLOR")
+            .args(["run", "revert", "--yes", "--replay", "secure-account"])
+            .args(extra);
+        Run::of(cmd).success()
+    };
+    let coloured = run_with(&["--color", "always"]);
+    assert!(
+        coloured
+            .stdout
+            .contains("ap-northeast-1: \u{1b}[31menabled\u{1b}[0m → \u{1b}[32mdisabled\u{1b}[0m"),
+        "{}",
+        coloured.stdout
+    );
+    assert!(coloured.stdout.contains("\u{1b}[32mDone:"));
+    let piped = run_with(&[]);
+    assert!(!piped.stdout.contains('\u{1b}'), "{}", piped.stdout);
+    assert!(piped.stdout.contains("ap-northeast-1: enabled → disabled"));
 }
 
 #[test]
@@ -156,8 +194,14 @@ fn secure_account_status() {
 #[test]
 fn secure_account_in_japanese() {
     let run = check("secure-account", &["revert", "--yes", "--lang", "ja"], 0);
-    assert!(run.stdout.lines().any(|l| l == "ap-northeast-1: 有効"));
-    assert!(run.stdout.lines().any(|l| l == "ap-northeast-1: 無効"));
+    // The article's two full lists, each under a heading that says before or after.
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let at = |wanted: &str| lines.iter().position(|l| *l == wanted).unwrap();
+    let before = at("証跡 `Members` のログファイルの SSE-KMS 暗号化 (切り戻し前):");
+    let after = at("証跡 `Members` のログファイルの SSE-KMS 暗号化 (切り戻し後):");
+    assert!(before < at("ap-northeast-1: 有効"));
+    assert!(at("ap-northeast-1: 有効") < after);
+    assert!(after < at("ap-northeast-1: 無効"));
     assert!(run.stdout.lines().any(|l| l == "SSE-S3 is enabled"));
 }
 

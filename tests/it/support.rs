@@ -61,6 +61,16 @@ impl Env {
 
     /// `cargo xtask ARGS` on a terminal (a pseudo-terminal made by `script`), typing `answer`.
     pub fn xtask_on_terminal(&self, args: &[&str], answer: &str) -> Run {
+        self.xtask_on_terminal_with(args, answer, &[])
+    }
+
+    /// [`Env::xtask_on_terminal`] with these environment variables set (`Some`) or removed (`None`).
+    pub fn xtask_on_terminal_with(
+        &self,
+        args: &[&str],
+        answer: &str,
+        vars: &[(&str, Option<&str>)],
+    ) -> Run {
         use std::io::Write;
         let line = std::iter::once(env!("CARGO_BIN_EXE_xtask"))
             .chain(args.iter().copied())
@@ -79,6 +89,12 @@ impl Env {
         script
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing");
+        for (k, v) in vars {
+            match v {
+                Some(v) => script.env(k, v),
+                None => script.env_remove(k),
+            };
+        }
         script
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

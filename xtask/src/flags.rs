@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "cargo xtask",
     bin_name = "cargo xtask",
     about = "Revert the CloudTrail secure setting of an AWS account, audited and resumable",
-    version
+    version,
+    after_help = examples::TOP
 )]
 pub struct Xtask {
     #[command(subcommand)]
@@ -18,29 +19,165 @@ pub struct Xtask {
     /// bodies).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Colour in human output: `auto` on a terminal unless NO_COLOR is set (SSE-KMS and enabled
+    /// in red, SSE-S3, disabled and done in green), `always`, or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Told to `anstream`, whose stdout and stderr then keep or strip the styles `render` writes.
+    pub fn apply(self) {
+        anstream::ColorChoice::write_global(match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        });
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a runbook: `revert` changes the account, `status` only looks.
+    #[command(after_help = examples::RUN)]
     Run(RunFlags),
     /// Continue an interrupted or failed run from its first unfinished step.
+    #[command(after_help = examples::RESUME)]
     Resume(ResumeFlags),
     /// Undo a revert run: put back the trail's key and the bucket's rules its journal recorded.
+    #[command(after_help = examples::UNDO)]
     Undo(UndoFlags),
-    /// Review audit trails: list runs, show one, verify its hash chain.
+    /// Review audit trails: list runs, show one, verify its hash chain, make its evidence page.
+    #[command(after_help = examples::AUDIT)]
     Audit(AuditFlags),
-    /// Record, seed and inspect the HTTP fixtures used for offline tests.
+    /// [developer] Record, seed and inspect the HTTP fixtures used for offline tests.
+    #[command(after_help = examples::FIXTURES)]
     Fixtures(FixturesFlags),
-    /// Measure `run status` and `run revert` against a local moto server.
+    /// [developer] Measure `run status` and `run revert` against a local moto server.
+    #[command(after_help = examples::BENCH)]
     Bench(BenchFlags),
-    /// Print the least-privilege IAM policy a runbook needs (JSON), narrowed to the trail and bucket.
+    /// [developer] Print the least-privilege IAM policy a runbook needs (JSON), narrowed to the
+    /// trail and bucket.
+    #[command(after_help = examples::IAM_POLICY)]
     IamPolicy(IamPolicyFlags),
-    /// Run every test (installs moto[server] with pip if it is missing); extra arguments go to `cargo test`.
+    /// [developer] Run every test (installs moto[server] with pip if it is missing).
+    #[command(after_help = examples::TEST)]
     Test {
+        /// Passed on to `cargo test`: a test name filter, `--`, test binary flags.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// The examples each command's `--help` ends with: the article's three moves (status, dry run,
+/// revert), then resume, undo and the audit.
+mod examples {
+    pub const TOP: &str = "\
+Examples (an operator needs run, resume, undo and audit; [developer] commands maintain the tool):
+  cargo xtask run status --profile my-account             # the article's check; writes nothing
+  cargo xtask run revert --profile my-account --dry-run   # every write it would make, made none
+  cargo xtask run revert --profile my-account             # shows the plan, asks, reverts, verifies
+  cargo xtask resume                                      # continue the latest unfinished run
+  cargo xtask undo RUN_ID --profile my-account            # put back what that revert changed
+  cargo xtask audit show RUN_ID --writes                  # what a run wrote, before -> after
+  cargo xtask audit verify RUN_ID --expect-hash HASH      # the log is intact and ends in HASH
+
+Each command has its own --help, with examples.";
+
+    pub const RUN: &str = "\
+Examples:
+  cargo xtask run status --profile my-account             # the article's check; writes nothing
+  cargo xtask run revert --profile my-account --dry-run   # every write it would make, made none
+  cargo xtask run revert --profile my-account             # shows the plan, asks, reverts, verifies
+  cargo xtask run status --profile my-account --check     # weekly re-check: exit 3 if SSE-KMS is back
+  cargo xtask run revert --replay secure-account --yes    # offline, on a recorded account";
+
+    pub const RESUME: &str = "\
+Examples:
+  cargo xtask resume                   # the latest unfinished run
+  cargo xtask resume RUN_ID --yes      # that run, confirming if it had not been confirmed yet
+(A failed run prints its exact resume command, with every flag it needs.)";
+
+    pub const UNDO: &str = "\
+Examples:
+  cargo xtask audit list                                  # find the revert's RUN_ID
+  cargo xtask undo RUN_ID --profile my-account --dry-run  # what would be put back
+  cargo xtask undo RUN_ID --profile my-account            # put it back, after asking";
+
+    pub const AUDIT: &str = "\
+Examples:
+  cargo xtask audit list                                  # runs, with their final hashes
+  cargo xtask audit show RUN_ID --writes                  # just the writes: before -> after, outcome
+  cargo xtask audit verify RUN_ID --expect-hash HASH      # exit 1 unless the log is intact and ends in HASH
+  cargo xtask audit report RUN_ID --lang ja               # the evidence page (runs/RUN_ID/report.html)";
+
+    pub const AUDIT_LIST: &str = "\
+Examples:
+  cargo xtask audit list
+  cargo xtask audit list --output json";
+
+    pub const AUDIT_SHOW: &str = "\
+Examples:
+  cargo xtask audit show                    # the latest run's timeline
+  cargo xtask audit show RUN_ID --writes    # just that run's writes";
+
+    pub const AUDIT_VERIFY: &str = "\
+Examples:
+  cargo xtask audit verify                             # the latest run
+  cargo xtask audit verify RUN_ID --expect-hash HASH   # and that it ends in the hash from the ticket";
+
+    pub const AUDIT_REPORT: &str = "\
+Examples:
+  cargo xtask audit report                           # the latest run, runs/RUN_ID/report.html
+  cargo xtask audit report RUN_ID --lang ja --out evidence.html";
+
+    pub const FIXTURES: &str = "\
+Examples:
+  cargo xtask fixtures list
+  cargo xtask fixtures refresh --only secure-account
+  cargo xtask fixtures seed --endpoint-url http://127.0.0.1:5000
+  cargo xtask fixtures record my-scenario -- revert --yes --endpoint-url http://127.0.0.1:5000";
+
+    pub const FIXTURES_RECORD: &str = "\
+Example:
+  cargo xtask fixtures record my-scenario --description \"…\" -- revert --yes --endpoint-url http://127.0.0.1:5000";
+
+    pub const FIXTURES_SEED: &str = "\
+Example:
+  cargo xtask fixtures seed --endpoint-url http://127.0.0.1:5000 --scenario secure-account";
+
+    pub const FIXTURES_LIST: &str = "\
+Example:
+  cargo xtask fixtures list";
+
+    pub const FIXTURES_REFRESH: &str = "\
+Examples:
+  cargo xtask fixtures refresh
+  cargo xtask fixtures refresh --only secure-account";
+
+    pub const BENCH: &str = "\
+Examples:
+  cargo xtask bench
+  cargo xtask bench --latency-ms 100 --baseline";
+
+    pub const IAM_POLICY: &str = "\
+Examples:
+  cargo xtask iam-policy                                   # for revert, any trail named Members
+  cargo xtask iam-policy --runbook status                  # the read-only check
+  cargo xtask iam-policy --trail-arn arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members \\
+    --bucket cm-members-cloudtrail-123456789012";
+
+    pub const TEST: &str = "\
+Examples:
+  cargo xtask test                    # every test
+  cargo xtask test replay             # the tests whose name contains `replay`";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -187,9 +324,11 @@ pub struct AuditFlags {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Runs with id, runbook, account, status, start and duration.
+    /// Runs with id, runbook, account, status, start, duration and final hash.
+    #[command(after_help = examples::AUDIT_LIST)]
     List,
     /// A readable timeline of one run (default: the latest).
+    #[command(after_help = examples::AUDIT_SHOW)]
     Show {
         /// The run (see `audit list`); default: the latest.
         run_id: Option<String>,
@@ -198,6 +337,7 @@ pub enum AuditCommand {
         writes: bool,
     },
     /// Check the hash chain, sequence and completeness of a run's audit log (default: the latest).
+    #[command(after_help = examples::AUDIT_VERIFY)]
     Verify {
         /// The run (see `audit list`); default: the latest.
         run_id: Option<String>,
@@ -208,6 +348,7 @@ pub enum AuditCommand {
     },
     /// The run's evidence as one HTML page to look at, print (A4) and file (default: the
     /// latest run); in the language of `--lang`.
+    #[command(after_help = examples::AUDIT_REPORT)]
     Report {
         /// The run (see `audit list`); default: the latest.
         run_id: Option<String>,
@@ -226,7 +367,10 @@ pub struct FixturesFlags {
 #[derive(Debug, Subcommand)]
 pub enum FixturesCommand {
     /// Run a runbook against real AWS (or --endpoint-url) and record its traffic as fixtures/<scenario>/.
+    #[command(after_help = examples::FIXTURES_RECORD)]
     Record {
+        /// The scenario's name: the traffic goes to fixtures/<SCENARIO>/traffic.json (an existing one
+        /// is replaced; its description is kept unless --description is given).
         scenario: String,
         /// A one-paragraph description of the account the scenario shows.
         #[arg(long)]
@@ -236,6 +380,7 @@ pub enum FixturesCommand {
         run_args: Vec<String>,
     },
     /// Build the secure-account scenario (the article's starting point) on a moto server.
+    #[command(after_help = examples::FIXTURES_SEED)]
     Seed {
         #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint_url)]
         endpoint_url: String,
@@ -244,9 +389,11 @@ pub enum FixturesCommand {
         scenario: String,
     },
     /// List the recorded scenarios with their descriptions.
+    #[command(after_help = examples::FIXTURES_LIST)]
     List,
     /// Rebuild every scenario offline: record the moto-made ones against fresh moto servers,
     /// then derive the hand-edited ones from them.
+    #[command(after_help = examples::FIXTURES_REFRESH)]
     Refresh {
         /// Only this scenario.
         #[arg(long)]
@@ -330,5 +477,66 @@ fn bucket_name(text: &str) -> Result<String, String> {
         Ok(text.to_string())
     } else {
         Err("not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command's `--help`, subcommands included, ends with its examples.
+    #[test]
+    fn every_help_ends_with_examples() {
+        fn walk(cmd: &mut clap::Command, path: &str, seen: &mut Vec<String>) {
+            let help = cmd.render_long_help().to_string();
+            let tail = help.rsplit_once("Example").map(|(_, t)| t);
+            assert!(tail.is_some(), "{path} --help has no examples:\n{help}");
+            assert!(
+                help.contains(
+                    &format!("cargo xtask {path}")
+                        .replace("  ", " ")
+                        .trim()
+                        .to_string()
+                ),
+                "{path} --help shows no example of itself:\n{help}"
+            );
+            seen.push(path.to_string());
+            for sub in cmd.get_subcommands_mut() {
+                if sub.get_name() == "help" {
+                    continue;
+                }
+                let path = format!("{path} {}", sub.get_name()).trim().to_string();
+                walk(sub, &path, seen);
+            }
+        }
+        let mut cmd = super::Xtask::command();
+        cmd.build();
+        let mut seen = Vec::new();
+        walk(&mut cmd, "", &mut seen);
+        assert!(seen.len() >= 16, "{seen:?}");
+    }
+
+    /// The top help shows the article's three moves, resume, undo and audit, and keeps the
+    /// developer commands apart.
+    #[test]
+    fn the_top_help_teaches_the_three_moves() {
+        let help = super::Xtask::command().render_long_help().to_string();
+        for example in [
+            "cargo xtask run status --profile my-account",
+            "cargo xtask run revert --profile my-account --dry-run",
+            "cargo xtask run revert --profile my-account ",
+            "cargo xtask resume",
+            "cargo xtask undo RUN_ID",
+            "cargo xtask audit verify RUN_ID --expect-hash HASH",
+        ] {
+            assert!(help.contains(example), "{example}:\n{help}");
+        }
+        let position = |name: &str| help.find(&format!("\n  {name} ")).unwrap();
+        for developer in ["fixtures", "bench", "iam-policy", "test"] {
+            assert!(help.contains(&format!("\n  {developer} ")), "{help}");
+            for operator in ["run", "resume", "undo", "audit"] {
+                assert!(position(operator) < position(developer), "{help}");
+            }
+        }
     }
 }

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Ok(flags) => flags,
         Err(e) => return usage_error(e),
     };
+    flags.color.apply();
     if flags.verbose {
         verbose::install();
     }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use runbook::journal::{ConfirmVia, RunStarted, StepName};
+use runbook::model::TrailTarget;
 use runbook::steps::{Operator, Plan};
 use runbook::Error;
 
@@ -73,6 +74,7 @@ impl Operator for Terminal {
         &'a self,
         plan: &'a Plan,
         who: &'a RunStarted,
+        left_alone: &'a [TrailTarget],
     ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
         Box::pin(async move {
             if self.yes {
@@ -81,7 +83,15 @@ impl Operator for Terminal {
             if !Self::stdin_is_terminal() {
                 return Err(Error::ConfirmationUnavailable);
             }
-            eprint!("{}", render::confirmation_prompt(plan, who, self.lang));
+            {
+                // Through anstream: the styles `render` writes are kept only where colour is wanted.
+                use std::io::Write as _;
+                let prompt = render::confirmation_prompt(plan, who, left_alone, self.lang);
+                let mut stderr = anstream::stderr().lock();
+                let _ = stderr
+                    .write_all(prompt.as_bytes())
+                    .and_then(|_| stderr.flush());
+            }
             // Read on a blocking thread so that Ctrl-C (handled by the caller) still ends the run.
             let answer = tokio::task::spawn_blocking(|| {
                 let mut line = String::new();

@@ -1,10 +1,12 @@
-//! Writing to stdout without panicking when the reader goes away (`| head`).
+//! Writing to stdout without panicking when the reader goes away (`| head`), in colour only
+//! where colour is wanted (`anstream`).
 
 use std::io::Write;
 
 /// Prints `text` to stdout; a closed pipe ends the process quietly, as for any Unix filter.
+/// Styles in `text` are kept only when colour is wanted (`--color`, a terminal, `NO_COLOR`).
 pub fn print(text: &str) {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = anstream::stdout().lock();
     if let Err(e) = stdout
         .write_all(text.as_bytes())
         .and_then(|_| stdout.flush())

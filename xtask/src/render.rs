@@ -6,7 +6,7 @@ use runbook::journal::RunStarted;
 use runbook::model::NotScanned;
 use runbook::model::PlannedWrite;
 use runbook::model::{
-    BucketState, BucketVerdict, Encryption, RegionScan, RegionStatus, SkipReason,
+    BucketState, BucketVerdict, Encryption, RegionScan, RegionStatus, SkipReason, TrailTarget,
 };
 use runbook::runbooks::{Report, Runbook};
 use runbook::steps::{Plan, PreflightOutput, WriteOutcome};
@@ -17,6 +17,9 @@ struct Words {
     account: &'static str,
     before: &'static str,
     after: &'static str,
+    now: &'static str,
+    before_after: &'static str,
+    unchanged: &'static str,
     enabled: &'static str,
     disabled: &'static str,
     unreachable: &'static str,
@@ -58,12 +61,24 @@ struct Words {
     not_enabled: &'static str,
     other_partition: &'static str,
     final_hash: &'static str,
+    trail: &'static str,
+    home: &'static str,
+    kms_key: &'static str,
+    none: &'static str,
+    not_set: &'static str,
+    key: &'static str,
+    prompt_changes: &'static str,
+    prompt_untouched: &'static str,
+    home_region: &'static str,
 }
 
 const EN: Words = Words {
     account: "Account",
     before: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, before:",
     after: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, after:",
+    now: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, now:",
+    before_after: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, before → after:",
+    unchanged: "unchanged",
     enabled: "enabled",
     disabled: "disabled",
     unreachable: "unreachable",
@@ -110,12 +125,24 @@ const EN: Words = Words {
     not_enabled: "not enabled for this account",
     other_partition: "another partition's, not this account's",
     final_hash: "Final hash",
+    trail: "trail",
+    home: "home",
+    kms_key: "SSE-KMS key",
+    none: "none",
+    not_set: "not set",
+    key: "key",
+    prompt_changes: "Will change ({n}), before → after",
+    prompt_untouched: "Will not be touched",
+    home_region: "home region",
 };
 
 const JA: Words = Words {
     account: "アカウント",
     before: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し前):",
     after: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し後):",
+    now: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (現在の状態):",
+    before_after: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し前 → 切り戻し後):",
+    unchanged: "変更なし",
     enabled: "有効",
     disabled: "無効",
     unreachable: "確認不可",
@@ -162,7 +189,27 @@ const JA: Words = Words {
     not_enabled: "このアカウントで有効になっていません",
     other_partition: "別のパーティションのリージョンです",
     final_hash: "最終ハッシュ",
+    trail: "証跡",
+    home: "ホームリージョン",
+    kms_key: "SSE-KMS キー",
+    none: "なし",
+    not_set: "未設定",
+    key: "キー",
+    prompt_changes: "変更するもの ({n} 件、変更前 → 変更後)",
+    prompt_untouched: "変更しないもの",
+    home_region: "ホームリージョン",
 };
+
+/// SSE-KMS and enabled: what the revert takes away.
+const RED: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+/// SSE-S3, disabled, done: what the revert leaves.
+const GREEN: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+
+/// `text` in `style`. Always written; `out::print` and `anstream::eprint!` strip it where colour
+/// is not wanted.
+fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
 
 fn words(lang: Lang) -> &'static Words {
     match lang {
@@ -171,28 +218,68 @@ fn words(lang: Lang) -> &'static Words {
     }
 }
 
-/// The article's per-region lines: `ap-northeast-1: 有効`, then notes.
-fn regions(out: &mut String, regions: &[RegionStatus], w: &Words) {
-    let mut no_trail = Vec::new();
-    for r in regions {
-        let label = match r.encryption() {
-            Encryption::Enabled => w.enabled.to_string(),
-            Encryption::Disabled => w.disabled.to_string(),
-            Encryption::NoTrail => {
-                no_trail.push(r.region.as_str());
-                w.disabled.to_string()
-            }
-            Encryption::Unreachable => match &r.scan {
-                RegionScan::Unreachable { code, .. } => format!("{} ({code})", w.unreachable),
-                _ => w.unreachable.to_string(),
-            },
-            Encryption::Excluded => w.excluded.to_string(),
-        };
-        let _ = writeln!(out, "{}: {label}", r.region);
+/// One region's verdict in words: `有効`, `disabled`, `unreachable (Code)`.
+fn region_label(r: &RegionStatus, w: &Words) -> String {
+    match r.encryption() {
+        Encryption::Enabled => paint(RED, w.enabled),
+        Encryption::Disabled | Encryption::NoTrail => paint(GREEN, w.disabled),
+        Encryption::Unreachable => match &r.scan {
+            RegionScan::Unreachable { code, .. } => format!("{} ({code})", w.unreachable),
+            _ => w.unreachable.to_string(),
+        },
+        Encryption::Excluded => w.excluded.to_string(),
     }
+}
+
+/// The regions where no trail was seen, as a note after the list.
+fn no_trail_note(out: &mut String, regions: &[RegionStatus], w: &Words) {
+    let no_trail: Vec<&str> = regions
+        .iter()
+        .filter(|r| r.encryption() == Encryption::NoTrail)
+        .map(|r| r.region.as_str())
+        .collect();
     if !no_trail.is_empty() {
         let _ = writeln!(out, "({}: {})", w.no_trail_in, no_trail.join(", "));
     }
+}
+
+/// The article's per-region lines: `ap-northeast-1: 有効`, then notes.
+fn regions(out: &mut String, regions: &[RegionStatus], w: &Words) {
+    for r in regions {
+        let _ = writeln!(out, "{}: {}", r.region, region_label(r, w));
+    }
+    no_trail_note(out, regions, w);
+}
+
+/// Each region once, before → after on one line: `ap-northeast-1: enabled → disabled`, or
+/// `af-south-1: unreachable (…) (unchanged)` (a region only one of the two scans saw shows `-`
+/// for the other).
+fn regions_before_after(
+    out: &mut String,
+    before: &[RegionStatus],
+    after: &[RegionStatus],
+    w: &Words,
+) {
+    let mut names: Vec<&str> = before.iter().map(|r| r.region.as_str()).collect();
+    for r in after {
+        if !names.contains(&r.region.as_str()) {
+            names.push(&r.region);
+        }
+    }
+    let label = |list: &[RegionStatus], name: &str| {
+        list.iter()
+            .find(|r| r.region == name)
+            .map_or_else(|| "-".to_string(), |r| region_label(r, w))
+    };
+    for name in names {
+        let (was, now) = (label(before, name), label(after, name));
+        if was == now {
+            let _ = writeln!(out, "{name}: {now} ({})", w.unchanged);
+        } else {
+            let _ = writeln!(out, "{name}: {was} → {now}");
+        }
+    }
+    no_trail_note(out, after, w);
 }
 
 /// The regions `DescribeRegions` listed but the account cannot call, once, on one line.
@@ -221,9 +308,9 @@ fn not_scanned(out: &mut String, preflight: &PreflightOutput, w: &Words) {
 /// The article's bucket verdict, alone on its line.
 fn bucket(out: &mut String, b: &BucketState, w: &Words) {
     let verdict = match b.verdict() {
-        BucketVerdict::SseKms => "SSE-KMS is enabled",
-        BucketVerdict::SseS3 => "SSE-S3 is enabled",
-        BucketVerdict::NotSet => "Default encryption is not set",
+        BucketVerdict::SseKms => paint(RED, "SSE-KMS is enabled"),
+        BucketVerdict::SseS3 => paint(GREEN, "SSE-S3 is enabled"),
+        BucketVerdict::NotSet => "Default encryption is not set".to_string(),
     };
     let algorithms: Vec<String> = b
         .rules
@@ -272,7 +359,26 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
     }
 }
 
-pub fn confirmation_prompt(p: &Plan, who: &RunStarted, lang: Lang) -> String {
+/// Why a trail that matched is left alone.
+fn skip_reason(why: &SkipReason, w: &Words) -> String {
+    match why {
+        SkipReason::OrganizationTrail => w.org_trail.to_string(),
+        SkipReason::OrganizationTrailNotIncluded => w.org_trail_not_included.to_string(),
+        SkipReason::OtherAccount { account } => format!("{} {account}", w.other_account),
+        SkipReason::HomeRegionNotSelected { home_region } => {
+            format!("{} {home_region} {}", w.home_region, w.home_not_selected)
+        }
+    }
+}
+
+/// What the operator is asked to confirm: who acts, each write as before → after in words, what
+/// will not be touched and why, then the opt-in warning and the question.
+pub fn confirmation_prompt(
+    p: &Plan,
+    who: &RunStarted,
+    left_alone: &[TrailTarget],
+    lang: Lang,
+) -> String {
     let w = words(lang);
     let mut out = String::new();
     let _ = writeln!(
@@ -280,22 +386,80 @@ pub fn confirmation_prompt(p: &Plan, who: &RunStarted, lang: Lang) -> String {
         "{} {} ({}; {} {})",
         w.acting_as, who.account, who.caller_arn, w.credentials_from, who.credentials
     );
-    plan(&mut out, p, w.plan, w);
+    let _ = writeln!(
+        out,
+        "\n{}:",
+        w.prompt_changes.replace("{n}", &p.writes.len().to_string())
+    );
+    for (i, write) in p.writes.iter().enumerate() {
+        let (was, now) = before_after_in(write, w);
+        let (was, now) = (paint_value(&was, w), paint_value(&now, w));
+        let _ = writeln!(
+            out,
+            "  {}. {}: {was} → {now}",
+            i + 1,
+            write_target(write, w)
+        );
+    }
+    if !left_alone.is_empty() || !p.missing_buckets.is_empty() || !p.warnings.is_empty() {
+        let _ = writeln!(out, "\n{}:", w.prompt_untouched);
+        for t in left_alone {
+            if let Some(why) = &t.skip {
+                let _ = writeln!(out, "  {}: {}", t.trail.arn, skip_reason(why, w));
+            }
+        }
+        for missing in &p.missing_buckets {
+            let _ = writeln!(out, "  {} {missing} {}", w.bucket, w.bucket_missing);
+        }
+        for warning in &p.warnings {
+            let _ = writeln!(out, "  ! {warning}");
+        }
+    }
     let _ = write!(out, "\n{}\n{}", w.prompt_intro, w.prompt_question);
     out
 }
 
-fn outcome(o: WriteOutcome, w: &Words) -> &'static str {
-    match o {
-        WriteOutcome::Changed => w.changed,
-        WriteOutcome::AlreadyDone => w.already,
-        WriteOutcome::SettledApplied => w.settled,
+/// A trail key or bucket rule in red when it is SSE-KMS, else green.
+fn paint_value(text: &str, w: &Words) -> String {
+    if text.starts_with(w.kms_key) || text.contains("aws:kms") {
+        paint(RED, text)
+    } else {
+        paint(GREEN, text)
     }
+}
+
+/// `trail Members (home ap-northeast-1)`, `bucket NAME (REGION)`.
+fn write_target(write: &PlannedWrite, w: &Words) -> String {
+    match write {
+        PlannedWrite::TrailKms {
+            region, trail_arn, ..
+        } => {
+            let name = trail_arn
+                .rsplit_once("trail/")
+                .map_or(trail_arn.as_str(), |(_, n)| n);
+            format!("{} {name} ({} {region})", w.trail, w.home)
+        }
+        PlannedWrite::SetBucketEncryption { region, bucket, .. } => {
+            format!("{} {bucket} ({region})", w.bucket.to_lowercase())
+        }
+    }
+}
+
+fn outcome(o: WriteOutcome, w: &Words) -> String {
+    paint(
+        GREEN,
+        match o {
+            WriteOutcome::Changed => w.changed,
+            WriteOutcome::AlreadyDone => w.already,
+            WriteOutcome::SettledApplied => w.settled,
+        },
+    )
 }
 
 pub fn report(r: &Report, lang: Lang) -> String {
     let w = words(lang);
     let mut out = String::new();
+    let one_list = lang == Lang::En && r.verify.is_some() && !r.status.regions.is_empty();
     let _ = writeln!(
         out,
         "{} {} ({})",
@@ -311,8 +475,19 @@ pub fn report(r: &Report, lang: Lang) -> String {
             }
         }
         None => {
-            let _ = writeln!(out, "\n{}", w.before.replace("{trail}", &r.status.trail));
-            regions(&mut out, &r.status.regions, w);
+            // In English a revert that was verified shows each region once, before → after,
+            // further down; the article's Japanese keeps both full lists.
+            if !one_list {
+                let heading = if r.runbook == Runbook::Status {
+                    w.now
+                } else {
+                    w.before
+                };
+                let _ = writeln!(out, "\n{}", heading.replace("{trail}", &r.status.trail));
+                regions(&mut out, &r.status.regions, w);
+            } else {
+                out.push('\n');
+            }
             not_scanned(&mut out, &r.preflight, w);
         }
     }
@@ -331,14 +506,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if !skipped.is_empty() {
         let _ = writeln!(out, "{}:", w.skipped);
         for t in skipped {
-            let why = match t.skip.as_ref().expect("filtered") {
-                SkipReason::OrganizationTrail => w.org_trail.to_string(),
-                SkipReason::OrganizationTrailNotIncluded => w.org_trail_not_included.to_string(),
-                SkipReason::OtherAccount { account } => format!("{} {account}", w.other_account),
-                SkipReason::HomeRegionNotSelected { home_region } => {
-                    format!("home region {home_region} {}", w.home_not_selected)
-                }
-            };
+            let why = skip_reason(t.skip.as_ref().expect("filtered"), w);
             let _ = writeln!(out, "  {}: {why}", t.trail.arn);
         }
     }
@@ -376,8 +544,17 @@ pub fn report(r: &Report, lang: Lang) -> String {
         }
     }
     if let Some(v) = &r.verify {
-        let _ = writeln!(out, "\n{}", w.after.replace("{trail}", &r.status.trail));
-        regions(&mut out, &v.regions, w);
+        if one_list {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                w.before_after.replace("{trail}", &r.status.trail)
+            );
+            regions_before_after(&mut out, &r.status.regions, &v.regions, w);
+        } else {
+            let _ = writeln!(out, "\n{}", w.after.replace("{trail}", &r.status.trail));
+            regions(&mut out, &v.regions, w);
+        }
         for b in &v.buckets {
             bucket(&mut out, b, w);
         }
@@ -414,7 +591,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
             _ if r.plan.foreign_buckets.is_empty() => w.done,
             _ => w.done_trail_only,
         };
-        let _ = writeln!(out, "\n{done}");
+        let _ = writeln!(out, "\n{}", paint(GREEN, done));
     }
     out
 }
@@ -440,36 +617,150 @@ pub fn final_hash_line(hash: &str, lang: Lang) -> String {
 }
 
 /// A trail's SSE-KMS key, as a person reads it.
-fn trail_key_text(key: &Option<String>) -> String {
+fn trail_key_text(key: &Option<String>, w: &Words) -> String {
     match key.as_deref() {
-        Some(k) if !k.is_empty() => format!("SSE-KMS key {k}"),
-        _ => "none".into(),
+        Some(k) if !k.is_empty() => format!("{} {k}", w.kms_key),
+        _ => w.none.into(),
     }
 }
 
 /// A bucket's default-encryption rules, as a person reads them: `aws:kms (key …)`, `AES256`.
-pub fn rules_text(rules: &[runbook::model::EncryptionRule]) -> String {
+fn rules_text(rules: &[runbook::model::EncryptionRule], w: &Words) -> String {
     if rules.is_empty() {
-        return "not set".into();
+        return w.not_set.into();
     }
     rules
         .iter()
         .map(|r| match &r.kms_master_key_id {
-            Some(k) => format!("{} (key {k})", r.sse_algorithm),
+            Some(k) => format!("{} ({} {k})", r.sse_algorithm, w.key),
             None => r.sse_algorithm.clone(),
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// What a write finds and what it leaves.
+/// What a write finds and what it leaves (English, as the audit views show it).
 pub fn before_after(write: &PlannedWrite) -> (String, String) {
+    before_after_in(write, &EN)
+}
+
+fn before_after_in(write: &PlannedWrite, w: &Words) -> (String, String) {
     match write {
         PlannedWrite::TrailKms { before, after, .. } => {
-            (trail_key_text(before), trail_key_text(after))
+            (trail_key_text(before, w), trail_key_text(after, w))
         }
         PlannedWrite::SetBucketEncryption { before, after, .. } => {
-            (rules_text(before), rules_text(after))
+            (rules_text(before, w), rules_text(after, w))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runbook::model::{Args, EncryptionRule, Trail};
+
+    use super::*;
+
+    const KEY: &str =
+        "arn:aws:kms:ap-northeast-1:123456789012:key/27eacf56-0000-4000-8000-000000000001";
+    const BUCKET: &str = "cm-members-cloudtrail-123456789012";
+
+    fn who(runbook: Runbook) -> RunStarted {
+        RunStarted {
+            format: runbook::journal::FORMAT,
+            tool_version: "0.0.0".into(),
+            runbook,
+            args: Args {
+                trails: vec!["Members".into()],
+                regions: None,
+                exclude_regions: vec![],
+                dry_run: false,
+                undoes: None,
+                force: false,
+                include_organization_trail: false,
+            },
+            account: "123456789012".into(),
+            caller_arn: "arn:aws:iam::123456789012:user/operator".into(),
+            credentials: "profile my-account".into(),
+        }
+    }
+
+    /// The secure account's revert plan: the trail's key off, the bucket to AES256; an
+    /// organization trail of the management account left alone, and one warning.
+    fn revert_plan() -> (Plan, Vec<TrailTarget>) {
+        let kms = vec![EncryptionRule {
+            sse_algorithm: "aws:kms".into(),
+            kms_master_key_id: Some(KEY.into()),
+            bucket_key_enabled: None,
+            blocked_encryption_types: None,
+        }];
+        let s3 = vec![EncryptionRule {
+            sse_algorithm: "AES256".into(),
+            kms_master_key_id: None,
+            bucket_key_enabled: None,
+            blocked_encryption_types: None,
+        }];
+        let writes = vec![
+            PlannedWrite::TrailKms {
+                region: "ap-northeast-1".into(),
+                trail_arn: "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".into(),
+                before: Some(KEY.into()),
+                after: None,
+            },
+            PlannedWrite::SetBucketEncryption {
+                region: "ap-northeast-1".into(),
+                bucket: BUCKET.into(),
+                before: kms,
+                after: s3,
+            },
+        ];
+        let plan = Plan {
+            trails: vec![],
+            buckets: vec![],
+            missing_buckets: vec![],
+            foreign_buckets: vec![],
+            writes,
+            warnings: vec!["the bucket policy denies PutObject without aws:kms".into()],
+        };
+        let skipped = vec![TrailTarget {
+            trail: Trail {
+                name: "Members".into(),
+                arn: "arn:aws:cloudtrail:us-east-1:999999999999:trail/Members".into(),
+                home_region: "us-east-1".into(),
+                multi_region: true,
+                organization: true,
+                kms_key_id: Some(KEY.into()),
+                bucket: None,
+            },
+            seen_in: vec!["us-east-1".into()],
+            skip: Some(SkipReason::OrganizationTrail),
+        }];
+        (plan, skipped)
+    }
+
+    #[test]
+    fn the_prompt_shows_each_write_as_before_and_after_in_english_and_japanese() {
+        let (plan, skipped) = revert_plan();
+        for (lang, name) in [
+            (Lang::En, "prompt-revert-en"),
+            (Lang::Ja, "prompt-revert-ja"),
+        ] {
+            let text = confirmation_prompt(&plan, &who(Runbook::Revert), &skipped, lang);
+            insta::assert_snapshot!(name, anstream::adapter::strip_str(&text).to_string());
+        }
+    }
+
+    #[test]
+    fn the_undo_prompt_shows_the_writes_the_other_way_round() {
+        let (mut plan, _) = revert_plan();
+        plan.writes = plan.writes.iter().map(PlannedWrite::reversed).collect();
+        plan.warnings.clear();
+        for (lang, name) in [
+            (Lang::En, "prompt-restore-en"),
+            (Lang::Ja, "prompt-restore-ja"),
+        ] {
+            let text = confirmation_prompt(&plan, &who(Runbook::Restore), &[], lang);
+            insta::assert_snapshot!(name, anstream::adapter::strip_str(&text).to_string());
         }
     }
 }

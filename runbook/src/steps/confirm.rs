@@ -5,11 +5,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::journal::{ConfirmVia, Event, OperatorConfirmation, StepName};
+use crate::model::TrailTarget;
 use crate::steps::{Cx, Plan, Step};
 
 #[derive(Debug, Serialize)]
 pub struct Confirm {
     pub plan: Plan,
+    /// The trails that matched but will not be changed (each with its skip reason), shown to the
+    /// operator with the plan. Not part of the step's recorded input: check_status's output has them.
+    #[serde(skip)]
+    pub left_alone: Vec<TrailTarget>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -23,7 +28,10 @@ impl Step for Confirm {
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<Confirmation> {
         let who = cx.run.started();
-        let answer = cx.operator.confirm(&self.plan, &who).await;
+        let answer = cx
+            .operator
+            .confirm(&self.plan, &who, &self.left_alone)
+            .await;
         cx.run
             .record(Event::OperatorConfirmation(OperatorConfirmation {
                 confirmed: answer.is_ok(),

@@ -59,13 +59,15 @@ pub trait Operator: Send + Sync {
     fn step_finished(&self, _step: StepName, _output: &Value) {}
     fn step_reused(&self, _step: StepName) {}
     fn regions_scanned(&self, _done: usize, _total: usize) {}
-    /// Shown the plan (and who is running, with which credentials) before any write; answers
+    /// Shown the plan (and who is running, with which credentials, and the trails that matched
+    /// but will be left alone, each with its reason) before any write; answers
     /// how the go-ahead was given, or why not ([`crate::Error::NotConfirmed`], [`crate::Error::ConfirmationUnavailable`]).
     /// Asynchronous so that Ctrl-C still works while it waits.
     fn confirm<'a>(
         &'a self,
         plan: &'a Plan,
         who: &'a crate::journal::RunStarted,
+        left_alone: &'a [crate::model::TrailTarget],
     ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>>;
 }
 

@@ -19,6 +19,7 @@ impl Operator for AlwaysYes {
         &'a self,
         _plan: &'a Plan,
         _who: &'a RunStarted,
+        _left_alone: &'a [crate::model::TrailTarget],
     ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>> {
         Box::pin(async { Ok(ConfirmVia::YesFlag) })
     }
