@@ -136,13 +136,26 @@ fn secure_account() {
         .filter(|l| l.starts_with("(Not scanned: "))
         .collect();
     assert_eq!(not_scanned.len(), 1, "{}", run.stdout);
-    for region in ["cn-north-1", "us-gov-west-1", "ap-east-1"] {
+    for region in ["ap-east-1", "af-south-1", "ap-southeast-3", "eu-south-1"] {
         assert!(not_scanned[0].contains(region), "{}", not_scanned[0]);
         assert!(
             !run.stdout.contains(&format!("\n{region}: ")),
             "{region} is not scanned"
         );
     }
+    // The shaped answer is a commercial account's: no other partition's region in it at all.
+    assert!(
+        !run.stdout.contains("cn-north-1") && !run.stdout.contains("us-gov-"),
+        "{}",
+        run.stdout
+    );
+    // The article's 17 regions, each shown before and after.
+    let scanned = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": enabled"))
+        .count();
+    assert_eq!(scanned, 17, "{}", run.stdout);
 }
 
 #[test]
@@ -177,7 +190,7 @@ fn trail_missing() {
     let run = check("trail-missing", REVERT, 2);
     assert!(run
         .stderr
-        .contains("trail `Members` not found in 20 regions"));
+        .contains("trail `Members` not found in 17 regions"));
 }
 
 #[test]
