@@ -127,7 +127,22 @@ const REVERT: &[&str] = &["revert", "--yes"];
 
 #[test]
 fn secure_account() {
-    let run = check("secure-account", REVERT, 0);
+    let (run, events) = check_events("secure-account", REVERT, 0, true);
+    // S3 calls are logged with both of S3's ids (AWS Support asks for both); other services
+    // have one.
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.event == "aws_call")
+        .map(|e| &e.data)
+        .collect();
+    for call in &calls {
+        let s3 = call["service"] == "s3";
+        assert!(call["request_id"].is_string(), "{call}");
+        assert_eq!(call["extended_request_id"].is_string(), s3, "{call}");
+    }
+    assert!(calls
+        .iter()
+        .any(|c| c["operation"] == "PutBucketEncryption"));
     assert!(run.stdout.contains("Done:"));
     // Regions the account cannot call are said once, on one line, and never listed as scanned.
     let not_scanned: Vec<&str> = run
