@@ -299,6 +299,51 @@ fn bucket_of_another_account() {
 }
 
 #[test]
+fn opted_in_region() {
+    let run = check("opted-in-region", REVERT, 0);
+    assert!(
+        run.stdout.lines().any(|l| l == "ap-east-1: enabled"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.lines().any(|l| l == "ap-east-1: disabled"),
+        "{}",
+        run.stdout
+    );
+    let scanned = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": enabled"))
+        .count();
+    assert_eq!(
+        scanned, 18,
+        "the 17 regions and the opted-in one: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Done:"));
+}
+
+#[test]
+fn trail_homed_in_opt_in_region() {
+    let run = check("trail-homed-in-opt-in-region", REVERT, 0);
+    assert!(
+        run.stdout.contains(
+            "UpdateTrail arn:aws:cloudtrail:ap-east-1:123456789012:trail/Members (ap-east-1): changed"
+        ),
+        "sent once, by ARN, to the trail's home region: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "PutBucketEncryption cm-members-cloudtrail-123456789012 (ap-northeast-1): changed"
+        ),
+        "the bucket is written where it lives: {}",
+        run.stdout
+    );
+}
+
+#[test]
 fn region_not_enabled() {
     let run = check("region-not-enabled", REVERT, 0);
     assert!(

@@ -152,6 +152,30 @@ pub const HAND_EDITED: &[HandEdited] = &[
         edit: bucket_of_another_account,
     },
     HandEdited {
+        name: "opted-in-region",
+        from: "secure-account",
+        description: "The account opted in to ap-east-1 (Hong Kong): DescribeRegions says `opted-in`, so it is \
+                      scanned like the 17 regions every account has (18 in all), the multi-region trail's shadow \
+                      shows there, and the revert completes as in secure-account.",
+        edit_note: "hand-edited from secure-account: moto's opt-in statuses are not an account's, and the shaped \
+                    list has every opt-in region not-opted-in. DescribeRegions lists ap-east-1 as `opted-in`; its \
+                    calls are answered with eu-west-2's recorded answers (a shadow of the same trail), the ones \
+                    the run does not make pruned.",
+        edit: opted_in_region,
+    },
+    HandEdited {
+        name: "trail-homed-in-opt-in-region",
+        from: "secure-account",
+        description: "`Members` is homed in ap-east-1, an opt-in region the account opted in to, outside the \
+                      17 regions every account has: UpdateTrail is sent to ap-east-1, by ARN, and the revert \
+                      completes.",
+        edit_note: "hand-edited from secure-account: moto's recording homes the trail in ap-northeast-1. As in \
+                    opted-in-region, ap-east-1 is `opted-in` and answers as eu-west-2 did; the trail's ARN and \
+                    HomeRegion name ap-east-1, and the UpdateTrail and its re-read are ap-east-1's; the bucket stays in \
+                    ap-northeast-1, so HeadBucket in ap-east-1 answers 301 with x-amz-bucket-region, as S3 does.",
+        edit: trail_homed_in_opt_in_region,
+    },
+    HandEdited {
         name: "propagation-lag",
         from: "secure-account",
         description: "Right after UpdateTrail, eu-west-1 still shows the old key once (the change is on its way \
@@ -335,26 +359,7 @@ fn organization_trail(f: &mut Fixture) {
 
 fn region_not_enabled(f: &mut Fixture) {
     const REGION: &str = "af-south-1";
-    // The shaped account does not scan af-south-1 (an opt-in region, not opted in): its calls are
-    // eu-west-2's, asked there instead; the ones the run does not make are pruned.
-    let calls: Vec<Exchange> = f
-        .exchanges
-        .iter()
-        .filter(|e| e.key.region == "eu-west-2")
-        .cloned()
-        .map(|mut e| {
-            e.key.region = REGION.into();
-            e
-        })
-        .collect();
-    f.exchanges.extend(calls);
-    for e in f
-        .exchanges
-        .iter_mut()
-        .filter(|e| e.key.operation == "DescribeRegions")
-    {
-        e.response.body = set_opt_in_status(&e.response.body, REGION, "opted-in");
-    }
+    opt_in(f, REGION);
     for e in f
         .exchanges
         .iter_mut()
@@ -365,6 +370,100 @@ fn region_not_enabled(f: &mut Fixture) {
             "The security token included in the request is invalid.",
         );
     }
+}
+
+/// Opts the account in to `region`: DescribeRegions says `opted-in`, and its calls are answered
+/// as eu-west-2's were (a region with the same shadow trails and no Config channel).
+fn opt_in(f: &mut Fixture, region: &str) {
+    let calls: Vec<Exchange> = f
+        .exchanges
+        .iter()
+        .filter(|e| e.key.region == "eu-west-2")
+        .cloned()
+        .map(|mut e| {
+            e.key.region = region.into();
+            e
+        })
+        .collect();
+    f.exchanges.extend(calls);
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeRegions")
+    {
+        e.response.body = set_opt_in_status(&e.response.body, region, "opted-in");
+    }
+}
+
+fn opted_in_region(f: &mut Fixture) {
+    opt_in(f, "ap-east-1");
+}
+
+fn trail_homed_in_opt_in_region(f: &mut Fixture) {
+    const HOME: &str = "ap-east-1";
+    opt_in(f, HOME);
+    let old_arn = format!(
+        "arn:aws:cloudtrail:{}:{ACCOUNT}:trail/Members",
+        testkit_home()
+    );
+    let new_arn = format!("arn:aws:cloudtrail:{HOME}:{ACCOUNT}:trail/Members");
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.service == "cloudtrail")
+    {
+        // Only the trail's own calls (by ARN) go to its home region.
+        let by_arn = e.key.params.contains(&old_arn);
+        e.key.params = e.key.params.replace(&old_arn, &new_arn);
+        e.request.body = e.request.body.replace(&old_arn, &new_arn);
+        if by_arn {
+            e.key.region = HOME.into();
+        }
+        let Ok(mut body) = serde_json::from_str::<Value>(&e.response.body) else {
+            continue;
+        };
+        for t in body
+            .get_mut("trailList")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter(|t| t["Name"] == "Members")
+        {
+            t["HomeRegion"] = Value::String(HOME.into());
+            t["TrailARN"] = Value::String(new_arn.clone());
+        }
+        if body.get("TrailARN").is_some() {
+            body["TrailARN"] = Value::String(new_arn.clone());
+        }
+        e.response.body = body.to_string();
+    }
+    // The bucket stays in ap-northeast-1: asked in the trail's home region first, S3 redirects.
+    let mut head = f
+        .exchanges
+        .iter()
+        .find(|e| e.key.operation == "HeadBucket")
+        .expect("secure-account locates its bucket")
+        .clone();
+    head.key.region = HOME.into();
+    head.response = RecordedResponse {
+        status: 301,
+        headers: BTreeMap::from([
+            (
+                "x-amz-bucket-region".to_string(),
+                testkit_home().to_string(),
+            ),
+            (
+                "x-amz-request-id".to_string(),
+                "HANDEDITED301HOME".to_string(),
+            ),
+            (
+                "x-amz-id-2".to_string(),
+                "hand-edited/bucket-in-another-region=".to_string(),
+            ),
+        ]),
+        body: String::new(),
+    };
+    f.exchanges.push(head);
 }
 
 /// `DescribeRegions`' XML answer with `region`'s `optInStatus` set to `status`.
