@@ -344,6 +344,31 @@ fn trail_homed_in_opt_in_region() {
 }
 
 #[test]
+fn china_partition() {
+    let run = check("china-partition", REVERT, 0);
+    let scanned: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": enabled"))
+        .collect();
+    assert_eq!(
+        scanned,
+        ["cn-north-1: enabled", "cn-northwest-1: enabled"],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "UpdateTrail arn:aws-cn:cloudtrail:cn-north-1:123456789012:trail/Members (cn-north-1): changed"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("arn:aws:"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Not scanned"), "{}", run.stdout);
+}
+
+#[test]
 fn region_not_enabled() {
     let run = check("region-not-enabled", REVERT, 0);
     assert!(

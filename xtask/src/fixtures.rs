@@ -300,7 +300,10 @@ async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
         .find("Shaped like AWS's answers")
         .map(|at| fixture.description[at..].to_string());
     fixture.description = match shaped {
-        Some(note) => format!("{} {note}", scenario.description),
+        Some(note) => format!(
+            "{} Built on {}, whose recording was shaped before this scenario's edit: {note}",
+            scenario.description, scenario.from
+        ),
         None => scenario.description.to_string(),
     };
     fixture.origin = scenario.edit_note.to_string();

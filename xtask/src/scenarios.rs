@@ -176,6 +176,19 @@ pub const HAND_EDITED: &[HandEdited] = &[
         edit: trail_homed_in_opt_in_region,
     },
     HandEdited {
+        name: "china-partition",
+        from: "secure-account",
+        description: "An account in the aws-cn partition (AWS China): the caller's ARN is arn:aws-cn:, \
+                      DescribeRegions lists cn-north-1 and cn-northwest-1 only, `Members` is homed in cn-north-1 \
+                      with its bucket and key there. Both regions are scanned and the trail and bucket are \
+                      reverted as in secure-account.",
+        edit_note: "hand-edited from secure-account: moto's accounts are all in the aws partition. Every ARN \
+                    names aws-cn, ap-northeast-1 became cn-north-1 and us-east-1 (the other team's trail) \
+                    cn-northwest-1, the exchanges of the other regions were dropped, and DescribeRegions answers \
+                    aws-cn's two regions.",
+        edit: china_partition,
+    },
+    HandEdited {
         name: "propagation-lag",
         from: "secure-account",
         description: "Right after UpdateTrail, eu-west-1 still shows the old key once (the change is on its way \
@@ -369,6 +382,40 @@ fn region_not_enabled(f: &mut Fixture) {
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         );
+    }
+}
+
+fn china_partition(f: &mut Fixture) {
+    let text = serde_json::to_string(f)
+        .expect("a fixture serializes")
+        .replace("arn:aws:", "arn:aws-cn:")
+        .replace("ap-northeast-1", "cn-north-1")
+        .replace("us-east-1", "cn-northwest-1");
+    *f = serde_json::from_str(&text).expect("still a fixture");
+    f.exchanges
+        .retain(|e| ["cn-north-1", "cn-northwest-1"].contains(&e.key.region.as_str()));
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeRegions")
+    {
+        let items: String = ["cn-north-1", "cn-northwest-1"]
+            .iter()
+            .map(|r| {
+                format!(
+                    "<item><optInStatus>opt-in-not-required</optInStatus><regionName>{r}</regionName>\
+                     <regionEndpoint>ec2.{r}.amazonaws.com.cn</regionEndpoint></item>"
+                )
+            })
+            .collect();
+        let start =
+            e.response.body.find("<regionInfo>").expect("a region list") + "<regionInfo>".len();
+        let end = e
+            .response
+            .body
+            .find("</regionInfo>")
+            .expect("a region list");
+        e.response.body.replace_range(start..end, &items);
     }
 }
 
