@@ -103,7 +103,46 @@ pub struct CallRecord {
     pub http_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// S3's second request id (`x-amz-id-2`): AWS Support asks for both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_request_id: Option<String>,
     pub duration_ms: u64,
+}
+
+/// The S3 extended request id (`x-amz-id-2`) an answer carries; other services have none.
+pub trait ExtendedRequestId {
+    fn extended_request_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+macro_rules! s3_extended_request_id {
+    ($($output:ty),* $(,)?) => {$(
+        impl ExtendedRequestId for $output {
+            fn extended_request_id(&self) -> Option<&str> {
+                aws_sdk_s3::operation::RequestIdExt::extended_request_id(self)
+            }
+        }
+    )*};
+}
+
+s3_extended_request_id!(
+    aws_sdk_s3::operation::list_buckets::ListBucketsOutput,
+    aws_sdk_s3::operation::head_bucket::HeadBucketOutput,
+    aws_sdk_s3::operation::get_bucket_location::GetBucketLocationOutput,
+    aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionOutput,
+    aws_sdk_s3::operation::put_bucket_encryption::PutBucketEncryptionOutput,
+    aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyOutput,
+);
+
+impl ExtendedRequestId for aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput {}
+impl ExtendedRequestId for aws_sdk_ec2::operation::describe_regions::DescribeRegionsOutput {}
+impl ExtendedRequestId for aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput {}
+impl ExtendedRequestId for aws_sdk_cloudtrail::operation::update_trail::UpdateTrailOutput {}
+impl ExtendedRequestId for aws_sdk_kms::operation::describe_key::DescribeKeyOutput {}
+impl ExtendedRequestId
+    for aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput
+{
 }
 
 /// Where call records go: the run's audit log, or a buffer before the run exists.
@@ -291,7 +330,7 @@ pub async fn call<T, E, F>(
 ) -> std::result::Result<T, Failure>
 where
     F: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
-    T: RequestId,
+    T: RequestId + ExtendedRequestId,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let started = Instant::now();
@@ -306,6 +345,15 @@ where
         error_code: None,
         http_status: None,
         request_id: result.request_id().map(str::to_string),
+        extended_request_id: match &result {
+            Ok(out) => out.extended_request_id().map(str::to_string),
+            // An S3 error's raw answer carries it too (a 403 on another account's bucket, say).
+            Err(err) if op.service == "s3" => err
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-id-2"))
+                .map(str::to_string),
+            Err(_) => None,
+        },
         duration_ms,
     };
     match result {

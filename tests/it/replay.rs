@@ -127,7 +127,22 @@ const REVERT: &[&str] = &["revert", "--yes"];
 
 #[test]
 fn secure_account() {
-    let run = check("secure-account", REVERT, 0);
+    let (run, events) = check_events("secure-account", REVERT, 0, true);
+    // S3 calls are logged with both of S3's ids (AWS Support asks for both); other services
+    // have one.
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.event == "aws_call")
+        .map(|e| &e.data)
+        .collect();
+    for call in &calls {
+        let s3 = call["service"] == "s3";
+        assert!(call["request_id"].is_string(), "{call}");
+        assert_eq!(call["extended_request_id"].is_string(), s3, "{call}");
+    }
+    assert!(calls
+        .iter()
+        .any(|c| c["operation"] == "PutBucketEncryption"));
     assert!(run.stdout.contains("Done:"));
     // Regions the account cannot call are said once, on one line, and never listed as scanned.
     let not_scanned: Vec<&str> = run
@@ -136,7 +151,7 @@ fn secure_account() {
         .filter(|l| l.starts_with("(Not scanned: "))
         .collect();
     assert_eq!(not_scanned.len(), 1, "{}", run.stdout);
-    for region in ["cn-north-1", "us-gov-west-1", "ap-east-1"] {
+    for region in ["ap-east-1", "af-south-1", "ap-southeast-3", "eu-south-1"] {
         assert!(not_scanned[0].contains(region), "{}", not_scanned[0]);
         assert!(
             !run.stdout.contains(&format!("\n{region}: ")),
@@ -156,6 +171,19 @@ fn secure_account() {
         run.stdout
     );
     assert!(run.stdout.contains("per region, before → after:"));
+    // The shaped answer is a commercial account's: no other partition's region in it at all.
+    assert!(
+        !run.stdout.contains("cn-north-1") && !run.stdout.contains("us-gov-"),
+        "{}",
+        run.stdout
+    );
+    // The article's 17 regions, each shown once, before → after.
+    let scanned = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": enabled → disabled"))
+        .count();
+    assert_eq!(scanned, 17, "{}", run.stdout);
 }
 
 /// `--color always` colours even into a pipe; without it a pipe gets plain text.
@@ -221,7 +249,7 @@ fn trail_missing() {
     let run = check("trail-missing", REVERT, 2);
     assert!(run
         .stderr
-        .contains("trail `Members` not found in 20 regions"));
+        .contains("trail `Members` not found in 17 regions"));
 }
 
 #[test]
@@ -312,6 +340,76 @@ fn bucket_of_another_account() {
         e.event == "warning" && e.data["message"].as_str().unwrap_or("").contains(warning)
     });
     assert!(warned, "the warning is in the audit log");
+}
+
+#[test]
+fn opted_in_region() {
+    let run = check("opted-in-region", REVERT, 0);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l == "ap-east-1: enabled → disabled"),
+        "{}",
+        run.stdout
+    );
+    let scanned = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": enabled → disabled"))
+        .count();
+    assert_eq!(
+        scanned, 18,
+        "the 17 regions and the opted-in one: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Done:"));
+}
+
+#[test]
+fn trail_homed_in_opt_in_region() {
+    let run = check("trail-homed-in-opt-in-region", REVERT, 0);
+    assert!(
+        run.stdout.contains(
+            "UpdateTrail arn:aws:cloudtrail:ap-east-1:123456789012:trail/Members (ap-east-1): changed"
+        ),
+        "sent once, by ARN, to the trail's home region: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "PutBucketEncryption cm-members-cloudtrail-123456789012 (ap-northeast-1): changed"
+        ),
+        "the bucket is written where it lives: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn china_partition() {
+    let run = check("china-partition", REVERT, 0);
+    let scanned: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": enabled → disabled"))
+        .collect();
+    assert_eq!(
+        scanned,
+        [
+            "cn-north-1: enabled → disabled",
+            "cn-northwest-1: enabled → disabled"
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "UpdateTrail arn:aws-cn:cloudtrail:cn-north-1:123456789012:trail/Members (cn-north-1): changed"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("arn:aws:"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Not scanned"), "{}", run.stdout);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use runbook::http::{Fixture, Recorder};
 use runbook::testkit;
 
 use crate::flags::{Command, FixturesCommand, FixturesFlags, RunFlags, Xtask};
-use crate::{connect, out, paths, run, scenarios};
+use crate::{connect, out, paths, run, scenarios, shape};
 
 pub async fn run(flags: FixturesFlags) -> Result<()> {
     match flags.command {
@@ -216,6 +216,7 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         if !status.success() {
             bail!("recording {} failed", scenario.name);
         }
+        shape_recorded(scenario).await?;
     }
     for scenario in scenarios::HAND_EDITED
         .iter()
@@ -226,20 +227,43 @@ async fn refresh(only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Applies a hand edit to a recorded scenario, then prunes what the edited run no longer asks.
-async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
-    let mut fixture = load_fixture(&paths::scenario_dir(scenario.from))?;
-    (scenario.edit)(&mut fixture);
-    fixture.description = scenario.description.to_string();
-    fixture.origin = scenario.edit_note.to_string();
+/// Shapes a moto recording like AWS's answers (`shape`), says so in its description, and checks
+/// that the shaped scenario's replay asks for every exchange left, and for nothing else.
+async fn shape_recorded(scenario: &scenarios::Recorded) -> Result<()> {
     let dir = paths::scenario_dir(scenario.name);
-    let write = |fixture: &Fixture| -> Result<()> {
-        std::fs::create_dir_all(&dir)?;
-        let text = render_fixture(fixture, &Secrets::default()).map_err(|l| refusal(&l))?;
-        std::fs::write(dir.join("traffic.json"), text)?;
-        Ok(())
-    };
-    write(&fixture)?;
+    let mut fixture = load_fixture(&dir)?;
+    let shaped = shape::shape(&mut fixture);
+    fixture.description = format!("{} {}", scenario.description, shaped.note());
+    write_fixture(&dir, &fixture)?;
+    let unused = replay_check(&dir, &fixture, scenario.name).await?;
+    if !unused.is_empty() {
+        bail!(
+            "the shaped {} leaves {} exchanges unasked, the first: {}",
+            scenario.name,
+            unused.len(),
+            fixture.exchanges[unused[0]].key
+        );
+    }
+    eprintln!(
+        "shaped {} ({} exchanges, {} dropped with {:?})",
+        scenario.name,
+        fixture.exchanges.len(),
+        shaped.dropped_exchanges,
+        shaped.dropped_regions
+    );
+    Ok(())
+}
+
+fn write_fixture(dir: &std::path::Path, fixture: &Fixture) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let text = render_fixture(fixture, &Secrets::default()).map_err(|l| refusal(&l))?;
+    std::fs::write(dir.join("traffic.json"), text)?;
+    Ok(())
+}
+
+/// Replays the scenario in `dir` with its own arguments: fails if it asks for anything the
+/// fixture lacks, and gives the positions of the exchanges it never asked for.
+async fn replay_check(dir: &std::path::Path, fixture: &Fixture, name: &str) -> Result<Vec<usize>> {
     let state = tempfile::tempdir()?;
     let args = ["cargo xtask", "run"]
         .into_iter()
@@ -259,18 +283,39 @@ async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
     let replayer = replayer.context("a replayed run has a replayer")?;
     if !replayer.misses().is_empty() {
         bail!(
-            "the edited {} asks for what was not recorded: {}",
-            scenario.name,
+            "{name} asks for what was not recorded: {}",
             replayer.misses()[0]
         );
     }
-    let unused = replayer.unused_indices();
+    Ok(replayer.unused_indices())
+}
+
+/// Applies a hand edit to a recorded scenario, then prunes what the edited run no longer asks.
+async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
+    let mut fixture = load_fixture(&paths::scenario_dir(scenario.from))?;
+    (scenario.edit)(&mut fixture);
+    // The recording it comes from was shaped like AWS's answers: say so here too.
+    let shaped = fixture
+        .description
+        .find("Shaped like AWS's answers")
+        .map(|at| fixture.description[at..].to_string());
+    fixture.description = match shaped {
+        Some(note) => format!(
+            "{} Built on {}, whose recording was shaped before this scenario's edit: {note}",
+            scenario.description, scenario.from
+        ),
+        None => scenario.description.to_string(),
+    };
+    fixture.origin = scenario.edit_note.to_string();
+    let dir = paths::scenario_dir(scenario.name);
+    write_fixture(&dir, &fixture)?;
+    let unused = replay_check(&dir, &fixture, &format!("the edited {}", scenario.name)).await?;
     let mut index = 0;
     fixture.exchanges.retain(|_| {
         index += 1;
         !unused.contains(&(index - 1))
     });
-    write(&fixture)?;
+    write_fixture(&dir, &fixture)?;
     eprintln!(
         "derived {} from {} ({} exchanges, {} pruned)",
         scenario.name,

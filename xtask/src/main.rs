@@ -16,6 +16,7 @@ mod paths;
 mod render;
 mod run;
 mod scenarios;
+mod shape;
 mod test;
 mod verbose;
 

@@ -132,8 +132,9 @@ pub const HAND_EDITED: &[HandEdited] = &[
         description: "af-south-1 was opted in moments ago (DescribeRegions says `opted-in`) but its endpoint does \
                       not accept the account's credentials yet: it is reported as unreachable and the revert goes on.",
         edit_note: "hand-edited from secure-account: moto answers every region. DescribeRegions lists af-south-1 as \
-                    `opted-in`, and DescribeTrails there answers 400 UnrecognizedClientException, as a region \
-                    does while its opt-in is still propagating.",
+                    `opted-in` (the shaped list has it `not-opted-in`), its calls are eu-west-2's recorded answers, \
+                    and DescribeTrails there answers 400 UnrecognizedClientException, as a region does while its \
+                    opt-in is still propagating.",
         edit: region_not_enabled,
     },
     HandEdited {
@@ -149,6 +150,43 @@ pub const HAND_EDITED: &[HandEdited] = &[
                     ListBuckets answer (prefix = the bucket) lists none of this account's buckets; the exchanges \
                     the run no longer makes were pruned.",
         edit: bucket_of_another_account,
+    },
+    HandEdited {
+        name: "opted-in-region",
+        from: "secure-account",
+        description: "The account opted in to ap-east-1 (Hong Kong): DescribeRegions says `opted-in`, so it is \
+                      scanned like the 17 regions every account has (18 in all), the multi-region trail's shadow \
+                      shows there, and the revert completes as in secure-account.",
+        edit_note: "hand-edited from secure-account: moto's opt-in statuses are not an account's, and the shaped \
+                    list has every opt-in region not-opted-in. DescribeRegions lists ap-east-1 as `opted-in`; its \
+                    calls are answered with eu-west-2's recorded answers (a shadow of the same trail), the ones \
+                    the run does not make pruned.",
+        edit: opted_in_region,
+    },
+    HandEdited {
+        name: "trail-homed-in-opt-in-region",
+        from: "secure-account",
+        description: "`Members` is homed in ap-east-1, an opt-in region the account opted in to, outside the \
+                      17 regions every account has: UpdateTrail is sent to ap-east-1, by ARN, and the revert \
+                      completes.",
+        edit_note: "hand-edited from secure-account: moto's recording homes the trail in ap-northeast-1. As in \
+                    opted-in-region, ap-east-1 is `opted-in` and answers as eu-west-2 did; the trail's ARN and \
+                    HomeRegion name ap-east-1, and the UpdateTrail and its re-read are ap-east-1's; the bucket stays in \
+                    ap-northeast-1, so HeadBucket in ap-east-1 answers 301 with x-amz-bucket-region, as S3 does.",
+        edit: trail_homed_in_opt_in_region,
+    },
+    HandEdited {
+        name: "china-partition",
+        from: "secure-account",
+        description: "An account in the aws-cn partition (AWS China): the caller's ARN is arn:aws-cn:, \
+                      DescribeRegions lists cn-north-1 and cn-northwest-1 only, `Members` is homed in cn-north-1 \
+                      with its bucket and key there. Both regions are scanned and the trail and bucket are \
+                      reverted as in secure-account.",
+        edit_note: "hand-edited from secure-account: moto's accounts are all in the aws partition. Every ARN \
+                    names aws-cn, ap-northeast-1 became cn-north-1 and us-east-1 (the other team's trail) \
+                    cn-northwest-1, the exchanges of the other regions were dropped, and DescribeRegions answers \
+                    aws-cn's two regions.",
+        edit: china_partition,
     },
     HandEdited {
         name: "propagation-lag",
@@ -334,13 +372,7 @@ fn organization_trail(f: &mut Fixture) {
 
 fn region_not_enabled(f: &mut Fixture) {
     const REGION: &str = "af-south-1";
-    for e in f
-        .exchanges
-        .iter_mut()
-        .filter(|e| e.key.operation == "DescribeRegions")
-    {
-        e.response.body = set_opt_in_status(&e.response.body, REGION, "opted-in");
-    }
+    opt_in(f, REGION);
     for e in f
         .exchanges
         .iter_mut()
@@ -351,6 +383,134 @@ fn region_not_enabled(f: &mut Fixture) {
             "The security token included in the request is invalid.",
         );
     }
+}
+
+fn china_partition(f: &mut Fixture) {
+    let text = serde_json::to_string(f)
+        .expect("a fixture serializes")
+        .replace("arn:aws:", "arn:aws-cn:")
+        .replace("ap-northeast-1", "cn-north-1")
+        .replace("us-east-1", "cn-northwest-1");
+    *f = serde_json::from_str(&text).expect("still a fixture");
+    f.exchanges
+        .retain(|e| ["cn-north-1", "cn-northwest-1"].contains(&e.key.region.as_str()));
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeRegions")
+    {
+        let items: String = ["cn-north-1", "cn-northwest-1"]
+            .iter()
+            .map(|r| {
+                format!(
+                    "<item><optInStatus>opt-in-not-required</optInStatus><regionName>{r}</regionName>\
+                     <regionEndpoint>ec2.{r}.amazonaws.com.cn</regionEndpoint></item>"
+                )
+            })
+            .collect();
+        let start =
+            e.response.body.find("<regionInfo>").expect("a region list") + "<regionInfo>".len();
+        let end = e
+            .response
+            .body
+            .find("</regionInfo>")
+            .expect("a region list");
+        e.response.body.replace_range(start..end, &items);
+    }
+}
+
+/// Opts the account in to `region`: DescribeRegions says `opted-in`, and its calls are answered
+/// as eu-west-2's were (a region with the same shadow trails and no Config channel).
+fn opt_in(f: &mut Fixture, region: &str) {
+    let calls: Vec<Exchange> = f
+        .exchanges
+        .iter()
+        .filter(|e| e.key.region == "eu-west-2")
+        .cloned()
+        .map(|mut e| {
+            e.key.region = region.into();
+            e
+        })
+        .collect();
+    f.exchanges.extend(calls);
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.operation == "DescribeRegions")
+    {
+        e.response.body = set_opt_in_status(&e.response.body, region, "opted-in");
+    }
+}
+
+fn opted_in_region(f: &mut Fixture) {
+    opt_in(f, "ap-east-1");
+}
+
+fn trail_homed_in_opt_in_region(f: &mut Fixture) {
+    const HOME: &str = "ap-east-1";
+    opt_in(f, HOME);
+    let old_arn = format!(
+        "arn:aws:cloudtrail:{}:{ACCOUNT}:trail/Members",
+        testkit_home()
+    );
+    let new_arn = format!("arn:aws:cloudtrail:{HOME}:{ACCOUNT}:trail/Members");
+    for e in f
+        .exchanges
+        .iter_mut()
+        .filter(|e| e.key.service == "cloudtrail")
+    {
+        // Only the trail's own calls (by ARN) go to its home region.
+        let by_arn = e.key.params.contains(&old_arn);
+        e.key.params = e.key.params.replace(&old_arn, &new_arn);
+        e.request.body = e.request.body.replace(&old_arn, &new_arn);
+        if by_arn {
+            e.key.region = HOME.into();
+        }
+        let Ok(mut body) = serde_json::from_str::<Value>(&e.response.body) else {
+            continue;
+        };
+        for t in body
+            .get_mut("trailList")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter(|t| t["Name"] == "Members")
+        {
+            t["HomeRegion"] = Value::String(HOME.into());
+            t["TrailARN"] = Value::String(new_arn.clone());
+        }
+        if body.get("TrailARN").is_some() {
+            body["TrailARN"] = Value::String(new_arn.clone());
+        }
+        e.response.body = body.to_string();
+    }
+    // The bucket stays in ap-northeast-1: asked in the trail's home region first, S3 redirects.
+    let mut head = f
+        .exchanges
+        .iter()
+        .find(|e| e.key.operation == "HeadBucket")
+        .expect("secure-account locates its bucket")
+        .clone();
+    head.key.region = HOME.into();
+    head.response = RecordedResponse {
+        status: 301,
+        headers: BTreeMap::from([
+            (
+                "x-amz-bucket-region".to_string(),
+                testkit_home().to_string(),
+            ),
+            (
+                "x-amz-request-id".to_string(),
+                "HANDEDITED301HOME".to_string(),
+            ),
+            (
+                "x-amz-id-2".to_string(),
+                "hand-edited/bucket-in-another-region=".to_string(),
+            ),
+        ]),
+        body: String::new(),
+    };
+    f.exchanges.push(head);
 }
 
 /// `DescribeRegions`' XML answer with `region`'s `optInStatus` set to `status`.

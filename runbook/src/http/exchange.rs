@@ -80,6 +80,7 @@ pub const KEPT_RESPONSE_HEADERS: &[&str] = &[
     "content-type",
     "x-amzn-requestid",
     "x-amz-request-id",
+    "x-amz-id-2",
     "x-amz-bucket-region",
     "x-amzn-errortype",
     "location",

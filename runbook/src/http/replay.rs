@@ -320,4 +320,103 @@ mod tests {
         ));
         assert_eq!(list.operation, "ListBuckets");
     }
+
+    /// The matcher knows nothing of moto: the real SDK, sending to AWS's own endpoints
+    /// (virtual-hosted S3), is answered from exchanges shaped as AWS answers them
+    /// (`application/x-amz-json-1.1`, no `KmsKeyId` on a trail that is not encrypted, S3's
+    /// `x-amz-request-id` and `x-amz-id-2`), and reads them as AWS's.
+    #[tokio::test]
+    async fn aws_shaped_answers_replay_through_the_sdk() {
+        use aws_credential_types::Credentials;
+        use aws_sdk_s3::operation::RequestIdExt as _;
+        use aws_types::region::Region;
+        use aws_types::request_id::RequestId as _;
+
+        let key = |service: &str, operation: &str, params: &str| RequestKey {
+            service: service.into(),
+            region: "ap-northeast-1".into(),
+            operation: operation.into(),
+            params: params.into(),
+        };
+        let answer = |key: RequestKey, headers: &[(&str, &str)], body: &str| Exchange {
+            key,
+            request: RecordedRequest {
+                method: "POST".into(),
+                path: "/".into(),
+                headers: BTreeMap::new(),
+                body: String::new(),
+            },
+            response: RecordedResponse {
+                status: 200,
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+                body: body.into(),
+            },
+        };
+        let bucket = "cm-members-cloudtrail-123456789012";
+        let replayer = Replayer::new(&fixture(vec![
+            answer(
+                key("cloudtrail", "DescribeTrails", r#"{"includeShadowTrails":true}"#),
+                &[
+                    ("content-type", "application/x-amz-json-1.1"),
+                    ("x-amzn-requestid", "0e6f3f5c-1b7e-4a59-9d1e-6a9c3e1f2a11"),
+                ],
+                r#"{"trailList":[{"Name":"Members","S3BucketName":"cm-members-cloudtrail-123456789012","IsMultiRegionTrail":true,"HomeRegion":"ap-northeast-1","TrailARN":"arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members","IsOrganizationTrail":false}]}"#,
+            ),
+            answer(
+                key("s3", "HeadBucket", &format!("bucket={bucket} owner=123456789012")),
+                &[
+                    ("x-amz-bucket-region", "ap-northeast-1"),
+                    ("x-amz-request-id", "4442587FB7D0A2F9"),
+                    ("x-amz-id-2", "vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo="),
+                ],
+                "",
+            ),
+        ]));
+        let credentials = Credentials::new("AKIDEXAMPLE", "SECRET", None, None, "test");
+        let trails = aws_sdk_cloudtrail::Client::from_conf(
+            aws_sdk_cloudtrail::Config::builder()
+                .behavior_version_latest()
+                .region(Region::new("ap-northeast-1"))
+                .credentials_provider(credentials.clone())
+                .http_client(replayer.http_client())
+                .build(),
+        )
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .expect("the AWS-shaped answer replays");
+        let trail = &trails.trail_list()[0];
+        assert_eq!(trail.name(), Some("Members"));
+        assert_eq!(trail.kms_key_id(), None, "no KmsKeyId: not encrypted");
+        assert_eq!(
+            trails.request_id(),
+            Some("0e6f3f5c-1b7e-4a59-9d1e-6a9c3e1f2a11")
+        );
+
+        let head = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version_latest()
+                .region(Region::new("ap-northeast-1"))
+                .credentials_provider(credentials)
+                .http_client(replayer.http_client())
+                .build(),
+        )
+        .head_bucket()
+        .bucket(bucket)
+        .expected_bucket_owner("123456789012")
+        .send()
+        .await
+        .expect("the virtual-hosted request finds the recorded answer");
+        assert_eq!(head.bucket_region(), Some("ap-northeast-1"));
+        assert_eq!(head.request_id(), Some("4442587FB7D0A2F9"));
+        assert!(head
+            .extended_request_id()
+            .unwrap()
+            .starts_with("vlR7PnpV2Ce81"));
+        assert!(replayer.misses().is_empty() && replayer.unused().is_empty());
+    }
 }

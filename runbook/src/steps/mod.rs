@@ -125,7 +125,7 @@ impl Cx<'_> {
     ) -> std::result::Result<T, Failure>
     where
         F: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
-        T: RequestId,
+        T: RequestId + aws::ExtendedRequestId,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         aws::call(self.run, op, region, params, fut).await
