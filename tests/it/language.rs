@@ -112,3 +112,36 @@ fn audit_views_in_japanese_and_local_time() {
     let show = xtask_in(s, &["audit", "show", &run_id, "--output", "json"]).success();
     assert!(show.stdout.contains("Z\""), "{}", show.stdout);
 }
+
+/// The full `audit show` timeline speaks the operator's language too, line by line.
+#[test]
+fn the_audit_timeline_in_japanese() {
+    let (state, _dir, run_id) = finished_run();
+    let ja = xtask_in(state.path(), &["audit", "show", &run_id, "--lang", "ja"]).success();
+    for words in [
+        "実行開始: revert",
+        "ステップ preflight 成功",
+        "書き込み予定: cloudtrail:UpdateTrail",
+        "書き込み結果 (行",
+        "オペレーターが確認",
+        "実行完了: 2/2",
+    ] {
+        assert!(ja.stdout.contains(words), "{words}:\n{}", ja.stdout);
+    }
+    assert!(
+        !ja.stdout.contains("step preflight succeeded"),
+        "{}",
+        ja.stdout
+    );
+    let en = xtask_in(state.path(), &["audit", "show", &run_id]).success();
+    assert!(
+        en.stdout.contains("step preflight succeeded"),
+        "{}",
+        en.stdout
+    );
+    assert!(
+        en.stdout.contains("run finished: 2/2 planned writes made"),
+        "{}",
+        en.stdout
+    );
+}

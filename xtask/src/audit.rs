@@ -1,7 +1,7 @@
 //! `audit list|show|verify`: review what runs did, from their audit logs.
 
 use anyhow::Result;
-use runbook::journal::{self, Event, Record, StepSkip, WriteAnswer};
+use runbook::journal::{self, Event, Record, WriteAnswer};
 use runbook::runs;
 use serde_json::Value;
 
@@ -134,73 +134,85 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
     Ok(())
 }
 
-fn skip_text(skip: &StepSkip) -> String {
-    match skip {
-        StepSkip::SucceededEarlier => "succeeded in an earlier attempt".into(),
-        StepSkip::AlreadyReverted => {
-            "nothing to change: the trail is not encrypted and the bucket is not SSE-KMS".into()
-        }
-        StepSkip::OnlyTrailsLeftAlone { trails } => format!(
-            "the encrypted trails may not be changed by this run: {}",
-            trails
-                .iter()
-                .map(|t| format!("{} ({:?})", t.trail_arn, t.why))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        StepSkip::NoTrailEncrypted => "no trail is encrypted".into(),
-        StepSkip::NoBucketSseKms => "no bucket is SSE-KMS".into(),
-        StepSkip::NoKeyInUse => "no KMS key was in use".into(),
-        StepSkip::NothingToRestore => {
-            "nothing to put back: everything is as it was before the revert, or changed since and left alone".into()
-        }
-    }
-}
-
-fn describe(event: &Event) -> String {
+/// One journal event as a line of the `audit show` timeline, in `lang`.
+fn describe(event: &Event, lang: Lang) -> String {
+    let ja = lang == Lang::Ja;
+    // The same words in the operator's language.
+    let t = |en: &'static str, jp: &'static str| if ja { jp } else { en };
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
-        Value::Null => "none".into(),
+        Value::Null => t("none", "なし").into(),
         other => other.to_string(),
     };
     match event {
         Event::RunStarted(r) => format!(
-            "run started: {} {} by {} (account {}, credentials from {}), tool {}",
+            "{}: {} {} {} {} ({} {}, {} {}), {} {}",
+            t("run started", "実行開始"),
             r.runbook.name(),
             serde_json::to_string(&r.args).unwrap_or_default(),
+            t("by", "実行者"),
             r.caller_arn,
+            t("account", "アカウント"),
             r.account,
+            t("credentials from", "認証情報の取得元"),
             r.credentials,
+            t("tool", "ツール"),
             r.tool_version
         ),
         Event::RunResumed(r) => format!(
-            "resumed (attempt {}) by {} (credentials from {})",
-            r.attempt, r.caller_arn, r.credentials
+            "{} ({} {}) {} {} ({} {})",
+            t("resumed", "再開"),
+            t("attempt", "試行"),
+            r.attempt,
+            t("by", "実行者"),
+            r.caller_arn,
+            t("credentials from", "認証情報の取得元"),
+            r.credentials
         ),
         Event::AwsCall(c) => {
             let outcome = match &c.error_code {
-                Some(code) => format!("error {code}"),
-                None => "ok".into(),
+                Some(code) => format!("{} {code}", t("error", "エラー")),
+                None => t("ok", "成功").into(),
             };
             format!(
-                "  call {} {} in {} {} -> {outcome} ({} ms, request {})",
+                "  {} {} {} {} {} {} -> {outcome} ({} ms, {} {})",
+                t("call", "呼び出し"),
                 c.service,
                 c.operation,
+                t("in", "リージョン"),
                 c.region,
                 c.params,
                 c.duration_ms,
-                c.request_id.as_deref().unwrap_or("none")
+                t("request", "リクエスト ID"),
+                c.request_id.as_deref().unwrap_or(t("none", "なし"))
             )
         }
-        Event::StepStarted { step, .. } => format!("step {step} started"),
+        Event::StepStarted { step, .. } => {
+            format!("{} {step} {}", t("step", "ステップ"), t("started", "開始"))
+        }
         Event::StepSucceeded {
             step, duration_ms, ..
-        } => format!("step {step} succeeded ({duration_ms} ms)"),
-        Event::StepFailed { step, error, .. } => format!("step {step} FAILED: {error}"),
-        Event::StepSkipped { step, skip } => format!("step {step} skipped: {}", skip_text(skip)),
+        } => format!(
+            "{} {step} {} ({duration_ms} ms)",
+            t("step", "ステップ"),
+            t("succeeded", "成功")
+        ),
+        Event::StepFailed { step, error, .. } => format!(
+            "{} {step} {}: {error}",
+            t("step", "ステップ"),
+            t("FAILED", "失敗")
+        ),
+        Event::StepSkipped { step, skip } => format!(
+            "{} {step} {}: {}",
+            t("step", "ステップ"),
+            t("skipped", "スキップ"),
+            crate::evidence::skip_text(skip, lang)
+        ),
         Event::WriteIntent { write, .. } => format!(
-            "  WRITE intended: {} in {} {}",
+            "  {}: {} {} {} {}",
+            t("WRITE intended", "書き込み予定"),
             write.op().qualified(),
+            t("in", "リージョン"),
             write.region(),
             write.params()
         ),
@@ -209,12 +221,14 @@ fn describe(event: &Event) -> String {
             outcome,
             error_code,
         } => format!(
-            "  WRITE result (line {}): {}{}",
+            "  {} ({} {}): {}{}",
+            t("WRITE result", "書き込み結果"),
+            t("line", "行"),
             intent_seq + 1,
             match outcome {
-                WriteAnswer::Ok => "ok",
-                WriteAnswer::Error => "refused",
-                WriteAnswer::Unknown => "unknown (no answer)",
+                WriteAnswer::Ok => t("ok", "成功"),
+                WriteAnswer::Error => t("refused", "拒否"),
+                WriteAnswer::Unknown => t("unknown (no answer)", "不明 (応答なし)"),
             },
             error_code
                 .as_deref()
@@ -226,33 +240,78 @@ fn describe(event: &Event) -> String {
             applied,
             live,
         } => format!(
-            "  WRITE settled from live state (line {}): {} {}",
+            "  {} ({} {}): {} {}",
+            t(
+                "WRITE settled from live state",
+                "書き込みを現在の状態で確認"
+            ),
+            t("line", "行"),
             intent_seq + 1,
-            if *applied { "applied" } else { "not applied" },
+            if *applied {
+                t("applied", "適用済み")
+            } else {
+                t("not applied", "未適用")
+            },
             s(live)
         ),
         Event::OperatorConfirmation(c) => match (&c.via, &c.refusal) {
-            (Some(via), _) => format!("operator confirmed {} writes via {via:?}", c.writes.len()),
-            (None, Some(refusal)) => format!("operator did not confirm: {refusal}"),
-            (None, None) => "operator did not confirm".into(),
+            (Some(via), _) => format!(
+                "{} ({} {}, {via:?})",
+                t("operator confirmed", "オペレーターが確認"),
+                c.writes.len(),
+                t("writes", "件の書き込み")
+            ),
+            (None, Some(refusal)) => {
+                format!(
+                    "{}: {refusal}",
+                    t(
+                        "operator did not confirm",
+                        "オペレーターが確認しませんでした"
+                    )
+                )
+            }
+            (None, None) => t(
+                "operator did not confirm",
+                "オペレーターが確認しませんでした",
+            )
+            .into(),
         },
-        Event::Warning { message, .. } => format!("  warning: {message}"),
+        Event::Warning { message, .. } => format!("  {}: {message}", t("warning", "警告")),
         Event::LogRepaired {
             dropped_torn_last_line_bytes,
-        } => format!("cut a torn last line left by a crash ({dropped_torn_last_line_bytes} bytes)"),
+        } => format!(
+            "{} ({dropped_torn_last_line_bytes} bytes)",
+            t(
+                "cut a torn last line left by a crash",
+                "クラッシュで途中まで書かれた最後の行を削除"
+            )
+        ),
         Event::RunFinished {
             writes_made,
             writes_planned,
             dry_run,
         } => format!(
-            "run finished: {writes_made} of {writes_planned} planned writes made{}",
-            if *dry_run { " (dry run)" } else { "" }
+            "{}: {writes_made}/{writes_planned} {}{}",
+            t("run finished", "実行完了"),
+            t("planned writes made", "件の予定された書き込みを実行"),
+            if *dry_run {
+                t(" (dry run)", " (ドライラン)")
+            } else {
+                ""
+            }
         ),
         Event::RunFailed { error, resumable } => format!(
-            "run FAILED{}: {error}",
-            if *resumable { "" } else { " (final)" }
+            "{}{}: {error}",
+            t("run FAILED", "実行失敗"),
+            if *resumable {
+                ""
+            } else {
+                t(" (final)", " (再開不可)")
+            }
         ),
-        Event::RunInterrupted { reason, .. } => format!("run interrupted: {reason}"),
+        Event::RunInterrupted { reason, .. } => {
+            format!("{}: {reason}", t("run interrupted", "実行中断"))
+        }
     }
 }
 
@@ -367,7 +426,7 @@ fn show(
                 "{:>4} {} {}",
                 seq + 1,
                 clock::local(ts),
-                describe(event)
+                describe(event, lang)
             ));
         }
     }

@@ -335,3 +335,8 @@ fn write_rows(journal: &Journal, plan: Option<&Plan>) -> Vec<WriteRow> {
     }
     rows
 }
+
+/// Why a step was not run, in `lang` (for `audit show` too).
+pub fn skip_text(skip: &runbook::journal::StepSkip, lang: Lang) -> String {
+    words::skip_text(skip, words::of(lang))
+}
