@@ -657,7 +657,7 @@ fn before_after_in(write: &PlannedWrite, w: &Words) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use runbook::model::{Args, EncryptionRule, Trail};
+    use runbook::model::{EncryptionRule, Trail};
 
     use super::*;
 
@@ -670,15 +670,7 @@ mod tests {
             format: runbook::journal::FORMAT,
             tool_version: "0.0.0".into(),
             runbook,
-            args: Args {
-                trails: vec!["Members".into()],
-                regions: None,
-                exclude_regions: vec![],
-                dry_run: false,
-                undoes: None,
-                force: false,
-                include_organization_trail: false,
-            },
+            args: runbook::testkit::default_args(),
             account: "123456789012".into(),
             caller_arn: "arn:aws:iam::123456789012:user/operator".into(),
             credentials: "profile my-account".into(),

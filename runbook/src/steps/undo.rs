@@ -211,7 +211,7 @@ impl Step for UndoPlan {
         };
         for undo in &self.reversed {
             // Live now, as the write's own reading (`{"kms_key_id": …}` / `{"rules": […]}`).
-            let (live_json, mut planned) = match undo {
+            let (live_json, (as_left, write)) = match undo {
                 PlannedWrite::TrailKms {
                     region,
                     trail_arn,
@@ -269,24 +269,17 @@ impl Step for UndoPlan {
                             region: live.region.clone(),
                             rules: live.rules.clone(),
                         },
-                        new_rules: Some(after.clone()),
+                        // Set below, once a write to put them back is planned.
+                        new_rules: None,
                     });
                     (json!({ "rules": live.rules }), (as_left, write))
                 }
             };
             if undo.applied_in(&live_json) == Some(true) {
                 // Already as it was before the revert: nothing to put back.
-                if let Some(b) = plan
-                    .buckets
-                    .last_mut()
-                    .filter(|_| matches!(undo, PlannedWrite::SetBucketEncryption { .. }))
-                {
-                    b.new_rules = None;
-                }
                 continue;
             }
-            let (as_left, write) = &mut planned;
-            if !*as_left {
+            if !as_left {
                 let note = format!(
                     "{} changed since the revert (now {live_json}); {}",
                     undo.target(),
@@ -299,17 +292,16 @@ impl Step for UndoPlan {
                 cx.warn(Self::NAME, &note)?;
                 plan.warnings.push(note);
                 if !self.force {
-                    if let Some(b) = plan
-                        .buckets
-                        .last_mut()
-                        .filter(|_| matches!(undo, PlannedWrite::SetBucketEncryption { .. }))
-                    {
-                        b.new_rules = None;
-                    }
                     continue;
                 }
             }
-            plan.writes.push(write.clone());
+            // The bucket's line of the plan shows the rules it gets back.
+            if let PlannedWrite::SetBucketEncryption { after, .. } = &write {
+                if let Some(b) = plan.buckets.last_mut() {
+                    b.new_rules = Some(after.clone());
+                }
+            }
+            plan.writes.push(write);
         }
         Ok(plan)
     }
