@@ -81,6 +81,26 @@ ops! {
     DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false Any false;
 }
 
+/// A batch's own calls, made with the caller's credentials (not part of a member account's
+/// policy): the organization's accounts, and the role assumed in each member account (made by
+/// the credential provider, so never recorded; listed here for the caller's IAM policy).
+pub const LIST_ACCOUNTS: Op = Op {
+    service: "organizations",
+    operation: "ListAccounts",
+    action: "organizations:ListAccounts",
+    writes: false,
+    resource: IamResource::Any,
+    status: true,
+};
+pub const ASSUME_ROLE: Op = Op {
+    service: "sts",
+    operation: "AssumeRole",
+    action: "sts:AssumeRole",
+    writes: false,
+    resource: IamResource::Any,
+    status: true,
+};
+
 impl Op {
     /// `service:Operation`, as the plan and the journal name a write.
     pub fn qualified(&self) -> String {
@@ -140,6 +160,7 @@ impl ExtendedRequestId for aws_sdk_ec2::operation::describe_regions::DescribeReg
 impl ExtendedRequestId for aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput {}
 impl ExtendedRequestId for aws_sdk_cloudtrail::operation::update_trail::UpdateTrailOutput {}
 impl ExtendedRequestId for aws_sdk_kms::operation::describe_key::DescribeKeyOutput {}
+impl ExtendedRequestId for aws_sdk_organizations::operation::list_accounts::ListAccountsOutput {}
 impl ExtendedRequestId
     for aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput
 {
@@ -387,6 +408,7 @@ struct Clients {
     s3: HashMap<String, aws_sdk_s3::Client>,
     kms: HashMap<String, aws_sdk_kms::Client>,
     config: HashMap<String, aws_sdk_config::Client>,
+    organizations: HashMap<String, aws_sdk_organizations::Client>,
 }
 
 macro_rules! client_getter {
@@ -448,6 +470,16 @@ impl Aws {
     client_getter!(cloudtrail, cloudtrail, aws_sdk_cloudtrail);
     client_getter!(kms, kms, aws_sdk_kms);
     client_getter!(config_service, config, aws_sdk_config);
+    client_getter!(organizations, organizations, aws_sdk_organizations);
+
+    /// The configuration the clients are built from (a batch builds each account's from it).
+    pub fn config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    pub fn path_style(&self) -> bool {
+        self.path_style
+    }
 
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let mut clients = self.clients.lock().unwrap();

@@ -184,6 +184,63 @@ pub enum Error {
         holder: Option<String>,
     },
 
+    #[error(
+        "the credentials for account {expected} act in account {actual} ({caller_arn}); nothing was \
+         run there. Check the account id and the role"
+    )]
+    WrongAccount {
+        expected: String,
+        actual: String,
+        caller_arn: String,
+    },
+
+    #[error(
+        "cannot reach account {account}: AssumeRole on {role_arn} failed: {detail}\n\
+         the role must exist in that account and trust {caller_arn} (see `cargo xtask iam-policy \
+         --member-role`); a suspended or closed account cannot be reached"
+    )]
+    AssumeRoleFailed {
+        account: String,
+        role_arn: String,
+        caller_arn: String,
+        detail: String,
+    },
+
+    #[error("`{value}` ({origin}) is not an AWS account id: an account id is 12 digits")]
+    BadAccountId { value: String, origin: String },
+
+    #[error("the accounts file {path} cannot be read: {detail}")]
+    AccountsFileUnreadable { path: PathBuf, detail: String },
+
+    #[error("no account to run: {why}")]
+    NoAccounts { why: String },
+
+    #[error("no batch `{batch_id}` in {dir}; see `cargo xtask audit list`")]
+    NoSuchBatch { batch_id: String, dir: PathBuf },
+
+    #[error(
+        "nothing to resume in batch {batch_id}: every account is done, or ended in a way a resume \
+         would not change (see `cargo xtask audit show {batch_id}`)"
+    )]
+    BatchFinished { batch_id: String },
+
+    #[error(
+        "batch {batch_id} was started with --external-id; give it again to resume (it is not \
+         recorded)"
+    )]
+    ExternalIdNeeded { batch_id: String },
+
+    #[error(
+        "batch {batch_id}: {failed} of {total} accounts did not finish ({which}); \
+         resume the batch to finish them"
+    )]
+    BatchIncomplete {
+        batch_id: String,
+        failed: usize,
+        total: usize,
+        which: String,
+    },
+
     #[error("no run `{run_id}` in {dir}; see `cargo xtask audit list`")]
     NoSuchRun { run_id: String, dir: PathBuf },
 
@@ -319,6 +376,13 @@ impl Error {
                 | Error::Locked { .. }
                 | Error::ConfirmationUnavailable
                 | Error::Fixture { .. }
+                | Error::WrongAccount { .. }
+                | Error::BadAccountId { .. }
+                | Error::AccountsFileUnreadable { .. }
+                | Error::NoAccounts { .. }
+                | Error::NoSuchBatch { .. }
+                | Error::BatchFinished { .. }
+                | Error::ExternalIdNeeded { .. }
         )
     }
 }

@@ -5,6 +5,8 @@
 //! AWS configuration and supplies an [`steps::Operator`] for progress and confirmation.
 
 pub mod aws;
+pub mod batch;
+pub mod credentials;
 pub mod error;
 pub mod files;
 pub mod http;

@@ -72,6 +72,11 @@ pub struct Session<'a> {
     pub tool_version: &'a str,
     /// Where the credentials came from (recorded; never the keys).
     pub credentials: &'a str,
+    /// The batch this run belongs to (recorded in `run_started`).
+    pub batch: Option<&'a str>,
+    /// The account the credentials must act in: a run is refused before it opens when they act
+    /// in another (a batch's assumed role that landed elsewhere).
+    pub account: Option<&'a str>,
 }
 
 /// A new run, or the continuation of one (the latest resumable one when no id is given).
@@ -100,6 +105,13 @@ pub async fn launch(
 ) -> Result<Ended> {
     let early = CallBuffer::default();
     let identity = identity(session.aws, &early).await?;
+    if let Some(expected) = session.account.filter(|a| *a != identity.account) {
+        return Err(Error::WrongAccount {
+            expected: expected.to_string(),
+            actual: identity.account,
+            caller_arn: identity.arn,
+        });
+    }
     let calls = early.take();
     let run = match begin {
         Begin::New { runbook, args } => Run::start(
@@ -112,6 +124,7 @@ pub async fn launch(
                 account: identity.account,
                 caller_arn: identity.arn,
                 credentials: session.credentials.to_string(),
+                batch: session.batch.map(str::to_string),
             },
             calls,
         )?,

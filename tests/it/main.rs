@@ -25,6 +25,7 @@
 mod adversary;
 mod adversary_undo;
 mod audit_log;
+mod batch;
 mod credentials;
 mod e2e;
 mod evidence;

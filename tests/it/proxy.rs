@@ -40,6 +40,8 @@ pub struct Seen {
     pub target: Option<String>,
     /// The access key id from `Authorization: AWS4-HMAC-SHA256 Credential=<key id>/…`.
     pub key_id: Option<String>,
+    /// The request's body (a query-protocol call's form, such as STS AssumeRole's `RoleArn`).
+    pub body: String,
 }
 
 #[derive(Default)]
@@ -72,6 +74,10 @@ fn seen_of(request: &[u8]) -> Seen {
             let rest = a.split("Credential=").nth(1)?;
             Some(rest.split('/').next()?.to_string())
         }),
+        body: text
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_string())
+            .unwrap_or_default(),
     }
 }
 

@@ -120,23 +120,7 @@ impl Env {
 
     /// The trail's KMS key as its home region shows it (absent and "" both mean none).
     pub fn trail_key(&self, arn: &str) -> Option<String> {
-        let region = arn.split(':').nth(3).unwrap();
-        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config())
-            .region(Region::new(region.to_string()))
-            .build();
-        let client = aws_sdk_cloudtrail::Client::from_conf(conf);
-        let out = runtime()
-            .block_on(client.describe_trails().trail_name_list(arn).send())
-            .unwrap();
-        let trail = out
-            .trail_list()
-            .iter()
-            .find(|t| t.trail_arn() == Some(arn))
-            .expect("trail exists");
-        trail
-            .kms_key_id()
-            .filter(|k| !k.is_empty())
-            .map(str::to_string)
+        trail_key_with(&self.config(), arn)
     }
 
     /// The account is as seeded: the trail still has its key, the bucket is still SSE-KMS.
@@ -167,24 +151,50 @@ impl Env {
 
     /// The bucket's default-encryption algorithms (empty: no configuration).
     pub fn bucket_algorithms(&self, bucket: &str, region: &str) -> Vec<String> {
-        let conf = aws_sdk_s3::config::Builder::from(&self.config())
-            .region(Region::new(region.to_string()))
-            .force_path_style(true)
-            .build();
-        let client = aws_sdk_s3::Client::from_conf(conf);
-        match runtime().block_on(client.get_bucket_encryption().bucket(bucket).send()) {
-            Ok(out) => out
-                .server_side_encryption_configuration()
-                .map(|c| {
-                    c.rules()
-                        .iter()
-                        .filter_map(|r| r.apply_server_side_encryption_by_default())
-                        .map(|d| d.sse_algorithm().as_str().to_string())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            Err(_) => Vec::new(),
-        }
+        bucket_algorithms_with(&self.config(), bucket, region)
+    }
+}
+
+/// The trail's KMS key as its home region shows it to `config`'s credentials.
+pub fn trail_key_with(config: &SdkConfig, arn: &str) -> Option<String> {
+    let region = arn.split(':').nth(3).unwrap();
+    let conf = aws_sdk_cloudtrail::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .build();
+    let client = aws_sdk_cloudtrail::Client::from_conf(conf);
+    let out = runtime()
+        .block_on(client.describe_trails().trail_name_list(arn).send())
+        .unwrap();
+    let trail = out
+        .trail_list()
+        .iter()
+        .find(|t| t.trail_arn() == Some(arn))
+        .expect("trail exists");
+    trail
+        .kms_key_id()
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+}
+
+/// The bucket's default-encryption algorithms as `config`'s credentials read them.
+pub fn bucket_algorithms_with(config: &SdkConfig, bucket: &str, region: &str) -> Vec<String> {
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .force_path_style(true)
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(conf);
+    match runtime().block_on(client.get_bucket_encryption().bucket(bucket).send()) {
+        Ok(out) => out
+            .server_side_encryption_configuration()
+            .map(|c| {
+                c.rules()
+                    .iter()
+                    .filter_map(|r| r.apply_server_side_encryption_by_default())
+                    .map(|d| d.sse_algorithm().as_str().to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
     }
 }
 

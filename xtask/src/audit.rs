@@ -44,6 +44,7 @@ fn seconds_between(a: &str, b: &str) -> Option<f64> {
 
 /// One row per run, from its journal (the cache beside it is not trusted for this either).
 fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
+    let batches = crate::batch::rows(state_dir)?;
     let mut rows = Vec::new();
     for id in runs::run_ids(state_dir)? {
         let row = match journal::load(&state_dir.join(&id)) {
@@ -94,12 +95,18 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
             json::Body::List(json::ListDoc {
                 state_dir: state_dir.to_path_buf(),
                 runs: rows,
+                batches,
             }),
         );
         return Ok(());
     }
+    if !batches.is_empty() {
+        crate::batch::print_batch_rows(&batches, lang);
+    }
     if rows.is_empty() {
-        out::line(Msg::NoRuns { dir: state_dir }.text(lang));
+        if batches.is_empty() {
+            out::line(Msg::NoRuns { dir: state_dir }.text(lang));
+        }
         return Ok(());
     }
     let headings = Msg::ListHeadings.text(lang);
@@ -371,6 +378,9 @@ fn show(
     output: Output,
     lang: Lang,
 ) -> Result<()> {
+    if let Some(batch_id) = run_id.filter(|id| runbook::batch::journal::is_batch_id(id)) {
+        return crate::batch::show(state_dir, batch_id, output, lang);
+    }
     let id = runs::resolve(state_dir, run_id)?;
     let journal = journal::load(&state_dir.join(&id))?;
     let final_hash = journal

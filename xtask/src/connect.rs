@@ -278,3 +278,163 @@ mod tests {
         );
     }
 }
+
+/// How a batch reaches each account: STS AssumeRole on the member role from the base
+/// credentials, or the base credentials themselves for the caller's own account.
+///
+/// The assumed-role provider is built on the base configuration as [`sdk_config`] made it,
+/// with the real HTTP client: its STS traffic is never recorded and never counted against the
+/// batch's bound. Every account's service clients share one HTTP client bounded by
+/// `--max-calls-in-flight`. Credentials are resolved once per account and reused until close to
+/// their expiry ([`runbook::credentials::Reused`]), so a long batch keeps working past the hour.
+pub struct RoleConnector {
+    /// The base configuration, its credentials resolved once for every AssumeRole.
+    provider_config: SdkConfig,
+    /// What every account's service clients are built from (bounded HTTP client).
+    service_config: SdkConfig,
+    path_style: bool,
+    external_id: Option<String>,
+    base_credentials: String,
+    /// Credential resolutions per account (AssumeRole calls), for the benchmark.
+    pub resolutions: std::sync::Mutex<Vec<(String, std::sync::Arc<std::sync::atomic::AtomicUsize>)>>,
+}
+
+impl RoleConnector {
+    pub fn new(
+        base: &SdkConfig,
+        path_style: bool,
+        external_id: Option<String>,
+        base_credentials: String,
+        max_calls_in_flight: usize,
+        http: Option<SharedHttpClient>,
+    ) -> RoleConnector {
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(max_calls_in_flight.max(1)));
+        let inner = http
+            .or_else(|| base.http_client())
+            .unwrap_or_else(runbook::http::real_client);
+        let service_config = base
+            .to_builder()
+            .http_client(runbook::http::limit::limited(inner, permits))
+            .build();
+        RoleConnector {
+            provider_config: base.clone(),
+            service_config,
+            path_style,
+            external_id,
+            base_credentials,
+            resolutions: Default::default(),
+        }
+    }
+
+    /// The caller's own clients (identity, Organizations), bounded like the accounts'.
+    pub fn base(&self) -> Aws {
+        Aws::new(self.service_config.clone(), self.path_style)
+    }
+}
+
+/// A base configuration whose credentials are resolved once and reused (each AssumeRole and
+/// each of the caller's own calls would resolve them again otherwise: for an SSO or role
+/// profile, a call to AWS each time).
+pub fn with_reused_credentials(config: SdkConfig) -> SdkConfig {
+    match config.credentials_provider() {
+        Some(provider) => config
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(
+                runbook::credentials::Reused::new(provider),
+            ))
+            .build(),
+        None => config,
+    }
+}
+
+impl runbook::batch::Connector for RoleConnector {
+    fn connect<'a>(
+        &'a self,
+        reach: &'a runbook::batch::Reach,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            use aws_credential_types::provider::ProvideCredentials;
+            let Some(role_arn) = &reach.role_arn else {
+                return Ok(runbook::batch::Connected {
+                    aws: Aws::new(self.service_config.clone(), self.path_style),
+                    credentials: self.base_credentials.clone(),
+                });
+            };
+            // STS in the caller's region (a regional endpoint), as every other account-wide call.
+            let region = self
+                .provider_config
+                .region()
+                .cloned()
+                .unwrap_or_else(|| Region::new(FALLBACK_REGION));
+            let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+                .session_name(&reach.session_name)
+                .configure(&self.provider_config)
+                .region(region);
+            if let Some(id) = &self.external_id {
+                builder = builder.external_id(id);
+            }
+            let provider =
+                runbook::credentials::Reused::new(SharedCredentialsProvider::new(builder.build().await));
+            self.resolutions
+                .lock()
+                .unwrap()
+                .push((reach.account.clone(), provider.counter()));
+            // Resolved now: an account that cannot be reached is reported before a run opens.
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| runbook::Error::AssumeRoleFailed {
+                    account: reach.account.clone(),
+                    role_arn: role_arn.clone(),
+                    caller_arn: reach.caller_arn.clone(),
+                    detail: runbook::aws::error_chain(&e),
+                })?;
+            let config = self
+                .service_config
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+                .build();
+            Ok(runbook::batch::Connected {
+                aws: Aws::new(config, self.path_style),
+                credentials: format!("role {role_arn} (assumed with {})", self.base_credentials),
+            })
+        })
+    }
+}
+
+/// A batch replayed offline: `fixtures/<scenario>/traffic.json` answers the caller's calls, and
+/// `fixtures/<scenario>/accounts/<id>/traffic.json` each account's.
+pub struct ReplayConnector {
+    pub dir: std::path::PathBuf,
+    pub region: Option<String>,
+}
+
+impl runbook::batch::Connector for ReplayConnector {
+    fn connect<'a>(
+        &'a self,
+        reach: &'a runbook::batch::Reach,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            let dir = self.dir.join("accounts").join(&reach.account);
+            let fixture = load_fixture(&dir)?;
+            let replayer = Replayer::new(&fixture);
+            let region = self
+                .region
+                .clone()
+                .or_else(|| (!fixture.region.is_empty()).then(|| fixture.region.clone()))
+                .unwrap_or_else(|| FALLBACK_REGION.into());
+            Ok(runbook::batch::Connected {
+                aws: Aws::new(replay_config(&region, replayer.http_client()), false),
+                credentials: match &reach.role_arn {
+                    Some(role) => format!("replay (role {role})"),
+                    None => "replay".into(),
+                },
+            })
+        })
+    }
+}

@@ -97,12 +97,15 @@ Examples:
   cargo xtask run revert --profile my-account --dry-run   # every write it would make, made none
   cargo xtask run revert --profile my-account             # shows the plan, asks, reverts, verifies
   cargo xtask run status --profile my-account --check     # weekly re-check: exit 3 if SSE-KMS is back
-  cargo xtask run revert --replay secure-account --yes    # offline, on a recorded account";
+  cargo xtask run revert --replay secure-account --yes    # offline, on a recorded account
+  cargo xtask run revert --profile mgmt --organization    # every account of the organization, one question
+  cargo xtask run revert --profile mgmt --accounts-file accounts.txt --role-name Ops --external-id X";
 
     pub const RESUME: &str = "\
 Examples:
   cargo xtask resume                   # the latest unfinished run
   cargo xtask resume RUN_ID --yes      # that run, confirming if it had not been confirmed yet
+  cargo xtask resume BATCH_ID          # the accounts of that batch that did not finish
 (A failed run prints its exact resume command, with every flag it needs.)";
 
     pub const UNDO: &str = "\
@@ -274,9 +277,55 @@ pub struct RunFlags {
     #[arg(long, value_name = "RUN_ID")]
     pub since: Option<String>,
     #[command(flatten)]
+    pub batch: BatchFlags,
+    #[command(flatten)]
     pub connection: Connection,
     #[command(flatten)]
     pub display: Display,
+}
+
+/// Many accounts in one command: each account its own run (in `<state-dir>/accounts/<id>/`),
+/// grouped by a batch; one question for all of them.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Many accounts")]
+pub struct BatchFlags {
+    /// Run in these accounts (12-digit ids, comma separated, repeatable), each reached with
+    /// STS AssumeRole on `--role-name`; the caller's own account uses its credentials as they are.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+    /// Run in the accounts listed in FILE: one account id per line, `#` starts a comment,
+    /// blank lines are ignored (repeatable).
+    #[arg(long = "accounts-file", value_name = "FILE")]
+    pub accounts_files: Vec<PathBuf>,
+    /// Run in every ACTIVE account of the organization (Organizations ListAccounts, from the
+    /// management account or a delegated administrator).
+    #[arg(long, conflicts_with_all = ["accounts", "accounts_files"])]
+    pub organization: bool,
+    /// Leave this account out (repeatable).
+    #[arg(long = "exclude-account", value_name = "ID")]
+    pub exclude_accounts: Vec<String>,
+    /// The role assumed in each member account.
+    #[arg(long, value_name = "NAME", default_value = runbook::batch::DEFAULT_ROLE_NAME)]
+    pub role_name: String,
+    /// The external id the member roles' trust policy requires (never recorded).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// At most this many accounts checked or written at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrent_accounts: u16,
+    /// Stop starting new accounts once this many have failed (default: never stop).
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<usize>,
+    /// At most this many AWS calls in flight across the whole batch (each account's region
+    /// fan-out is also bounded by --concurrency).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_calls_in_flight: u16,
+}
+
+impl BatchFlags {
+    pub fn is_batch(&self) -> bool {
+        !self.accounts.is_empty() || !self.accounts_files.is_empty() || self.organization
+    }
 }
 
 #[derive(Debug, Args)]
@@ -300,11 +349,21 @@ pub struct UndoFlags {
 
 #[derive(Debug, Args)]
 pub struct ResumeFlags {
-    /// The run to continue; default: the latest unfinished one.
+    /// The run to continue, or a batch (`batch-…`: its accounts that did not finish);
+    /// default: the latest unfinished run.
     pub run_id: Option<String>,
     /// Confirm without asking, if the run had not been confirmed yet.
     #[arg(long)]
     pub yes: bool,
+    /// With a batch: resume only these of its accounts (comma separated, repeatable).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+    /// With a batch started with --external-id: the same external id.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// With a batch: at most this many AWS calls in flight across the batch.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_calls_in_flight: u16,
     #[command(flatten)]
     pub connection: Connection,
     #[command(flatten)]

@@ -37,6 +37,7 @@ pub struct Document {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Body {
+    Batch(BatchDoc),
     Run(RunDoc),
     List(ListDoc),
     Show(ShowDoc),
@@ -67,11 +68,96 @@ pub struct RunDoc {
     pub report: Value,
 }
 
+/// `run … --accounts|--accounts-file|--organization` and `resume BATCH_ID`: the batch and every
+/// account's part in it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct BatchDoc {
+    pub batch_id: String,
+    /// `batches/<batch-id>/batch.jsonl` in the state directory.
+    pub batch_log: PathBuf,
+    /// The hash of the batch journal's last line.
+    pub final_hash: String,
+    /// The command that continues the batch (quoted for a POSIX shell), when some account did
+    /// not finish and resume can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume_command: Option<String>,
+    /// Every account of the batch, in its order, with its latest outcome.
+    pub accounts: Vec<AccountRow>,
+}
+
+/// One account of a batch.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct AccountRow {
+    pub account: String,
+    /// `done`, `failed`, `failed (final)`, `not confirmed`, `unreachable`, `interrupted`,
+    /// `not started`, or `not run` (no outcome recorded yet).
+    pub outcome: String,
+    /// Its run, in `accounts/<account>/<run-id>/` of the state directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    pub writes_made: usize,
+    /// What the account was like before (from this attempt's run), e.g.
+    /// `trail SSE-KMS in 17 regions; bucket SSE-KMS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// This attempt's run report, as in `run`'s document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Map<String, Value>>")]
+    pub report: Option<Value>,
+}
+
+/// A batch that ended with some account unfinished, refused or interrupted: its document goes
+/// with the error.
+#[derive(Debug)]
+pub struct BatchFailure {
+    pub batch: BatchDoc,
+    pub error: runbook::Error,
+}
+
+impl std::fmt::Display for BatchFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for BatchFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
 /// `audit list`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ListDoc {
     pub state_dir: PathBuf,
     pub runs: Vec<RunRow>,
+    /// Batches (`run … --accounts`), oldest first; their accounts' runs are in
+    /// `accounts/<account>/` of the state directory.
+    pub batches: Vec<BatchRow>,
+}
+
+/// One batch of `audit list`, read from its journal.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct BatchRow {
+    pub batch_id: String,
+    /// `revert` or `status`; absent when the journal cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<String>,
+    pub accounts: usize,
+    pub done: usize,
+    /// UTC, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_hash: Option<String>,
+    /// Why the journal cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One run of `audit list`, read from its journal.
@@ -175,6 +261,9 @@ pub struct ErrorDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Map<String, Value>>")]
     pub report: Option<Value>,
+    /// A batch that did not finish every account: the batch and its accounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchDoc>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -245,6 +334,18 @@ pub enum ErrorCode {
     JournalFormat,
     UnsafePath,
     Fixture,
+    /// A batch account's credentials act in another account.
+    WrongAccount,
+    /// A batch account could not be reached (STS AssumeRole failed).
+    AssumeRoleFailed,
+    /// `--accounts`, `--exclude-account` or the accounts file names something that is not an
+    /// account id.
+    BadAccountId,
+    AccountsFileUnreadable,
+    /// Every account was excluded, or the organization has no active account.
+    NoAccounts,
+    /// Some accounts of a batch did not finish; resume the batch.
+    BatchIncomplete,
     Io,
     Internal,
 }
@@ -292,6 +393,7 @@ impl std::error::Error for AuditFailure {}
 pub fn runbook_error(err: &anyhow::Error) -> Option<&runbook::Error> {
     err.downcast_ref::<runbook::Error>()
         .or_else(|| err.downcast_ref::<RunFailure>().map(|f| &f.error))
+        .or_else(|| err.downcast_ref::<BatchFailure>().map(|f| &f.error))
 }
 
 /// The one place where library errors get their stable codes.
@@ -348,6 +450,15 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::IllegalEvent { .. } => ErrorCode::Internal,
         E::UnsafePath { .. } => ErrorCode::UnsafePath,
         E::Fixture { .. } => ErrorCode::Fixture,
+        E::WrongAccount { .. } => ErrorCode::WrongAccount,
+        E::AssumeRoleFailed { .. } => ErrorCode::AssumeRoleFailed,
+        E::BadAccountId { .. } => ErrorCode::BadAccountId,
+        E::AccountsFileUnreadable { .. } => ErrorCode::AccountsFileUnreadable,
+        E::NoAccounts { .. } => ErrorCode::NoAccounts,
+        E::NoSuchBatch { .. } => ErrorCode::NoSuchRun,
+        E::BatchFinished { .. } => ErrorCode::AlreadyFinished,
+        E::ExternalIdNeeded { .. } => ErrorCode::Usage,
+        E::BatchIncomplete { .. } => ErrorCode::BatchIncomplete,
         E::Io { .. } => ErrorCode::Io,
     }
 }
@@ -377,7 +488,12 @@ pub fn error_body(err: &anyhow::Error, message: String, exit_code: u8) -> Body {
         final_hash: None,
         resume_command: None,
         report: None,
+        batch: None,
     };
+    if let Some(f) = err.downcast_ref::<BatchFailure>() {
+        doc.resume_command = f.batch.resume_command.clone();
+        doc.batch = Some(f.batch.clone());
+    }
     if let Some(f) = err.downcast_ref::<RunFailure>() {
         doc.run_id = Some(f.run_id.clone());
         doc.audit_log = Some(f.audit_log.clone());

@@ -1,6 +1,7 @@
 //! `cargo xtask`: parses flags and dispatches. Each command lives in its own module.
 
 mod audit;
+mod batch;
 mod bench;
 mod clock;
 mod connect;

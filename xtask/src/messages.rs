@@ -398,6 +398,52 @@ fn error_ja(e: &E) -> String {
             path.display()
         ),
         E::Fixture { path, problem } => format!("フィクスチャ {}: {problem}", path.display()),
+        E::WrongAccount {
+            expected,
+            actual,
+            caller_arn,
+        } => format!(
+            "アカウント {expected} 用の認証情報がアカウント {actual} ({caller_arn}) で動作しています。\
+             何も実行していません。アカウント ID とロールを確認してください"
+        ),
+        E::AssumeRoleFailed {
+            account,
+            role_arn,
+            caller_arn,
+            detail,
+        } => format!(
+            "アカウント {account} に到達できません: {role_arn} の AssumeRole が失敗しました: {detail}\n\
+             そのアカウントにロールが存在し、{caller_arn} を信頼している必要があります \
+             (`cargo xtask iam-policy --member-role` を参照)。停止・閉鎖されたアカウントには到達できません"
+        ),
+        E::BadAccountId { value, origin } => format!(
+            "`{value}` ({origin}) は AWS アカウント ID ではありません: アカウント ID は 12 桁の数字です"
+        ),
+        E::AccountsFileUnreadable { path, detail } => format!(
+            "アカウント一覧ファイル {} を読めません: {detail}",
+            path.display()
+        ),
+        E::NoAccounts { why } => format!("実行するアカウントがありません: {why}"),
+        E::NoSuchBatch { batch_id, dir } => format!(
+            "{} にバッチ `{batch_id}` はありません。`cargo xtask audit list` を参照してください",
+            dir.display()
+        ),
+        E::BatchFinished { batch_id } => format!(
+            "バッチ {batch_id} に再開するものはありません: すべてのアカウントが完了したか、再開しても変わらない理由で終了しています \
+             (`cargo xtask audit show {batch_id}` を参照)"
+        ),
+        E::ExternalIdNeeded { batch_id } => format!(
+            "バッチ {batch_id} は --external-id 付きで開始されました。再開するにはもう一度指定してください (記録されていません)"
+        ),
+        E::BatchIncomplete {
+            batch_id,
+            failed,
+            total,
+            which,
+        } => format!(
+            "バッチ {batch_id}: {total} アカウントのうち {failed} アカウントが完了していません ({which})。\
+             バッチを再開して完了させてください"
+        ),
         E::Io { path, source } => format!("{}: {source}", path.display()),
     }
 }

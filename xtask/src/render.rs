@@ -13,7 +13,7 @@ use runbook::steps::{Plan, PreflightOutput, WriteOutcome};
 
 use crate::flags::Lang;
 
-struct Words {
+pub struct Words {
     account: &'static str,
     before: &'static str,
     after: &'static str,
@@ -45,16 +45,16 @@ struct Words {
     config_uses: &'static str,
     config_none: &'static str,
     done: &'static str,
-    audit: &'static str,
-    prompt_intro: &'static str,
+    pub audit: &'static str,
+    pub prompt_intro: &'static str,
     prompt_question: &'static str,
-    acting_as: &'static str,
+    pub acting_as: &'static str,
     undo_of: &'static str,
     undo_now: &'static str,
     nothing_to_restore: &'static str,
     restored: &'static str,
     bucket_missing: &'static str,
-    credentials_from: &'static str,
+    pub credentials_from: &'static str,
     org_trail_not_included: &'static str,
     done_trail_only: &'static str,
     not_scanned: &'static str,
@@ -211,7 +211,7 @@ fn paint(style: anstyle::Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
 
-fn words(lang: Lang) -> &'static Words {
+pub fn words(lang: Lang) -> &'static Words {
     match lang {
         Lang::En => &EN,
         Lang::Ja => &JA,
@@ -674,6 +674,7 @@ mod tests {
             account: "123456789012".into(),
             caller_arn: "arn:aws:iam::123456789012:user/operator".into(),
             credentials: "profile my-account".into(),
+            batch: None,
         }
     }
 

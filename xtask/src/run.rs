@@ -37,6 +37,9 @@ pub async fn run_with(
     flags: RunFlags,
     http: Option<SharedHttpClient>,
 ) -> (Result<()>, Option<Replayer>) {
+    if flags.batch.is_batch() {
+        return (crate::batch::run(flags, http).await, None);
+    }
     let (aws, replayer) = match connect::aws(&flags.connection, http).await {
         Ok(connected) => connected,
         Err(e) => return (Err(e), None),
@@ -162,6 +165,13 @@ pub async fn undo(flags: UndoFlags) -> Result<()> {
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
+    if let Some(batch_id) = flags
+        .run_id
+        .clone()
+        .filter(|id| runbook::batch::journal::is_batch_id(id))
+    {
+        return crate::batch::resume(flags, batch_id).await;
+    }
     if !flags.yes && !std::io::stdin().is_terminal() {
         refuse_unconfirmable(&flags)?;
     }
@@ -264,6 +274,8 @@ async fn drive(
         settings,
         tool_version: TOOL_VERSION,
         credentials: &credentials,
+        batch: None,
+        account: None,
     };
     let interrupt = async {
         // If no handler can be installed, the run simply cannot be interrupted this way.
@@ -318,7 +330,7 @@ async fn drive(
 /// The exact command that continues this run, quoted for a POSIX shell, with every flag it
 /// needs to finish: the connection it was given, and `--yes` if this run had it (without it, a
 /// resume before the confirmation would refuse without a terminal).
-fn resume_command(run_id: &str, yes: bool, c: &Connection, display: &Display) -> String {
+pub fn resume_command(run_id: &str, yes: bool, c: &Connection, display: &Display) -> String {
     let mut args: Vec<String> = vec![
         "cargo".into(),
         "xtask".into(),

@@ -3,6 +3,7 @@
 //! and a delayer. All speak the SDK's own `HttpClient` / `HttpConnector` traits.
 
 pub mod exchange;
+pub mod limit;
 pub mod record;
 pub mod redact;
 pub mod replay;

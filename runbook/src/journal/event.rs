@@ -89,6 +89,9 @@ pub struct RunStarted {
     pub caller_arn: String,
     /// Where the credentials came from (a profile's name, the environment, …), never the keys.
     pub credentials: String,
+    /// The batch this run is one account of (`cargo xtask run … --accounts`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

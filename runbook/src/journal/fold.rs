@@ -611,6 +611,7 @@ mod tests {
             account: "123456789012".into(),
             caller_arn: "arn:aws:iam::123456789012:user/op".into(),
             credentials: "test".into(),
+            batch: None,
         })
     }
 

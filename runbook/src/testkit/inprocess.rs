@@ -47,6 +47,8 @@ pub fn session<'a>(aws: &'a Aws, state_dir: &'a Path, settings: Settings) -> Ses
         settings,
         tool_version: "in-process",
         credentials: "testkit",
+        batch: None,
+        account: None,
     }
 }
 

@@ -1,0 +1,427 @@
+//! The batch journal, `<state-dir>/batches/<batch-id>/batch.jsonl`: which accounts a batch ran,
+//! the one confirmation, and how each account's run ended. Same line format and hash chain as a
+//! run's `audit.jsonl` ([`crate::journal::log`]); the accounts' own journals hold everything
+//! else, and each names its batch in `run_started`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{CallRecord, CallSink};
+use crate::error::{Error, Result};
+use crate::files;
+use crate::journal::log::{self, LogWriter, Record};
+use crate::journal::ConfirmVia;
+use crate::lock::Lock;
+use crate::model::{Args, Runbook};
+
+pub const BATCH_FILE: &str = "batch.jsonl";
+/// Where batches live in the state directory.
+pub const BATCHES_DIR: &str = "batches";
+/// Where each account's runs live: `<state-dir>/accounts/<account-id>/<run-id>/`, each account
+/// its own state directory (own lock, own runs).
+pub const ACCOUNTS_DIR: &str = "accounts";
+/// The batch journal's format; a reader refuses another.
+pub const BATCH_FORMAT: u32 = 1;
+
+/// Batch ids are run ids with a `batch-` prefix: they sort by time and never collide with a run.
+pub fn new_batch_id() -> String {
+    format!("batch-{}", crate::runs::new_run_id())
+}
+
+pub fn is_batch_id(id: &str) -> bool {
+    id.starts_with("batch-")
+}
+
+pub fn batch_dir(state_dir: &Path, batch_id: &str) -> PathBuf {
+    state_dir.join(BATCHES_DIR).join(batch_id)
+}
+
+/// The state directory of one account's runs.
+pub fn account_dir(state_dir: &Path, account: &str) -> PathBuf {
+    state_dir.join(ACCOUNTS_DIR).join(account)
+}
+
+/// How the account list was chosen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "from")]
+pub enum Selection {
+    /// `--accounts` and/or `--accounts-file`.
+    Listed { files: Vec<PathBuf> },
+    /// `--organization`: the ACTIVE accounts of Organizations `ListAccounts`.
+    Organization,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchStarted {
+    pub format: u32,
+    pub tool_version: String,
+    pub runbook: Runbook,
+    /// Every account's run is started with these.
+    pub args: Args,
+    pub selection: Selection,
+    /// The accounts, in the order they are run (exclusions applied).
+    pub accounts: Vec<String>,
+    pub excluded: Vec<String>,
+    /// The role assumed in each member account (`arn:<partition>:iam::<id>:role/<name>`).
+    pub role_name: String,
+    /// Whether an external id was given (its value is not recorded).
+    pub external_id: bool,
+    pub caller_account: String,
+    pub caller_arn: String,
+    pub credentials: String,
+    pub max_concurrent_accounts: usize,
+    pub max_errors: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchResumed {
+    pub attempt: u32,
+    pub caller_arn: String,
+    pub credentials: String,
+    /// The accounts this attempt runs: those that had not finished.
+    pub accounts: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfirmation {
+    pub confirmed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<ConfirmVia>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// The accounts whose plans were shown, and how many writes they held in all.
+    pub accounts: Vec<String>,
+    pub writes: usize,
+}
+
+/// How one account's part of a batch ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Its run finished (verified, for a revert).
+    Done,
+    /// Its run failed; `resume BATCH_ID` continues it.
+    Failed,
+    /// Its run failed on something a resume would not change (bad input, a plan the account
+    /// no longer matches).
+    Final,
+    /// The operator said no to the batch's plan.
+    Declined,
+    /// Its credentials could not be had (AssumeRole refused, account suspended), or they act
+    /// in another account; no run was opened.
+    Unreachable,
+    Interrupted,
+    /// Never started: `--max-errors` was reached first, or the batch was interrupted.
+    NotStarted,
+}
+
+impl Outcome {
+    /// Whether a resume of the batch runs this account again.
+    pub fn unfinished(self) -> bool {
+        !matches!(self, Outcome::Done | Outcome::Final | Outcome::Declined)
+    }
+
+    /// Counts toward `--max-errors`.
+    pub fn is_error(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Final | Outcome::Unreachable)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Failed => "failed",
+            Outcome::Final => "failed (final)",
+            Outcome::Declined => "not confirmed",
+            Outcome::Unreachable => "unreachable",
+            Outcome::Interrupted => "interrupted",
+            Outcome::NotStarted => "not started",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountEnded {
+    pub account: String,
+    /// The account's run (in `accounts/<account>/`), if one was opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    pub outcome: Outcome,
+    pub writes_made: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchEnded {
+    pub done: usize,
+    pub unfinished: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum BatchEvent {
+    BatchStarted(BatchStarted),
+    BatchResumed(BatchResumed),
+    /// A call the batch itself made with the caller's credentials (Organizations ListAccounts).
+    AwsCall(CallRecord),
+    BatchConfirmation(BatchConfirmation),
+    AccountEnded(AccountEnded),
+    BatchEnded(BatchEnded),
+}
+
+impl BatchEvent {
+    fn parts(&self) -> (String, serde_json::Value) {
+        let value = serde_json::to_value(self).expect("batch events serialize");
+        (
+            value["event"].as_str().unwrap_or_default().to_string(),
+            value.get("data").cloned().unwrap_or_default(),
+        )
+    }
+
+    fn from_record(record: &Record) -> std::result::Result<BatchEvent, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"event": record.event, "data": record.data}))
+    }
+}
+
+/// A batch journal read back: chain-checked and typed, with where each account stands.
+#[derive(Clone, Debug)]
+pub struct BatchJournal {
+    pub path: PathBuf,
+    pub records: Vec<Record>,
+    pub started: BatchStarted,
+    pub events: Vec<BatchEvent>,
+}
+
+impl BatchJournal {
+    /// Each account of the batch with its latest outcome (`None`: none recorded yet).
+    pub fn accounts(&self) -> Vec<(String, Option<AccountEnded>)> {
+        self.started
+            .accounts
+            .iter()
+            .map(|account| {
+                let last = self.events.iter().rev().find_map(|e| match e {
+                    BatchEvent::AccountEnded(ended) if &ended.account == account => {
+                        Some(ended.clone())
+                    }
+                    _ => None,
+                });
+                (account.clone(), last)
+            })
+            .collect()
+    }
+
+    /// The accounts a resume runs again.
+    pub fn unfinished(&self) -> Vec<String> {
+        self.accounts()
+            .into_iter()
+            .filter(|(_, ended)| ended.as_ref().is_none_or(|e| e.outcome.unfinished()))
+            .map(|(account, _)| account)
+            .collect()
+    }
+
+    pub fn attempts(&self) -> u32 {
+        1 + self
+            .events
+            .iter()
+            .filter(|e| matches!(e, BatchEvent::BatchResumed(_)))
+            .count() as u32
+    }
+
+    pub fn batch_id(&self) -> &str {
+        &self.records[0].run_id
+    }
+
+    pub fn final_hash(&self) -> &str {
+        &self.records.last().expect("a loaded batch has records").hash
+    }
+}
+
+/// Reads the batch journal in `dir`: every line chain-checked, every event typed, the first a
+/// `batch_started` of this format, and every account named in the events one of the batch's.
+pub fn load(dir: &Path) -> Result<BatchJournal> {
+    let path = dir.join(BATCH_FILE);
+    let records = log::read(&path)?;
+    let corrupt = |line: usize, problem: String| Error::AuditCorrupt {
+        path: path.clone(),
+        line,
+        problem,
+    };
+    let mut events = Vec::with_capacity(records.len());
+    for record in &records {
+        let line = record.seq as usize + 1;
+        if record.event == "batch_started" {
+            let format = record.data["format"].as_u64().unwrap_or(0);
+            if format != u64::from(BATCH_FORMAT) {
+                return Err(Error::JournalFormat {
+                    path: path.clone(),
+                    format,
+                    tool_version: record.data["tool_version"]
+                        .as_str()
+                        .unwrap_or("unknown")
+                        .to_string(),
+                    reads: BATCH_FORMAT,
+                });
+            }
+        }
+        let event = BatchEvent::from_record(record).map_err(|e| {
+            corrupt(
+                line,
+                format!("a `{}` event that does not parse: {e}", record.event),
+            )
+        })?;
+        events.push(event);
+    }
+    let Some(BatchEvent::BatchStarted(started)) = events.first().cloned() else {
+        return Err(corrupt(
+            1,
+            "a batch journal begins with `batch_started`".into(),
+        ));
+    };
+    for (index, event) in events.iter().enumerate().skip(1) {
+        let line = index + 1;
+        let problem = match event {
+            BatchEvent::BatchStarted(_) => Some("a second `batch_started`".to_string()),
+            BatchEvent::AccountEnded(e) if !started.accounts.contains(&e.account) => Some(format!(
+                "account {} is not one of the batch's accounts",
+                e.account
+            )),
+            _ if index > 0
+                && matches!(events[index - 1], BatchEvent::BatchEnded(_))
+                && !matches!(event, BatchEvent::BatchResumed(_)) =>
+            {
+                Some("an event after `batch_ended` that is not `batch_resumed`".to_string())
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(corrupt(line, format!("illegal transition: {problem}")));
+        }
+    }
+    Ok(BatchJournal {
+        path,
+        records,
+        started,
+        events,
+    })
+}
+
+/// Batch folders in the state directory, oldest first.
+pub fn batch_ids(state_dir: &Path) -> Result<Vec<String>> {
+    let dir = state_dir.join(BATCHES_DIR);
+    let mut ids = Vec::new();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+        Err(e) => return Err(Error::io(&dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(Error::io(&dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_batch_id(&name) && entry.path().join(BATCH_FILE).exists() {
+            ids.push(name);
+        }
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+/// Resolves `latest` (the newest batch) or checks that the batch exists.
+pub fn resolve(state_dir: &Path, wanted: &str) -> Result<String> {
+    let ids = batch_ids(state_dir)?;
+    let found = if wanted == "latest" {
+        ids.last().cloned()
+    } else {
+        ids.into_iter().find(|i| i == wanted)
+    };
+    found.ok_or_else(|| Error::NoSuchBatch {
+        batch_id: wanted.to_string(),
+        dir: state_dir.join(BATCHES_DIR),
+    })
+}
+
+/// An open batch journal: its lock (one process per batch), and its writer.
+pub struct BatchLog {
+    id: String,
+    dir: PathBuf,
+    log: Mutex<LogWriter>,
+    _lock: Lock,
+}
+
+impl BatchLog {
+    /// A new batch: its folder, lock and `batch_started`, then the calls made to choose its
+    /// accounts.
+    pub fn create(state_dir: &Path, started: BatchStarted, calls: Vec<CallRecord>) -> Result<BatchLog> {
+        let id = new_batch_id();
+        files::private_dir(state_dir)?;
+        files::private_dir(&state_dir.join(BATCHES_DIR))?;
+        let dir = batch_dir(state_dir, &id);
+        files::private_dir(&dir)?;
+        files::check_own(&dir)?;
+        let lock = Lock::acquire(&dir, &id)?;
+        let log = LogWriter::create(&dir.join(BATCH_FILE), &id)?;
+        let batch = BatchLog {
+            id,
+            dir,
+            log: Mutex::new(log),
+            _lock: lock,
+        };
+        batch.record(&BatchEvent::BatchStarted(started))?;
+        for call in calls {
+            batch.record(&BatchEvent::AwsCall(call))?;
+        }
+        Ok(batch)
+    }
+
+    /// Reopens a batch to resume it: takes its lock, then reads its journal (a torn last line
+    /// left by a kill is cut).
+    pub fn reopen(state_dir: &Path, batch_id: &str) -> Result<(BatchLog, BatchJournal)> {
+        let id = resolve(state_dir, batch_id)?;
+        let dir = batch_dir(state_dir, &id);
+        files::check_own(&dir)?;
+        let lock = Lock::acquire(&dir, &id)?;
+        log::drop_torn_tail(&dir.join(BATCH_FILE))?;
+        let journal = load(&dir)?;
+        let last = journal.records.last().expect("a loaded batch has records");
+        let log = LogWriter::reopen(&journal.path, last)?;
+        Ok((
+            BatchLog {
+                id,
+                dir,
+                log: Mutex::new(log),
+                _lock: lock,
+            },
+            journal,
+        ))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn record(&self, event: &BatchEvent) -> Result<()> {
+        let (name, data) = event.parts();
+        let mut log = self.log.lock().unwrap();
+        let record = log.next(name, data);
+        log.append(&record)
+    }
+}
+
+/// Calls made before the batch journal exists are buffered and recorded after `batch_started`.
+impl CallSink for BatchLog {
+    fn record_call(&self, call: CallRecord) {
+        // A call record that cannot be written is found by the next `record`, which fails the
+        // same way; the batch then stops.
+        let _ = self.record(&BatchEvent::AwsCall(call));
+    }
+}

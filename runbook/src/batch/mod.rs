@@ -1,0 +1,548 @@
+//! A batch: one runbook over many accounts, each account a normal run (its own state directory
+//! `accounts/<id>/`, lock, journal and resume), grouped by a small hash-chained batch journal.
+//!
+//! The shape of a batch (ARCHITECTURE.md has the why):
+//! 1. the caller's identity, then the accounts (listed, from a file, or the organization's);
+//! 2. every account's run is started side by side (at most `max_concurrent_accounts` at once):
+//!    credentials through the [`Connector`] (an assumed role), then preflight, status and plan;
+//! 3. a run that reaches its confirmation waits there and frees its slot; once every account
+//!    has reached it or ended, the operator is asked **once**, with every account's plan;
+//! 4. the answer goes to every waiting run, which records it in its own journal and goes on to
+//!    its writes and verify (again at most `max_concurrent_accounts` at once);
+//! 5. each account's end is recorded in the batch journal as it happens.
+//!
+//! Resume of a batch resumes the runs of the accounts that did not finish (or starts them).
+
+pub mod accounts;
+pub mod journal;
+mod rendezvous;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{watch, Semaphore};
+
+use crate::aws::{Aws, CallBuffer};
+use crate::error::{Error, Result};
+use crate::journal::{ConfirmVia, RunStarted, RunStatus};
+use crate::model::{Args, Runbook, TrailTarget};
+use crate::runbooks::{self, Begin, Report, Session};
+use crate::runs;
+use crate::steps::{Plan, Settings};
+
+pub use accounts::AccountsWanted;
+pub use journal::{
+    account_dir, AccountEnded, BatchConfirmation, BatchEnded, BatchEvent, BatchJournal, BatchLog,
+    BatchResumed, BatchStarted, Outcome, Selection,
+};
+use rendezvous::{AccountOperator, Rendezvous};
+
+/// The default role reached in each member account: the one AWS Organizations creates.
+pub const DEFAULT_ROLE_NAME: &str = "OrganizationAccountAccessRole";
+
+/// How one account is reached.
+#[derive(Clone, Debug)]
+pub struct Reach {
+    pub account: String,
+    /// The role to assume; `None` for the caller's own account (its credentials are used as
+    /// they are).
+    pub role_arn: Option<String>,
+    /// The STS role session name: the tool and the batch (CloudTrail shows it in the member
+    /// account's events).
+    pub session_name: String,
+    /// Who assumes it (for the error when the role does not trust them).
+    pub caller_arn: String,
+}
+
+/// An account's clients, and where their credentials come from (recorded in its run).
+pub struct Connected {
+    pub aws: Aws,
+    pub credentials: String,
+}
+
+/// Builds the clients that act in an account (the CLI: STS AssumeRole from the base
+/// credentials, cached and refreshed; tests: whatever transport they need).
+pub trait Connector: Send + Sync {
+    fn connect<'a>(
+        &'a self,
+        reach: &'a Reach,
+    ) -> Pin<Box<dyn Future<Output = Result<Connected>> + Send + 'a>>;
+}
+
+/// One account's plan, as the batch's one question shows it.
+#[derive(Clone, Debug)]
+pub struct AccountPlan {
+    pub account: String,
+    pub plan: Plan,
+    pub left_alone: Vec<TrailTarget>,
+    pub started: RunStarted,
+    /// Where the run's status step saw a changeable trail encrypted (`None`: a resumed run
+    /// that had checked before).
+    pub encrypted_regions: Option<Vec<String>>,
+}
+
+/// An account that will not be in the question, and why (already reverted, failed, …).
+#[derive(Clone, Debug)]
+pub struct NotAsked {
+    pub account: String,
+    pub outcome: Outcome,
+    pub why: String,
+}
+
+/// The operator's side of a batch, supplied by the CLI.
+pub trait BatchOperator: Send + Sync {
+    fn account_started(&self, _account: &str) {}
+    fn account_ended(&self, _result: &AccountResult) {}
+    /// Every account's plan at once (and the accounts not in it), asked once before any write.
+    fn confirm_batch<'a>(
+        &'a self,
+        batch: &'a BatchStarted,
+        plans: &'a [AccountPlan],
+        not_asked: &'a [NotAsked],
+    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>>;
+}
+
+pub struct BatchSession<'a> {
+    /// The caller's own clients (identity, Organizations).
+    pub base: &'a Aws,
+    pub connector: &'a dyn Connector,
+    pub state_dir: &'a Path,
+    pub operator: &'a dyn BatchOperator,
+    /// Each account run's settings (its region fan-out is bounded by `concurrency`).
+    pub settings: Settings,
+    pub tool_version: &'a str,
+    /// Where the base credentials come from.
+    pub credentials: &'a str,
+}
+
+/// Limits of a new batch (a resume keeps the batch's).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_concurrent_accounts: usize,
+    /// Stop starting new accounts once this many have failed.
+    pub max_errors: Option<usize>,
+}
+
+pub enum BatchBegin {
+    New {
+        runbook: Runbook,
+        args: Args,
+        wanted: AccountsWanted,
+        role_name: String,
+        external_id: bool,
+        limits: Limits,
+    },
+    Resume {
+        batch_id: String,
+        /// Whether `--external-id` was given to this resume.
+        external_id: bool,
+        /// Resume only these accounts (empty: every unfinished one).
+        only: Vec<String>,
+    },
+}
+
+/// How one account's part of this attempt ended.
+#[derive(Debug)]
+pub struct AccountResult {
+    pub account: String,
+    pub run_id: Option<String>,
+    pub outcome: Outcome,
+    pub report: Option<Report>,
+    pub error: Option<Error>,
+    pub writes_made: usize,
+}
+
+/// A batch attempt driven to its end.
+pub struct BatchEnd {
+    pub batch_id: String,
+    pub dir: PathBuf,
+    /// The journal read back after the attempt: every account's latest outcome.
+    pub journal: BatchJournal,
+    /// This attempt's accounts, in the batch's order.
+    pub results: Vec<AccountResult>,
+    /// The operator's one answer (`None`: nothing needed asking, or interrupted first).
+    pub confirmation: Option<std::result::Result<ConfirmVia, String>>,
+    pub interrupted: Option<String>,
+}
+
+impl BatchEnd {
+    /// The batch's result as an error, for the exit code: interrupted, refused, or some account
+    /// unfinished (resumable). `None`: every account is done.
+    pub fn error(&self) -> Option<Error> {
+        if self.interrupted.is_some() {
+            return Some(Error::Interrupted {
+                run_id: self.batch_id.clone(),
+            });
+        }
+        if let Some(Err(_)) = &self.confirmation {
+            return Some(Error::NotConfirmed);
+        }
+        let accounts = self.journal.accounts();
+        let unfinished: Vec<String> = accounts
+            .iter()
+            .filter(|(_, e)| e.as_ref().is_none_or(|e| e.outcome != Outcome::Done))
+            .map(|(a, e)| {
+                format!(
+                    "{a}: {}",
+                    e.as_ref().map_or("not run", |e| e.outcome.name())
+                )
+            })
+            .collect();
+        (!unfinished.is_empty()).then(|| Error::BatchIncomplete {
+            batch_id: self.batch_id.clone(),
+            failed: unfinished.len(),
+            total: accounts.len(),
+            which: unfinished.join(", "),
+        })
+    }
+}
+
+/// The role ARN in `account`, in the caller's partition.
+pub fn role_arn(partition: &str, account: &str, role_name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:role/{role_name}")
+}
+
+/// Opens a batch (new, or resumed) and drives every account to its end, or until `interrupt`
+/// completes. Errors before the batch exists (credentials, bad account list, lock) are
+/// returned as such; everything after is in [`BatchEnd`].
+pub async fn launch_batch(
+    session: &BatchSession<'_>,
+    begin: BatchBegin,
+    interrupt: impl Future<Output = String>,
+) -> Result<BatchEnd> {
+    let early = CallBuffer::default();
+    let identity = runbooks::identity(session.base, &early).await?;
+    let partition = identity.arn.split(':').nth(1).unwrap_or("aws").to_string();
+    let (log, started, accounts, plan_runs) = match begin {
+        BatchBegin::New {
+            runbook,
+            args,
+            wanted,
+            role_name,
+            external_id,
+            limits,
+        } => {
+            let (accounts, excluded) =
+                accounts::resolve(&wanted, session.base, &early).await?;
+            let started = BatchStarted {
+                format: journal::BATCH_FORMAT,
+                tool_version: session.tool_version.to_string(),
+                runbook,
+                args,
+                selection: if wanted.organization {
+                    Selection::Organization
+                } else {
+                    Selection::Listed {
+                        files: wanted.files.clone(),
+                    }
+                },
+                accounts: accounts.clone(),
+                excluded,
+                role_name,
+                external_id,
+                caller_account: identity.account.clone(),
+                caller_arn: identity.arn.clone(),
+                credentials: session.credentials.to_string(),
+                max_concurrent_accounts: limits.max_concurrent_accounts.max(1),
+                max_errors: limits.max_errors,
+            };
+            let log = BatchLog::create(session.state_dir, started.clone(), early.take())?;
+            let begins = accounts.iter().map(|_| None).collect();
+            (log, started, accounts, begins)
+        }
+        BatchBegin::Resume {
+            batch_id,
+            external_id,
+            only,
+        } => {
+            let (log, journal) = BatchLog::reopen(session.state_dir, &batch_id)?;
+            let started = journal.started.clone();
+            if started.external_id && !external_id {
+                return Err(Error::ExternalIdNeeded {
+                    batch_id: log.id().to_string(),
+                });
+            }
+            if started.caller_account != identity.account {
+                return Err(Error::AccountMismatch {
+                    run_id: log.id().to_string(),
+                    recorded: started.caller_account.clone(),
+                    current: identity.account.clone(),
+                });
+            }
+            for account in &only {
+                if !started.accounts.contains(account) {
+                    return Err(Error::NoAccounts {
+                        why: format!("{account} is not one of batch {}'s accounts", log.id()),
+                    });
+                }
+            }
+            let accounts: Vec<String> = journal
+                .unfinished()
+                .into_iter()
+                .filter(|a| only.is_empty() || only.contains(a))
+                .collect();
+            if accounts.is_empty() {
+                return Err(Error::BatchFinished {
+                    batch_id: log.id().to_string(),
+                });
+            }
+            log.record(&BatchEvent::BatchResumed(BatchResumed {
+                attempt: journal.attempts() + 1,
+                caller_arn: identity.arn.clone(),
+                credentials: session.credentials.to_string(),
+                accounts: accounts.clone(),
+            }))?;
+            let mut begins = Vec::new();
+            for account in &accounts {
+                begins.push(Some(account_run_of(session.state_dir, account, log.id())));
+            }
+            (log, started, accounts, begins)
+        }
+    };
+
+    let (stop_tx, stop_rx) = watch::channel::<Option<String>>(None);
+    let ctx = Ctx {
+        session,
+        log: &log,
+        started: &started,
+        partition,
+        slots: Arc::new(Semaphore::new(started.max_concurrent_accounts.max(1))),
+        errors: AtomicUsize::new(0),
+        rendezvous: Rendezvous::new(accounts.len()),
+        stop: stop_rx,
+        record_error: Mutex::new(None),
+    };
+    let all = async {
+        let runs = futures_util::future::join_all(
+            accounts
+                .iter()
+                .zip(plan_runs)
+                .map(|(account, found)| run_account(&ctx, account.clone(), found)),
+        );
+        let ask = ctx.rendezvous.coordinate(&started, session.operator, &log, ctx.stop.clone());
+        tokio::join!(runs, ask)
+    };
+    tokio::pin!(all);
+    let mut interrupted = None;
+    let (results, confirmation) = tokio::select! {
+        done = &mut all => done,
+        reason = interrupt => {
+            interrupted = Some(reason.clone());
+            let _ = stop_tx.send(Some(reason));
+            all.await
+        }
+    };
+    if let Some(err) = ctx.record_error.lock().unwrap().take() {
+        return Err(err);
+    }
+    let journal_now = journal::load(log.dir())?;
+    let unfinished = journal_now.unfinished().len();
+    log.record(&BatchEvent::BatchEnded(BatchEnded {
+        done: journal_now.started.accounts.len() - unfinished,
+        unfinished,
+    }))?;
+    Ok(BatchEnd {
+        batch_id: log.id().to_string(),
+        dir: log.dir().to_path_buf(),
+        journal: journal::load(log.dir())?,
+        results,
+        confirmation,
+        interrupted,
+    })
+}
+
+/// Where an account of a resumed batch stands: its latest run of this batch, if any.
+enum Found {
+    /// Resume this run.
+    Resumable(String),
+    /// Its run finished after all (the batch was stopped before it recorded so).
+    Finished(String, usize),
+    /// No run of this batch, or one a resume cannot continue: start a new one.
+    Fresh,
+    /// The account's runs cannot be read.
+    Unreadable(Error),
+}
+
+fn account_run_of(state_dir: &Path, account: &str, batch_id: &str) -> Found {
+    let dir = account_dir(state_dir, account);
+    let ids = match runs::run_ids(&dir) {
+        Ok(ids) => ids,
+        Err(e) => return Found::Unreadable(e),
+    };
+    for id in ids.iter().rev() {
+        let journal = match crate::journal::load(&dir.join(id)) {
+            Ok(journal) => journal,
+            Err(e) => return Found::Unreadable(e),
+        };
+        if journal.fold.started().and_then(|s| s.batch.clone()).as_deref() != Some(batch_id) {
+            continue;
+        }
+        if journal.fold.status() == Some(RunStatus::Finished) {
+            let writes = journal.fold.writes_made();
+            return Found::Finished(id.clone(), writes);
+        }
+        return if journal.fold.resumable() {
+            Found::Resumable(id.clone())
+        } else {
+            Found::Fresh
+        };
+    }
+    Found::Fresh
+}
+
+struct Ctx<'a> {
+    session: &'a BatchSession<'a>,
+    log: &'a BatchLog,
+    started: &'a BatchStarted,
+    partition: String,
+    slots: Arc<Semaphore>,
+    errors: AtomicUsize,
+    rendezvous: Rendezvous,
+    stop: watch::Receiver<Option<String>>,
+    record_error: Mutex<Option<Error>>,
+}
+
+impl Ctx<'_> {
+    fn stopped(&self) -> Option<String> {
+        self.stop.borrow().clone()
+    }
+
+    fn end(&self, result: AccountResult) -> AccountResult {
+        if result.outcome.is_error() {
+            self.errors.fetch_add(1, Ordering::SeqCst);
+        }
+        let recorded = self.log.record(&BatchEvent::AccountEnded(AccountEnded {
+            account: result.account.clone(),
+            run_id: result.run_id.clone(),
+            outcome: result.outcome,
+            writes_made: result.writes_made,
+            error: result.error.as_ref().map(|e| crate::aws::error_chain(e)),
+        }));
+        if let Err(e) = recorded {
+            self.record_error.lock().unwrap().get_or_insert(e);
+        }
+        self.session.operator.account_ended(&result);
+        result
+    }
+}
+
+fn outcome_of(error: &Error) -> Outcome {
+    match error {
+        Error::Interrupted { .. } => Outcome::Interrupted,
+        Error::NotConfirmed => Outcome::Declined,
+        Error::WrongAccount { .. } | Error::AssumeRoleFailed { .. } => Outcome::Unreachable,
+        e if e.is_resumable() => Outcome::Failed,
+        // A lock held by another process: the account is for a later attempt.
+        Error::Locked { .. } => Outcome::Failed,
+        _ => Outcome::Final,
+    }
+}
+
+async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> AccountResult {
+    let result = |outcome, run_id, error: Option<Error>| AccountResult {
+        account: account.clone(),
+        run_id,
+        outcome,
+        report: None,
+        error,
+        writes_made: 0,
+    };
+    let slot = ctx
+        .slots
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the semaphore stays open");
+    let limit_reached = ctx
+        .started
+        .max_errors
+        .is_some_and(|max| ctx.errors.load(Ordering::SeqCst) >= max);
+    if ctx.stopped().is_some() || limit_reached {
+        ctx.rendezvous.pass(&account, Outcome::NotStarted, "not started");
+        return ctx.end(result(Outcome::NotStarted, None, None));
+    }
+    let begin = match found {
+        None | Some(Found::Fresh) => Begin::New {
+            runbook: ctx.started.runbook,
+            args: ctx.started.args.clone(),
+        },
+        Some(Found::Resumable(run_id)) => Begin::Resume {
+            run_id: Some(run_id),
+        },
+        Some(Found::Finished(run_id, writes)) => {
+            ctx.rendezvous.pass(&account, Outcome::Done, "finished already");
+            let mut done = result(Outcome::Done, Some(run_id), None);
+            done.writes_made = writes;
+            return ctx.end(done);
+        }
+        Some(Found::Unreadable(error)) => {
+            ctx.rendezvous
+                .pass(&account, Outcome::Final, &error.to_string());
+            return ctx.end(result(Outcome::Final, None, Some(error)));
+        }
+    };
+    ctx.session.operator.account_started(&account);
+    let reach = Reach {
+        account: account.clone(),
+        role_arn: (account != ctx.started.caller_account)
+            .then(|| role_arn(&ctx.partition, &account, &ctx.started.role_name)),
+        // At most 64 characters of [\w+=,.@-]: `cloudtrail-revert-batch-20261130T030000.123Z-ab12`.
+        session_name: format!("cloudtrail-revert-{}", ctx.log.id()),
+        caller_arn: ctx.started.caller_arn.clone(),
+    };
+    let connected = match ctx.session.connector.connect(&reach).await {
+        Ok(connected) => connected,
+        Err(error) => {
+            let outcome = outcome_of(&error);
+            ctx.rendezvous.pass(&account, outcome, &error.to_string());
+            return ctx.end(result(outcome, None, Some(error)));
+        }
+    };
+    let state_dir = account_dir(ctx.session.state_dir, &account);
+    let operator = AccountOperator::new(&ctx.rendezvous, &account, slot, ctx.slots.clone());
+    let session = Session {
+        aws: &connected.aws,
+        state_dir: &state_dir,
+        operator: &operator,
+        settings: ctx.session.settings.clone(),
+        tool_version: ctx.session.tool_version,
+        credentials: &connected.credentials,
+        batch: Some(ctx.log.id()),
+        account: Some(&account),
+    };
+    let mut stop = ctx.stop.clone();
+    let interrupt = async move {
+        match stop.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let ended = runbooks::launch(&session, begin, interrupt).await;
+    let result = match ended {
+        Err(error) => result(outcome_of(&error), None, Some(error)),
+        Ok(ended) => match ended.result {
+            Ok(report) => AccountResult {
+                account: account.clone(),
+                run_id: Some(ended.run_id),
+                outcome: Outcome::Done,
+                writes_made: report.writes_made(),
+                report: Some(report),
+                error: None,
+            },
+            Err(error) => result(outcome_of(&error), Some(ended.run_id), Some(error)),
+        },
+    };
+    if !operator.arrived() {
+        let why = match &result.error {
+            Some(e) => e.to_string(),
+            None if result.writes_made > 0 => "confirmed before; finished".to_string(),
+            None => "nothing to change".to_string(),
+        };
+        ctx.rendezvous.pass(&account, result.outcome, &why);
+    }
+    drop(operator);
+    ctx.end(result)
+}

@@ -1,0 +1,224 @@
+//! The batch's one confirmation. Each account's run calls its operator's `confirm` when it
+//! reaches the question; the [`AccountOperator`] hands the plan to the [`Rendezvous`], frees
+//! the account's slot (so that the other accounts can be checked meanwhile) and waits. Once
+//! every account of the attempt has arrived or ended without arriving, the operator is asked
+//! once; the answer goes back to every waiting run, which takes a slot again for its writes.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
+
+use super::{AccountPlan, BatchEvent, BatchLog, BatchOperator, BatchStarted, NotAsked, Outcome};
+use crate::error::{Error, Result};
+use crate::journal::{ConfirmVia, RunStarted, StepName};
+use crate::model::{RegionScan, TrailTarget};
+use crate::steps::{Operator, Plan, StatusReport};
+
+/// Why the batch's question got no go-ahead.
+#[derive(Clone, Copy, Debug)]
+enum Refused {
+    No,
+    Unavailable,
+}
+
+type Answer = std::result::Result<ConfirmVia, Refused>;
+
+enum Message {
+    Arrived(AccountPlan, oneshot::Sender<Answer>),
+    Passed(NotAsked),
+}
+
+pub(super) struct Rendezvous {
+    expected: usize,
+    tx: mpsc::UnboundedSender<Message>,
+    rx: Mutex<Option<mpsc::UnboundedReceiver<Message>>>,
+}
+
+impl Rendezvous {
+    pub(super) fn new(expected: usize) -> Rendezvous {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Rendezvous {
+            expected,
+            tx,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+
+    /// An account that ended (or never started) without reaching the question.
+    pub(super) fn pass(&self, account: &str, outcome: Outcome, why: &str) {
+        let _ = self.tx.send(Message::Passed(NotAsked {
+            account: account.to_string(),
+            outcome,
+            why: why.to_string(),
+        }));
+    }
+
+    /// Waits for every account, asks once if any plan is waiting, records the answer in the
+    /// batch journal and hands it to every waiting run. Returns the answer (`None`: nothing was
+    /// asked). Stops without asking when the batch is interrupted.
+    pub(super) async fn coordinate(
+        &self,
+        batch: &BatchStarted,
+        operator: &dyn BatchOperator,
+        log: &BatchLog,
+        mut stop: watch::Receiver<Option<String>>,
+    ) -> Option<std::result::Result<ConfirmVia, String>> {
+        let mut rx = self.rx.lock().unwrap().take().expect("coordinated once");
+        let mut plans = Vec::new();
+        let mut replies = Vec::new();
+        let mut not_asked = Vec::new();
+        let stopped = async move {
+            let _ = stop.wait_for(Option::is_some).await;
+        };
+        tokio::pin!(stopped);
+        while plans.len() + not_asked.len() < self.expected {
+            tokio::select! {
+                message = rx.recv() => match message {
+                    Some(Message::Arrived(plan, reply)) => {
+                        plans.push(plan);
+                        replies.push(reply);
+                    }
+                    Some(Message::Passed(passed)) => not_asked.push(passed),
+                    None => return None,
+                },
+                () = &mut stopped => return None,
+            }
+        }
+        if plans.is_empty() {
+            return None;
+        }
+        // The question in the batch's order, whatever order the accounts arrived in.
+        let order = |account: &str| batch.accounts.iter().position(|a| a == account);
+        let mut paired: Vec<_> = plans.into_iter().zip(replies).collect();
+        paired.sort_by_key(|(p, _)| order(&p.account));
+        not_asked.sort_by_key(|n| order(&n.account));
+        let (plans, replies): (Vec<_>, Vec<_>) = paired.into_iter().unzip();
+        let answer = tokio::select! {
+            answer = operator.confirm_batch(batch, &plans, &not_asked) => answer,
+            () = &mut stopped => return None,
+        };
+        let (recorded, reply): (_, Answer) = match &answer {
+            Ok(via) => ((true, Some(*via), None), Ok(*via)),
+            Err(Error::ConfirmationUnavailable) => (
+                (false, None, Some(Error::ConfirmationUnavailable.to_string())),
+                Err(Refused::Unavailable),
+            ),
+            Err(e) => ((false, None, Some(e.to_string())), Err(Refused::No)),
+        };
+        // A journal that cannot be written stops the batch at its end; the runs still record
+        // the answer in their own journals.
+        let _ = log.record(&BatchEvent::BatchConfirmation(super::BatchConfirmation {
+            confirmed: recorded.0,
+            via: recorded.1,
+            refusal: recorded.2.clone(),
+            accounts: plans.iter().map(|p| p.account.clone()).collect(),
+            writes: plans.iter().map(|p| p.plan.writes.len()).sum(),
+        }));
+        for reply_to in replies {
+            let _ = reply_to.send(reply);
+        }
+        Some(answer.map_err(|e| e.to_string()))
+    }
+}
+
+/// The operator of one account's run inside a batch: quiet, and its question is the batch's.
+pub(super) struct AccountOperator<'a> {
+    rendezvous: &'a Rendezvous,
+    account: String,
+    slot: Mutex<Option<OwnedSemaphorePermit>>,
+    slots: Arc<Semaphore>,
+    arrived: AtomicBool,
+    /// The regions where the run's status step saw a changeable trail encrypted.
+    encrypted_regions: Mutex<Option<Vec<String>>>,
+}
+
+impl<'a> AccountOperator<'a> {
+    pub(super) fn new(
+        rendezvous: &'a Rendezvous,
+        account: &str,
+        slot: OwnedSemaphorePermit,
+        slots: Arc<Semaphore>,
+    ) -> AccountOperator<'a> {
+        AccountOperator {
+            rendezvous,
+            account: account.to_string(),
+            slot: Mutex::new(Some(slot)),
+            slots,
+            arrived: AtomicBool::new(false),
+            encrypted_regions: Mutex::new(None),
+        }
+    }
+
+    /// Whether the run reached the question (and so was counted by the rendezvous).
+    pub(super) fn arrived(&self) -> bool {
+        self.arrived.load(Ordering::SeqCst)
+    }
+}
+
+impl Operator for AccountOperator<'_> {
+    fn step_finished(&self, step: StepName, output: &serde_json::Value) {
+        if step != StepName::CheckStatus {
+            return;
+        }
+        if let Ok(status) = serde_json::from_value::<StatusReport>(output.clone()) {
+            let changeable: Vec<&str> = status.changeable().map(|t| t.trail.arn.as_str()).collect();
+            let regions = status
+                .regions
+                .iter()
+                .filter(|r| match &r.scan {
+                    RegionScan::Scanned { trails } => trails
+                        .iter()
+                        .any(|t| t.encrypted() && changeable.contains(&t.arn.as_str())),
+                    _ => false,
+                })
+                .map(|r| r.region.clone())
+                .collect();
+            *self.encrypted_regions.lock().unwrap() = Some(regions);
+        }
+    }
+
+    fn confirm<'b>(
+        &'b self,
+        plan: &'b Plan,
+        who: &'b RunStarted,
+        left_alone: &'b [TrailTarget],
+    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'b>> {
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            let first = !self.arrived.swap(true, Ordering::SeqCst);
+            // Free the slot while waiting: the accounts not checked yet need it.
+            self.slot.lock().unwrap().take();
+            if first {
+                let _ = self.rendezvous.tx.send(Message::Arrived(
+                    AccountPlan {
+                        account: self.account.clone(),
+                        plan: plan.clone(),
+                        left_alone: left_alone.to_vec(),
+                        started: who.clone(),
+                        encrypted_regions: self.encrypted_regions.lock().unwrap().clone(),
+                    },
+                    reply,
+                ));
+            }
+            let answer = match answer.await {
+                Ok(answer) => answer,
+                // The batch was interrupted before it asked: the run ends as interrupted.
+                Err(_) => std::future::pending().await,
+            };
+            let slot = self
+                .slots
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore stays open");
+            *self.slot.lock().unwrap() = Some(slot);
+            answer.map_err(|refused| match refused {
+                Refused::No => Error::NotConfirmed,
+                Refused::Unavailable => Error::ConfirmationUnavailable,
+            })
+        })
+    }
+}

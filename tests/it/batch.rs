@@ -1,0 +1,472 @@
+//! Many accounts in one command, against a real moto_server: moto answers STS AssumeRole for
+//! any account id with credentials that act in that account, so each member account is seeded
+//! (and read back) as its own role. The management account is moto's default one.
+
+use std::path::{Path, PathBuf};
+
+use aws_config::SdkConfig;
+use runbook::batch::journal::{self as batch_journal, BatchEvent, Outcome};
+use runbook::testkit::{self, BucketSeed, Seed, Seeded};
+
+use crate::proxy::{Proxy, Seen};
+use crate::support::*;
+
+const MGMT: &str = "123456789012";
+/// Its bucket lives in eu-west-1.
+const MEMBER_A: &str = "111111111111";
+/// Already reverted: the trail has no key, the bucket is SSE-S3.
+const MEMBER_B: &str = "222222222222";
+const ROLE: &str = "OrganizationAccountAccessRole";
+
+struct Fleet {
+    env: Env,
+    members: Vec<(String, Seeded)>,
+}
+
+fn member_config(endpoint: &str, account: &str) -> SdkConfig {
+    runtime()
+        .block_on(testkit::assumed_role_config(
+            endpoint,
+            HOME,
+            &format!("arn:aws:iam::{account}:role/{ROLE}"),
+        ))
+        .expect("moto answers AssumeRole")
+}
+
+impl Fleet {
+    /// The management account as the article's secure account, member A with its bucket in
+    /// eu-west-1, member B already reverted.
+    fn new() -> Fleet {
+        let env = Env::secure_account();
+        let mut fleet = Fleet {
+            env,
+            members: Vec::new(),
+        };
+        fleet.add(
+            MEMBER_A,
+            Seed {
+                bucket_region: "eu-west-1".into(),
+                unrelated_trail: false,
+                config_channel: false,
+                ..Seed::default()
+            },
+        );
+        fleet.add(
+            MEMBER_B,
+            Seed {
+                trail_encrypted: false,
+                bucket: BucketSeed::Aes256,
+                unrelated_trail: false,
+                config_channel: false,
+                ..Seed::default()
+            },
+        );
+        fleet
+    }
+
+    fn add(&mut self, account: &str, seed: Seed) {
+        let config = member_config(&self.env.moto.endpoint(), account);
+        let seeded = runtime()
+            .block_on(testkit::seed(
+                &config,
+                &Seed {
+                    account: account.into(),
+                    ..seed
+                },
+            ))
+            .expect("seeding a member account works");
+        self.members.push((account.to_string(), seeded));
+    }
+
+    fn config(&self, account: &str) -> SdkConfig {
+        if account == MGMT {
+            self.env.config()
+        } else {
+            member_config(&self.env.moto.endpoint(), account)
+        }
+    }
+
+    fn seeded(&self, account: &str) -> &Seeded {
+        if account == MGMT {
+            return &self.env.seeded;
+        }
+        &self.members.iter().find(|(a, _)| a == account).unwrap().1
+    }
+
+    fn bucket_region(account: &str) -> &'static str {
+        if account == MEMBER_A {
+            "eu-west-1"
+        } else {
+            HOME
+        }
+    }
+
+    /// The account's trail has no key and its bucket is SSE-S3, read with its own credentials.
+    #[track_caller]
+    fn assert_reverted(&self, account: &str) {
+        let config = self.config(account);
+        let seeded = self.seeded(account);
+        assert_eq!(trail_key_with(&config, &seeded.trail_arn), None, "{account} trail");
+        assert_eq!(
+            bucket_algorithms_with(&config, &seeded.bucket, Fleet::bucket_region(account)),
+            vec!["AES256"],
+            "{account} bucket"
+        );
+    }
+
+    #[track_caller]
+    fn assert_untouched(&self, account: &str) {
+        let config = self.config(account);
+        let seeded = self.seeded(account);
+        assert_eq!(
+            trail_key_with(&config, &seeded.trail_arn).as_deref(),
+            Some(seeded.key_arn.as_str()),
+            "{account} trail"
+        );
+        assert_eq!(
+            bucket_algorithms_with(&config, &seeded.bucket, Fleet::bucket_region(account)),
+            vec!["aws:kms"],
+            "{account} bucket"
+        );
+    }
+
+    fn state(&self) -> &Path {
+        self.env.state.path()
+    }
+
+    fn account_runs(&self, account: &str) -> Vec<PathBuf> {
+        let dir = self.state().join("accounts").join(account);
+        if !dir.exists() {
+            return Vec::new();
+        }
+        run_dirs(&dir)
+    }
+
+    fn batch(&self) -> batch_journal::BatchJournal {
+        let ids = batch_journal::batch_ids(self.state()).unwrap();
+        assert_eq!(ids.len(), 1, "one batch: {ids:?}");
+        batch_journal::load(&batch_journal::batch_dir(self.state(), &ids[0])).unwrap()
+    }
+}
+
+fn outcomes(batch: &batch_journal::BatchJournal) -> Vec<(String, Outcome)> {
+    batch
+        .accounts()
+        .into_iter()
+        .map(|(a, e)| (a, e.map_or(Outcome::NotStarted, |e| e.outcome)))
+        .collect()
+}
+
+fn all_three() -> String {
+    format!("{MGMT},{MEMBER_A},{MEMBER_B}")
+}
+
+#[test]
+fn a_batch_reverts_every_account_each_in_its_own_run() {
+    let fleet = Fleet::new();
+    let run = fleet
+        .env
+        .xtask(&["run", "revert", "--yes", "--accounts", &all_three()])
+        .success();
+    for account in [MGMT, MEMBER_A] {
+        fleet.assert_reverted(account);
+    }
+    // The management account's unrelated trail keeps its key.
+    let unrelated = fleet.env.seeded.unrelated_trail_arn.clone().unwrap();
+    assert!(fleet.env.trail_key(&unrelated).is_some());
+
+    // One run per account, in its own folder, whose journal verifies; the run names its batch,
+    // and a member's run the role it was reached through.
+    let batch = fleet.batch();
+    for account in [MGMT, MEMBER_A, MEMBER_B] {
+        let runs = fleet.account_runs(account);
+        assert_eq!(runs.len(), 1, "{account}: {runs:?}");
+        let verification = runbook::journal::verify(&runs[0]).unwrap();
+        assert!(verification.incomplete.is_empty(), "{account}: {:?}", verification.incomplete);
+        let events = events(&runs[0]);
+        let started = &events[0].data;
+        assert_eq!(started["account"], account);
+        assert_eq!(started["batch"], batch.batch_id());
+        if account == MGMT {
+            assert_eq!(started["credentials"], "environment");
+        } else {
+            assert_eq!(
+                started["credentials"],
+                format!("role arn:aws:iam::{account}:role/{ROLE} (assumed with environment)")
+            );
+        }
+    }
+    // No write in the account that was already reverted.
+    let b_events = events(&fleet.account_runs(MEMBER_B)[0]);
+    assert_eq!(calls(&b_events, WRITES), vec![]);
+    // Member A's bucket was written in its own region.
+    let a_events = events(&fleet.account_runs(MEMBER_A)[0]);
+    assert_eq!(
+        calls(&a_events, WRITES),
+        vec![
+            ("UpdateTrail".to_string(), HOME.to_string()),
+            ("PutBucketEncryption".to_string(), "eu-west-1".to_string())
+        ]
+    );
+    assert_eq!(
+        outcomes(&batch),
+        vec![
+            (MGMT.to_string(), Outcome::Done),
+            (MEMBER_A.to_string(), Outcome::Done),
+            (MEMBER_B.to_string(), Outcome::Done),
+        ]
+    );
+    assert_eq!(batch.started.caller_account, MGMT);
+    // The summary names every account, its writes and its run.
+    for account in [MGMT, MEMBER_A, MEMBER_B] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(account))
+            .unwrap_or_else(|| panic!("{account} in the summary:\n{}", run.stdout));
+        assert!(line.contains(" done "), "{line}");
+        let writes = if account == MEMBER_B { " 0 " } else { " 2 " };
+        assert!(line.contains(writes), "{line}");
+    }
+    assert!(run.stdout.contains("3 of 3 accounts done, 4 writes made."), "{}", run.stdout);
+
+    // `audit verify` reads a member's run in its account folder; `audit show BATCH_ID` the batch.
+    let member_state = fleet.state().join("accounts").join(MEMBER_A);
+    let run_id = fleet.account_runs(MEMBER_A)[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    xtask_in(&member_state, &["audit", "verify", &run_id]).success();
+    let shown = xtask_in(fleet.state(), &["audit", "show", batch.batch_id()]).success();
+    for account in [MGMT, MEMBER_A, MEMBER_B] {
+        assert!(shown.stdout.contains(account), "{}", shown.stdout);
+    }
+    let listed = xtask_in(fleet.state(), &["audit", "list"]).success();
+    assert!(listed.stdout.contains(batch.batch_id()), "{}", listed.stdout);
+}
+
+#[test]
+fn dry_run_and_status_batches_write_nothing() {
+    let fleet = Fleet::new();
+    for args in [
+        &["run", "revert", "--dry-run"][..],
+        &["run", "status"][..],
+    ] {
+        let accounts = all_three();
+        let mut args = args.to_vec();
+        args.extend(["--accounts", &accounts]);
+        fleet.env.xtask(&args).success();
+    }
+    fleet.assert_untouched(MGMT);
+    fleet.assert_untouched(MEMBER_A);
+    for account in [MGMT, MEMBER_A, MEMBER_B] {
+        for run in fleet.account_runs(account) {
+            assert_eq!(calls(&events(&run), WRITES), vec![], "{account}");
+        }
+    }
+    // `status --check` over the batch exits 3 naming what is still SSE-KMS.
+    let check = fleet
+        .env
+        .xtask(&["run", "status", "--check", "--accounts", &all_three()])
+        .failure(3);
+    assert!(check.stderr.contains(MEMBER_A), "{}", check.stderr);
+}
+
+/// Refuses the bucket write of member A (as an IAM policy would), once.
+fn deny_member_a_bucket(seen: &Seen) -> bool {
+    seen.line.starts_with("PUT ") && seen.line.contains(MEMBER_A) && seen.line.contains("encryption")
+}
+
+#[test]
+fn a_failure_in_one_account_is_finished_by_resuming_the_batch() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.deny(Some(deny_member_a_bucket));
+    let mut cmd = xtask_command(fleet.state());
+    cmd.args(["run", "revert", "--yes", "--accounts", &all_three()])
+        .args(["--endpoint-url", &proxy.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let failed = Run::of(cmd).failure(1);
+    assert!(failed.stderr.contains("s3:PutEncryptionConfiguration"), "{}", failed.stderr);
+    let resume = failed.resume_command();
+    assert!(resume.contains("resume batch-"), "{resume}");
+    let batch = fleet.batch();
+    assert_eq!(
+        outcomes(&batch),
+        vec![
+            (MGMT.to_string(), Outcome::Done),
+            (MEMBER_A.to_string(), Outcome::Failed),
+            (MEMBER_B.to_string(), Outcome::Done),
+        ]
+    );
+    fleet.assert_reverted(MGMT);
+    let lines_before: Vec<usize> = [MGMT, MEMBER_B]
+        .iter()
+        .map(|a| events(&fleet.account_runs(a)[0]).len())
+        .collect();
+
+    // Allowed now: the batch resumes member A's run alone, and finishes.
+    proxy.deny(None);
+    let mut cmd = xtask_command(fleet.state());
+    cmd.args(["resume", batch.batch_id(), "--yes"])
+        .args(["--endpoint-url", &proxy.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    Run::of(cmd).success();
+    fleet.assert_reverted(MEMBER_A);
+    let batch = fleet.batch();
+    assert!(outcomes(&batch).iter().all(|(_, o)| *o == Outcome::Done));
+    let resumed: Vec<_> = batch
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            BatchEvent::BatchResumed(r) => Some(r.accounts.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resumed, vec![vec![MEMBER_A.to_string()]]);
+    // Member A's one run was resumed (not a second run); the others were not touched.
+    let a_runs = fleet.account_runs(MEMBER_A);
+    assert_eq!(a_runs.len(), 1);
+    let a_events = events(&a_runs[0]);
+    assert!(a_events.iter().any(|e| e.event == "run_resumed"));
+    assert_eq!(
+        calls(&a_events, &["UpdateTrail"]).len(),
+        1,
+        "the trail write is not made again"
+    );
+    let lines_after: Vec<usize> = [MGMT, MEMBER_B]
+        .iter()
+        .map(|a| events(&fleet.account_runs(a)[0]).len())
+        .collect();
+    assert_eq!(lines_before, lines_after);
+    // A finished batch has nothing to resume.
+    let again = fleet
+        .env
+        .xtask(&["resume", batch.batch_id(), "--yes"])
+        .failure(2);
+    assert!(again.stderr.contains("nothing to resume"), "{}", again.stderr);
+}
+
+/// STS refuses AssumeRole into the two accounts 333… and 444… (no such role there).
+fn deny_two_roles(seen: &Seen) -> bool {
+    seen.body.contains("Action=AssumeRole")
+        && (seen.body.contains("333333333333") || seen.body.contains("444444444444"))
+}
+
+#[test]
+fn max_errors_stops_starting_new_accounts() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.deny(Some(deny_two_roles));
+    let mut cmd = xtask_command(fleet.state());
+    cmd.args(["run", "revert", "--yes", "--max-concurrent-accounts", "1"])
+        .args(["--max-errors", "1"])
+        .args(["--accounts", &format!("333333333333,444444444444,{MEMBER_A}")])
+        .args(["--endpoint-url", &proxy.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let failed = Run::of(cmd).failure(1);
+    assert!(
+        failed.stderr.contains("cannot reach account 333333333333: AssumeRole on arn:aws:iam::333333333333:role/OrganizationAccountAccessRole failed"),
+        "{}",
+        failed.stderr
+    );
+    assert!(failed.stderr.contains("iam-policy --member-role"), "{}", failed.stderr);
+    assert_eq!(
+        outcomes(&fleet.batch()),
+        vec![
+            ("333333333333".to_string(), Outcome::Unreachable),
+            ("444444444444".to_string(), Outcome::NotStarted),
+            (MEMBER_A.to_string(), Outcome::NotStarted),
+        ]
+    );
+    fleet.assert_untouched(MEMBER_A);
+    assert!(fleet.account_runs(MEMBER_A).is_empty());
+    // Without --max-errors the others go on: the unreachable ones are reported, A is reverted.
+    let mut cmd = xtask_command(fleet.state());
+    cmd.args(["run", "revert", "--yes"])
+        .args(["--accounts", &format!("333333333333,444444444444,{MEMBER_A}")])
+        .args(["--endpoint-url", &proxy.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let partly = Run::of(cmd).failure(1);
+    assert!(partly.stdout.contains("unreachable"), "{}", partly.stdout);
+    fleet.assert_reverted(MEMBER_A);
+}
+
+#[test]
+fn one_question_on_a_terminal_for_the_whole_batch() {
+    let fleet = Fleet::new();
+    // "n": nothing is written anywhere, exit 4.
+    let no = fleet.env.xtask_on_terminal(
+        &["run", "revert", "--accounts", &all_three()],
+        "n\n",
+    );
+    assert_eq!(no.code, 4, "{}\n{}", no.stdout, no.stderr);
+    fleet.assert_untouched(MGMT);
+    fleet.assert_untouched(MEMBER_A);
+    // "y": one question, naming every account with a plan and the one with none.
+    let yes = fleet.env.xtask_on_terminal(
+        &["run", "revert", "--accounts", &all_three()],
+        "y\n",
+    );
+    assert_eq!(yes.code, 0, "{}\n{}", yes.stdout, yes.stderr);
+    let text = format!("{}{}", yes.stdout, yes.stderr);
+    assert_eq!(text.matches("[y/N]").count(), 1, "{text}");
+    assert!(text.contains("Plan for 2 accounts (4 writes)"), "{text}");
+    assert!(text.contains(&format!("{MEMBER_B}: nothing to change")), "{text}");
+    assert!(text.contains("aws:kms → AES256"), "{text}");
+    fleet.assert_reverted(MGMT);
+    fleet.assert_reverted(MEMBER_A);
+    // Each run recorded the one answer as its own confirmation.
+    for account in [MGMT, MEMBER_A] {
+        let runs = fleet.account_runs(account);
+        let confirmed = events(runs.last().unwrap())
+            .into_iter()
+            .find(|e| e.event == "operator_confirmation")
+            .unwrap();
+        assert_eq!(confirmed.data["via"], "prompt", "{account}");
+    }
+}
+
+#[test]
+fn bad_account_lists_are_refused_before_any_call() {
+    let fleet = Fleet::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounts.txt");
+    std::fs::write(&file, format!("# customers\n{MEMBER_A}\n12345 # short\n")).unwrap();
+    let file_arg = file.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--accounts", "12345"], "`12345` (--accounts) is not an AWS account id"),
+        (vec!["--accounts-file", &file_arg], "line 3) is not an AWS account id"),
+        (
+            vec!["--accounts", MEMBER_A, "--exclude-account", MEMBER_A],
+            "every account listed is excluded",
+        ),
+        (vec!["--accounts-file", "/nonexistent/accounts.txt"], "cannot be read"),
+        (vec!["--organization", "--accounts", MEMBER_A], "cannot be used with"),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["run", "revert", "--yes"];
+        all.extend(args);
+        let refused = fleet.env.xtask(&all).failure(2);
+        assert!(refused.stderr.contains(expected), "{all:?}: {}", refused.stderr);
+    }
+    // No terminal, no --yes: refused before anything.
+    let refused = fleet
+        .env
+        .xtask(&["run", "revert", "--accounts", &all_three()])
+        .failure(2);
+    assert!(refused.stderr.contains("not a terminal"), "{}", refused.stderr);
+    let unknown = fleet
+        .env
+        .xtask(&["resume", "batch-20260101T000000.000Z-abcd", "--yes"])
+        .failure(2);
+    assert!(unknown.stderr.contains("no batch"), "{}", unknown.stderr);
+    assert!(batch_journal::batch_ids(fleet.state()).unwrap().is_empty());
+    fleet.assert_untouched(MGMT);
+    fleet.assert_untouched(MEMBER_A);
+}

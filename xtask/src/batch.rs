@@ -1,0 +1,693 @@
+//! `run revert|status --accounts|--accounts-file|--organization` and `resume BATCH_ID`: one
+//! runbook over many accounts (the library's `runbook::batch`), the one question for all of
+//! them, and the summary table.
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::io::IsTerminal;
+use std::pin::Pin;
+
+use anyhow::Result;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use comfy_table::{presets, Table};
+use runbook::batch::{
+    self, AccountPlan, AccountResult, AccountsWanted, BatchBegin, BatchEnd, BatchOperator,
+    BatchSession, BatchStarted, Connector, Limits, NotAsked, Outcome,
+};
+use runbook::journal::ConfirmVia;
+use runbook::model::Runbook;
+use runbook::runbooks::{Args, Report};
+use runbook::steps::Settings;
+use runbook::Error;
+
+use crate::flags::{Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName};
+use crate::json::{self, AccountRow, BatchDoc, BatchFailure};
+use crate::messages::Msg;
+use crate::{connect, out, paths, render, run};
+
+/// English or Japanese, side by side, so that neither can be missing.
+fn t(lang: Lang, en: &str, ja: &str) -> String {
+    match lang {
+        Lang::En => en.to_string(),
+        Lang::Ja => ja.to_string(),
+    }
+}
+
+/// `http`: the fixture recorder's client, which carries the caller's and every account's service
+/// calls (never the credential providers').
+pub async fn run(flags: RunFlags, http: Option<SharedHttpClient>) -> Result<()> {
+    let runbook = match flags.runbook {
+        RunbookName::Revert => Runbook::Revert,
+        RunbookName::Status => Runbook::Status,
+    };
+    if runbook != Runbook::Status && flags.check {
+        anyhow::bail!(Error::RecheckNeedsStatus);
+    }
+    if runbook == Runbook::Revert && !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal()
+    {
+        return Err(Error::ConfirmationUnavailable.into());
+    }
+    let args = Args {
+        trails: flags.trails.clone(),
+        regions: flags.regions.clone(),
+        exclude_regions: flags.exclude_regions.clone(),
+        dry_run: flags.dry_run,
+        undoes: None,
+        force: false,
+        include_organization_trail: flags.include_organization_trail,
+    };
+    let b = &flags.batch;
+    let begin = BatchBegin::New {
+        runbook,
+        args,
+        wanted: AccountsWanted {
+            accounts: b.accounts.clone(),
+            files: b
+                .accounts_files
+                .iter()
+                .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
+                .collect(),
+            organization: b.organization,
+            exclude: b.exclude_accounts.clone(),
+        },
+        role_name: b.role_name.clone(),
+        external_id: b.external_id.is_some(),
+        limits: Limits {
+            max_concurrent_accounts: b.max_concurrent_accounts.into(),
+            max_errors: b.max_errors,
+        },
+    };
+    let end = drive(
+        begin,
+        b.external_id.clone(),
+        b.max_calls_in_flight.into(),
+        flags.yes,
+        &flags.connection,
+        &flags.display,
+        http,
+    )
+    .await?;
+    let command = match runbook {
+        Runbook::Status => "run status",
+        _ => "run revert",
+    };
+    finish(
+        end,
+        flags.check,
+        flags.yes,
+        b.external_id.as_deref(),
+        command,
+        &flags.connection,
+        &flags.display,
+    )
+}
+
+pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
+    let begin = BatchBegin::Resume {
+        batch_id,
+        external_id: flags.external_id.is_some(),
+        only: flags.accounts.clone(),
+    };
+    let end = drive(
+        begin,
+        flags.external_id.clone(),
+        flags.max_calls_in_flight.into(),
+        flags.yes,
+        &flags.connection,
+        &flags.display,
+        None,
+    )
+    .await?;
+    finish(
+        end,
+        false,
+        flags.yes,
+        flags.external_id.as_deref(),
+        "resume",
+        &flags.connection,
+        &flags.display,
+    )
+}
+
+async fn drive(
+    begin: BatchBegin,
+    external_id: Option<String>,
+    max_calls_in_flight: usize,
+    yes: bool,
+    connection: &Connection,
+    display: &Display,
+    http: Option<SharedHttpClient>,
+) -> Result<BatchEnd> {
+    let lang = run::lang(display);
+    let state_dir = paths::state_dir(connection.state_dir.as_deref());
+    let credentials = connect::credentials_source(connection).await?;
+    let mut settings = Settings {
+        concurrency: connection.concurrency.into(),
+        ..Settings::default()
+    };
+    let (base, connector): (runbook::aws::Aws, Box<dyn Connector>) = match &connection.replay {
+        Some(scenario) => {
+            let (base, _replayer) = connect::aws(connection, None).await?;
+            settings = settings.without_waits();
+            let connector = connect::ReplayConnector {
+                dir: paths::scenario_dir(scenario),
+                region: connection.region.clone(),
+            };
+            (base, Box::new(connector))
+        }
+        None => {
+            let config = connect::with_reused_credentials(connect::sdk_config(connection, None).await?);
+            let connector = connect::RoleConnector::new(
+                &config,
+                connection.endpoint_url.is_some(),
+                external_id,
+                credentials.clone(),
+                max_calls_in_flight,
+                http,
+            );
+            (connector.base(), Box::new(connector))
+        }
+    };
+    let operator = BatchTerminal { yes, lang };
+    let session = BatchSession {
+        base: &base,
+        connector: connector.as_ref(),
+        state_dir: &state_dir,
+        operator: &operator,
+        settings,
+        tool_version: run::TOOL_VERSION,
+        credentials: &credentials,
+    };
+    let interrupt = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C".to_string(),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    Ok(batch::launch_batch(&session, begin, interrupt).await?)
+}
+
+/// Prints the summary (table or JSON) and turns the batch's end into the exit code.
+fn finish(
+    end: BatchEnd,
+    check: bool,
+    yes: bool,
+    external_id: Option<&str>,
+    command: &str,
+    connection: &Connection,
+    display: &Display,
+) -> Result<()> {
+    let lang = run::lang(display);
+    let mut error = end.error();
+    if error.is_none() && check {
+        let found: Vec<String> = end
+            .results
+            .iter()
+            .filter_map(|r| r.report.as_ref().map(|report| (r, report)))
+            .flat_map(|(r, report)| {
+                runbook::recheck::still_sse_kms(report)
+                    .into_iter()
+                    .map(move |f| format!("{}: {f}", r.account))
+            })
+            .collect();
+        if !found.is_empty() {
+            error = Some(Error::StillSseKms(found.join("; ")));
+        }
+    }
+    let resume_command = error
+        .as_ref()
+        .filter(|e| matches!(e, Error::BatchIncomplete { .. } | Error::Interrupted { .. }))
+        .map(|_| resume_command(&end.batch_id, yes, external_id, connection, display));
+    let doc = document(&end, resume_command.clone());
+    if display.output == Output::Human {
+        out::print(&summary_table(&doc, lang));
+    }
+    eprintln!(
+        "{}: {} ({} {})",
+        t(lang, "Batch journal", "バッチの記録"),
+        doc.batch_log.display(),
+        t(lang, "batch", "バッチ"),
+        end.batch_id
+    );
+    eprintln!("{}", render::final_hash_line(&doc.final_hash, lang));
+    if let Some(command) = &resume_command {
+        eprintln!("{}", Msg::ResumeHint { command }.text(lang));
+    }
+    match error {
+        None => {
+            if display.output == Output::Json {
+                json::print(command, true, json::Body::Batch(doc));
+            }
+            Ok(())
+        }
+        Some(error) => Err(BatchFailure { batch: doc, error }.into()),
+    }
+}
+
+/// The batch's one document: every account with its latest outcome, and this attempt's reports.
+fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
+    let accounts = end
+        .journal
+        .accounts()
+        .into_iter()
+        .map(|(account, ended)| {
+            let this = end.results.iter().find(|r| r.account == account);
+            let report = this.and_then(|r| r.report.as_ref());
+            AccountRow {
+                outcome: ended
+                    .as_ref()
+                    .map_or("not run", |e| e.outcome.name())
+                    .to_string(),
+                run_id: ended.as_ref().and_then(|e| e.run_id.clone()),
+                writes_made: ended.as_ref().map_or(0, |e| e.writes_made),
+                before: report.map(|r| before_of(r, Lang::En)),
+                error: ended.as_ref().and_then(|e| e.error.clone()),
+                report: report.and_then(|r| serde_json::to_value(r).ok()),
+                account,
+            }
+        })
+        .collect();
+    BatchDoc {
+        batch_id: end.batch_id.clone(),
+        batch_log: end.journal.path.clone(),
+        final_hash: end.journal.final_hash().to_string(),
+        resume_command,
+        accounts,
+    }
+}
+
+/// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.
+fn before_of(report: &Report, lang: Lang) -> String {
+    let regions = encrypted_regions(report).len();
+    let trail = if regions > 0 {
+        t(
+            lang,
+            &format!("trail SSE-KMS in {regions} regions"),
+            &format!("証跡 SSE-KMS ({regions} リージョン)"),
+        )
+    } else {
+        t(lang, "trail not SSE-KMS", "証跡 SSE-KMS なし")
+    };
+    let buckets: Vec<String> = report
+        .plan
+        .buckets
+        .iter()
+        .map(|b| {
+            let algorithms: Vec<&str> = b
+                .current
+                .rules
+                .iter()
+                .map(|r| r.sse_algorithm.as_str())
+                .collect();
+            if algorithms.is_empty() {
+                t(lang, "bucket not set", "バケット 未設定")
+            } else {
+                format!("{} {}", t(lang, "bucket", "バケット"), algorithms.join("+"))
+            }
+        })
+        .collect();
+    if buckets.is_empty() {
+        trail
+    } else {
+        format!("{trail}; {}", buckets.join(", "))
+    }
+}
+
+/// The regions where the status step saw a trail this run may change encrypted.
+fn encrypted_regions(report: &Report) -> Vec<String> {
+    let changeable: Vec<&str> = report
+        .status
+        .changeable()
+        .map(|t| t.trail.arn.as_str())
+        .collect();
+    report
+        .status
+        .regions
+        .iter()
+        .filter(|r| match &r.scan {
+            runbook::model::RegionScan::Scanned { trails } => trails
+                .iter()
+                .any(|t| t.encrypted() && changeable.contains(&t.arn.as_str())),
+            _ => false,
+        })
+        .map(|r| r.region.clone())
+        .collect()
+}
+
+fn outcome_word(outcome: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => outcome.to_string(),
+        Lang::Ja => match outcome {
+            "done" => "完了",
+            "failed" => "失敗 (再開可)",
+            "failed (final)" => "失敗",
+            "not confirmed" => "確認されず",
+            "unreachable" => "到達不可",
+            "interrupted" => "中断",
+            "not started" => "未開始",
+            _ => "未実行",
+        }
+        .to_string(),
+    }
+}
+
+fn summary_table(doc: &BatchDoc, lang: Lang) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header(vec![
+        t(lang, "Account", "アカウント"),
+        t(lang, "Before", "変更前"),
+        t(lang, "Writes", "書き込み"),
+        t(lang, "Result", "結果"),
+        t(lang, "Run", "実行"),
+    ]);
+    for row in &doc.accounts {
+        table.add_row(vec![
+            row.account.clone(),
+            row.report
+                .as_ref()
+                .and_then(|r| serde_json::from_value::<Report>(r.clone()).ok())
+                .map(|r| before_of(&r, lang))
+                .unwrap_or_else(|| "-".into()),
+            row.writes_made.to_string(),
+            outcome_word(&row.outcome, lang),
+            row.run_id.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let mut out = format!(
+        "\n{} {}\n",
+        t(lang, "Batch", "バッチ"),
+        doc.batch_id
+    );
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let done = doc.accounts.iter().filter(|a| a.outcome == "done").count();
+    let writes: usize = doc.accounts.iter().map(|a| a.writes_made).sum();
+    let _ = writeln!(
+        out,
+        "{}",
+        t(
+            lang,
+            &format!("{done} of {} accounts done, {writes} writes made.", doc.accounts.len()),
+            &format!(
+                "{} アカウント中 {done} アカウント完了、書き込み {writes} 件。",
+                doc.accounts.len()
+            ),
+        )
+    );
+    for row in doc.accounts.iter().filter(|a| a.error.is_some()) {
+        let _ = writeln!(out, "  {}: {}", row.account, row.error.as_deref().unwrap_or_default());
+    }
+    out
+}
+
+/// The command that continues the batch, quoted for a POSIX shell. The external id is not
+/// recorded anywhere, so the command carries the one this command was given (AWS does not treat
+/// it as a secret; it guards against a confused deputy).
+fn resume_command(
+    batch_id: &str,
+    yes: bool,
+    external_id: Option<&str>,
+    connection: &Connection,
+    display: &Display,
+) -> String {
+    let mut command = run::resume_command(batch_id, yes, connection, display);
+    if let Some(id) = external_id {
+        command.push_str(" --external-id ");
+        command.push_str(&shlex::try_quote(id).map(|q| q.into_owned()).unwrap_or_default());
+    }
+    command
+}
+
+/// The terminal side of a batch: a line per account as it ends, and the one question.
+struct BatchTerminal {
+    yes: bool,
+    lang: Lang,
+}
+
+impl BatchOperator for BatchTerminal {
+    fn account_ended(&self, result: &AccountResult) {
+        let lang = self.lang;
+        let mut line = format!(
+            "{} {}: {}",
+            t(lang, "account", "アカウント"),
+            result.account,
+            outcome_word(result.outcome.name(), lang)
+        );
+        if result.outcome == Outcome::Done && result.report.is_some() {
+            let _ = write!(
+                line,
+                " ({} {})",
+                t(lang, "writes", "書き込み"),
+                result.writes_made
+            );
+        }
+        if let Some(run_id) = &result.run_id {
+            let _ = write!(line, ", {} {run_id}", t(lang, "run", "実行"));
+        }
+        if let Some(error) = &result.error {
+            let _ = write!(line, "\n  {}", Msg::Error(error).text(lang));
+        }
+        eprintln!("{line}");
+    }
+
+    fn confirm_batch<'a>(
+        &'a self,
+        batch: &'a BatchStarted,
+        plans: &'a [AccountPlan],
+        not_asked: &'a [NotAsked],
+    ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
+        Box::pin(async move {
+            if self.yes {
+                return Ok(ConfirmVia::YesFlag);
+            }
+            if !std::io::stdin().is_terminal() {
+                return Err(Error::ConfirmationUnavailable);
+            }
+            {
+                use std::io::Write as _;
+                let prompt = batch_prompt(batch, plans, not_asked, self.lang);
+                let mut stderr = anstream::stderr().lock();
+                let _ = stderr.write_all(prompt.as_bytes()).and_then(|_| stderr.flush());
+            }
+            let answer = tokio::task::spawn_blocking(|| {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map(|_| line)
+            })
+            .await
+            .map_err(|_| Error::NotConfirmed)?
+            .map_err(|_| Error::NotConfirmed)?;
+            match answer.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" => Ok(ConfirmVia::Prompt),
+                _ => Err(Error::NotConfirmed),
+            }
+        })
+    }
+}
+
+/// The batch's one question: who acts, every account's plan in a table, the totals, the
+/// accounts not in the plan and why, then the opt-in reminder and `[y/N]`.
+pub fn batch_prompt(
+    batch: &BatchStarted,
+    plans: &[AccountPlan],
+    not_asked: &[NotAsked],
+    lang: Lang,
+) -> String {
+    let w = render::words(lang);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({}; {} {})",
+        w.acting_as, batch.caller_account, batch.caller_arn, w.credentials_from, batch.credentials
+    );
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        t(lang, "Role in each member account", "各メンバーアカウントで引き受けるロール"),
+        batch.role_name
+    );
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header(vec![
+        t(lang, "Account", "アカウント"),
+        t(lang, "Trail", "証跡"),
+        t(lang, "Home region", "ホームリージョン"),
+        t(lang, "SSE-KMS in", "SSE-KMS のリージョン"),
+        t(lang, "Bucket", "バケット"),
+        t(lang, "Writes", "書き込み"),
+    ]);
+    for p in plans {
+        let trails: Vec<&str> = p.plan.trails.iter().map(|t| t.name.as_str()).collect();
+        let homes: Vec<&str> = p.plan.trails.iter().map(|t| t.home_region.as_str()).collect();
+        let regions = match &p.encrypted_regions {
+            Some(r) => t(lang, &format!("{} regions", r.len()), &format!("{} リージョン", r.len())),
+            None => "-".into(),
+        };
+        let buckets: Vec<String> = p
+            .plan
+            .buckets
+            .iter()
+            .map(|b| {
+                let before: Vec<&str> =
+                    b.current.rules.iter().map(|r| r.sse_algorithm.as_str()).collect();
+                match &b.new_rules {
+                    Some(after) => {
+                        let after: Vec<&str> =
+                            after.iter().map(|r| r.sse_algorithm.as_str()).collect();
+                        format!("{} → {}", before.join("+"), after.join("+"))
+                    }
+                    None => before.join("+"),
+                }
+            })
+            .collect();
+        table.add_row(vec![
+            p.account.clone(),
+            trails.join(", "),
+            homes.join(", "),
+            regions,
+            buckets.join(", "),
+            p.plan.writes.len().to_string(),
+        ]);
+    }
+    let writes: usize = plans.iter().map(|p| p.plan.writes.len()).sum();
+    let _ = writeln!(
+        out,
+        "\n{}:",
+        t(
+            lang,
+            &format!("Plan for {} accounts ({writes} writes)", plans.len()),
+            &format!("{} アカウントの計画 (書き込み {writes} 件)", plans.len()),
+        )
+    );
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "  {}", line.trim_end());
+    }
+    if !not_asked.is_empty() {
+        let _ = writeln!(out, "\n{}:", t(lang, "Not in this plan", "この計画に含まれないアカウント"));
+        for n in not_asked {
+            let _ = writeln!(out, "  {}: {}", n.account, n.why);
+        }
+    }
+    let _ = write!(
+        out,
+        "\n{}\n{}",
+        w.prompt_intro,
+        t(
+            lang,
+            &format!("Is the opt-in off in every account, and should these {writes} writes be made in {} accounts? [y/N] ", plans.len()),
+            &format!("すべてのアカウントでオプトインは無効ですか。{} アカウントで上記の {writes} 件の変更を実行しますか? [y/N] ", plans.len()),
+        )
+    );
+    out
+}
+
+/// `audit list`'s batches.
+pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
+    let mut rows = Vec::new();
+    for id in batch::journal::batch_ids(state_dir)? {
+        let row = match batch::journal::load(&batch::journal::batch_dir(state_dir, &id)) {
+            Ok(j) => json::BatchRow {
+                runbook: Some(j.started.runbook.name().to_string()),
+                accounts: j.started.accounts.len(),
+                done: j
+                    .accounts()
+                    .iter()
+                    .filter(|(_, e)| e.as_ref().is_some_and(|e| e.outcome == Outcome::Done))
+                    .count(),
+                started: j.records.first().map(|r| r.ts.clone()),
+                final_hash: Some(j.final_hash().to_string()),
+                error: None,
+                batch_id: id,
+            },
+            Err(e) => json::BatchRow {
+                batch_id: id,
+                runbook: None,
+                accounts: 0,
+                done: 0,
+                started: None,
+                final_hash: None,
+                error: Some(e.to_string()),
+            },
+        };
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
+    out::line(t(lang, "Batches:", "バッチ:"));
+    for r in rows {
+        let started = r.started.as_deref().map(crate::clock::local).unwrap_or_default();
+        match &r.error {
+            Some(e) => out::line(format!("  {}  {} {e}", r.batch_id, t(lang, "unreadable:", "読めません:"))),
+            None => out::line(format!(
+                "  {}  {:<7} {}/{} {}  {}  {}",
+                r.batch_id,
+                r.runbook.as_deref().unwrap_or("-"),
+                r.done,
+                r.accounts,
+                t(lang, "accounts done", "アカウント完了"),
+                started,
+                r.final_hash.as_deref().unwrap_or("-"),
+            )),
+        }
+    }
+    out::line("");
+}
+
+/// `audit show BATCH_ID`: the batch's accounts, each with its outcome and run, then its events.
+pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
+    let id = batch::journal::resolve(state_dir, batch_id)?;
+    let journal = batch::journal::load(&batch::journal::batch_dir(state_dir, &id))?;
+    let end = BatchEnd {
+        batch_id: id.clone(),
+        dir: batch::journal::batch_dir(state_dir, &id),
+        journal,
+        results: Vec::new(),
+        confirmation: None,
+        interrupted: None,
+    };
+    let doc = document(&end, None);
+    if output == Output::Json {
+        json::print("audit show", true, json::Body::Batch(doc));
+        return Ok(());
+    }
+    let started = &end.journal.started;
+    out::line(format!(
+        "{} {id}: {} {} ({} {}), {} {}",
+        t(lang, "batch", "バッチ"),
+        started.runbook.name(),
+        started.args.trails_label(),
+        t(lang, "role", "ロール"),
+        started.role_name,
+        t(lang, "from", "実行者"),
+        started.caller_arn
+    ));
+    out::print(&summary_table(&doc, lang));
+    for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
+        let what = match event {
+            batch::BatchEvent::BatchStarted(s) => format!("batch_started: {} accounts", s.accounts.len()),
+            batch::BatchEvent::BatchResumed(r) => format!("batch_resumed: {}", r.accounts.join(", ")),
+            batch::BatchEvent::AwsCall(c) => format!("aws_call {} {} {}", c.operation, c.region, c.outcome),
+            batch::BatchEvent::BatchConfirmation(c) => format!(
+                "batch_confirmation: {} ({} accounts, {} writes)",
+                if c.confirmed { "yes" } else { "no" },
+                c.accounts.len(),
+                c.writes
+            ),
+            batch::BatchEvent::AccountEnded(e) => format!(
+                "account_ended {}: {}{}",
+                e.account,
+                e.outcome.name(),
+                e.run_id.as_deref().map(|r| format!(" (run {r})")).unwrap_or_default()
+            ),
+            batch::BatchEvent::BatchEnded(e) => {
+                format!("batch_ended: {} done, {} unfinished", e.done, e.unfinished)
+            }
+        };
+        out::line(format!("{:>4} {} {what}", record.seq + 1, crate::clock::local(&record.ts)));
+    }
+    out::line(render::final_hash_line(end.journal.final_hash(), lang));
+    Ok(())
+}
