@@ -106,7 +106,11 @@ impl Fleet {
     fn assert_reverted(&self, account: &str) {
         let config = self.config(account);
         let seeded = self.seeded(account);
-        assert_eq!(trail_key_with(&config, &seeded.trail_arn), None, "{account} trail");
+        assert_eq!(
+            trail_key_with(&config, &seeded.trail_arn),
+            None,
+            "{account} trail"
+        );
         assert_eq!(
             bucket_algorithms_with(&config, &seeded.bucket, Fleet::bucket_region(account)),
             vec!["AES256"],
@@ -182,7 +186,11 @@ fn a_batch_reverts_every_account_each_in_its_own_run() {
         let runs = fleet.account_runs(account);
         assert_eq!(runs.len(), 1, "{account}: {runs:?}");
         let verification = runbook::journal::verify(&runs[0]).unwrap();
-        assert!(verification.incomplete.is_empty(), "{account}: {:?}", verification.incomplete);
+        assert!(
+            verification.incomplete.is_empty(),
+            "{account}: {:?}",
+            verification.incomplete
+        );
         let events = events(&runs[0]);
         let started = &events[0].data;
         assert_eq!(started["account"], account);
@@ -228,7 +236,11 @@ fn a_batch_reverts_every_account_each_in_its_own_run() {
         let writes = if account == MEMBER_B { " 0 " } else { " 2 " };
         assert!(line.contains(writes), "{line}");
     }
-    assert!(run.stdout.contains("3 of 3 accounts done, 4 writes made."), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("3 of 3 accounts done, 4 writes made."),
+        "{}",
+        run.stdout
+    );
 
     // `audit verify` reads a member's run in its account folder; `audit show BATCH_ID` the batch.
     let member_state = fleet.state().join("accounts").join(MEMBER_A);
@@ -243,16 +255,17 @@ fn a_batch_reverts_every_account_each_in_its_own_run() {
         assert!(shown.stdout.contains(account), "{}", shown.stdout);
     }
     let listed = xtask_in(fleet.state(), &["audit", "list"]).success();
-    assert!(listed.stdout.contains(batch.batch_id()), "{}", listed.stdout);
+    assert!(
+        listed.stdout.contains(batch.batch_id()),
+        "{}",
+        listed.stdout
+    );
 }
 
 #[test]
 fn dry_run_and_status_batches_write_nothing() {
     let fleet = Fleet::new();
-    for args in [
-        &["run", "revert", "--dry-run"][..],
-        &["run", "status"][..],
-    ] {
+    for args in [&["run", "revert", "--dry-run"][..], &["run", "status"][..]] {
         let accounts = all_three();
         let mut args = args.to_vec();
         args.extend(["--accounts", &accounts]);
@@ -275,7 +288,9 @@ fn dry_run_and_status_batches_write_nothing() {
 
 /// Refuses the bucket write of member A (as an IAM policy would), once.
 fn deny_member_a_bucket(seen: &Seen) -> bool {
-    seen.line.starts_with("PUT ") && seen.line.contains(MEMBER_A) && seen.line.contains("encryption")
+    seen.line.starts_with("PUT ")
+        && seen.line.contains(MEMBER_A)
+        && seen.line.contains("encryption")
 }
 
 #[test]
@@ -289,7 +304,11 @@ fn a_failure_in_one_account_is_finished_by_resuming_the_batch() {
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing");
     let failed = Run::of(cmd).failure(1);
-    assert!(failed.stderr.contains("s3:PutEncryptionConfiguration"), "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("s3:PutEncryptionConfiguration"),
+        "{}",
+        failed.stderr
+    );
     let resume = failed.resume_command();
     assert!(resume.contains("resume batch-"), "{resume}");
     let batch = fleet.batch();
@@ -347,7 +366,11 @@ fn a_failure_in_one_account_is_finished_by_resuming_the_batch() {
         .env
         .xtask(&["resume", batch.batch_id(), "--yes"])
         .failure(2);
-    assert!(again.stderr.contains("nothing to resume"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("nothing to resume"),
+        "{}",
+        again.stderr
+    );
 }
 
 /// STS refuses AssumeRole into the two accounts 333… and 444… (no such role there).
@@ -364,7 +387,10 @@ fn max_errors_stops_starting_new_accounts() {
     let mut cmd = xtask_command(fleet.state());
     cmd.args(["run", "revert", "--yes", "--max-concurrent-accounts", "1"])
         .args(["--max-errors", "1"])
-        .args(["--accounts", &format!("333333333333,444444444444,{MEMBER_A}")])
+        .args([
+            "--accounts",
+            &format!("333333333333,444444444444,{MEMBER_A}"),
+        ])
         .args(["--endpoint-url", &proxy.endpoint()])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing");
@@ -374,7 +400,11 @@ fn max_errors_stops_starting_new_accounts() {
         "{}",
         failed.stderr
     );
-    assert!(failed.stderr.contains("iam-policy --member-role"), "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("iam-policy --member-role"),
+        "{}",
+        failed.stderr
+    );
     assert_eq!(
         outcomes(&fleet.batch()),
         vec![
@@ -388,7 +418,10 @@ fn max_errors_stops_starting_new_accounts() {
     // Without --max-errors the others go on: the unreachable ones are reported, A is reverted.
     let mut cmd = xtask_command(fleet.state());
     cmd.args(["run", "revert", "--yes"])
-        .args(["--accounts", &format!("333333333333,444444444444,{MEMBER_A}")])
+        .args([
+            "--accounts",
+            &format!("333333333333,444444444444,{MEMBER_A}"),
+        ])
         .args(["--endpoint-url", &proxy.endpoint()])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing");
@@ -401,23 +434,24 @@ fn max_errors_stops_starting_new_accounts() {
 fn one_question_on_a_terminal_for_the_whole_batch() {
     let fleet = Fleet::new();
     // "n": nothing is written anywhere, exit 4.
-    let no = fleet.env.xtask_on_terminal(
-        &["run", "revert", "--accounts", &all_three()],
-        "n\n",
-    );
+    let no = fleet
+        .env
+        .xtask_on_terminal(&["run", "revert", "--accounts", &all_three()], "n\n");
     assert_eq!(no.code, 4, "{}\n{}", no.stdout, no.stderr);
     fleet.assert_untouched(MGMT);
     fleet.assert_untouched(MEMBER_A);
     // "y": one question, naming every account with a plan and the one with none.
-    let yes = fleet.env.xtask_on_terminal(
-        &["run", "revert", "--accounts", &all_three()],
-        "y\n",
-    );
+    let yes = fleet
+        .env
+        .xtask_on_terminal(&["run", "revert", "--accounts", &all_three()], "y\n");
     assert_eq!(yes.code, 0, "{}\n{}", yes.stdout, yes.stderr);
     let text = format!("{}{}", yes.stdout, yes.stderr);
     assert_eq!(text.matches("[y/N]").count(), 1, "{text}");
     assert!(text.contains("Plan for 2 accounts (4 writes)"), "{text}");
-    assert!(text.contains(&format!("{MEMBER_B}: nothing to change")), "{text}");
+    assert!(
+        text.contains(&format!("{MEMBER_B}: nothing to change")),
+        "{text}"
+    );
     assert!(text.contains("aws:kms → AES256"), "{text}");
     fleet.assert_reverted(MGMT);
     fleet.assert_reverted(MEMBER_A);
@@ -440,27 +474,47 @@ fn bad_account_lists_are_refused_before_any_call() {
     std::fs::write(&file, format!("# customers\n{MEMBER_A}\n12345 # short\n")).unwrap();
     let file_arg = file.display().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["--accounts", "12345"], "`12345` (--accounts) is not an AWS account id"),
-        (vec!["--accounts-file", &file_arg], "line 3) is not an AWS account id"),
+        (
+            vec!["--accounts", "12345"],
+            "`12345` (--accounts) is not an AWS account id",
+        ),
+        (
+            vec!["--accounts-file", &file_arg],
+            "line 3) is not an AWS account id",
+        ),
         (
             vec!["--accounts", MEMBER_A, "--exclude-account", MEMBER_A],
             "every account listed is excluded",
         ),
-        (vec!["--accounts-file", "/nonexistent/accounts.txt"], "cannot be read"),
-        (vec!["--organization", "--accounts", MEMBER_A], "cannot be used with"),
+        (
+            vec!["--accounts-file", "/nonexistent/accounts.txt"],
+            "cannot be read",
+        ),
+        (
+            vec!["--organization", "--accounts", MEMBER_A],
+            "cannot be used with",
+        ),
     ];
     for (args, expected) in cases {
         let mut all = vec!["run", "revert", "--yes"];
         all.extend(args);
         let refused = fleet.env.xtask(&all).failure(2);
-        assert!(refused.stderr.contains(expected), "{all:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains(expected),
+            "{all:?}: {}",
+            refused.stderr
+        );
     }
     // No terminal, no --yes: refused before anything.
     let refused = fleet
         .env
         .xtask(&["run", "revert", "--accounts", &all_three()])
         .failure(2);
-    assert!(refused.stderr.contains("not a terminal"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("not a terminal"),
+        "{}",
+        refused.stderr
+    );
     let unknown = fleet
         .env
         .xtask(&["resume", "batch-20260101T000000.000Z-abcd", "--yes"])

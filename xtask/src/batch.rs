@@ -8,7 +8,6 @@ use std::io::IsTerminal;
 use std::pin::Pin;
 
 use anyhow::Result;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use comfy_table::{presets, Table};
 use runbook::batch::{
     self, AccountPlan, AccountResult, AccountsWanted, BatchBegin, BatchEnd, BatchOperator,
@@ -35,7 +34,7 @@ fn t(lang: Lang, en: &str, ja: &str) -> String {
 
 /// `http`: the fixture recorder's client, which carries the caller's and every account's service
 /// calls (never the credential providers').
-pub async fn run(flags: RunFlags, http: Option<SharedHttpClient>) -> Result<()> {
+pub async fn run(flags: RunFlags, http: Option<connect::Transport>) -> Result<()> {
     let runbook = match flags.runbook {
         RunbookName::Revert => Runbook::Revert,
         RunbookName::Status => Runbook::Status,
@@ -136,7 +135,7 @@ async fn drive(
     yes: bool,
     connection: &Connection,
     display: &Display,
-    http: Option<SharedHttpClient>,
+    http: Option<connect::Transport>,
 ) -> Result<BatchEnd> {
     let lang = run::lang(display);
     let state_dir = paths::state_dir(connection.state_dir.as_deref());
@@ -156,7 +155,8 @@ async fn drive(
             (base, Box::new(connector))
         }
         None => {
-            let config = connect::with_reused_credentials(connect::sdk_config(connection, None).await?);
+            let config =
+                connect::with_reused_credentials(connect::sdk_config(connection, None).await?);
             let connector = connect::RoleConnector::new(
                 &config,
                 connection.endpoint_url.is_some(),
@@ -374,11 +374,7 @@ fn summary_table(doc: &BatchDoc, lang: Lang) -> String {
             row.run_id.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
-    let mut out = format!(
-        "\n{} {}\n",
-        t(lang, "Batch", "バッチ"),
-        doc.batch_id
-    );
+    let mut out = format!("\n{} {}\n", t(lang, "Batch", "バッチ"), doc.batch_id);
     for line in table.to_string().lines() {
         let _ = writeln!(out, "{}", line.trim_end());
     }
@@ -389,7 +385,10 @@ fn summary_table(doc: &BatchDoc, lang: Lang) -> String {
         "{}",
         t(
             lang,
-            &format!("{done} of {} accounts done, {writes} writes made.", doc.accounts.len()),
+            &format!(
+                "{done} of {} accounts done, {writes} writes made.",
+                doc.accounts.len()
+            ),
             &format!(
                 "{} アカウント中 {done} アカウント完了、書き込み {writes} 件。",
                 doc.accounts.len()
@@ -397,7 +396,12 @@ fn summary_table(doc: &BatchDoc, lang: Lang) -> String {
         )
     );
     for row in doc.accounts.iter().filter(|a| a.error.is_some()) {
-        let _ = writeln!(out, "  {}: {}", row.account, row.error.as_deref().unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            row.account,
+            row.error.as_deref().unwrap_or_default()
+        );
     }
     out
 }
@@ -415,7 +419,11 @@ fn resume_command(
     let mut command = run::resume_command(batch_id, yes, connection, display);
     if let Some(id) = external_id {
         command.push_str(" --external-id ");
-        command.push_str(&shlex::try_quote(id).map(|q| q.into_owned()).unwrap_or_default());
+        command.push_str(
+            &shlex::try_quote(id)
+                .map(|q| q.into_owned())
+                .unwrap_or_default(),
+        );
     }
     command
 }
@@ -469,7 +477,9 @@ impl BatchOperator for BatchTerminal {
                 use std::io::Write as _;
                 let prompt = batch_prompt(batch, plans, not_asked, self.lang);
                 let mut stderr = anstream::stderr().lock();
-                let _ = stderr.write_all(prompt.as_bytes()).and_then(|_| stderr.flush());
+                let _ = stderr
+                    .write_all(prompt.as_bytes())
+                    .and_then(|_| stderr.flush());
             }
             let answer = tokio::task::spawn_blocking(|| {
                 let mut line = String::new();
@@ -504,7 +514,11 @@ pub fn batch_prompt(
     let _ = writeln!(
         out,
         "{}: {}",
-        t(lang, "Role in each member account", "各メンバーアカウントで引き受けるロール"),
+        t(
+            lang,
+            "Role in each member account",
+            "各メンバーアカウントで引き受けるロール"
+        ),
         batch.role_name
     );
     let mut table = Table::new();
@@ -519,9 +533,18 @@ pub fn batch_prompt(
     ]);
     for p in plans {
         let trails: Vec<&str> = p.plan.trails.iter().map(|t| t.name.as_str()).collect();
-        let homes: Vec<&str> = p.plan.trails.iter().map(|t| t.home_region.as_str()).collect();
+        let homes: Vec<&str> = p
+            .plan
+            .trails
+            .iter()
+            .map(|t| t.home_region.as_str())
+            .collect();
         let regions = match &p.encrypted_regions {
-            Some(r) => t(lang, &format!("{} regions", r.len()), &format!("{} リージョン", r.len())),
+            Some(r) => t(
+                lang,
+                &format!("{} regions", r.len()),
+                &format!("{} リージョン", r.len()),
+            ),
             None => "-".into(),
         };
         let buckets: Vec<String> = p
@@ -529,8 +552,12 @@ pub fn batch_prompt(
             .buckets
             .iter()
             .map(|b| {
-                let before: Vec<&str> =
-                    b.current.rules.iter().map(|r| r.sse_algorithm.as_str()).collect();
+                let before: Vec<&str> = b
+                    .current
+                    .rules
+                    .iter()
+                    .map(|r| r.sse_algorithm.as_str())
+                    .collect();
                 match &b.new_rules {
                     Some(after) => {
                         let after: Vec<&str> =
@@ -564,7 +591,11 @@ pub fn batch_prompt(
         let _ = writeln!(out, "  {}", line.trim_end());
     }
     if !not_asked.is_empty() {
-        let _ = writeln!(out, "\n{}:", t(lang, "Not in this plan", "この計画に含まれないアカウント"));
+        let _ = writeln!(
+            out,
+            "\n{}:",
+            t(lang, "Not in this plan", "この計画に含まれないアカウント")
+        );
         for n in not_asked {
             let _ = writeln!(out, "  {}: {}", n.account, n.why);
         }
@@ -618,9 +649,17 @@ pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
 pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
     out::line(t(lang, "Batches:", "バッチ:"));
     for r in rows {
-        let started = r.started.as_deref().map(crate::clock::local).unwrap_or_default();
+        let started = r
+            .started
+            .as_deref()
+            .map(crate::clock::local)
+            .unwrap_or_default();
         match &r.error {
-            Some(e) => out::line(format!("  {}  {} {e}", r.batch_id, t(lang, "unreadable:", "読めません:"))),
+            Some(e) => out::line(format!(
+                "  {}  {} {e}",
+                r.batch_id,
+                t(lang, "unreadable:", "読めません:")
+            )),
             None => out::line(format!(
                 "  {}  {:<7} {}/{} {}  {}  {}",
                 r.batch_id,
@@ -667,9 +706,15 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
     out::print(&summary_table(&doc, lang));
     for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
         let what = match event {
-            batch::BatchEvent::BatchStarted(s) => format!("batch_started: {} accounts", s.accounts.len()),
-            batch::BatchEvent::BatchResumed(r) => format!("batch_resumed: {}", r.accounts.join(", ")),
-            batch::BatchEvent::AwsCall(c) => format!("aws_call {} {} {}", c.operation, c.region, c.outcome),
+            batch::BatchEvent::BatchStarted(s) => {
+                format!("batch_started: {} accounts", s.accounts.len())
+            }
+            batch::BatchEvent::BatchResumed(r) => {
+                format!("batch_resumed: {}", r.accounts.join(", "))
+            }
+            batch::BatchEvent::AwsCall(c) => {
+                format!("aws_call {} {} {}", c.operation, c.region, c.outcome)
+            }
             batch::BatchEvent::BatchConfirmation(c) => format!(
                 "batch_confirmation: {} ({} accounts, {} writes)",
                 if c.confirmed { "yes" } else { "no" },
@@ -680,13 +725,20 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
                 "account_ended {}: {}{}",
                 e.account,
                 e.outcome.name(),
-                e.run_id.as_deref().map(|r| format!(" (run {r})")).unwrap_or_default()
+                e.run_id
+                    .as_deref()
+                    .map(|r| format!(" (run {r})"))
+                    .unwrap_or_default()
             ),
             batch::BatchEvent::BatchEnded(e) => {
                 format!("batch_ended: {} done, {} unfinished", e.done, e.unfinished)
             }
         };
-        out::line(format!("{:>4} {} {what}", record.seq + 1, crate::clock::local(&record.ts)));
+        out::line(format!(
+            "{:>4} {} {what}",
+            record.seq + 1,
+            crate::clock::local(&record.ts)
+        ));
     }
     out::line(render::final_hash_line(end.journal.final_hash(), lang));
     Ok(())

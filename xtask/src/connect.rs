@@ -290,14 +290,23 @@ mod tests {
 pub struct RoleConnector {
     /// The base configuration, its credentials resolved once for every AssumeRole.
     provider_config: SdkConfig,
-    /// What every account's service clients are built from (bounded HTTP client).
+    /// What every account's service clients are built from.
     service_config: SdkConfig,
+    /// Shared by every account's service clients: the bound on calls in flight.
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    transport: Transport,
     path_style: bool,
     external_id: Option<String>,
     base_credentials: String,
     /// Credential resolutions per account (AssumeRole calls), for the benchmark.
-    pub resolutions: std::sync::Mutex<Vec<(String, std::sync::Arc<std::sync::atomic::AtomicUsize>)>>,
+    pub resolutions:
+        std::sync::Mutex<Vec<(String, std::sync::Arc<std::sync::atomic::AtomicUsize>)>>,
 }
+
+/// The HTTP client of the caller's own service clients (`None`) and of each account's (`Some`):
+/// the fixture recorder gives each account its own recording, the benchmark its own meter.
+pub type Transport =
+    std::sync::Arc<dyn Fn(Option<&str>) -> SharedHttpClient + Send + Sync + 'static>;
 
 impl RoleConnector {
     pub fn new(
@@ -306,19 +315,18 @@ impl RoleConnector {
         external_id: Option<String>,
         base_credentials: String,
         max_calls_in_flight: usize,
-        http: Option<SharedHttpClient>,
+        transport: Option<Transport>,
     ) -> RoleConnector {
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(max_calls_in_flight.max(1)));
-        let inner = http
-            .or_else(|| base.http_client())
+        let real = base
+            .http_client()
             .unwrap_or_else(runbook::http::real_client);
-        let service_config = base
-            .to_builder()
-            .http_client(runbook::http::limit::limited(inner, permits))
-            .build();
+        let transport = transport.unwrap_or_else(|| std::sync::Arc::new(move |_| real.clone()));
         RoleConnector {
             provider_config: base.clone(),
-            service_config,
+            service_config: base.clone(),
+            permits,
+            transport,
             path_style,
             external_id,
             base_credentials,
@@ -326,9 +334,16 @@ impl RoleConnector {
         }
     }
 
+    /// The service configuration for `account` (`None`: the caller's own), its HTTP client
+    /// bounded with every other account's.
+    fn service_config_for(&self, account: Option<&str>) -> SdkConfig {
+        let http = runbook::http::limit::limited((self.transport)(account), self.permits.clone());
+        self.service_config.to_builder().http_client(http).build()
+    }
+
     /// The caller's own clients (identity, Organizations), bounded like the accounts'.
     pub fn base(&self) -> Aws {
-        Aws::new(self.service_config.clone(), self.path_style)
+        Aws::new(self.service_config_for(None), self.path_style)
     }
 }
 
@@ -352,13 +367,20 @@ impl runbook::batch::Connector for RoleConnector {
         &'a self,
         reach: &'a runbook::batch::Reach,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>> + Send + 'a>,
+        Box<
+            dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>>
+                + Send
+                + 'a,
+        >,
     > {
         Box::pin(async move {
             use aws_credential_types::provider::ProvideCredentials;
             let Some(role_arn) = &reach.role_arn else {
                 return Ok(runbook::batch::Connected {
-                    aws: Aws::new(self.service_config.clone(), self.path_style),
+                    aws: Aws::new(
+                        self.service_config_for(Some(&reach.account)),
+                        self.path_style,
+                    ),
                     credentials: self.base_credentials.clone(),
                 });
             };
@@ -375,8 +397,9 @@ impl runbook::batch::Connector for RoleConnector {
             if let Some(id) = &self.external_id {
                 builder = builder.external_id(id);
             }
-            let provider =
-                runbook::credentials::Reused::new(SharedCredentialsProvider::new(builder.build().await));
+            let provider = runbook::credentials::Reused::new(SharedCredentialsProvider::new(
+                builder.build().await,
+            ));
             self.resolutions
                 .lock()
                 .unwrap()
@@ -392,7 +415,7 @@ impl runbook::batch::Connector for RoleConnector {
                     detail: runbook::aws::error_chain(&e),
                 })?;
             let config = self
-                .service_config
+                .service_config_for(Some(&reach.account))
                 .to_builder()
                 .credentials_provider(SharedCredentialsProvider::new(provider))
                 .identity_cache(aws_config::identity::IdentityCache::lazy().build())
@@ -417,7 +440,11 @@ impl runbook::batch::Connector for ReplayConnector {
         &'a self,
         reach: &'a runbook::batch::Reach,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>> + Send + 'a>,
+        Box<
+            dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>>
+                + Send
+                + 'a,
+        >,
     > {
         Box::pin(async move {
             let dir = self.dir.join("accounts").join(&reach.account);

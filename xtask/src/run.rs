@@ -38,7 +38,10 @@ pub async fn run_with(
     http: Option<SharedHttpClient>,
 ) -> (Result<()>, Option<Replayer>) {
     if flags.batch.is_batch() {
-        return (crate::batch::run(flags, http).await, None);
+        // The recorder records one account: a batch is recorded by `fixtures record` itself.
+        let transport =
+            http.map(|http| -> connect::Transport { std::sync::Arc::new(move |_| http.clone()) });
+        return (crate::batch::run(flags, transport).await, None);
     }
     let (aws, replayer) = match connect::aws(&flags.connection, http).await {
         Ok(connected) => connected,

@@ -166,7 +166,12 @@ mod tests {
 
     #[test]
     fn anything_else_is_refused_naming_the_line() {
-        for bad in ["11111111111", "1111111111111", "11111111111a", "111111111111,222222222222"] {
+        for bad in [
+            "11111111111",
+            "1111111111111",
+            "11111111111a",
+            "111111111111,222222222222",
+        ] {
             let text = format!("111111111111\n{bad}\n");
             let err = parse_accounts_file(Path::new("a.txt"), &text).unwrap_err();
             assert!(

@@ -128,7 +128,10 @@ impl Outcome {
 
     /// Counts toward `--max-errors`.
     pub fn is_error(self) -> bool {
-        matches!(self, Outcome::Failed | Outcome::Final | Outcome::Unreachable)
+        matches!(
+            self,
+            Outcome::Failed | Outcome::Final | Outcome::Unreachable
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -239,7 +242,11 @@ impl BatchJournal {
     }
 
     pub fn final_hash(&self) -> &str {
-        &self.records.last().expect("a loaded batch has records").hash
+        &self
+            .records
+            .last()
+            .expect("a loaded batch has records")
+            .hash
     }
 }
 
@@ -357,7 +364,11 @@ pub struct BatchLog {
 impl BatchLog {
     /// A new batch: its folder, lock and `batch_started`, then the calls made to choose its
     /// accounts.
-    pub fn create(state_dir: &Path, started: BatchStarted, calls: Vec<CallRecord>) -> Result<BatchLog> {
+    pub fn create(
+        state_dir: &Path,
+        started: BatchStarted,
+        calls: Vec<CallRecord>,
+    ) -> Result<BatchLog> {
         let id = new_batch_id();
         files::private_dir(state_dir)?;
         files::private_dir(&state_dir.join(BATCHES_DIR))?;

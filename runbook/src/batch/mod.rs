@@ -225,8 +225,7 @@ pub async fn launch_batch(
             external_id,
             limits,
         } => {
-            let (accounts, excluded) =
-                accounts::resolve(&wanted, session.base, &early).await?;
+            let (accounts, excluded) = accounts::resolve(&wanted, session.base, &early).await?;
             let started = BatchStarted {
                 format: journal::BATCH_FORMAT,
                 tool_version: session.tool_version.to_string(),
@@ -322,7 +321,9 @@ pub async fn launch_batch(
                 .zip(plan_runs)
                 .map(|(account, found)| run_account(&ctx, account.clone(), found)),
         );
-        let ask = ctx.rendezvous.coordinate(&started, session.operator, &log, ctx.stop.clone());
+        let ask = ctx
+            .rendezvous
+            .coordinate(&started, session.operator, &log, ctx.stop.clone());
         tokio::join!(runs, ask)
     };
     tokio::pin!(all);
@@ -377,7 +378,13 @@ fn account_run_of(state_dir: &Path, account: &str, batch_id: &str) -> Found {
             Ok(journal) => journal,
             Err(e) => return Found::Unreadable(e),
         };
-        if journal.fold.started().and_then(|s| s.batch.clone()).as_deref() != Some(batch_id) {
+        if journal
+            .fold
+            .started()
+            .and_then(|s| s.batch.clone())
+            .as_deref()
+            != Some(batch_id)
+        {
             continue;
         }
         if journal.fold.status() == Some(RunStatus::Finished) {
@@ -461,7 +468,8 @@ async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> Ac
         .max_errors
         .is_some_and(|max| ctx.errors.load(Ordering::SeqCst) >= max);
     if ctx.stopped().is_some() || limit_reached {
-        ctx.rendezvous.pass(&account, Outcome::NotStarted, "not started");
+        ctx.rendezvous
+            .pass(&account, Outcome::NotStarted, "not started");
         return ctx.end(result(Outcome::NotStarted, None, None));
     }
     let begin = match found {
@@ -473,7 +481,8 @@ async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> Ac
             run_id: Some(run_id),
         },
         Some(Found::Finished(run_id, writes)) => {
-            ctx.rendezvous.pass(&account, Outcome::Done, "finished already");
+            ctx.rendezvous
+                .pass(&account, Outcome::Done, "finished already");
             let mut done = result(Outcome::Done, Some(run_id), None);
             done.writes_made = writes;
             return ctx.end(done);

@@ -103,7 +103,11 @@ impl Rendezvous {
         let (recorded, reply): (_, Answer) = match &answer {
             Ok(via) => ((true, Some(*via), None), Ok(*via)),
             Err(Error::ConfirmationUnavailable) => (
-                (false, None, Some(Error::ConfirmationUnavailable.to_string())),
+                (
+                    false,
+                    None,
+                    Some(Error::ConfirmationUnavailable.to_string()),
+                ),
                 Err(Refused::Unavailable),
             ),
             Err(e) => ((false, None, Some(e.to_string())), Err(Refused::No)),

@@ -35,7 +35,10 @@ impl HttpConnector for LimitedConnector {
         let inner = self.inner.clone();
         HttpConnectorFuture::new(async move {
             // The semaphore is never closed.
-            let _permit = permits.acquire_owned().await.expect("the semaphore stays open");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("the semaphore stays open");
             inner.call(request).await
         })
     }
