@@ -524,3 +524,86 @@ fn bad_account_lists_are_refused_before_any_call() {
     fleet.assert_untouched(MGMT);
     fleet.assert_untouched(MEMBER_A);
 }
+
+/// Organizations on moto: the caller's account becomes the management account, and two member
+/// accounts are created (moto gives them their ids). Returns the members' ids.
+fn organization_with_two_members(endpoint: &str) -> Vec<String> {
+    let script = "import sys, boto3\n\
+c = boto3.client('organizations', endpoint_url=sys.argv[1], region_name='us-east-1', \
+aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+c.create_organization(FeatureSet='ALL')\n\
+print('\\n'.join(c.create_account(Email=n + '@example.com', AccountName=n)\
+['CreateAccountStatus']['AccountId'] for n in ('one', 'two')))\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, endpoint])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_organization_covers_the_management_account_and_every_member() {
+    let env = Env::secure_account();
+    let members = organization_with_two_members(&env.moto.endpoint());
+    assert_eq!(members.len(), 2, "{members:?}");
+    let mut fleet = Fleet {
+        env,
+        members: Vec::new(),
+    };
+    for member in &members {
+        fleet.add(
+            member,
+            Seed {
+                unrelated_trail: false,
+                config_channel: false,
+                ..Seed::default()
+            },
+        );
+    }
+    // One member is left out by --exclude-account.
+    let run = fleet
+        .env
+        .xtask(&[
+            "run",
+            "revert",
+            "--yes",
+            "--organization",
+            "--exclude-account",
+            &members[1],
+        ])
+        .success();
+    fleet.assert_reverted(MGMT);
+    fleet.assert_reverted(&members[0]);
+    assert_eq!(
+        bucket_algorithms_with(
+            &fleet.config(&members[1]),
+            &fleet.seeded(&members[1]).bucket,
+            HOME
+        ),
+        vec!["aws:kms"],
+        "the excluded member is untouched"
+    );
+    let batch = fleet.batch();
+    let mut accounts = batch.started.accounts.clone();
+    accounts.sort();
+    let mut expected = vec![MGMT.to_string(), members[0].clone()];
+    expected.sort();
+    assert_eq!(accounts, expected, "{}", run.stdout);
+    assert_eq!(batch.started.excluded, vec![members[1].clone()]);
+    assert!(matches!(
+        batch.started.selection,
+        batch_journal::Selection::Organization
+    ));
+    // The ListAccounts call is in the batch journal.
+    assert!(batch.events.iter().any(
+        |e| matches!(e, BatchEvent::AwsCall(c) if c.operation == "ListAccounts" && c.outcome == "ok")
+    ));
+}

@@ -485,6 +485,37 @@ fn the_readme_policy_is_the_generated_one() {
         );
     }
 
+    // The member role's trust policy in the README is `iam-policy --member-role`'s.
+    let mut member = xtask_command(state.path());
+    member.args([
+        "iam-policy",
+        "--member-role",
+        "--trusted",
+        "arn:aws:iam::123456789012:role/Operator",
+        "--external-id",
+        "EXAMPLE-ID",
+    ]);
+    let member: serde_json::Value =
+        serde_json::from_str(&Run::of(member).success().stdout).unwrap();
+    let trust_block = readme[readme
+        .find("The member role's trust\npolicy")
+        .expect("README shows the member role's trust policy")..]
+        .split("```json\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a json block follows");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(trust_block).unwrap(),
+        member["TrustPolicy"],
+        "README.md's member trust policy is not `iam-policy --member-role`'s"
+    );
+    assert_eq!(
+        member["PermissionsPolicy"].to_string(),
+        serde_json::from_str::<serde_json::Value>(&generated)
+            .unwrap()
+            .to_string()
+    );
+
     let mut narrowed = xtask_command(state.path());
     narrowed.args([
         "iam-policy",

@@ -504,6 +504,24 @@ pub struct IamPolicyFlags {
     /// cm-members-cloudtrail-*).
     #[arg(long, value_name = "NAME", value_parser = bucket_name)]
     pub bucket: Option<String>,
+    /// For a batch: the member role each account needs (its name, its trust policy and its
+    /// permissions, which are the runbook's).
+    #[arg(long, conflicts_with = "batch_caller")]
+    pub member_role: bool,
+    /// For a batch: what the caller needs besides (sts:AssumeRole on the member role in every
+    /// account, organizations:ListAccounts for --organization).
+    #[arg(long)]
+    pub batch_caller: bool,
+    /// The member role's name.
+    #[arg(long, value_name = "NAME", default_value = runbook::batch::DEFAULT_ROLE_NAME)]
+    pub role_name: String,
+    /// Who may assume the member role (an IAM role or user ARN; default: the management
+    /// account's root, i.e. any principal of it that its own policies allow).
+    #[arg(long, value_name = "ARN")]
+    pub trusted: Option<String>,
+    /// Require this external id in the trust policy (as `--external-id` sends it).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
 }
 
 /// `arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`, checked while parsing.

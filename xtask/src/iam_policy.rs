@@ -16,13 +16,72 @@ const DEFAULT_TRAIL: &str = "Members";
 const DEFAULT_BUCKET: &str = "cm-members-cloudtrail-*";
 
 pub fn run(flags: IamPolicyFlags) -> Result<()> {
-    let doc = policy(
+    let permissions = policy(
         flags.runbook,
         flags.trail_arn.as_deref(),
         flags.bucket.as_deref(),
     );
+    let doc = if flags.member_role {
+        member_role(
+            &flags.role_name,
+            flags.trusted.as_deref(),
+            flags.external_id.as_deref(),
+            permissions,
+        )
+    } else if flags.batch_caller {
+        batch_caller(&flags.role_name)
+    } else {
+        permissions
+    };
     out::line(serde_json::to_string_pretty(&doc)?);
     Ok(())
+}
+
+/// The role a batch assumes in each member account: its trust policy (who may assume it, with
+/// the external id when one is required) and its permissions (the runbook's own policy).
+pub fn member_role(
+    role_name: &str,
+    trusted: Option<&str>,
+    external_id: Option<&str>,
+    permissions: Value,
+) -> Value {
+    let principal = trusted.unwrap_or("arn:aws:iam::MANAGEMENT_ACCOUNT_ID:root");
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": { "AWS": principal },
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(id) = external_id {
+        statement["Condition"] = json!({ "StringEquals": { "sts:ExternalId": id } });
+    }
+    json!({
+        "RoleName": role_name,
+        "TrustPolicy": { "Version": "2012-10-17", "Statement": [statement] },
+        "PermissionsPolicy": permissions,
+    })
+}
+
+/// What a batch's caller needs besides the runbook's policy (for its own account, when listed):
+/// to assume the member role in every account, and to list the organization's accounts.
+pub fn batch_caller(role_name: &str) -> Value {
+    use runbook::aws::{ASSUME_ROLE, LIST_ACCOUNTS};
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TheMemberRoles",
+                "Effect": "Allow",
+                "Action": ASSUME_ROLE.action,
+                "Resource": format!("arn:aws:iam::*:role/{role_name}"),
+            },
+            {
+                "Sid": "TheOrganizationsAccounts",
+                "Effect": "Allow",
+                "Action": LIST_ACCOUNTS.action,
+                "Resource": "*",
+            }
+        ]
+    })
 }
 
 /// The policy document for `runbook`, narrowed to `trail_arn` and `bucket` when given.
@@ -118,6 +177,35 @@ mod tests {
         assert_eq!(
             statement(&doc, "NoResourceLevelPermissions").unwrap()["Resource"],
             "*"
+        );
+    }
+
+    #[test]
+    fn the_member_role_trusts_the_caller_with_the_external_id_and_runs_the_runbook() {
+        let permissions = policy(RunbookName::Revert, None, None);
+        let role = member_role(
+            "Ops",
+            Some("arn:aws:iam::123456789012:role/Admin"),
+            Some("x-1"),
+            permissions.clone(),
+        );
+        assert_eq!(role["RoleName"], "Ops");
+        let trust = &role["TrustPolicy"]["Statement"][0];
+        assert_eq!(
+            trust["Principal"]["AWS"],
+            "arn:aws:iam::123456789012:role/Admin"
+        );
+        assert_eq!(trust["Action"], "sts:AssumeRole");
+        assert_eq!(trust["Condition"]["StringEquals"]["sts:ExternalId"], "x-1");
+        assert_eq!(role["PermissionsPolicy"], permissions);
+        let without = member_role("Ops", None, None, permissions);
+        assert!(without["TrustPolicy"]["Statement"][0]
+            .get("Condition")
+            .is_none());
+        let caller = batch_caller("Ops").to_string();
+        assert!(
+            caller.contains("arn:aws:iam::*:role/Ops")
+                && caller.contains("organizations:ListAccounts")
         );
     }
 
