@@ -98,6 +98,15 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
     if flags.connection.replay.is_some() {
         bail!("record talks to AWS or --endpoint-url; --replay makes no traffic to record");
     }
+    let batch = flags.batch.is_batch();
+    if batch && flags.connection.endpoint_url.is_none() {
+        // Redaction turns the caller's account id into 123456789012; every member account's id
+        // would stay in its fixture (and name its directory).
+        bail!(
+            "a batch is recorded on a local endpoint (--endpoint-url, moto) only: the member \
+             accounts' ids would be kept in the fixtures"
+        );
+    }
     let dir = paths::scenario_dir(scenario);
     let config = connect::sdk_config(&flags.connection, None).await?;
     let region = config
@@ -114,44 +123,120 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
             secrets.session_token = creds.session_token().map(str::to_string);
         }
     }
-    // The recorder sees the service clients' calls only: `connect` hands it to them after the
-    // credential providers were built with the real client.
-    let recorder = Recorder::default();
-    let (outcome, _) =
-        run::run_with(flags, Some(recorder.wrap(runbook::http::real_client()))).await;
-
-    let mut fixture = Fixture {
-        description: description.unwrap_or_default(),
-        origin: "recorded".into(),
-        region,
-        run_args: stored_args(&run_args),
-        exchanges: recorder.exchanges(),
+    // The recorders see the service clients' calls only: `connect` hands them to the service
+    // clients after the credential providers (and, in a batch, each account's AssumeRole
+    // provider) were built with the real client. A batch records the caller's own calls
+    // (`None`) and each account's (`Some(id)`) apart.
+    let recorders: Recorders = Default::default();
+    // The caller's own recording exists even if it recorded nothing: the scenario's traffic.json.
+    recorders.lock().unwrap().insert(None, Recorder::default());
+    let outcome = if batch {
+        let real = runbook::http::real_client();
+        let each = recorders.clone();
+        let transport: connect::Transport = std::sync::Arc::new(move |account| {
+            let mut each = each.lock().unwrap();
+            let recorder = each.entry(account.map(str::to_string)).or_default();
+            recorder.wrap(real.clone())
+        });
+        run::run_batch_with(flags, Some(transport)).await.0
+    } else {
+        let recorder = Recorder::default();
+        let http = recorder.wrap(runbook::http::real_client());
+        recorders.lock().unwrap().insert(None, recorder);
+        run::run_with(flags, Some(http)).await.0
     };
-    if fixture.exchanges.is_empty() {
+    let recorded: Vec<(Option<String>, Vec<runbook::http::Exchange>)> = recorders
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(account, recorder)| (account.clone(), recorder.exchanges()))
+        .collect();
+
+    // Keep the description of an existing scenario unless a new one was given.
+    let description = match description {
+        Some(d) => d,
+        None => load_fixture(&dir)
+            .map(|f| f.description)
+            .unwrap_or_default(),
+    };
+    let fixtures: Vec<(Option<String>, Fixture)> = recorded
+        .into_iter()
+        .map(|(account, exchanges)| {
+            let description = match &account {
+                Some(id) => format!("{description} (Account {id}'s own calls.)"),
+                None => description.clone(),
+            };
+            let fixture = Fixture {
+                description,
+                origin: "recorded".into(),
+                region: region.clone(),
+                run_args: stored_args(&run_args),
+                exchanges,
+            };
+            (account, fixture)
+        })
+        .collect();
+    if fixtures.iter().all(|(_, f)| f.exchanges.is_empty()) {
         // The run's own error says what went wrong (credentials, region, lock, …).
         outcome.context("nothing was recorded: the run failed before any AWS call was answered")?;
         bail!("nothing was recorded: the run made no AWS call");
     }
-    secrets.account_id = recorded_account(&fixture);
-    // Keep the description of an existing scenario unless a new one was given.
-    if fixture.description.is_empty() {
-        fixture.description = load_fixture(&dir)
-            .map(|f| f.description)
-            .unwrap_or_default();
+    // The caller's account id, from its own GetCallerIdentity, is redacted in every fixture.
+    secrets.account_id = fixtures
+        .iter()
+        .find(|(account, _)| account.is_none())
+        .and_then(|(_, f)| recorded_account(f));
+    // Rendered (redacted, leak-checked) all before any is written.
+    let mut texts = Vec::new();
+    for (account, fixture) in &fixtures {
+        if let Some(e) = fixture.exchanges.iter().find(|e| is_credential_call(e)) {
+            bail!(
+                "refusing to write the fixture: a credential provider's call was recorded ({})",
+                e.key
+            );
+        }
+        let text = render_fixture(fixture, &secrets).map_err(|leaks| refusal(&leaks))?;
+        let path = match account {
+            Some(id) => account_dir(&dir, id).join("traffic.json"),
+            None => dir.join("traffic.json"),
+        };
+        texts.push((path, text, fixture.exchanges.len()));
     }
-    let text = render_fixture(&fixture, &secrets).map_err(|leaks| refusal(&leaks))?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join("traffic.json");
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    eprintln!(
-        "recorded {} exchanges to {}",
-        fixture.exchanges.len(),
-        path.display()
-    );
+    if batch {
+        // No account of an earlier recording stays behind.
+        let accounts = dir.join("accounts");
+        if accounts.exists() {
+            std::fs::remove_dir_all(&accounts)
+                .with_context(|| format!("removing {}", accounts.display()))?;
+        }
+    }
+    for (path, text, exchanges) in texts {
+        let parent = path.parent().expect("a file in a directory");
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("recorded {exchanges} exchanges to {}", path.display());
+    }
     if let Err(e) = outcome {
         eprintln!("(the recorded run itself ended with an error, which the fixture keeps: {e:#})");
     }
     Ok(())
+}
+
+/// Each recording of a run: the caller's own calls (`None`) and, in a batch, each account's.
+type Recorders =
+    std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<Option<String>, Recorder>>>;
+
+/// Where a batch scenario keeps an account's traffic (what `connect::ReplayConnector` reads).
+fn account_dir(dir: &std::path::Path, account: &str) -> std::path::PathBuf {
+    dir.join("accounts").join(account)
+}
+
+/// A credential provider's call (STS AssumeRole*, SSO, IMDS): never part of a fixture.
+fn is_credential_call(e: &runbook::http::Exchange) -> bool {
+    e.key.operation.starts_with("AssumeRole")
+        || e.key.operation == "GetRoleCredentials"
+        || e.key.service.contains("sso")
 }
 
 /// The run arguments a fixture keeps: not where it was recorded from (endpoint, profile, state).
