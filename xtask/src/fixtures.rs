@@ -261,9 +261,9 @@ fn stored_args(args: &[String]) -> Vec<String> {
 }
 
 /// Rebuilds the scenarios: each moto-made one against its own fresh moto server (through a
-/// child `fixtures record`, so credentials stay out of this process), then the hand-edited ones.
+/// child `fixtures record`, so credentials stay out of this process), then the batches, then the
+/// hand-edited ones.
 async fn refresh(only: Option<&str>) -> Result<()> {
-    let exe = std::env::current_exe().context("finding the xtask binary")?;
     for scenario in scenarios::RECORDED
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.name))
@@ -273,35 +273,49 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         testkit::seed(&config, &(scenario.seed)())
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
-        let state = tempfile::tempdir()?;
-        let status = std::process::Command::new(&exe)
-            .args([
-                "fixtures",
-                "record",
-                scenario.name,
-                "--description",
-                scenario.description,
-                "--",
-            ])
-            .args(scenarios::RUN_ARGS)
-            .args([
-                "--endpoint-url",
-                &moto.endpoint(),
-                "--region",
-                testkit::seed::HOME,
-            ])
-            .arg("--state-dir")
-            .arg(state.path())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .stdout(std::process::Stdio::null())
-            .status()?;
-        if !status.success() {
-            bail!("recording {} failed", scenario.name);
-        }
+        record_child(
+            &moto,
+            scenario.name,
+            scenario.description,
+            scenarios::RUN_ARGS,
+        )?;
         shape_recorded(scenario).await?;
+    }
+    for scenario in scenarios::BATCHES
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.name))
+    {
+        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
+        let caller = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
+        let caller_account = testkit::seed::Seed::default().account;
+        for (account, seed) in scenario.accounts {
+            let config = if *account == caller_account {
+                caller.clone()
+            } else {
+                let role = format!(
+                    "arn:aws:iam::{account}:role/{}",
+                    runbook::batch::DEFAULT_ROLE_NAME
+                );
+                testkit::assumed_role_config(&moto.endpoint(), testkit::seed::HOME, &role)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?
+            };
+            let seed = testkit::seed::Seed {
+                account: account.to_string(),
+                ..seed()
+            };
+            testkit::seed(&config, &seed)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))
+                .with_context(|| format!("seeding account {account}"))?;
+        }
+        record_child(
+            &moto,
+            scenario.name,
+            scenario.description,
+            scenario.run_args,
+        )?;
+        shape_batch(scenario).await?;
     }
     for scenario in scenarios::HAND_EDITED
         .iter()
@@ -310,6 +324,128 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         derive(scenario).await?;
     }
     Ok(())
+}
+
+/// `fixtures record NAME -- RUN_ARGS` in a child process against `moto`, with moto's dummy
+/// credentials and a state directory of its own.
+fn record_child(
+    moto: &testkit::Moto,
+    name: &str,
+    description: &str,
+    run_args: &[&str],
+) -> Result<()> {
+    let exe = std::env::current_exe().context("finding the xtask binary")?;
+    let state = tempfile::tempdir()?;
+    let status = std::process::Command::new(&exe)
+        .args([
+            "fixtures",
+            "record",
+            name,
+            "--description",
+            description,
+            "--",
+        ])
+        .args(run_args)
+        .args([
+            "--endpoint-url",
+            &moto.endpoint(),
+            "--region",
+            testkit::seed::HOME,
+        ])
+        .arg("--state-dir")
+        .arg(state.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("recording {name} failed");
+    }
+    Ok(())
+}
+
+/// [`shape_recorded`] for a batch: every account's recording (and the caller's) shaped, then the
+/// whole batch replayed with its own arguments, which must ask for every exchange left in each.
+async fn shape_batch(scenario: &scenarios::RecordedBatch) -> Result<()> {
+    let dir = paths::scenario_dir(scenario.name);
+    let mut dirs = vec![(None, dir.clone())];
+    for (account, _) in scenario.accounts {
+        dirs.push((Some(account.to_string()), account_dir(&dir, account)));
+    }
+    let mut caller = None;
+    for (account, at) in &dirs {
+        let mut fixture = load_fixture(at)?;
+        let shaped = shape::shape(&mut fixture);
+        let whose = match account {
+            Some(id) => format!(" (Account {id}'s own calls.)"),
+            None => String::new(),
+        };
+        fixture.description = format!("{}{whose} {}", scenario.description, shaped.note());
+        write_fixture(at, &fixture)?;
+        if account.is_none() {
+            caller = Some(fixture);
+        }
+    }
+    let caller = caller.expect("the caller's fixture is read first");
+    let unused = replay_check_batch(&dir, &caller, scenario.name).await?;
+    if let Some((account, unused)) = unused.iter().find(|(_, u)| !u.is_empty()) {
+        bail!(
+            "the shaped {} leaves {} exchanges of {} unasked",
+            scenario.name,
+            unused.len(),
+            account.as_deref().unwrap_or("the caller"),
+        );
+    }
+    eprintln!("shaped {} ({} accounts)", scenario.name, dirs.len() - 1);
+    Ok(())
+}
+
+/// [`replay_check`] for a batch scenario: fails if the caller or any account asks for anything
+/// its fixture lacks, and gives, per account (`None`: the caller), the exchanges never asked for.
+async fn replay_check_batch(
+    dir: &std::path::Path,
+    caller: &Fixture,
+    name: &str,
+) -> Result<Vec<(Option<String>, Vec<usize>)>> {
+    let state = tempfile::tempdir()?;
+    let flags = replay_flags(dir, caller, state.path())?;
+    let (_, replayers) = run::run_batch_with(flags, None).await;
+    let mut unused = Vec::new();
+    for (account, replayer) in replayers {
+        if let Some(miss) = replayer.misses().first() {
+            bail!(
+                "{name} ({}) asks for what was not recorded: {miss}",
+                account.as_deref().unwrap_or("the caller")
+            );
+        }
+        unused.push((account, replayer.unused_indices()));
+    }
+    Ok(unused)
+}
+
+/// The `run` flags that replay `dir` with the arguments it was recorded with.
+fn replay_flags(
+    dir: &std::path::Path,
+    fixture: &Fixture,
+    state: &std::path::Path,
+) -> Result<RunFlags> {
+    let args = ["cargo xtask", "run"]
+        .into_iter()
+        .map(String::from)
+        .chain(fixture.run_args.iter().cloned())
+        .chain([
+            "--replay".into(),
+            dir.display().to_string(),
+            "--state-dir".into(),
+            state.display().to_string(),
+        ])
+        .chain(["--output".into(), "json".into()]);
+    let Command::Run(flags) = Xtask::try_parse_from(args)?.command else {
+        unreachable!("built as a run")
+    };
+    Ok(flags)
 }
 
 /// Shapes a moto recording like AWS's answers (`shape`), says so in its description, and checks
@@ -350,20 +486,7 @@ fn write_fixture(dir: &std::path::Path, fixture: &Fixture) -> Result<()> {
 /// fixture lacks, and gives the positions of the exchanges it never asked for.
 async fn replay_check(dir: &std::path::Path, fixture: &Fixture, name: &str) -> Result<Vec<usize>> {
     let state = tempfile::tempdir()?;
-    let args = ["cargo xtask", "run"]
-        .into_iter()
-        .map(String::from)
-        .chain(fixture.run_args.iter().cloned())
-        .chain([
-            "--replay".into(),
-            dir.display().to_string(),
-            "--state-dir".into(),
-            state.path().display().to_string(),
-        ])
-        .chain(["--output".into(), "json".into()]);
-    let Command::Run(flags) = Xtask::try_parse_from(args)?.command else {
-        unreachable!("built as a run")
-    };
+    let flags = replay_flags(dir, fixture, state.path())?;
     let (_, replayer) = run::run_with(flags, None).await;
     let replayer = replayer.context("a replayed run has a replayer")?;
     if !replayer.misses().is_empty() {
