@@ -554,3 +554,27 @@ fn list() -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_batch_is_recorded_on_a_local_endpoint_only() {
+        if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+            // clap would take it as --endpoint-url, and this would record.
+            return;
+        }
+        let args = ["revert", "--yes", "--accounts", "111111111111"].map(String::from);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let refused = runtime
+            .block_on(super::record("never-written", None, args.to_vec()))
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("local endpoint"),
+            "{refused:#}"
+        );
+        assert!(!crate::paths::scenario_dir("never-written").exists());
+    }
+}
