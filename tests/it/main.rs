@@ -18,7 +18,7 @@
 //! - `undo`: undo a revert (exactly, twice, refused keys, changed since) and the re-check.
 //! - `organization`: organization trails seen from the management account (moto with an
 //!   organization): refused without `--include-organization-trail`, reverted with it.
-//! - `replay`: every recorded scenario, offline, with insta snapshots.
+//! - `replay`: every recorded scenario, offline, with insta snapshots (a batch's too: `two-accounts`).
 //! - `recording`: `fixtures record` through a role profile: no credential in the fixture or the
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
 

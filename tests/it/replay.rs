@@ -445,11 +445,25 @@ fn bucket_policy_requires_kms() {
     );
 }
 
+/// Every fixture file: each scenario's traffic.json and, for a batch, each account's.
+fn fixture_files() -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let dir = entry.unwrap().path();
+        files.push(dir.join("traffic.json"));
+        if let Ok(accounts) = std::fs::read_dir(dir.join("accounts")) {
+            for account in accounts {
+                files.push(account.unwrap().path().join("traffic.json"));
+            }
+        }
+    }
+    files
+}
+
 #[test]
 fn fixtures_hold_no_secrets() {
     use runbook::http::redact::{leaks, Secrets};
-    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
-        let path = entry.unwrap().path().join("traffic.json");
+    for path in fixture_files() {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             leaks(&text, &Secrets::default()),
@@ -468,6 +482,16 @@ fn fixtures_hold_no_secrets() {
             "{} says whether it was recorded or hand-edited",
             path.display()
         );
+        // A credential provider's calls (a batch's AssumeRole into each account) are never
+        // recorded: only the service clients' calls are.
+        assert!(
+            !fixture
+                .exchanges
+                .iter()
+                .any(|e| e.key.operation.starts_with("AssumeRole")),
+            "{} holds a credential provider's AssumeRole",
+            path.display()
+        );
     }
 }
 
@@ -476,6 +500,7 @@ fn source_mentions_check(name: &str) -> bool {
     let source = include_str!("replay.rs");
     source.contains(&format!("check(\"{name}\""))
         || source.contains(&format!("check_events(\"{name}\""))
+        || source.contains(&format!("check_batch(\"{name}\""))
 }
 
 #[test]
@@ -652,4 +677,98 @@ fn a_refused_call_on_our_own_bucket_is_a_missing_permission() {
     assert!(!run.stderr.contains("belongs to another account"));
     let events = events(&run_dirs(state.path())[0]);
     assert!(!events.iter().any(|e| e.event == "write_intent"));
+}
+
+/// The accounts of the recorded batch: the caller's own, and a member reached by AssumeRole.
+const TWO_ACCOUNTS: &str = "123456789012,111111111111";
+
+/// Replays the batch `scenario` over [`TWO_ACCOUNTS`] through `cargo xtask run ARGS --replay
+/// scenario --accounts …`, checks that no account asked for anything unrecorded (and, if
+/// `uses_everything`, that every recorded exchange was used), and snapshots stdout and stderr
+/// as `name`.
+fn check_batch(scenario: &str, args: &[&str], name: &str, uses_everything: bool) -> Run {
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.args(["run"])
+        .args(args)
+        .args(["--replay", scenario, "--accounts", TWO_ACCOUNTS])
+        // One account after the other, and one call at a time: the order of the lines is fixed.
+        .args(["--max-concurrent-accounts", "1", "--concurrency", "1"]);
+    let run = Run::of(cmd).success();
+    assert!(
+        !run.stderr.contains("replay: no recorded exchange"),
+        "{}",
+        run.stderr
+    );
+    if uses_everything {
+        assert!(
+            !run.stderr.contains("not asked for"),
+            "every recorded exchange is used:\n{}",
+            run.stderr
+        );
+    }
+    // One run per account, each in its account's state directory.
+    for account in TWO_ACCOUNTS.split(',') {
+        let runs = run_dirs(&state.path().join("accounts").join(account));
+        assert_eq!(runs.len(), 1, "{account}: {}", run.stderr);
+    }
+    insta_settings().bind(|| {
+        insta::assert_snapshot!(
+            name,
+            format!(
+                "exit {}\n--- stdout\n{}--- stderr\n{}",
+                run.code, run.stdout, run.stderr
+            )
+        );
+    });
+    run
+}
+
+#[test]
+fn two_accounts() {
+    let run = check_batch("two-accounts", REVERT, "two-accounts__summary", true);
+    for account in TWO_ACCOUNTS.split(',') {
+        assert!(run.stdout.contains(account), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn two_accounts_json() {
+    let run = check_batch(
+        "two-accounts",
+        &["revert", "--yes", "--output", "json"],
+        "two-accounts__json",
+        true,
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let accounts = doc["accounts"]
+        .as_array()
+        .or_else(|| doc["batch"]["accounts"].as_array())
+        .or_else(|| doc["result"]["accounts"].as_array())
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(accounts.len(), 2, "{doc:#}");
+    for account in accounts {
+        assert_eq!(account["writes_made"], 2, "{account:#}");
+    }
+}
+
+#[test]
+fn two_accounts_status() {
+    // The batch was recorded as a revert: status asks for each account's first part only.
+    check_batch(
+        "two-accounts",
+        &["status"],
+        "two-accounts-status__summary",
+        false,
+    );
+}
+
+#[test]
+fn two_accounts_in_japanese() {
+    check_batch(
+        "two-accounts",
+        &["revert", "--yes", "--lang", "ja"],
+        "two-accounts-ja__summary",
+        true,
+    );
 }

@@ -32,9 +32,14 @@ fn t(lang: Lang, en: &str, ja: &str) -> String {
     }
 }
 
-/// `http`: the fixture recorder's client, which carries the caller's and every account's service
-/// calls (never the credential providers').
-pub async fn run(flags: RunFlags, http: Option<connect::Transport>) -> Result<()> {
+/// `http`: the HTTP client of the caller's and of each account's service clients (never the
+/// credential providers'): the fixture recorder gives each its own recording. `replays`
+/// receives the replayers of a replayed batch.
+pub async fn run(
+    flags: RunFlags,
+    http: Option<connect::Transport>,
+    replays: connect::Replays,
+) -> Result<()> {
     let runbook = match flags.runbook {
         RunbookName::Revert => Runbook::Revert,
         RunbookName::Status => Runbook::Status,
@@ -84,6 +89,7 @@ pub async fn run(flags: RunFlags, http: Option<connect::Transport>) -> Result<()
         &flags.connection,
         &flags.display,
         http,
+        replays,
     )
     .await?;
     let command = match runbook {
@@ -115,6 +121,7 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
         &flags.connection,
         &flags.display,
         None,
+        connect::Replays::default(),
     )
     .await?;
     finish(
@@ -136,6 +143,7 @@ async fn drive(
     connection: &Connection,
     display: &Display,
     http: Option<connect::Transport>,
+    replays: connect::Replays,
 ) -> Result<BatchEnd> {
     let lang = run::lang(display);
     let state_dir = paths::state_dir(connection.state_dir.as_deref());
@@ -146,11 +154,13 @@ async fn drive(
     };
     let (base, connector): (runbook::aws::Aws, Box<dyn Connector>) = match &connection.replay {
         Some(scenario) => {
-            let (base, _replayer) = connect::aws(connection, None).await?;
+            let (base, replayer) = connect::aws(connection, None).await?;
+            replays.lock().unwrap().extend(replayer.map(|r| (None, r)));
             settings = settings.without_waits();
             let connector = connect::ReplayConnector {
                 dir: paths::scenario_dir(scenario),
                 region: connection.region.clone(),
+                replays,
             };
             (base, Box::new(connector))
         }

@@ -433,7 +433,12 @@ impl runbook::batch::Connector for RoleConnector {
 pub struct ReplayConnector {
     pub dir: std::path::PathBuf,
     pub region: Option<String>,
+    /// Every account's replayer, to ask afterwards what went unused or was missing.
+    pub replays: Replays,
 }
+
+/// The replayers of a replayed batch: the caller's own (`None`) and each account's.
+pub type Replays = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Replayer)>>>;
 
 impl runbook::batch::Connector for ReplayConnector {
     fn connect<'a>(
@@ -450,6 +455,10 @@ impl runbook::batch::Connector for ReplayConnector {
             let dir = self.dir.join("accounts").join(&reach.account);
             let fixture = load_fixture(&dir)?;
             let replayer = Replayer::new(&fixture);
+            self.replays
+                .lock()
+                .unwrap()
+                .push((Some(reach.account.clone()), replayer.clone()));
             let region = self
                 .region
                 .clone()

@@ -98,6 +98,15 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
     if flags.connection.replay.is_some() {
         bail!("record talks to AWS or --endpoint-url; --replay makes no traffic to record");
     }
+    let batch = flags.batch.is_batch();
+    if batch && flags.connection.endpoint_url.is_none() {
+        // Redaction turns the caller's account id into 123456789012; every member account's id
+        // would stay in its fixture (and name its directory).
+        bail!(
+            "a batch is recorded on a local endpoint (--endpoint-url, moto) only: the member \
+             accounts' ids would be kept in the fixtures"
+        );
+    }
     let dir = paths::scenario_dir(scenario);
     let config = connect::sdk_config(&flags.connection, None).await?;
     let region = config
@@ -114,44 +123,120 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
             secrets.session_token = creds.session_token().map(str::to_string);
         }
     }
-    // The recorder sees the service clients' calls only: `connect` hands it to them after the
-    // credential providers were built with the real client.
-    let recorder = Recorder::default();
-    let (outcome, _) =
-        run::run_with(flags, Some(recorder.wrap(runbook::http::real_client()))).await;
-
-    let mut fixture = Fixture {
-        description: description.unwrap_or_default(),
-        origin: "recorded".into(),
-        region,
-        run_args: stored_args(&run_args),
-        exchanges: recorder.exchanges(),
+    // The recorders see the service clients' calls only: `connect` hands them to the service
+    // clients after the credential providers (and, in a batch, each account's AssumeRole
+    // provider) were built with the real client. A batch records the caller's own calls
+    // (`None`) and each account's (`Some(id)`) apart.
+    let recorders: Recorders = Default::default();
+    // The caller's own recording exists even if it recorded nothing: the scenario's traffic.json.
+    recorders.lock().unwrap().insert(None, Recorder::default());
+    let outcome = if batch {
+        let real = runbook::http::real_client();
+        let each = recorders.clone();
+        let transport: connect::Transport = std::sync::Arc::new(move |account| {
+            let mut each = each.lock().unwrap();
+            let recorder = each.entry(account.map(str::to_string)).or_default();
+            recorder.wrap(real.clone())
+        });
+        run::run_batch_with(flags, Some(transport)).await.0
+    } else {
+        let recorder = Recorder::default();
+        let http = recorder.wrap(runbook::http::real_client());
+        recorders.lock().unwrap().insert(None, recorder);
+        run::run_with(flags, Some(http)).await.0
     };
-    if fixture.exchanges.is_empty() {
+    let recorded: Vec<(Option<String>, Vec<runbook::http::Exchange>)> = recorders
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(account, recorder)| (account.clone(), recorder.exchanges()))
+        .collect();
+
+    // Keep the description of an existing scenario unless a new one was given.
+    let description = match description {
+        Some(d) => d,
+        None => load_fixture(&dir)
+            .map(|f| f.description)
+            .unwrap_or_default(),
+    };
+    let fixtures: Vec<(Option<String>, Fixture)> = recorded
+        .into_iter()
+        .map(|(account, exchanges)| {
+            let description = match &account {
+                Some(id) => format!("{description} (Account {id}'s own calls.)"),
+                None => description.clone(),
+            };
+            let fixture = Fixture {
+                description,
+                origin: "recorded".into(),
+                region: region.clone(),
+                run_args: stored_args(&run_args),
+                exchanges,
+            };
+            (account, fixture)
+        })
+        .collect();
+    if fixtures.iter().all(|(_, f)| f.exchanges.is_empty()) {
         // The run's own error says what went wrong (credentials, region, lock, …).
         outcome.context("nothing was recorded: the run failed before any AWS call was answered")?;
         bail!("nothing was recorded: the run made no AWS call");
     }
-    secrets.account_id = recorded_account(&fixture);
-    // Keep the description of an existing scenario unless a new one was given.
-    if fixture.description.is_empty() {
-        fixture.description = load_fixture(&dir)
-            .map(|f| f.description)
-            .unwrap_or_default();
+    // The caller's account id, from its own GetCallerIdentity, is redacted in every fixture.
+    secrets.account_id = fixtures
+        .iter()
+        .find(|(account, _)| account.is_none())
+        .and_then(|(_, f)| recorded_account(f));
+    // Rendered (redacted, leak-checked) all before any is written.
+    let mut texts = Vec::new();
+    for (account, fixture) in &fixtures {
+        if let Some(e) = fixture.exchanges.iter().find(|e| is_credential_call(e)) {
+            bail!(
+                "refusing to write the fixture: a credential provider's call was recorded ({})",
+                e.key
+            );
+        }
+        let text = render_fixture(fixture, &secrets).map_err(|leaks| refusal(&leaks))?;
+        let path = match account {
+            Some(id) => account_dir(&dir, id).join("traffic.json"),
+            None => dir.join("traffic.json"),
+        };
+        texts.push((path, text, fixture.exchanges.len()));
     }
-    let text = render_fixture(&fixture, &secrets).map_err(|leaks| refusal(&leaks))?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join("traffic.json");
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    eprintln!(
-        "recorded {} exchanges to {}",
-        fixture.exchanges.len(),
-        path.display()
-    );
+    if batch {
+        // No account of an earlier recording stays behind.
+        let accounts = dir.join("accounts");
+        if accounts.exists() {
+            std::fs::remove_dir_all(&accounts)
+                .with_context(|| format!("removing {}", accounts.display()))?;
+        }
+    }
+    for (path, text, exchanges) in texts {
+        let parent = path.parent().expect("a file in a directory");
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("recorded {exchanges} exchanges to {}", path.display());
+    }
     if let Err(e) = outcome {
         eprintln!("(the recorded run itself ended with an error, which the fixture keeps: {e:#})");
     }
     Ok(())
+}
+
+/// Each recording of a run: the caller's own calls (`None`) and, in a batch, each account's.
+type Recorders =
+    std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<Option<String>, Recorder>>>;
+
+/// Where a batch scenario keeps an account's traffic (what `connect::ReplayConnector` reads).
+fn account_dir(dir: &std::path::Path, account: &str) -> std::path::PathBuf {
+    dir.join("accounts").join(account)
+}
+
+/// A credential provider's call (STS AssumeRole*, SSO, IMDS): never part of a fixture.
+fn is_credential_call(e: &runbook::http::Exchange) -> bool {
+    e.key.operation.starts_with("AssumeRole")
+        || e.key.operation == "GetRoleCredentials"
+        || e.key.service.contains("sso")
 }
 
 /// The run arguments a fixture keeps: not where it was recorded from (endpoint, profile, state).
@@ -176,9 +261,9 @@ fn stored_args(args: &[String]) -> Vec<String> {
 }
 
 /// Rebuilds the scenarios: each moto-made one against its own fresh moto server (through a
-/// child `fixtures record`, so credentials stay out of this process), then the hand-edited ones.
+/// child `fixtures record`, so credentials stay out of this process), then the batches, then the
+/// hand-edited ones.
 async fn refresh(only: Option<&str>) -> Result<()> {
-    let exe = std::env::current_exe().context("finding the xtask binary")?;
     for scenario in scenarios::RECORDED
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.name))
@@ -188,35 +273,49 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         testkit::seed(&config, &(scenario.seed)())
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
-        let state = tempfile::tempdir()?;
-        let status = std::process::Command::new(&exe)
-            .args([
-                "fixtures",
-                "record",
-                scenario.name,
-                "--description",
-                scenario.description,
-                "--",
-            ])
-            .args(scenarios::RUN_ARGS)
-            .args([
-                "--endpoint-url",
-                &moto.endpoint(),
-                "--region",
-                testkit::seed::HOME,
-            ])
-            .arg("--state-dir")
-            .arg(state.path())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .stdout(std::process::Stdio::null())
-            .status()?;
-        if !status.success() {
-            bail!("recording {} failed", scenario.name);
-        }
+        record_child(
+            &moto,
+            scenario.name,
+            scenario.description,
+            scenarios::RUN_ARGS,
+        )?;
         shape_recorded(scenario).await?;
+    }
+    for scenario in scenarios::BATCHES
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.name))
+    {
+        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
+        let caller = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
+        let caller_account = testkit::seed::Seed::default().account;
+        for (account, seed) in scenario.accounts {
+            let config = if *account == caller_account {
+                caller.clone()
+            } else {
+                let role = format!(
+                    "arn:aws:iam::{account}:role/{}",
+                    runbook::batch::DEFAULT_ROLE_NAME
+                );
+                testkit::assumed_role_config(&moto.endpoint(), testkit::seed::HOME, &role)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?
+            };
+            let seed = testkit::seed::Seed {
+                account: account.to_string(),
+                ..seed()
+            };
+            testkit::seed(&config, &seed)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))
+                .with_context(|| format!("seeding account {account}"))?;
+        }
+        record_child(
+            &moto,
+            scenario.name,
+            scenario.description,
+            scenario.run_args,
+        )?;
+        shape_batch(scenario).await?;
     }
     for scenario in scenarios::HAND_EDITED
         .iter()
@@ -225,6 +324,128 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         derive(scenario).await?;
     }
     Ok(())
+}
+
+/// `fixtures record NAME -- RUN_ARGS` in a child process against `moto`, with moto's dummy
+/// credentials and a state directory of its own.
+fn record_child(
+    moto: &testkit::Moto,
+    name: &str,
+    description: &str,
+    run_args: &[&str],
+) -> Result<()> {
+    let exe = std::env::current_exe().context("finding the xtask binary")?;
+    let state = tempfile::tempdir()?;
+    let status = std::process::Command::new(&exe)
+        .args([
+            "fixtures",
+            "record",
+            name,
+            "--description",
+            description,
+            "--",
+        ])
+        .args(run_args)
+        .args([
+            "--endpoint-url",
+            &moto.endpoint(),
+            "--region",
+            testkit::seed::HOME,
+        ])
+        .arg("--state-dir")
+        .arg(state.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("recording {name} failed");
+    }
+    Ok(())
+}
+
+/// [`shape_recorded`] for a batch: every account's recording (and the caller's) shaped, then the
+/// whole batch replayed with its own arguments, which must ask for every exchange left in each.
+async fn shape_batch(scenario: &scenarios::RecordedBatch) -> Result<()> {
+    let dir = paths::scenario_dir(scenario.name);
+    let mut dirs = vec![(None, dir.clone())];
+    for (account, _) in scenario.accounts {
+        dirs.push((Some(account.to_string()), account_dir(&dir, account)));
+    }
+    let mut caller = None;
+    for (account, at) in &dirs {
+        let mut fixture = load_fixture(at)?;
+        let shaped = shape::shape(&mut fixture);
+        let whose = match account {
+            Some(id) => format!(" (Account {id}'s own calls.)"),
+            None => String::new(),
+        };
+        fixture.description = format!("{}{whose} {}", scenario.description, shaped.note());
+        write_fixture(at, &fixture)?;
+        if account.is_none() {
+            caller = Some(fixture);
+        }
+    }
+    let caller = caller.expect("the caller's fixture is read first");
+    let unused = replay_check_batch(&dir, &caller, scenario.name).await?;
+    if let Some((account, unused)) = unused.iter().find(|(_, u)| !u.is_empty()) {
+        bail!(
+            "the shaped {} leaves {} exchanges of {} unasked",
+            scenario.name,
+            unused.len(),
+            account.as_deref().unwrap_or("the caller"),
+        );
+    }
+    eprintln!("shaped {} ({} accounts)", scenario.name, dirs.len() - 1);
+    Ok(())
+}
+
+/// [`replay_check`] for a batch scenario: fails if the caller or any account asks for anything
+/// its fixture lacks, and gives, per account (`None`: the caller), the exchanges never asked for.
+async fn replay_check_batch(
+    dir: &std::path::Path,
+    caller: &Fixture,
+    name: &str,
+) -> Result<Vec<(Option<String>, Vec<usize>)>> {
+    let state = tempfile::tempdir()?;
+    let flags = replay_flags(dir, caller, state.path())?;
+    let (_, replayers) = run::run_batch_with(flags, None).await;
+    let mut unused = Vec::new();
+    for (account, replayer) in replayers {
+        if let Some(miss) = replayer.misses().first() {
+            bail!(
+                "{name} ({}) asks for what was not recorded: {miss}",
+                account.as_deref().unwrap_or("the caller")
+            );
+        }
+        unused.push((account, replayer.unused_indices()));
+    }
+    Ok(unused)
+}
+
+/// The `run` flags that replay `dir` with the arguments it was recorded with.
+fn replay_flags(
+    dir: &std::path::Path,
+    fixture: &Fixture,
+    state: &std::path::Path,
+) -> Result<RunFlags> {
+    let args = ["cargo xtask", "run"]
+        .into_iter()
+        .map(String::from)
+        .chain(fixture.run_args.iter().cloned())
+        .chain([
+            "--replay".into(),
+            dir.display().to_string(),
+            "--state-dir".into(),
+            state.display().to_string(),
+        ])
+        .chain(["--output".into(), "json".into()]);
+    let Command::Run(flags) = Xtask::try_parse_from(args)?.command else {
+        unreachable!("built as a run")
+    };
+    Ok(flags)
 }
 
 /// Shapes a moto recording like AWS's answers (`shape`), says so in its description, and checks
@@ -265,20 +486,7 @@ fn write_fixture(dir: &std::path::Path, fixture: &Fixture) -> Result<()> {
 /// fixture lacks, and gives the positions of the exchanges it never asked for.
 async fn replay_check(dir: &std::path::Path, fixture: &Fixture, name: &str) -> Result<Vec<usize>> {
     let state = tempfile::tempdir()?;
-    let args = ["cargo xtask", "run"]
-        .into_iter()
-        .map(String::from)
-        .chain(fixture.run_args.iter().cloned())
-        .chain([
-            "--replay".into(),
-            dir.display().to_string(),
-            "--state-dir".into(),
-            state.path().display().to_string(),
-        ])
-        .chain(["--output".into(), "json".into()]);
-    let Command::Run(flags) = Xtask::try_parse_from(args)?.command else {
-        unreachable!("built as a run")
-    };
+    let flags = replay_flags(dir, fixture, state.path())?;
     let (_, replayer) = run::run_with(flags, None).await;
     let replayer = replayer.context("a replayed run has a replayer")?;
     if !replayer.misses().is_empty() {
@@ -345,4 +553,28 @@ fn list() -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_batch_is_recorded_on_a_local_endpoint_only() {
+        if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+            // clap would take it as --endpoint-url, and this would record.
+            return;
+        }
+        let args = ["revert", "--yes", "--accounts", "111111111111"].map(String::from);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let refused = runtime
+            .block_on(super::record("never-written", None, args.to_vec()))
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("local endpoint"),
+            "{refused:#}"
+        );
+        assert!(!crate::paths::scenario_dir("never-written").exists());
+    }
 }

@@ -38,10 +38,11 @@ pub async fn run_with(
     http: Option<SharedHttpClient>,
 ) -> (Result<()>, Option<Replayer>) {
     if flags.batch.is_batch() {
-        // The recorder records one account: a batch is recorded by `fixtures record` itself.
+        // One client for the caller and every account: `fixtures record` records a batch with a
+        // recorder per account through [`run_batch_with`].
         let transport =
             http.map(|http| -> connect::Transport { std::sync::Arc::new(move |_| http.clone()) });
-        return (crate::batch::run(flags, transport).await, None);
+        return (run_batch_with(flags, transport).await.0, None);
     }
     let (aws, replayer) = match connect::aws(&flags.connection, http).await {
         Ok(connected) => connected,
@@ -60,6 +61,29 @@ pub async fn run_with(
         );
     }
     (result, replayer)
+}
+
+/// A batch, with the HTTP client of the caller's and of each account's service clients given by
+/// `transport`; also returns the replayers of a replayed batch (the caller's `None`, then each
+/// account's), and says on stderr what each did not ask for, as a single replayed run does.
+pub async fn run_batch_with(
+    flags: RunFlags,
+    transport: Option<connect::Transport>,
+) -> (Result<()>, Vec<(Option<String>, Replayer)>) {
+    let replays = connect::Replays::default();
+    let result = crate::batch::run(flags, transport, replays.clone()).await;
+    let replays = std::mem::take(&mut *replays.lock().unwrap());
+    for (account, replayer) in &replays {
+        let unused = replayer.unused();
+        if let Some(first) = unused.first() {
+            eprintln!(
+                "replay ({}): {} recorded exchanges were not asked for, first: {first}",
+                account.as_deref().unwrap_or("caller"),
+                unused.len(),
+            );
+        }
+    }
+    (result, replays)
 }
 
 async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {

@@ -85,6 +85,36 @@ pub const RECORDED: &[Recorded] = &[
     },
 ];
 
+/// A batch made on moto: the caller's own account (moto's default one) and member accounts that
+/// moto's STS AssumeRole reaches (each seeded as its own role), recorded with `run_args`. The
+/// caller's calls are the scenario's traffic.json, each account's `accounts/<id>/traffic.json`.
+pub struct RecordedBatch {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Every account the batch reaches, with its seed; the first is the caller's own.
+    pub accounts: &'static [(&'static str, fn() -> Seed)],
+    pub run_args: &'static [&'static str],
+}
+
+pub const BATCHES: &[RecordedBatch] = &[RecordedBatch {
+    name: "two-accounts",
+    description: "A batch over two accounts (`--accounts 123456789012,111111111111`): the caller's own account \
+                  123456789012 is the article's secure account (reached with the caller's credentials), member \
+                  111111111111 (reached by AssumeRole on OrganizationAccountAccessRole, which is not recorded) is \
+                  a secure account whose bucket lives in eu-west-1. Each account's revert makes one UpdateTrail \
+                  and one PutBucketEncryption.",
+    accounts: &[
+        ("123456789012", Seed::default),
+        ("111111111111", || Seed {
+            bucket_region: "eu-west-1".into(),
+            unrelated_trail: false,
+            config_channel: false,
+            ..Seed::default()
+        }),
+    ],
+    run_args: &["revert", "--yes", "--accounts", "123456789012,111111111111"],
+}];
+
 pub const HAND_EDITED: &[HandEdited] = &[
     HandEdited {
         name: "access-denied-update-trail",
