@@ -11,15 +11,15 @@ use runbook::testkit::{self, BucketSeed, Seed, Seeded};
 use crate::proxy::{Proxy, Seen};
 use crate::support::*;
 
-const MGMT: &str = "123456789012";
+pub const MGMT: &str = "123456789012";
 /// Its bucket lives in eu-west-1.
-const MEMBER_A: &str = "111111111111";
+pub const MEMBER_A: &str = "111111111111";
 /// Already reverted: the trail has no key, the bucket is SSE-S3.
-const MEMBER_B: &str = "222222222222";
+pub const MEMBER_B: &str = "222222222222";
 const ROLE: &str = "OrganizationAccountAccessRole";
 
-struct Fleet {
-    env: Env,
+pub struct Fleet {
+    pub env: Env,
     members: Vec<(String, Seeded)>,
 }
 
@@ -36,7 +36,7 @@ fn member_config(endpoint: &str, account: &str) -> SdkConfig {
 impl Fleet {
     /// The management account as the article's secure account, member A with its bucket in
     /// eu-west-1, member B already reverted.
-    fn new() -> Fleet {
+    pub fn new() -> Fleet {
         let env = Env::secure_account();
         let mut fleet = Fleet {
             env,
@@ -103,7 +103,7 @@ impl Fleet {
 
     /// The account's trail has no key and its bucket is SSE-S3, read with its own credentials.
     #[track_caller]
-    fn assert_reverted(&self, account: &str) {
+    pub fn assert_reverted(&self, account: &str) {
         let config = self.config(account);
         let seeded = self.seeded(account);
         assert_eq!(
@@ -119,7 +119,7 @@ impl Fleet {
     }
 
     #[track_caller]
-    fn assert_untouched(&self, account: &str) {
+    pub fn assert_untouched(&self, account: &str) {
         let config = self.config(account);
         let seeded = self.seeded(account);
         assert_eq!(
@@ -134,11 +134,11 @@ impl Fleet {
         );
     }
 
-    fn state(&self) -> &Path {
+    pub fn state(&self) -> &Path {
         self.env.state.path()
     }
 
-    fn account_runs(&self, account: &str) -> Vec<PathBuf> {
+    pub fn account_runs(&self, account: &str) -> Vec<PathBuf> {
         let dir = self.state().join("accounts").join(account);
         if !dir.exists() {
             return Vec::new();

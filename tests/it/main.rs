@@ -2,6 +2,9 @@
 //!
 //! - `adversary`: review reproductions; each fails until its finding is fixed.
 //! - `adversary_undo`: review reproductions for `undo` and the re-check; each fails until fixed.
+//! - `batch`: many accounts against moto (AssumeRole per member, one question, resume BATCH_ID).
+//! - `batch_inprocess`: batches in-process: a kill after a write reached AWS, Ctrl-C, credentials
+//!   in the wrong account; two batch processes at once.
 //! - `e2e`: the CLI against a real moto_server (started per test on a free port).
 //! - `evidence`: `audit report`, the HTML evidence page: snapshots, escaping, headless Chromium.
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
@@ -26,6 +29,7 @@ mod adversary;
 mod adversary_undo;
 mod audit_log;
 mod batch;
+mod batch_inprocess;
 mod credentials;
 mod e2e;
 mod evidence;

@@ -1,0 +1,348 @@
+//! Batches driven in-process through the library's entry point (`runbook::batch::launch_batch`),
+//! where the test chooses each account's transport: a write whose answer is lost while the
+//! process "dies", Ctrl-C in the middle, credentials that land in the wrong account. And two
+//! batch processes started in the same instant on one state directory.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use runbook::aws::Aws;
+use runbook::batch::journal::{self as batch_journal, Outcome};
+use runbook::batch::{
+    self, AccountPlan, AccountsWanted, BatchBegin, BatchEnd, BatchOperator, BatchSession,
+    BatchStarted, Connected, Connector, Limits, NotAsked, Reach,
+};
+use runbook::http::wrap::{faulty, Fault, FaultSwitch, Trigger};
+use runbook::journal::ConfirmVia;
+use runbook::runbooks::Runbook;
+use runbook::steps::Settings;
+use runbook::testkit;
+
+use crate::batch::{Fleet, MEMBER_A, MEMBER_B, MGMT};
+use crate::support::*;
+
+/// Each account through the real client, or (for the accounts in `faults`) through a fault
+/// transport whose switch the test keeps; `lands_in` sends an account's calls to another's.
+struct TestConnector {
+    endpoint: String,
+    faults: HashMap<String, (Fault, Arc<FaultSwitch>)>,
+    lands_in: HashMap<String, String>,
+}
+
+impl TestConnector {
+    fn new(endpoint: String) -> TestConnector {
+        TestConnector {
+            endpoint,
+            faults: HashMap::new(),
+            lands_in: HashMap::new(),
+        }
+    }
+}
+
+impl Connector for TestConnector {
+    fn connect<'a>(
+        &'a self,
+        reach: &'a Reach,
+    ) -> Pin<Box<dyn Future<Output = runbook::Result<Connected>> + Send + 'a>> {
+        Box::pin(async move {
+            let account = self.lands_in.get(&reach.account).unwrap_or(&reach.account);
+            let config = if account == MGMT {
+                testkit::local_config(&self.endpoint, HOME)
+            } else {
+                testkit::assumed_role_config(
+                    &self.endpoint,
+                    HOME,
+                    &format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"),
+                )
+                .await
+                .map_err(|e| runbook::Error::AssumeRoleFailed {
+                    account: reach.account.clone(),
+                    role_arn: reach.role_arn.clone().unwrap_or_default(),
+                    caller_arn: reach.caller_arn.clone(),
+                    detail: e.to_string(),
+                })?
+            };
+            let http = match self.faults.get(&reach.account) {
+                Some((fault, switch)) => {
+                    faulty(runbook::http::real_client(), fault.clone(), switch.clone())
+                }
+                None => runbook::http::real_client(),
+            };
+            Ok(Connected {
+                aws: Aws::new(config.into_builder().http_client(http).build(), true),
+                credentials: "testkit".into(),
+            })
+        })
+    }
+}
+
+/// `--yes`, quietly.
+struct Yes;
+
+impl BatchOperator for Yes {
+    fn confirm_batch<'a>(
+        &'a self,
+        _batch: &'a BatchStarted,
+        _plans: &'a [AccountPlan],
+        _not_asked: &'a [NotAsked],
+    ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
+        Box::pin(async { Ok(ConfirmVia::YesFlag) })
+    }
+}
+
+fn new_batch() -> BatchBegin {
+    BatchBegin::New {
+        runbook: Runbook::Revert,
+        args: testkit::default_args(),
+        wanted: AccountsWanted {
+            accounts: vec![MGMT.into(), MEMBER_A.into(), MEMBER_B.into()],
+            ..AccountsWanted::default()
+        },
+        role_name: "OrganizationAccountAccessRole".into(),
+        external_id: false,
+        limits: Limits {
+            max_concurrent_accounts: 8,
+            max_errors: None,
+        },
+    }
+}
+
+async fn launch(
+    fleet: &Fleet,
+    connector: &TestConnector,
+    begin: BatchBegin,
+    interrupt: impl Future<Output = String>,
+) -> runbook::Result<BatchEnd> {
+    let base = Aws::new(fleet.env.config(), true);
+    let session = BatchSession {
+        base: &base,
+        connector,
+        state_dir: fleet.state(),
+        operator: &Yes,
+        settings: Settings::default().without_waits(),
+        tool_version: "in-process",
+        credentials: "testkit",
+    };
+    batch::launch_batch(&session, begin, interrupt).await
+}
+
+fn lost_update_trail(hang: bool) -> Fault {
+    Fault {
+        trigger: Trigger::Operation("UpdateTrail".into()),
+        after_send: true,
+        hang,
+        once: false,
+        status: None,
+    }
+}
+
+/// A transport that never strikes: it only counts what reaches moto.
+fn counting() -> Fault {
+    Fault {
+        trigger: Trigger::Operation("NoSuchOperation".into()),
+        after_send: false,
+        hang: false,
+        once: false,
+        status: None,
+    }
+}
+
+fn batch_id(fleet: &Fleet) -> String {
+    batch_journal::batch_ids(fleet.state()).unwrap().remove(0)
+}
+
+#[test]
+fn a_batch_killed_after_a_write_reached_aws_resumes_without_sending_it_again() {
+    let fleet = Fleet::new();
+    let rt = runtime();
+    let switch = Arc::new(FaultSwitch::default());
+    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
+    connector
+        .faults
+        .insert(MEMBER_A.into(), (lost_update_trail(true), switch.clone()));
+    // The process "dies" once member A's UpdateTrail was applied and its answer lost: the batch
+    // future is dropped mid-request; nothing more is logged anywhere.
+    let killed = rt.block_on(async {
+        tokio::select! {
+            end = launch(&fleet, &connector, new_batch(), std::future::pending()) => end.is_ok(),
+            () = switch.struck.notified() => false,
+        }
+    });
+    assert!(!killed, "the batch must not have ended");
+    assert_eq!(switch.forwarded("UpdateTrail"), 1);
+    // What a kill leaves: a batch journal that verifies, without an end.
+    let id = batch_id(&fleet);
+    let journal = batch_journal::load(&batch_journal::batch_dir(fleet.state(), &id)).unwrap();
+    assert!(journal.unfinished().contains(&MEMBER_A.to_string()));
+
+    let count = Arc::new(FaultSwitch::default());
+    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
+    connector
+        .faults
+        .insert(MEMBER_A.into(), (counting(), count.clone()));
+    let end = rt
+        .block_on(launch(
+            &fleet,
+            &connector,
+            BatchBegin::Resume {
+                batch_id: id,
+                external_id: false,
+                only: vec![],
+            },
+            std::future::pending(),
+        ))
+        .unwrap();
+    assert!(end.error().is_none(), "{:?}", end.error());
+    fleet.assert_reverted(MGMT);
+    fleet.assert_reverted(MEMBER_A);
+    assert_eq!(
+        count.forwarded("UpdateTrail"),
+        0,
+        "the lost write was settled by reading, not sent again"
+    );
+    // Member A's one run holds the whole story and verifies.
+    let runs = fleet.account_runs(MEMBER_A);
+    assert_eq!(runs.len(), 1);
+    let verification = runbook::journal::verify(&runs[0]).unwrap();
+    assert!(
+        verification.incomplete.is_empty(),
+        "{:?}",
+        verification.incomplete
+    );
+    let events = events(&runs[0]);
+    assert!(
+        events.iter().any(|e| e.event == "write_settled"),
+        "settled on resume"
+    );
+}
+
+#[test]
+fn ctrl_c_ends_every_account_as_interrupted_and_the_batch_resumes() {
+    let fleet = Fleet::new();
+    let rt = runtime();
+    let switch = Arc::new(FaultSwitch::default());
+    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
+    // Member A's UpdateTrail never answers; Ctrl-C comes while it waits.
+    connector
+        .faults
+        .insert(MEMBER_A.into(), (lost_update_trail(true), switch.clone()));
+    let interrupt = {
+        let switch = switch.clone();
+        async move {
+            switch.struck.notified().await;
+            "Ctrl-C".to_string()
+        }
+    };
+    let end = rt
+        .block_on(launch(&fleet, &connector, new_batch(), interrupt))
+        .unwrap();
+    assert!(
+        matches!(end.error(), Some(runbook::Error::Interrupted { .. })),
+        "{:?}",
+        end.error()
+    );
+    let outcome_of = |account: &str| {
+        end.journal
+            .accounts()
+            .into_iter()
+            .find(|(a, _)| a == account)
+            .and_then(|(_, e)| e)
+            .map(|e| e.outcome)
+    };
+    assert_eq!(outcome_of(MEMBER_A), Some(Outcome::Interrupted));
+    let a_events = events(&fleet.account_runs(MEMBER_A)[0]);
+    assert!(a_events.iter().any(|e| e.event == "run_interrupted"));
+    let resumed = rt
+        .block_on(launch(
+            &fleet,
+            &TestConnector::new(fleet.env.moto.endpoint()),
+            BatchBegin::Resume {
+                batch_id: end.batch_id.clone(),
+                external_id: false,
+                only: vec![],
+            },
+            std::future::pending(),
+        ))
+        .unwrap();
+    assert!(resumed.error().is_none(), "{:?}", resumed.error());
+    fleet.assert_reverted(MEMBER_A);
+    fleet.assert_reverted(MGMT);
+}
+
+#[test]
+fn credentials_that_land_in_another_account_are_refused_before_its_run_opens() {
+    let fleet = Fleet::new();
+    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
+    // "Member A's" role hands out credentials of member B.
+    connector.lands_in.insert(MEMBER_A.into(), MEMBER_B.into());
+    let end = runtime()
+        .block_on(launch(
+            &fleet,
+            &connector,
+            new_batch(),
+            std::future::pending(),
+        ))
+        .unwrap();
+    let (_, a) = end
+        .journal
+        .accounts()
+        .into_iter()
+        .find(|(a, _)| a == MEMBER_A)
+        .unwrap();
+    let a = a.unwrap();
+    assert_eq!(a.outcome, Outcome::Unreachable);
+    assert!(
+        a.error.as_deref().unwrap().contains(&format!(
+            "the credentials for account {MEMBER_A} act in account {MEMBER_B}"
+        )),
+        "{a:?}"
+    );
+    assert!(fleet.account_runs(MEMBER_A).is_empty(), "no run was opened");
+    // Member B's own run (reached rightly) wrote nothing: it was already reverted.
+    fleet.assert_untouched(MEMBER_A);
+    fleet.assert_reverted(MGMT);
+}
+
+#[test]
+fn two_batches_started_in_the_same_instant_write_each_account_once() {
+    let fleet = Fleet::new();
+    let accounts = format!("{MGMT},{MEMBER_A},{MEMBER_B}");
+    let spawn = || {
+        let mut cmd = xtask_command(fleet.state());
+        cmd.args(["run", "revert", "--yes", "--accounts", &accounts])
+            .args(["--endpoint-url", &fleet.env.moto.endpoint()])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let children = [spawn(), spawn()];
+    let codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap_or(-1))
+        .collect();
+    // Each exits 0 (it did or found every account done) or 1 (an account's lock was held by the
+    // other batch: resumable); never anything else.
+    assert!(codes.iter().all(|c| *c == 0 || *c == 1), "{codes:?}");
+    fleet.assert_reverted(MGMT);
+    fleet.assert_reverted(MEMBER_A);
+    for account in [MGMT, MEMBER_A, MEMBER_B] {
+        let mut updates = 0;
+        for run in fleet.account_runs(account) {
+            let verification = runbook::journal::verify(&run).unwrap();
+            assert!(verification.ended.is_some(), "{account}: every run ended");
+            updates += calls(&events(&run), &["UpdateTrail"]).len();
+        }
+        let expected = usize::from(account != MEMBER_B);
+        assert_eq!(
+            updates, expected,
+            "{account}: one UpdateTrail over both batches"
+        );
+    }
+    for id in batch_journal::batch_ids(fleet.state()).unwrap() {
+        batch_journal::load(&batch_journal::batch_dir(fleet.state(), &id)).unwrap();
+    }
+}
