@@ -212,7 +212,8 @@ async fn measure(moto: &Moto, n: usize, flags: &BenchFlags) -> Result<BatchSampl
     })
 }
 
-/// The median of `runs` batches over `n` accounts, and the last one's per-account figures.
+/// The median of `runs` batches over `n` accounts (every run's wall time is printed, so that the
+/// spread is on record), and the last one's per-account figures.
 async fn median_of(moto: &Moto, n: usize, flags: &BenchFlags) -> Result<(Duration, BatchSample)> {
     let mut walls = Vec::new();
     let mut last = None;
@@ -222,6 +223,11 @@ async fn median_of(moto: &Moto, n: usize, flags: &BenchFlags) -> Result<(Duratio
         last = Some(sample);
     }
     let last = last.ok_or_else(|| anyhow!("no run was measured"))?;
+    let each: Vec<String> = walls
+        .iter()
+        .map(|w| format!("{:.3} s", w.as_secs_f64()))
+        .collect();
+    out::line(format!("{n} account(s), each run: {}", each.join(", ")));
     Ok((super::median(walls), last))
 }
 
