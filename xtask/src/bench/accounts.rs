@@ -48,6 +48,8 @@ struct BatchSample {
     accounts: Vec<AccountFigures>,
     /// STS requests on the wire, counted apart from the connector's own count.
     sts_requests: usize,
+    /// The batch's own calls with the caller's clients (its identity), outside every account.
+    caller_calls: usize,
 }
 
 /// The caller first, then member accounts `100000000001`, `100000000002`, …
@@ -209,6 +211,7 @@ async fn measure(moto: &Moto, n: usize, flags: &BenchFlags) -> Result<BatchSampl
         wall,
         accounts: figures,
         sts_requests: sts_meter.requests(),
+        caller_calls: meters.of(None).requests(),
     })
 }
 
@@ -309,8 +312,9 @@ pub async fn run(moto: &Moto, n: u16, flags: &BenchFlags) -> Result<()> {
     ));
     print_accounts(&sample);
     out::line(format!(
-        "\nSTS requests on the wire in the {n}-account batch: {}",
-        sample.sts_requests
+        "\nIn the {n}-account batch, besides the accounts' calls: {} STS AssumeRole requests on \
+         the wire, {} calls of the batch itself (its caller's identity)",
+        sample.sts_requests, sample.caller_calls
     ));
     let missed = misses(one, many, &sample);
     if !missed.is_empty() {
