@@ -3,6 +3,9 @@
 //! AWS calls by operation, and the sequential round-trip stages on the critical path (with
 //! `--latency-ms`, every call is delayed like a far region's round trip). `--baseline` also times
 //! the article's own shell procedure (AWS CLI v1, one process per call) on the same server.
+//! `--accounts N` times a batch over many accounts instead ([`accounts`]).
+
+mod accounts;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -119,6 +122,9 @@ bucket_check
 
 pub async fn run(flags: BenchFlags) -> Result<()> {
     let moto = Moto::start().map_err(|e| anyhow!(e))?;
+    if let Some(n) = flags.accounts {
+        return accounts::run(&moto, n, &flags).await;
+    }
     let latency = Duration::from_millis(flags.latency_ms);
     out::line(format!(
         "moto_server on {}, {} runs each, latency {} ms per call, concurrency {}",

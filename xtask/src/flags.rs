@@ -168,7 +168,8 @@ Examples:
     pub const BENCH: &str = "\
 Examples:
   cargo xtask bench
-  cargo xtask bench --latency-ms 100 --baseline";
+  cargo xtask bench --latency-ms 100 --baseline
+  cargo xtask bench --accounts 10 --latency-ms 200 --runs 1   # ten accounts side by side vs one";
 
     pub const IAM_POLICY: &str = "\
 Examples:
@@ -474,6 +475,17 @@ pub struct BenchFlags {
     /// Also time the article's shell procedure (AWS CLI v1) on the same server.
     #[arg(long)]
     pub baseline: bool,
+    /// Instead: time one batch `run revert` over N accounts (the caller's own and N-1 member
+    /// accounts reached by AssumeRole) against a batch of the caller's account alone; fails if
+    /// N accounts take more than 3× the wall time of one, or an account assumed its role twice.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=999))]
+    pub accounts: Option<u16>,
+    /// With --accounts: at most this many accounts checked or written at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrent_accounts: u16,
+    /// With --accounts: at most this many AWS calls in flight across the batch.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_calls_in_flight: u16,
 }
 
 /// An endpoint must be an http(s) URL with a host: checked while parsing, so that a typo is a
