@@ -5,17 +5,15 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use runbook::aws::Aws;
 use runbook::batch::journal::{self as batch_journal, Outcome};
 use runbook::batch::{
-    self, AccountPlan, AccountsWanted, BatchBegin, BatchEnd, BatchOperator, BatchSession,
-    BatchStarted, Connected, Connector, Limits, NotAsked, Reach,
+    self, AccountsWanted, BatchBegin, BatchEnd, BatchSession, ConnectFuture, Connected, Connector,
+    Limits, Reach,
 };
 use runbook::http::wrap::{faulty, Fault, FaultSwitch, Trigger};
-use runbook::journal::ConfirmVia;
 use runbook::runbooks::Runbook;
 use runbook::steps::Settings;
 use runbook::testkit;
@@ -42,10 +40,7 @@ impl TestConnector {
 }
 
 impl Connector for TestConnector {
-    fn connect<'a>(
-        &'a self,
-        reach: &'a Reach,
-    ) -> Pin<Box<dyn Future<Output = runbook::Result<Connected>> + Send + 'a>> {
+    fn connect<'a>(&'a self, reach: &'a Reach) -> ConnectFuture<'a> {
         Box::pin(async move {
             let account = self.lands_in.get(&reach.account).unwrap_or(&reach.account);
             let config = if account == MGMT {
@@ -78,20 +73,6 @@ impl Connector for TestConnector {
     }
 }
 
-/// `--yes`, quietly.
-struct Yes;
-
-impl BatchOperator for Yes {
-    fn confirm_batch<'a>(
-        &'a self,
-        _batch: &'a BatchStarted,
-        _plans: &'a [AccountPlan],
-        _not_asked: &'a [NotAsked],
-    ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
-        Box::pin(async { Ok(ConfirmVia::YesFlag) })
-    }
-}
-
 fn new_batch() -> BatchBegin {
     BatchBegin::New {
         runbook: Runbook::Revert,
@@ -120,7 +101,7 @@ async fn launch(
         base: &base,
         connector,
         state_dir: fleet.state(),
-        operator: &Yes,
+        operator: &testkit::AlwaysYes,
         settings: Settings::default().without_waits(),
         tool_version: "in-process",
         credentials: "testkit",

@@ -15,7 +15,7 @@ use runbook::batch::{
 };
 use runbook::journal::ConfirmVia;
 use runbook::model::Runbook;
-use runbook::runbooks::{Args, Report};
+use runbook::runbooks::Report;
 use runbook::steps::Settings;
 use runbook::Error;
 
@@ -51,15 +51,7 @@ pub async fn run(
     {
         return Err(Error::ConfirmationUnavailable.into());
     }
-    let args = Args {
-        trails: flags.trails.clone(),
-        regions: flags.regions.clone(),
-        exclude_regions: flags.exclude_regions.clone(),
-        dry_run: flags.dry_run,
-        undoes: None,
-        force: false,
-        include_organization_trail: flags.include_organization_trail,
-    };
+    let args = run::args_of(&flags);
     let b = &flags.batch;
     let begin = BatchBegin::New {
         runbook,
@@ -477,31 +469,10 @@ impl BatchOperator for BatchTerminal {
         not_asked: &'a [NotAsked],
     ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
         Box::pin(async move {
-            if self.yes {
-                return Ok(ConfirmVia::YesFlag);
-            }
-            if !std::io::stdin().is_terminal() {
-                return Err(Error::ConfirmationUnavailable);
-            }
-            {
-                use std::io::Write as _;
-                let prompt = batch_prompt(batch, plans, not_asked, self.lang);
-                let mut stderr = anstream::stderr().lock();
-                let _ = stderr
-                    .write_all(prompt.as_bytes())
-                    .and_then(|_| stderr.flush());
-            }
-            let answer = tokio::task::spawn_blocking(|| {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line).map(|_| line)
+            crate::operator::ask(self.yes, || {
+                batch_prompt(batch, plans, not_asked, self.lang)
             })
             .await
-            .map_err(|_| Error::NotConfirmed)?
-            .map_err(|_| Error::NotConfirmed)?;
-            match answer.trim().to_ascii_lowercase().as_str() {
-                "y" | "yes" => Ok(ConfirmVia::Prompt),
-                _ => Err(Error::NotConfirmed),
-            }
         })
     }
 }

@@ -366,13 +366,7 @@ impl runbook::batch::Connector for RoleConnector {
     fn connect<'a>(
         &'a self,
         reach: &'a runbook::batch::Reach,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>>
-                + Send
-                + 'a,
-        >,
-    > {
+    ) -> runbook::batch::ConnectFuture<'a> {
         Box::pin(async move {
             use aws_credential_types::provider::ProvideCredentials;
             let Some(role_arn) = &reach.role_arn else {
@@ -444,13 +438,7 @@ impl runbook::batch::Connector for ReplayConnector {
     fn connect<'a>(
         &'a self,
         reach: &'a runbook::batch::Reach,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = runbook::Result<runbook::batch::Connected>>
-                + Send
-                + 'a,
-        >,
-    > {
+    ) -> runbook::batch::ConnectFuture<'a> {
         Box::pin(async move {
             let dir = self.dir.join("accounts").join(&reach.account);
             let fixture = load_fixture(&dir)?;

@@ -77,33 +77,42 @@ impl Operator for Terminal {
         left_alone: &'a [TrailTarget],
     ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
         Box::pin(async move {
-            if self.yes {
-                return Ok(ConfirmVia::YesFlag);
-            }
-            if !Self::stdin_is_terminal() {
-                return Err(Error::ConfirmationUnavailable);
-            }
-            {
-                // Through anstream: the styles `render` writes are kept only where colour is wanted.
-                use std::io::Write as _;
-                let prompt = render::confirmation_prompt(plan, who, left_alone, self.lang);
-                let mut stderr = anstream::stderr().lock();
-                let _ = stderr
-                    .write_all(prompt.as_bytes())
-                    .and_then(|_| stderr.flush());
-            }
-            // Read on a blocking thread so that Ctrl-C (handled by the caller) still ends the run.
-            let answer = tokio::task::spawn_blocking(|| {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line).map(|_| line)
+            ask(self.yes, || {
+                render::confirmation_prompt(plan, who, left_alone, self.lang)
             })
             .await
-            .map_err(|_| Error::NotConfirmed)?
-            .map_err(|_| Error::NotConfirmed)?;
-            match answer.trim().to_ascii_lowercase().as_str() {
-                "y" | "yes" => Ok(ConfirmVia::Prompt),
-                _ => Err(Error::NotConfirmed),
-            }
         })
+    }
+}
+
+/// The one question: `--yes` answers it; without a terminal nobody can; otherwise `prompt()` is
+/// written to stderr and a line is read (on a blocking thread, so that Ctrl-C, handled by the
+/// caller, still ends the run). Only `y` or `yes` is a go-ahead.
+pub async fn ask(yes: bool, prompt: impl FnOnce() -> String) -> runbook::Result<ConfirmVia> {
+    if yes {
+        return Ok(ConfirmVia::YesFlag);
+    }
+    if !Terminal::stdin_is_terminal() {
+        return Err(Error::ConfirmationUnavailable);
+    }
+    {
+        // Through anstream: the styles `render` writes are kept only where colour is wanted.
+        use std::io::Write as _;
+        let prompt = prompt();
+        let mut stderr = anstream::stderr().lock();
+        let _ = stderr
+            .write_all(prompt.as_bytes())
+            .and_then(|_| stderr.flush());
+    }
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .map_err(|_| Error::NotConfirmed)?
+    .map_err(|_| Error::NotConfirmed)?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(ConfirmVia::Prompt),
+        _ => Err(Error::NotConfirmed),
     }
 }

@@ -99,15 +99,7 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
     {
         return Err(Error::ConfirmationUnavailable.into());
     }
-    let mut args = Args {
-        trails: flags.trails.clone(),
-        regions: flags.regions.clone(),
-        exclude_regions: flags.exclude_regions.clone(),
-        dry_run: flags.dry_run,
-        undoes: None,
-        force: false,
-        include_organization_trail: flags.include_organization_trail,
-    };
+    let mut args = args_of(&flags);
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
     let since = match &flags.since {
         Some(wanted) => {
@@ -139,6 +131,19 @@ async fn run_connected(flags: RunFlags, aws: &Aws) -> Result<()> {
         return Err(done.failure(error, None));
     }
     done.print_json(command, &flags.display)
+}
+
+/// The runbook's arguments as `run` was given them (a batch gives each account the same).
+pub fn args_of(flags: &RunFlags) -> Args {
+    Args {
+        trails: flags.trails.clone(),
+        regions: flags.regions.clone(),
+        exclude_regions: flags.exclude_regions.clone(),
+        dry_run: flags.dry_run,
+        undoes: None,
+        force: false,
+        include_organization_trail: flags.include_organization_trail,
+    }
 }
 
 /// `status --check` / `--since RUN_ID` on the status run's report.

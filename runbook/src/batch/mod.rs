@@ -63,13 +63,13 @@ pub struct Connected {
     pub credentials: String,
 }
 
+/// What [`Connector::connect`] returns.
+pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = Result<Connected>> + Send + 'a>>;
+
 /// Builds the clients that act in an account (the CLI: STS AssumeRole from the base
 /// credentials, cached and refreshed; tests: whatever transport they need).
 pub trait Connector: Send + Sync {
-    fn connect<'a>(
-        &'a self,
-        reach: &'a Reach,
-    ) -> Pin<Box<dyn Future<Output = Result<Connected>> + Send + 'a>>;
+    fn connect<'a>(&'a self, reach: &'a Reach) -> ConnectFuture<'a>;
 }
 
 /// One account's plan, as the batch's one question shows it.

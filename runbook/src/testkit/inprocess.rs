@@ -25,6 +25,18 @@ impl Operator for AlwaysYes {
     }
 }
 
+/// And a batch's one question, as `--yes` does, without printing it.
+impl crate::batch::BatchOperator for AlwaysYes {
+    fn confirm_batch<'a>(
+        &'a self,
+        _batch: &'a crate::batch::BatchStarted,
+        _plans: &'a [crate::batch::AccountPlan],
+        _not_asked: &'a [crate::batch::NotAsked],
+    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>> {
+        Box::pin(async { Ok(ConfirmVia::YesFlag) })
+    }
+}
+
 /// The secure-account revert's arguments: trail `Members`, every region.
 pub fn default_args() -> Args {
     Args {

@@ -13,12 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Result};
-use runbook::batch::{
-    self, AccountPlan, AccountsWanted, BatchBegin, BatchOperator, BatchSession, BatchStarted,
-    Limits, NotAsked,
-};
+use runbook::batch::{self, AccountsWanted, BatchBegin, BatchSession, Limits};
 use runbook::http::wrap::{delayed, LatencyMeter};
-use runbook::journal::ConfirmVia;
 use runbook::model::Runbook;
 use runbook::steps::Settings;
 use runbook::testkit::{self, Moto, Seed};
@@ -82,21 +78,6 @@ async fn seed_accounts(moto: &Moto, accounts: &[String]) -> Result<()> {
             .map_err(|e| anyhow!(e))?;
     }
     Ok(())
-}
-
-/// Confirms the batch's one question, as `--yes` would, without printing it.
-struct Yes;
-
-impl BatchOperator for Yes {
-    fn confirm_batch<'a>(
-        &'a self,
-        _batch: &'a BatchStarted,
-        _plans: &'a [AccountPlan],
-        _not_asked: &'a [NotAsked],
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>>
-    {
-        Box::pin(async { Ok(ConfirmVia::YesFlag) })
-    }
 }
 
 /// A meter per account (`None`: the caller's own clients), made on first use.
@@ -165,7 +146,7 @@ async fn measure(moto: &Moto, n: usize, flags: &BenchFlags) -> Result<BatchSampl
         base: &base,
         connector: &connector,
         state_dir: state.path(),
-        operator: &Yes,
+        operator: &testkit::AlwaysYes,
         settings: Settings {
             concurrency: flags.concurrency,
             ..Settings::default()
