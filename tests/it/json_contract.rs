@@ -257,3 +257,57 @@ fn expect_hash_right_and_wrong() {
         bad.stderr
     );
 }
+
+#[test]
+fn batches_print_one_document_success_or_failure() {
+    let schema = Schema::load();
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path();
+    let both = "123456789012,111111111111";
+    let run = json(
+        s,
+        &[
+            "run",
+            "revert",
+            "--yes",
+            "--replay",
+            "two-accounts",
+            "--accounts",
+            both,
+        ],
+    )
+    .success();
+    let doc = schema.check(&run, "run revert");
+    let batch_id = doc["batch_id"].as_str().unwrap().to_string();
+    assert_eq!(doc["accounts"].as_array().unwrap().len(), 2, "{doc:#}");
+    assert_eq!(doc["accounts"][1]["outcome"], "done");
+    assert_eq!(doc["accounts"][1]["writes_made"], 2);
+
+    // An account the scenario has no traffic for fails: the batch's document goes with the error.
+    let run = json(
+        s,
+        &[
+            "run",
+            "revert",
+            "--yes",
+            "--replay",
+            "two-accounts",
+            "--accounts",
+            "123456789012,222222222222",
+        ],
+    )
+    .failure(1);
+    let doc = schema.error(&run, "run revert", "batch_incomplete");
+    assert_eq!(doc["batch"]["accounts"][0]["outcome"], "done", "{doc:#}");
+    assert_ne!(doc["batch"]["accounts"][1]["outcome"], "done", "{doc:#}");
+
+    let run = json(s, &["run", "revert", "--yes", "--accounts", "12"]).failure(2);
+    schema.error(&run, "run revert", "bad_account_id");
+
+    let run = json(s, &["audit", "list"]).success();
+    let doc = schema.check(&run, "audit list");
+    assert_eq!(doc["batches"].as_array().unwrap().len(), 2, "{doc:#}");
+    let run = json(s, &["audit", "show", &batch_id]).success();
+    let doc = schema.check(&run, "audit show");
+    assert_eq!(doc["batch_id"], batch_id.as_str());
+}

@@ -53,19 +53,22 @@ pub async fn run(
     }
     let args = run::args_of(&flags);
     let b = &flags.batch;
+    let wanted = AccountsWanted {
+        accounts: b.accounts.clone(),
+        files: b
+            .accounts_files
+            .iter()
+            .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
+            .collect(),
+        organization: b.organization,
+        exclude: b.exclude_accounts.clone(),
+    };
+    // Bad ids and unreadable files are refused before credentials are looked for.
+    batch::accounts::listed(&wanted)?;
     let begin = BatchBegin::New {
         runbook,
         args,
-        wanted: AccountsWanted {
-            accounts: b.accounts.clone(),
-            files: b
-                .accounts_files
-                .iter()
-                .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
-                .collect(),
-            organization: b.organization,
-            exclude: b.exclude_accounts.clone(),
-        },
+        wanted,
         role_name: b.role_name.clone(),
         external_id: b.external_id.is_some(),
         limits: Limits {

@@ -71,7 +71,6 @@ pub struct RunDoc {
 /// `run … --accounts|--accounts-file|--organization` and `resume BATCH_ID`: the batch and every
 /// account's part in it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
 pub struct BatchDoc {
     pub batch_id: String,
     /// `batches/<batch-id>/batch.jsonl` in the state directory.

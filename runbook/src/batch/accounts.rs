@@ -66,13 +66,9 @@ impl AccountsWanted {
     }
 }
 
-/// The accounts to run, in order, without duplicates, exclusions applied; and the excluded ones
-/// that were listed.
-pub async fn resolve(
-    wanted: &AccountsWanted,
-    base: &Aws,
-    sink: &dyn CallSink,
-) -> Result<(Vec<String>, Vec<String>)> {
+/// The accounts named on the command line and in the files, and the exclusions, checked
+/// without any AWS call: bad input is refused before credentials are even looked for.
+pub fn listed(wanted: &AccountsWanted) -> Result<(Vec<String>, Vec<String>)> {
     let mut listed = Vec::new();
     for value in &wanted.accounts {
         listed.push(check_account_id(value, "--accounts")?);
@@ -80,12 +76,23 @@ pub async fn resolve(
     for file in &wanted.files {
         listed.extend(read_accounts_file(file)?);
     }
-    if wanted.organization {
-        listed.extend(organization_accounts(base, sink).await?);
-    }
     let mut exclude = Vec::new();
     for value in &wanted.exclude {
         exclude.push(check_account_id(value, "--exclude-account")?);
+    }
+    Ok((listed, exclude))
+}
+
+/// The accounts to run, in order, without duplicates, exclusions applied; and the excluded ones
+/// that were listed.
+pub async fn resolve(
+    wanted: &AccountsWanted,
+    base: &Aws,
+    sink: &dyn CallSink,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let (mut listed, exclude) = listed(wanted)?;
+    if wanted.organization {
+        listed.extend(organization_accounts(base, sink).await?);
     }
     let mut accounts: Vec<String> = Vec::new();
     let mut excluded = Vec::new();
