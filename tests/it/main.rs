@@ -27,8 +27,8 @@
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
 
 mod adversary;
-mod adversary_undo;
 mod adversary_batch;
+mod adversary_undo;
 mod audit_log;
 mod batch;
 mod batch_inprocess;
