@@ -272,3 +272,42 @@ fn an_accounts_file_that_is_a_fifo_is_refused_not_waited_on() {
     };
     assert_eq!(code, Some(2), "a FIFO is refused as bad input");
 }
+
+/// **Finding: `--lang ja` leaves English in a failing batch's summary and error.** The line per
+/// account as it ends is Japanese (`到達不可`, `アカウント … 用の認証情報が…`), but under the summary
+/// table the same account's reason is printed in English ("the credentials for account … act in
+/// account …; nothing was run there. Check the account id and the role", the text recorded in
+/// the batch journal), and the closing error names the outcome in English (`(222222222222:
+/// unreachable)`) inside a Japanese sentence. `audit show BATCH_ID --lang ja` repeats the English
+/// reason. What should happen: with `--lang ja` every line the operator reads is Japanese (the
+/// recorded English error may be kept in the journal, but is shown translated, as the live line is).
+#[test]
+fn a_failing_batch_in_japanese_has_no_english_reason_or_outcome() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let run = Run::of(batch_command(
+        &state,
+        fx.to_str().unwrap(),
+        &format!("{MGMT},222222222222"),
+        &["status", "--lang", "ja"],
+    ))
+    .failure(1);
+    let text = format!("{}{}", run.stdout, run.stderr);
+    for english in ["nothing was run there", "act in account", ": unreachable)"] {
+        assert!(
+            !text.contains(english),
+            "English `{english}` in a --lang ja batch:\n{text}"
+        );
+    }
+    let batch = only_batch(&state);
+    let mut cmd = xtask_command(&state);
+    cmd.args(["audit", "show", &batch, "--lang", "ja"]);
+    let show = Run::of(cmd).success();
+    assert!(
+        !show.stdout.contains("nothing was run there"),
+        "English in `audit show --lang ja`:\n{}",
+        show.stdout
+    );
+}
