@@ -2,6 +2,7 @@
 //!
 //! - `adversary`: review reproductions; each fails until its finding is fixed.
 //! - `adversary_undo`: review reproductions for `undo` and the re-check; each fails until fixed.
+//! - `adversary_batch`: review reproductions for batches over many accounts; each fails until fixed.
 //! - `batch`: many accounts against moto (AssumeRole per member, one question, resume BATCH_ID).
 //! - `batch_inprocess`: batches in-process: a kill after a write reached AWS, Ctrl-C, credentials
 //!   in the wrong account; two batch processes at once.
@@ -26,6 +27,7 @@
 //!   audit log, the provider's AssumeRole sent to the endpoint given.
 
 mod adversary;
+mod adversary_batch;
 mod adversary_undo;
 mod audit_log;
 mod batch;
