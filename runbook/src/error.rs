@@ -231,14 +231,28 @@ pub enum Error {
     ExternalIdNeeded { batch_id: String },
 
     #[error(
-        "batch {batch_id}: {failed} of {total} accounts did not finish ({which}); \
-         resume the batch to finish them"
+        "batch {batch_id}: {failed} of {total} accounts did not finish ({}); \
+         resume the batch to finish them",
+        accounts_and_outcomes(which)
     )]
     BatchIncomplete {
         batch_id: String,
         failed: usize,
         total: usize,
-        which: String,
+        /// Each account that did not finish, with its outcome's name (`failed`, `unreachable`…).
+        which: Vec<(String, String)>,
+    },
+
+    #[error(
+        "batch {batch_id}: {failed} of {total} accounts failed in a way a resume would not change \
+         ({}); see each account's error, fix it, and start a new batch for those accounts",
+        accounts_and_outcomes(which)
+    )]
+    BatchFailedFinally {
+        batch_id: String,
+        failed: usize,
+        total: usize,
+        which: Vec<(String, String)>,
     },
 
     #[error("no run `{run_id}` in {dir}; see `cargo xtask audit list`")]
@@ -325,6 +339,15 @@ pub enum Error {
     },
 }
 
+/// `111111111111: failed, 222222222222: unreachable`.
+fn accounts_and_outcomes(which: &[(String, String)]) -> String {
+    which
+        .iter()
+        .map(|(account, outcome)| format!("{account}: {outcome}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Error {
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
@@ -342,7 +365,8 @@ impl Error {
             | Error::TrailBucketMissing { .. }
             | Error::AuditCorrupt { .. }
             | Error::StateCorrupt { .. }
-            | Error::StateMismatch { .. } => false,
+            | Error::StateMismatch { .. }
+            | Error::BatchFailedFinally { .. } => false,
             other => !other.is_usage(),
         }
     }

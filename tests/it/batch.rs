@@ -607,3 +607,26 @@ fn the_organization_covers_the_management_account_and_every_member() {
         |e| matches!(e, BatchEvent::AwsCall(c) if c.operation == "ListAccounts" && c.outcome == "ok")
     ));
 }
+
+#[test]
+fn the_batch_question_and_summary_in_japanese() {
+    let fleet = Fleet::new();
+    let no = fleet.env.xtask_on_terminal(
+        &["run", "revert", "--lang", "ja", "--accounts", &all_three()],
+        "n\n",
+    );
+    assert_eq!(no.code, 4, "{}\n{}", no.stdout, no.stderr);
+    let text = format!("{}{}", no.stdout, no.stderr);
+    for expected in [
+        "2 アカウントの計画 (書き込み 4 件)",
+        "ホームリージョン",
+        "この計画に含まれないアカウント",
+        "すべてのアカウントでオプトインは無効ですか",
+        "確認されず",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    assert!(!text.contains("Plan for"), "{text}");
+    fleet.assert_untouched(MGMT);
+    fleet.assert_untouched(MEMBER_A);
+}

@@ -451,6 +451,9 @@ fn verify(
     output: Output,
     lang: Lang,
 ) -> Result<()> {
+    if let Some(batch_id) = run_id.filter(|id| runbook::batch::journal::is_batch_id(id)) {
+        return crate::batch::verify(state_dir, batch_id, expect_hash, output, lang);
+    }
     let id = runs::resolve(state_dir, run_id)?;
     let dir = state_dir.join(&id);
     // The chain, every transition, and state.json against the log.

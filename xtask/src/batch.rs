@@ -225,7 +225,7 @@ fn finish(
         .map(|_| resume_command(&end.batch_id, yes, external_id, connection, display));
     let doc = document(&end, resume_command.clone());
     if display.output == Output::Human {
-        out::print(&summary_table(&doc, lang));
+        out::print(&summary_table(&doc, &end.results, lang));
     }
     eprintln!(
         "{}: {} ({} {})",
@@ -340,23 +340,12 @@ fn encrypted_regions(report: &Report) -> Vec<String> {
 }
 
 fn outcome_word(outcome: &str, lang: Lang) -> String {
-    match lang {
-        Lang::En => outcome.to_string(),
-        Lang::Ja => match outcome {
-            "done" => "完了",
-            "failed" => "失敗 (再開可)",
-            "failed (final)" => "失敗",
-            "not confirmed" => "確認されず",
-            "unreachable" => "到達不可",
-            "interrupted" => "中断",
-            "not started" => "未開始",
-            _ => "未実行",
-        }
-        .to_string(),
-    }
+    crate::messages::outcome_text(outcome, lang)
 }
 
-fn summary_table(doc: &BatchDoc, lang: Lang) -> String {
+/// The summary: one row per account, the totals, then each account's error: this attempt's in
+/// the operator's language, an earlier attempt's as its batch journal recorded it (in English).
+fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     table.set_header(vec![
@@ -401,12 +390,17 @@ fn summary_table(doc: &BatchDoc, lang: Lang) -> String {
         )
     );
     for row in doc.accounts.iter().filter(|a| a.error.is_some()) {
-        let _ = writeln!(
-            out,
-            "  {}: {}",
-            row.account,
-            row.error.as_deref().unwrap_or_default()
-        );
+        let error = match live.iter().find(|r| r.account == row.account) {
+            Some(AccountResult {
+                error: Some(error), ..
+            }) => Msg::Error(error).text(lang),
+            _ => format!(
+                "{}{}",
+                t(lang, "", "(記録された英語のメッセージ) "),
+                row.error.as_deref().unwrap_or_default()
+            ),
+        };
+        let _ = writeln!(out, "  {}: {error}", row.account);
     }
     out
 }
@@ -601,7 +595,7 @@ pub fn batch_prompt(
 pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
     let mut rows = Vec::new();
     for id in batch::journal::batch_ids(state_dir)? {
-        let row = match batch::journal::load(&batch::journal::batch_dir(state_dir, &id)) {
+        let row = match batch::journal::load_checked(state_dir, &id) {
             Ok(j) => json::BatchRow {
                 runbook: Some(j.started.runbook.name().to_string()),
                 accounts: j.started.accounts.len(),
@@ -662,7 +656,7 @@ pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
 /// `audit show BATCH_ID`: the batch's accounts, each with its outcome and run, then its events.
 pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
     let id = batch::journal::resolve(state_dir, batch_id)?;
-    let journal = batch::journal::load(&batch::journal::batch_dir(state_dir, &id))?;
+    let journal = batch::journal::load_checked(state_dir, &id)?;
     let end = BatchEnd {
         batch_id: id.clone(),
         dir: batch::journal::batch_dir(state_dir, &id),
@@ -687,7 +681,7 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
         t(lang, "from", "実行者"),
         started.caller_arn
     ));
-    out::print(&summary_table(&doc, lang));
+    out::print(&summary_table(&doc, &[], lang));
     for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
         let what = match event {
             batch::BatchEvent::BatchStarted(s) => {
@@ -725,5 +719,74 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
         ));
     }
     out::line(render::final_hash_line(end.journal.final_hash(), lang));
+    Ok(())
+}
+
+/// `audit verify BATCH_ID [--expect-hash HASH]`: the batch journal's chain and events, each
+/// `done` account's run (see `load_checked`), every account run of the batch verified in turn,
+/// and the last line's hash.
+pub fn verify(
+    state_dir: &std::path::Path,
+    batch_id: &str,
+    expect_hash: Option<&str>,
+    output: Output,
+    lang: Lang,
+) -> Result<()> {
+    let id = batch::journal::resolve(state_dir, batch_id)?;
+    let journal = batch::journal::load_checked(state_dir, &id)?;
+    for (account, ended) in journal.accounts() {
+        if let Some(run_id) = ended.and_then(|e| e.run_id) {
+            runbook::journal::verify(
+                &batch::journal::account_dir(state_dir, &account).join(&run_id),
+            )?;
+        }
+    }
+    let final_hash = journal.final_hash().to_string();
+    if let Some(expected) = expect_hash {
+        if expected != final_hash {
+            return Err(json::AuditFailure {
+                code: json::ErrorCode::HashMismatch,
+                message: Msg::HashMismatch {
+                    log: &journal.path,
+                    actual: &final_hash,
+                    expected,
+                }
+                .text(lang),
+            }
+            .into());
+        }
+    }
+    let end = BatchEnd {
+        batch_id: id.clone(),
+        dir: batch::journal::batch_dir(state_dir, &id),
+        journal,
+        results: Vec::new(),
+        confirmation: None,
+        interrupted: None,
+    };
+    let doc = document(&end, None);
+    if output == Output::Json {
+        json::print("audit verify", true, json::Body::Batch(doc));
+        return Ok(());
+    }
+    out::line(format!(
+        "{} {id}: {} ({} {})",
+        t(lang, "batch", "バッチ"),
+        t(lang, "the journal verifies", "記録は検証されました"),
+        end.journal.records.len(),
+        t(lang, "events", "件のイベント")
+    ));
+    for row in &doc.accounts {
+        out::line(format!(
+            "  {}  {}  {}",
+            row.account,
+            outcome_word(&row.outcome, lang),
+            row.run_id.as_deref().unwrap_or("-")
+        ));
+    }
+    if expect_hash.is_some() {
+        out::line(Msg::ExpectedHashMatches.text(lang));
+    }
+    out::line(render::final_hash_line(&doc.final_hash, lang));
     Ok(())
 }

@@ -345,6 +345,8 @@ pub enum ErrorCode {
     NoAccounts,
     /// Some accounts of a batch did not finish; resume the batch.
     BatchIncomplete,
+    /// Some accounts of a batch failed in a way a resume would not change; start a new batch.
+    BatchFailed,
     Io,
     Internal,
 }
@@ -458,6 +460,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::BatchFinished { .. } => ErrorCode::AlreadyFinished,
         E::ExternalIdNeeded { .. } => ErrorCode::Usage,
         E::BatchIncomplete { .. } => ErrorCode::BatchIncomplete,
+        E::BatchFailedFinally { .. } => ErrorCode::BatchFailed,
         E::Io { .. } => ErrorCode::Io,
     }
 }

@@ -441,11 +441,48 @@ fn error_ja(e: &E) -> String {
             total,
             which,
         } => format!(
-            "バッチ {batch_id}: {total} アカウントのうち {failed} アカウントが完了していません ({which})。\
-             バッチを再開して完了させてください"
+            "バッチ {batch_id}: {total} アカウントのうち {failed} アカウントが完了していません ({})。\
+             バッチを再開して完了させてください",
+            outcomes_ja(which)
+        ),
+        E::BatchFailedFinally {
+            batch_id,
+            failed,
+            total,
+            which,
+        } => format!(
+            "バッチ {batch_id}: {total} アカウントのうち {failed} アカウントが再開しても変わらない理由で失敗しました ({})。\
+             各アカウントのエラーを確認して原因を直し、それらのアカウントで新しいバッチを実行してください",
+            outcomes_ja(which)
         ),
         E::Io { path, source } => format!("{}: {source}", path.display()),
     }
+}
+
+/// A batch account's outcome (`done`, `unreachable`, …) as the operator reads it.
+pub fn outcome_text(name: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => name.to_string(),
+        Lang::Ja => match name {
+            "done" => "完了",
+            "failed" => "失敗 (再開可)",
+            "failed (final)" => "失敗",
+            "not confirmed" => "確認されず",
+            "unreachable" => "到達不可",
+            "interrupted" => "中断",
+            "not started" => "未開始",
+            _ => "未実行",
+        }
+        .to_string(),
+    }
+}
+
+fn outcomes_ja(which: &[(String, String)]) -> String {
+    which
+        .iter()
+        .map(|(account, outcome)| format!("{account}: {}", outcome_text(outcome, Lang::Ja)))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// The language: `--lang`, else the locale of messages as POSIX orders it: `LC_ALL`, then

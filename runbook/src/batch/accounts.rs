@@ -36,13 +36,40 @@ pub fn parse_accounts_file(path: &Path, text: &str) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-/// Reads an accounts file (a regular file; not followed through a link is not required here:
-/// it is only read).
+/// An accounts file is a list of ids: a megabyte holds some 75,000 of them.
+const ACCOUNTS_FILE_MAX_BYTES: u64 = 1 << 20;
+
+/// Reads an accounts file. It must be a regular file (a link to one is fine: it is only read),
+/// opened without blocking so that a FIFO or a device is refused instead of waited on, and of a
+/// list's size.
 pub fn read_accounts_file(path: &Path) -> Result<Vec<String>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::AccountsFileUnreadable {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let unreadable = |detail: String| Error::AccountsFileUnreadable {
         path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+        detail,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable(
+            "it is not a regular file (a FIFO, a device or a folder)".into(),
+        ));
+    }
+    if meta.len() > ACCOUNTS_FILE_MAX_BYTES {
+        return Err(unreadable(format!(
+            "it is {} bytes; an accounts file is a list of ids, at most {ACCOUNTS_FILE_MAX_BYTES} bytes",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(ACCOUNTS_FILE_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| Error::AccountsFileUnreadable {
         path: path.to_path_buf(),
         detail: "it is not UTF-8 text".into(),

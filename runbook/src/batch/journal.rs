@@ -319,6 +319,62 @@ pub fn load(dir: &Path) -> Result<BatchJournal> {
     })
 }
 
+/// Reads batch `batch_id` of `state_dir` as every reader does: [`load`], and then each account
+/// recorded `done` must have the finished run of this batch, of this account, that it names,
+/// with the writes it counts. (The chain alone can be recomputed by anyone: a forged `done`
+/// would hide an account that never ran from resume and from the audit.)
+pub fn load_checked(state_dir: &Path, batch_id: &str) -> Result<BatchJournal> {
+    let journal = load(&batch_dir(state_dir, batch_id))?;
+    for (record, event) in journal.records.iter().zip(&journal.events) {
+        let BatchEvent::AccountEnded(ended) = event else {
+            continue;
+        };
+        if ended.outcome != Outcome::Done {
+            continue;
+        }
+        let corrupt = |problem: String| Error::AuditCorrupt {
+            path: journal.path.clone(),
+            line: record.seq as usize + 1,
+            problem,
+        };
+        let account = &ended.account;
+        let Some(run_id) = &ended.run_id else {
+            return Err(corrupt(format!(
+                "account {account} is recorded done without a run"
+            )));
+        };
+        let run =
+            crate::journal::load(&account_dir(state_dir, account).join(run_id)).map_err(|e| {
+                corrupt(format!(
+                    "account {account} is recorded done by run {run_id}, which cannot be read: {e}"
+                ))
+            })?;
+        let started = run.fold.started();
+        let ours = started
+            .as_ref()
+            .is_some_and(|s| s.batch.as_deref() == Some(batch_id) && &s.account == account);
+        if !ours {
+            return Err(corrupt(format!(
+                "account {account} is recorded done by run {run_id}, which is not this batch's \
+                 run of that account"
+            )));
+        }
+        if run.fold.status() != Some(crate::journal::RunStatus::Finished) {
+            return Err(corrupt(format!(
+                "account {account} is recorded done, but its run {run_id} did not finish"
+            )));
+        }
+        if run.fold.writes_made() != ended.writes_made {
+            return Err(corrupt(format!(
+                "account {account} is recorded done with {} writes, but its run {run_id} made {}",
+                ended.writes_made,
+                run.fold.writes_made()
+            )));
+        }
+    }
+    Ok(journal)
+}
+
 /// Batch folders in the state directory, oldest first.
 pub fn batch_ids(state_dir: &Path) -> Result<Vec<String>> {
     let dir = state_dir.join(BATCHES_DIR);
@@ -398,7 +454,7 @@ impl BatchLog {
         files::check_own(&dir)?;
         let lock = Lock::acquire(&dir, &id)?;
         log::drop_torn_tail(&dir.join(BATCH_FILE))?;
-        let journal = load(&dir)?;
+        let journal = load_checked(state_dir, &id)?;
         let last = journal.records.last().expect("a loaded batch has records");
         let log = LogWriter::reopen(&journal.path, last)?;
         Ok((

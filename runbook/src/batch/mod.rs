@@ -181,21 +181,35 @@ impl BatchEnd {
             return Some(Error::NotConfirmed);
         }
         let accounts = self.journal.accounts();
-        let unfinished: Vec<String> = accounts
-            .iter()
-            .filter(|(_, e)| e.as_ref().is_none_or(|e| e.outcome != Outcome::Done))
-            .map(|(a, e)| {
-                format!(
-                    "{a}: {}",
-                    e.as_ref().map_or("not run", |e| e.outcome.name())
-                )
-            })
-            .collect();
-        (!unfinished.is_empty()).then(|| Error::BatchIncomplete {
+        let outcome = |e: &Option<AccountEnded>| e.as_ref().map(|e| e.outcome);
+        let listed = |keep: &dyn Fn(Option<Outcome>) -> bool| -> Vec<(String, String)> {
+            accounts
+                .iter()
+                .filter(|(_, e)| keep(outcome(e)))
+                .map(|(a, e)| {
+                    let name = outcome(e).map_or("not run", Outcome::name);
+                    (a.clone(), name.to_string())
+                })
+                .collect()
+        };
+        // A resume runs these again: the batch is unfinished, and says how to go on.
+        let resumable = listed(&|o| o.is_none_or(Outcome::unfinished));
+        // These ended for good (bad input, a plan the account no longer matches): a resume
+        // would not change them, so none is offered.
+        let finally = listed(&|o| matches!(o, Some(Outcome::Final | Outcome::Declined)));
+        if !resumable.is_empty() {
+            return Some(Error::BatchIncomplete {
+                batch_id: self.batch_id.clone(),
+                failed: resumable.len() + finally.len(),
+                total: accounts.len(),
+                which: [resumable, finally].concat(),
+            });
+        }
+        (!finally.is_empty()).then(|| Error::BatchFailedFinally {
             batch_id: self.batch_id.clone(),
-            failed: unfinished.len(),
+            failed: finally.len(),
             total: accounts.len(),
-            which: unfinished.join(", "),
+            which: finally,
         })
     }
 }
