@@ -283,7 +283,8 @@ fn batches_print_one_document_success_or_failure() {
     assert_eq!(doc["accounts"][1]["outcome"], "done");
     assert_eq!(doc["accounts"][1]["writes_made"], 2);
 
-    // An account the scenario has no traffic for fails: the batch's document goes with the error.
+    // An account the scenario has no traffic for fails for good (a resume would not change it):
+    // the batch's document goes with the error, and no resume command.
     let run = json(
         s,
         &[
@@ -297,7 +298,8 @@ fn batches_print_one_document_success_or_failure() {
         ],
     )
     .failure(1);
-    let doc = schema.error(&run, "run revert", "batch_incomplete");
+    let doc = schema.error(&run, "run revert", "batch_failed");
+    assert!(doc.get("resume_command").is_none(), "{doc:#}");
     assert_eq!(doc["batch"]["accounts"][0]["outcome"], "done", "{doc:#}");
     assert_ne!(doc["batch"]["accounts"][1]["outcome"], "done", "{doc:#}");
 
