@@ -146,6 +146,16 @@ impl Fleet {
         run_dirs(&dir)
     }
 
+    /// `cargo xtask ARGS` through `proxy` (in front of this moto), with the base credentials.
+    fn xtask_via(&self, proxy: &Proxy, args: &[&str]) -> Run {
+        let mut cmd = xtask_command(self.state());
+        cmd.args(args)
+            .args(["--endpoint-url", &proxy.endpoint()])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+        Run::of(cmd)
+    }
+
     fn batch(&self) -> batch_journal::BatchJournal {
         let ids = batch_journal::batch_ids(self.state()).unwrap();
         assert_eq!(ids.len(), 1, "one batch: {ids:?}");
@@ -298,12 +308,10 @@ fn a_failure_in_one_account_is_finished_by_resuming_the_batch() {
     let fleet = Fleet::new();
     let proxy = Proxy::start(fleet.env.moto.port());
     proxy.deny(Some(deny_member_a_bucket));
-    let mut cmd = xtask_command(fleet.state());
-    cmd.args(["run", "revert", "--yes", "--accounts", &all_three()])
-        .args(["--endpoint-url", &proxy.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
-    let failed = Run::of(cmd).failure(1);
+    let accounts = all_three();
+    let failed = fleet
+        .xtask_via(&proxy, &["run", "revert", "--yes", "--accounts", &accounts])
+        .failure(1);
     assert!(
         failed.stderr.contains("s3:PutEncryptionConfiguration"),
         "{}",
@@ -328,12 +336,9 @@ fn a_failure_in_one_account_is_finished_by_resuming_the_batch() {
 
     // Allowed now: the batch resumes member A's run alone, and finishes.
     proxy.deny(None);
-    let mut cmd = xtask_command(fleet.state());
-    cmd.args(["resume", batch.batch_id(), "--yes"])
-        .args(["--endpoint-url", &proxy.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
-    Run::of(cmd).success();
+    fleet
+        .xtask_via(&proxy, &["resume", batch.batch_id(), "--yes"])
+        .success();
     fleet.assert_reverted(MEMBER_A);
     let batch = fleet.batch();
     assert!(outcomes(&batch).iter().all(|(_, o)| *o == Outcome::Done));
@@ -384,17 +389,23 @@ fn max_errors_stops_starting_new_accounts() {
     let fleet = Fleet::new();
     let proxy = Proxy::start(fleet.env.moto.port());
     proxy.deny(Some(deny_two_roles));
-    let mut cmd = xtask_command(fleet.state());
-    cmd.args(["run", "revert", "--yes", "--max-concurrent-accounts", "1"])
-        .args(["--max-errors", "1"])
-        .args([
-            "--accounts",
-            &format!("333333333333,444444444444,{MEMBER_A}"),
-        ])
-        .args(["--endpoint-url", &proxy.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
-    let failed = Run::of(cmd).failure(1);
+    let accounts = format!("333333333333,444444444444,{MEMBER_A}");
+    let failed = fleet
+        .xtask_via(
+            &proxy,
+            &[
+                "run",
+                "revert",
+                "--yes",
+                "--max-concurrent-accounts",
+                "1",
+                "--max-errors",
+                "1",
+                "--accounts",
+                &accounts,
+            ],
+        )
+        .failure(1);
     assert!(
         failed.stderr.contains("cannot reach account 333333333333: AssumeRole on arn:aws:iam::333333333333:role/OrganizationAccountAccessRole failed"),
         "{}",
@@ -416,16 +427,9 @@ fn max_errors_stops_starting_new_accounts() {
     fleet.assert_untouched(MEMBER_A);
     assert!(fleet.account_runs(MEMBER_A).is_empty());
     // Without --max-errors the others go on: the unreachable ones are reported, A is reverted.
-    let mut cmd = xtask_command(fleet.state());
-    cmd.args(["run", "revert", "--yes"])
-        .args([
-            "--accounts",
-            &format!("333333333333,444444444444,{MEMBER_A}"),
-        ])
-        .args(["--endpoint-url", &proxy.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
-    let partly = Run::of(cmd).failure(1);
+    let partly = fleet
+        .xtask_via(&proxy, &["run", "revert", "--yes", "--accounts", &accounts])
+        .failure(1);
     assert!(partly.stdout.contains("unreachable"), "{}", partly.stdout);
     fleet.assert_reverted(MEMBER_A);
 }

@@ -653,18 +653,23 @@ pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
     out::line("");
 }
 
-/// `audit show BATCH_ID`: the batch's accounts, each with its outcome and run, then its events.
-pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
-    let id = batch::journal::resolve(state_dir, batch_id)?;
-    let journal = batch::journal::load_checked(state_dir, &id)?;
-    let end = BatchEnd {
-        batch_id: id.clone(),
-        dir: batch::journal::batch_dir(state_dir, &id),
+/// A batch as its journal recorded it (no attempt's live results), for the audit views.
+fn recorded(state_dir: &std::path::Path, id: &str, journal: batch::BatchJournal) -> BatchEnd {
+    BatchEnd {
+        batch_id: id.to_string(),
+        dir: batch::journal::batch_dir(state_dir, id),
         journal,
         results: Vec::new(),
         confirmation: None,
         interrupted: None,
-    };
+    }
+}
+
+/// `audit show BATCH_ID`: the batch's accounts, each with its outcome and run, then its events.
+pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
+    let id = batch::journal::resolve(state_dir, batch_id)?;
+    let journal = batch::journal::load_checked(state_dir, &id)?;
+    let end = recorded(state_dir, &id, journal);
     let doc = document(&end, None);
     if output == Output::Json {
         json::print("audit show", true, json::Body::Batch(doc));
@@ -756,14 +761,7 @@ pub fn verify(
             .into());
         }
     }
-    let end = BatchEnd {
-        batch_id: id.clone(),
-        dir: batch::journal::batch_dir(state_dir, &id),
-        journal,
-        results: Vec::new(),
-        confirmation: None,
-        interrupted: None,
-    };
+    let end = recorded(state_dir, &id, journal);
     let doc = document(&end, None);
     if output == Output::Json {
         json::print("audit verify", true, json::Body::Batch(doc));
