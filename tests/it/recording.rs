@@ -367,3 +367,50 @@ fn committed_fixtures_pass_redaction_unchanged() {
     }
     assert!(checked > 0, "no fixture found under {}", root.display());
 }
+
+/// A role profile's run assumes the role once: the up-front credentials check and the SDK's
+/// identity cache share one resolution (`runbook::credentials::Reused`).
+#[test]
+fn a_role_profile_is_assumed_once_per_run() {
+    let moto = Moto::start().expect("moto_server starts");
+    let role_arn = format!("arn:aws:iam::{MEMBER}:role/{ROLE}");
+    let member_config = runtime()
+        .block_on(testkit::assumed_role_config(
+            &moto.endpoint(),
+            HOME,
+            &role_arn,
+        ))
+        .expect("moto answers AssumeRole");
+    runtime()
+        .block_on(testkit::seed(
+            &member_config,
+            &Seed {
+                account: MEMBER.into(),
+                ..Seed::default()
+            },
+        ))
+        .expect("seeding the member account works");
+    let before = moto_sessions(&moto, &role_arn).len();
+    let files = AwsFiles::role_profile();
+    let state = tempfile::tempdir().unwrap();
+    files
+        .xtask(
+            state.path(),
+            &[
+                "run",
+                "status",
+                "--profile",
+                "member",
+                "--endpoint-url",
+                &moto.endpoint(),
+            ],
+        )
+        .success();
+    let sessions = moto_sessions(&moto, &role_arn);
+    assert_eq!(
+        sessions.len() - before,
+        1,
+        "one AssumeRole for the run: {:?}",
+        sessions.iter().map(|s| &s[0]).collect::<Vec<_>>()
+    );
+}

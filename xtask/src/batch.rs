@@ -160,8 +160,7 @@ async fn drive(
             (base, Box::new(connector))
         }
         None => {
-            let config =
-                connect::with_reused_credentials(connect::sdk_config(connection, None).await?);
+            let config = connect::sdk_config(connection, None).await?;
             let connector = connect::RoleConnector::new(
                 &config,
                 connection.endpoint_url.is_some(),

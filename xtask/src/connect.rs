@@ -74,6 +74,9 @@ pub async fn sdk_config(c: &Connection, http: Option<SharedHttpClient>) -> Resul
                 .build()
         }
     };
+    // Resolved once per run (and per batch): the up-front check and the clients' identity cache
+    // then share one resolution, so a role profile is assumed once, not twice.
+    let config = with_reused_credentials(config);
     Ok(match http {
         Some(http) => config.to_builder().http_client(http).build(),
         None => config,
