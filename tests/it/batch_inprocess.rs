@@ -130,6 +130,28 @@ fn counting() -> Fault {
     }
 }
 
+/// A connector whose `account` goes through `fault`, and the fault's switch.
+fn with_fault(fleet: &Fleet, account: &str, fault: Fault) -> (TestConnector, Arc<FaultSwitch>) {
+    let switch = Arc::new(FaultSwitch::default());
+    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
+    connector
+        .faults
+        .insert(account.into(), (fault, switch.clone()));
+    (connector, switch)
+}
+
+/// Resumes batch `batch_id` to its end through `connector`.
+fn resume(fleet: &Fleet, connector: &TestConnector, batch_id: String) -> BatchEnd {
+    let begin = BatchBegin::Resume {
+        batch_id,
+        external_id: false,
+        only: vec![],
+    };
+    runtime()
+        .block_on(launch(fleet, connector, begin, std::future::pending()))
+        .unwrap()
+}
+
 fn batch_id(fleet: &Fleet) -> String {
     batch_journal::batch_ids(fleet.state()).unwrap().remove(0)
 }
@@ -138,11 +160,7 @@ fn batch_id(fleet: &Fleet) -> String {
 fn a_batch_killed_after_a_write_reached_aws_resumes_without_sending_it_again() {
     let fleet = Fleet::new();
     let rt = runtime();
-    let switch = Arc::new(FaultSwitch::default());
-    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
-    connector
-        .faults
-        .insert(MEMBER_A.into(), (lost_update_trail(true), switch.clone()));
+    let (connector, switch) = with_fault(&fleet, MEMBER_A, lost_update_trail(true));
     // The process "dies" once member A's UpdateTrail was applied and its answer lost: the batch
     // future is dropped mid-request; nothing more is logged anywhere.
     let killed = rt.block_on(async {
@@ -158,23 +176,8 @@ fn a_batch_killed_after_a_write_reached_aws_resumes_without_sending_it_again() {
     let journal = batch_journal::load(&batch_journal::batch_dir(fleet.state(), &id)).unwrap();
     assert!(journal.unfinished().contains(&MEMBER_A.to_string()));
 
-    let count = Arc::new(FaultSwitch::default());
-    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
-    connector
-        .faults
-        .insert(MEMBER_A.into(), (counting(), count.clone()));
-    let end = rt
-        .block_on(launch(
-            &fleet,
-            &connector,
-            BatchBegin::Resume {
-                batch_id: id,
-                external_id: false,
-                only: vec![],
-            },
-            std::future::pending(),
-        ))
-        .unwrap();
+    let (connector, count) = with_fault(&fleet, MEMBER_A, counting());
+    let end = resume(&fleet, &connector, id);
     assert!(end.error().is_none(), "{:?}", end.error());
     fleet.assert_reverted(MGMT);
     fleet.assert_reverted(MEMBER_A);
@@ -203,12 +206,8 @@ fn a_batch_killed_after_a_write_reached_aws_resumes_without_sending_it_again() {
 fn ctrl_c_ends_every_account_as_interrupted_and_the_batch_resumes() {
     let fleet = Fleet::new();
     let rt = runtime();
-    let switch = Arc::new(FaultSwitch::default());
-    let mut connector = TestConnector::new(fleet.env.moto.endpoint());
     // Member A's UpdateTrail never answers; Ctrl-C comes while it waits.
-    connector
-        .faults
-        .insert(MEMBER_A.into(), (lost_update_trail(true), switch.clone()));
+    let (connector, switch) = with_fault(&fleet, MEMBER_A, lost_update_trail(true));
     let interrupt = {
         let switch = switch.clone();
         async move {
@@ -235,18 +234,11 @@ fn ctrl_c_ends_every_account_as_interrupted_and_the_batch_resumes() {
     assert_eq!(outcome_of(MEMBER_A), Some(Outcome::Interrupted));
     let a_events = events(&fleet.account_runs(MEMBER_A)[0]);
     assert!(a_events.iter().any(|e| e.event == "run_interrupted"));
-    let resumed = rt
-        .block_on(launch(
-            &fleet,
-            &TestConnector::new(fleet.env.moto.endpoint()),
-            BatchBegin::Resume {
-                batch_id: end.batch_id.clone(),
-                external_id: false,
-                only: vec![],
-            },
-            std::future::pending(),
-        ))
-        .unwrap();
+    let resumed = resume(
+        &fleet,
+        &TestConnector::new(fleet.env.moto.endpoint()),
+        end.batch_id.clone(),
+    );
     assert!(resumed.error().is_none(), "{:?}", resumed.error());
     fleet.assert_reverted(MEMBER_A);
     fleet.assert_reverted(MGMT);

@@ -129,16 +129,14 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-#[test]
-fn recording_through_a_role_profile_writes_no_credential_and_replays() {
-    let moto = Moto::start().expect("moto_server starts");
-    let role_arn = format!("arn:aws:iam::{MEMBER}:role/{ROLE}");
-    // The secure account, built in the member account (as the member role).
+/// The secure account, built in the member account (as the member role): its config and what
+/// was seeded.
+fn secure_member_account(moto: &Moto, role_arn: &str) -> (aws_config::SdkConfig, testkit::Seeded) {
     let member_config = runtime()
         .block_on(testkit::assumed_role_config(
             &moto.endpoint(),
             HOME,
-            &role_arn,
+            role_arn,
         ))
         .expect("moto answers AssumeRole");
     let seeded = runtime()
@@ -150,6 +148,14 @@ fn recording_through_a_role_profile_writes_no_credential_and_replays() {
             },
         ))
         .expect("seeding the member account works");
+    (member_config, seeded)
+}
+
+#[test]
+fn recording_through_a_role_profile_writes_no_credential_and_replays() {
+    let moto = Moto::start().expect("moto_server starts");
+    let role_arn = format!("arn:aws:iam::{MEMBER}:role/{ROLE}");
+    let (member_config, seeded) = secure_member_account(&moto, &role_arn);
     assert!(seeded.trail_arn.contains(MEMBER), "{}", seeded.trail_arn);
     let sessions_before = moto_sessions(&moto, &role_arn).len();
 
@@ -374,22 +380,7 @@ fn committed_fixtures_pass_redaction_unchanged() {
 fn a_role_profile_is_assumed_once_per_run() {
     let moto = Moto::start().expect("moto_server starts");
     let role_arn = format!("arn:aws:iam::{MEMBER}:role/{ROLE}");
-    let member_config = runtime()
-        .block_on(testkit::assumed_role_config(
-            &moto.endpoint(),
-            HOME,
-            &role_arn,
-        ))
-        .expect("moto answers AssumeRole");
-    runtime()
-        .block_on(testkit::seed(
-            &member_config,
-            &Seed {
-                account: MEMBER.into(),
-                ..Seed::default()
-            },
-        ))
-        .expect("seeding the member account works");
+    secure_member_account(&moto, &role_arn);
     let before = moto_sessions(&moto, &role_arn).len();
     let files = AwsFiles::role_profile();
     let state = tempfile::tempdir().unwrap();

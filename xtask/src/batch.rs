@@ -653,10 +653,9 @@ pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
 }
 
 /// A batch as its journal recorded it (no attempt's live results), for the audit views.
-fn recorded(state_dir: &std::path::Path, id: &str, journal: batch::BatchJournal) -> BatchEnd {
+fn recorded(id: &str, journal: batch::BatchJournal) -> BatchEnd {
     BatchEnd {
         batch_id: id.to_string(),
-        dir: batch::journal::batch_dir(state_dir, id),
         journal,
         results: Vec::new(),
         confirmation: None,
@@ -668,7 +667,7 @@ fn recorded(state_dir: &std::path::Path, id: &str, journal: batch::BatchJournal)
 pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
     let id = batch::journal::resolve(state_dir, batch_id)?;
     let journal = batch::journal::load_checked(state_dir, &id)?;
-    let end = recorded(state_dir, &id, journal);
+    let end = recorded(&id, journal);
     let doc = document(&end, None);
     if output == Output::Json {
         json::print("audit show", true, json::Body::Batch(doc));
@@ -760,7 +759,7 @@ pub fn verify(
             .into());
         }
     }
-    let end = recorded(state_dir, &id, journal);
+    let end = recorded(&id, journal);
     let doc = document(&end, None);
     if output == Output::Json {
         json::print("audit verify", true, json::Body::Batch(doc));

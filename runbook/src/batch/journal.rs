@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{CallRecord, CallSink};
+use crate::aws::CallRecord;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::journal::log::{self, LogWriter, Record};
@@ -481,14 +481,5 @@ impl BatchLog {
         let mut log = self.log.lock().unwrap();
         let record = log.next(name, data);
         log.append(&record)
-    }
-}
-
-/// Calls made before the batch journal exists are buffered and recorded after `batch_started`.
-impl CallSink for BatchLog {
-    fn record_call(&self, call: CallRecord) {
-        // A call record that cannot be written is found by the next `record`, which fails the
-        // same way; the batch then stops.
-        let _ = self.record(&BatchEvent::AwsCall(call));
     }
 }

@@ -18,7 +18,7 @@ pub mod journal;
 mod rendezvous;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,7 +158,6 @@ pub struct AccountResult {
 /// A batch attempt driven to its end.
 pub struct BatchEnd {
     pub batch_id: String,
-    pub dir: PathBuf,
     /// The journal read back after the attempt: every account's latest outcome.
     pub journal: BatchJournal,
     /// This attempt's accounts, in the batch's order.
@@ -361,7 +360,6 @@ pub async fn launch_batch(
     }))?;
     Ok(BatchEnd {
         batch_id: log.id().to_string(),
-        dir: log.dir().to_path_buf(),
         journal: journal::load(log.dir())?,
         results,
         confirmation,
