@@ -222,8 +222,26 @@ impl Failure {
     }
 }
 
+/// An AWS message is cut past this many characters when it becomes an `Error`: an error body
+/// can be any size, and a message of 20,000 characters hides everything around it.
+pub const AWS_MESSAGE_MAX_CHARS: usize = 1_000;
+
+/// `message`, cut past `AWS_MESSAGE_MAX_CHARS` characters, saying how many were cut.
+pub fn capped_message(message: String) -> String {
+    let total = message.chars().count();
+    if total <= AWS_MESSAGE_MAX_CHARS {
+        return message;
+    }
+    let kept: String = message.chars().take(AWS_MESSAGE_MAX_CHARS).collect();
+    format!(
+        "{kept}… [{} more characters cut]",
+        total - AWS_MESSAGE_MAX_CHARS
+    )
+}
+
 impl From<Failure> for Error {
-    fn from(f: Failure) -> Error {
+    fn from(mut f: Failure) -> Error {
+        f.message = capped_message(f.message);
         match f.kind {
             FailureKind::AccessDenied => Error::AccessDenied {
                 operation: f.op.operation,
@@ -523,6 +541,15 @@ mod tests {
         for (code, status, kind) in cases {
             assert_eq!(classify_code(code, Some(status)), kind, "{code} {status}");
         }
+    }
+
+    #[test]
+    fn a_long_aws_message_is_cut_and_says_so() {
+        let long = "é".repeat(20_000);
+        let cut = capped_message(long);
+        assert!(cut.starts_with(&"é".repeat(AWS_MESSAGE_MAX_CHARS)));
+        assert!(cut.ends_with("… [19000 more characters cut]"), "{cut}");
+        assert_eq!(capped_message("Access Denied".into()), "Access Denied");
     }
 
     #[test]

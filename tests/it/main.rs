@@ -19,6 +19,8 @@
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
 //! - `resume_command`: the printed resume command runs as printed.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
+//! - `terminal`: values from outside (AWS errors, Config names, folder names) shown escaped on a
+//!   pseudo-terminal; only our own colours get through.
 //! - `undo`: undo a revert (exactly, twice, refused keys, changed since) and the re-check.
 //! - `organization`: organization trails seen from the management account (moto with an
 //!   organization): refused without `--include-organization-trail`, reverted with it.
@@ -48,4 +50,5 @@ mod replay;
 mod resume;
 mod resume_command;
 mod support;
+mod terminal;
 mod undo;

@@ -44,11 +44,16 @@ pub struct Seen {
     pub body: String,
 }
 
+/// What a hostile endpoint answers instead of moto, for the requests it picks.
+pub type Answer = Arc<dyn Fn(&Seen) -> Option<Vec<u8>> + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     seen: Mutex<Vec<Seen>>,
     /// Requests this matches are refused with AccessDenied.
     deny: Mutex<Option<fn(&Seen) -> bool>>,
+    /// Answers given instead of moto's, for the requests this answers.
+    answer: Mutex<Option<Answer>>,
 }
 
 pub struct Proxy {
@@ -84,6 +89,21 @@ fn seen_of(request: &[u8]) -> Seen {
 /// The answer AWS gives a caller that lacks the IAM action: CloudTrail's JSON (as in the
 /// access-denied-update-trail fixture) for a JSON-protocol request, S3's XML otherwise.
 fn access_denied(seen: &Seen) -> Vec<u8> {
+    let (status, content_type, body) = access_denied_parts(seen);
+    http_response(status, content_type, &body)
+}
+
+/// An HTTP/1.1 answer that closes the connection.
+pub fn http_response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn access_denied_parts(seen: &Seen) -> (&'static str, &'static str, String) {
     let (status, content_type, body) = match &seen.target {
         Some(target) => (
             "400 Bad Request",
@@ -100,12 +120,7 @@ fn access_denied(seen: &Seen) -> Vec<u8> {
                 .to_string(),
         ),
     };
-    format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
-         connection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    (status, content_type, body)
 }
 
 impl Proxy {
@@ -135,6 +150,12 @@ impl Proxy {
         *self.shared.deny.lock().unwrap() = matches;
     }
 
+    /// Answer the requests `answer` picks with what it returns instead of moto's answer (a
+    /// hostile endpoint); `None` lets everything through again.
+    pub fn answer(&self, answer: Option<Answer>) {
+        *self.shared.answer.lock().unwrap() = answer;
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.shared.seen.lock().unwrap().clone()
     }
@@ -150,7 +171,15 @@ fn serve(client: TcpStream, upstream: u16, state: &Shared) {
             .lock()
             .unwrap()
             .is_some_and(|matches| matches(&seen));
-        let response = if denied {
+        let answered = state
+            .answer
+            .lock()
+            .unwrap()
+            .as_ref()
+            .and_then(|answer| answer(&seen));
+        let response = if let Some(answer) = answered {
+            answer
+        } else if denied {
             access_denied(&seen)
         } else {
             let mut up = TcpStream::connect(("127.0.0.1", upstream)).unwrap();

@@ -71,10 +71,21 @@ impl Env {
         answer: &str,
         vars: &[(&str, Option<&str>)],
     ) -> Run {
+        self.xtask_on_terminal_at(&self.moto.endpoint(), args, answer, vars)
+    }
+
+    /// [`Env::xtask_on_terminal_with`] against `endpoint` (a proxy in front of this moto).
+    pub fn xtask_on_terminal_at(
+        &self,
+        endpoint: &str,
+        args: &[&str],
+        answer: &str,
+        vars: &[(&str, Option<&str>)],
+    ) -> Run {
         use std::io::Write;
         let line = std::iter::once(env!("CARGO_BIN_EXE_xtask"))
             .chain(args.iter().copied())
-            .chain(["--endpoint-url", &self.moto.endpoint()])
+            .chain(["--endpoint-url", endpoint])
             .collect::<Vec<_>>()
             .join(" ");
         let cmd = xtask_command(self.state.path());

@@ -129,9 +129,9 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         let started = r.started.as_deref().map(clock::local);
         out::line(format!(
             "{:<28} {:<8} {:<14} {:<24} {:<27} {:>9}  {}",
-            r.run_id,
+            crate::display::escape(&r.run_id),
             dash(&r.runbook),
-            dash(&r.account),
+            crate::display::escape(&dash(&r.account)),
             status,
             dash(&started),
             duration,
@@ -418,10 +418,10 @@ fn show(
                 w.line,
                 clock::local(&w.ts),
                 w.operation,
-                w.target,
+                crate::display::escape(&w.target),
                 w.region,
-                w.before,
-                w.after,
+                crate::display::escape(&w.before),
+                crate::display::escape(&w.after),
                 Msg::WriteOutcome {
                     outcome: &w.outcome
                 }
@@ -436,7 +436,8 @@ fn show(
                 "{:>4} {} {}",
                 seq + 1,
                 clock::local(ts),
-                describe(event, lang)
+                // A journal line is one line, however its values were spelled.
+                crate::display::escape(&describe(event, lang))
             ));
         }
     }

@@ -226,16 +226,16 @@ fn finish(
     if display.output == Output::Human {
         out::print(&summary_table(&doc, &end.results, lang));
     }
-    eprintln!(
+    out::eline(format!(
         "{}: {} ({} {})",
         t(lang, "Batch journal", "バッチの記録"),
         doc.batch_log.display(),
         t(lang, "batch", "バッチ"),
         end.batch_id
-    );
-    eprintln!("{}", render::final_hash_line(&doc.final_hash, lang));
+    ));
+    out::eline(render::final_hash_line(&doc.final_hash, lang));
     if let Some(command) = &resume_command {
-        eprintln!("{}", Msg::ResumeHint { command }.text(lang));
+        out::eline(Msg::ResumeHint { command }.text(lang));
     }
     match error {
         None => {
@@ -455,7 +455,7 @@ impl BatchOperator for BatchTerminal {
         if let Some(error) = &result.error {
             let _ = write!(line, "\n  {}", Msg::Error(error).text(lang));
         }
-        eprintln!("{line}");
+        out::eline(line);
     }
 
     fn confirm_batch<'a>(

@@ -473,7 +473,8 @@ pub fn print(command: &str, ok: bool, body: Body) {
         ok,
         body,
     };
-    crate::out::line(serde_json::to_string_pretty(&doc).expect("a document serializes"));
+    let text = serde_json::to_string_pretty(&doc).expect("a document serializes");
+    crate::out::line(crate::display::escape_json(&text));
 }
 
 /// The error document for `err`.

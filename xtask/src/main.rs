@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod clock;
 mod connect;
+mod display;
 mod evidence;
 mod fixtures;
 mod flags;
@@ -79,7 +80,7 @@ fn main() -> ExitCode {
                 flags::Lang::En => "error",
                 flags::Lang::Ja => "エラー",
             };
-            eprintln!("{label}: {message}");
+            out::eline(format!("{label}: {message}"));
             let code = exit_code(&err);
             if let Some(command) = json_command {
                 json::print(&command, false, json::error_body(&err, message, code));

@@ -95,15 +95,9 @@ pub async fn ask(yes: bool, prompt: impl FnOnce() -> String) -> runbook::Result<
     if !Terminal::stdin_is_terminal() {
         return Err(Error::ConfirmationUnavailable);
     }
-    {
-        // Through anstream: the styles `render` writes are kept only where colour is wanted.
-        use std::io::Write as _;
-        let prompt = prompt();
-        let mut stderr = anstream::stderr().lock();
-        let _ = stderr
-            .write_all(prompt.as_bytes())
-            .and_then(|_| stderr.flush());
-    }
+    // Through the stderr funnel: values in the plan are shown, not obeyed, and the styles
+    // `render` writes are kept only where colour is wanted.
+    crate::out::eprint(&prompt());
     let answer = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)

@@ -1,20 +1,24 @@
-//! Writing to stdout without panicking when the reader goes away (`| head`), in colour only
-//! where colour is wanted (`anstream`).
+//! The streams: stdout for results, stderr for the footer, hints and errors. Everything written
+//! goes through `display::for_stream` (no value from outside drives the terminal) and through
+//! `anstream` (styles kept only where colour is wanted). A closed stdout (`| head`) ends the
+//! process quietly, as for any Unix filter.
 
 use std::io::Write;
 
-/// Prints `text` to stdout; a closed pipe ends the process quietly, as for any Unix filter.
-/// Styles in `text` are kept only when colour is wanted (`--color`, a terminal, `NO_COLOR`).
+use crate::display;
+
+/// Prints `text` to stdout. Styles in `text` are kept only when colour is wanted (`--color`, a
+/// terminal, `NO_COLOR`).
 pub fn print(text: &str) {
     let mut stdout = anstream::stdout().lock();
     if let Err(e) = stdout
-        .write_all(text.as_bytes())
+        .write_all(display::for_stream(text).as_bytes())
         .and_then(|_| stdout.flush())
     {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        eprintln!("error: writing to stdout: {e}");
+        let _ = writeln!(std::io::stderr(), "error: writing to stdout: {e}");
         std::process::exit(1);
     }
 }
@@ -22,4 +26,17 @@ pub fn print(text: &str) {
 /// `print` with a newline.
 pub fn line(text: impl AsRef<str>) {
     print(&format!("{}\n", text.as_ref()));
+}
+
+/// Writes `text` to stderr (nothing to do if stderr is gone).
+pub fn eprint(text: &str) {
+    let mut stderr = anstream::stderr().lock();
+    let _ = stderr
+        .write_all(display::for_stream(text).as_bytes())
+        .and_then(|_| stderr.flush());
+}
+
+/// `eprint` with a newline.
+pub fn eline(text: impl AsRef<str>) {
+    eprint(&format!("{}\n", text.as_ref()));
 }

@@ -201,9 +201,14 @@ const JA: Words = Words {
 };
 
 /// SSE-KMS and enabled: what the revert takes away.
-const RED: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+const RED: anstyle::Style = crate::display::PALETTE[0];
 /// SSE-S3, disabled, done: what the revert leaves.
-const GREEN: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+const GREEN: anstyle::Style = crate::display::PALETTE[1];
+
+/// A value from outside, shown and not obeyed (`display::escape`).
+fn esc(value: &str) -> std::borrow::Cow<'_, str> {
+    crate::display::escape(value)
+}
 
 /// `text` in `style`. Always written; `out::print` and `anstream::eprint!` strip it where colour
 /// is not wanted.
@@ -224,7 +229,7 @@ fn region_label(r: &RegionStatus, w: &Words) -> String {
         Encryption::Enabled => paint(RED, w.enabled),
         Encryption::Disabled | Encryption::NoTrail => paint(GREEN, w.disabled),
         Encryption::Unreachable => match &r.scan {
-            RegionScan::Unreachable { code, .. } => format!("{} ({code})", w.unreachable),
+            RegionScan::Unreachable { code, .. } => format!("{} ({})", w.unreachable, esc(code)),
             _ => w.unreachable.to_string(),
         },
         Encryption::Excluded => w.excluded.to_string(),
@@ -323,12 +328,14 @@ fn bucket(out: &mut String, b: &BucketState, w: &Words) {
     let detail = if algorithms.is_empty() {
         String::new()
     } else {
-        format!(" [{}]", algorithms.join(", "))
+        format!(" [{}]", esc(&algorithms.join(", ")))
     };
     let _ = writeln!(
         out,
         "{} {} ({}){detail}:\n{verdict}",
-        w.bucket, b.bucket, b.region
+        w.bucket,
+        esc(&b.bucket),
+        b.region
     );
 }
 
@@ -354,7 +361,7 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}:", w.warnings);
         for warning in &plan.warnings {
-            let _ = writeln!(out, "  ! {warning}");
+            let _ = writeln!(out, "  ! {}", esc(&warning.to_string()));
         }
     }
 }
@@ -384,7 +391,11 @@ pub fn confirmation_prompt(
     let _ = writeln!(
         out,
         "{} {} ({}; {} {})",
-        w.acting_as, who.account, who.caller_arn, w.credentials_from, who.credentials
+        w.acting_as,
+        who.account,
+        esc(&who.caller_arn),
+        w.credentials_from,
+        esc(&who.credentials.to_string())
     );
     let _ = writeln!(
         out,
@@ -405,14 +416,14 @@ pub fn confirmation_prompt(
         let _ = writeln!(out, "\n{}:", w.prompt_untouched);
         for t in left_alone {
             if let Some(why) = &t.skip {
-                let _ = writeln!(out, "  {}: {}", t.trail.arn, skip_reason(why, w));
+                let _ = writeln!(out, "  {}: {}", esc(&t.trail.arn), skip_reason(why, w));
             }
         }
         for missing in &p.missing_buckets {
-            let _ = writeln!(out, "  {} {missing} {}", w.bucket, w.bucket_missing);
+            let _ = writeln!(out, "  {} {} {}", w.bucket, esc(missing), w.bucket_missing);
         }
         for warning in &p.warnings {
-            let _ = writeln!(out, "  ! {warning}");
+            let _ = writeln!(out, "  ! {}", esc(&warning.to_string()));
         }
     }
     let _ = write!(out, "\n{}\n{}", w.prompt_intro, w.prompt_question);
@@ -437,10 +448,10 @@ fn write_target(write: &PlannedWrite, w: &Words) -> String {
             let name = trail_arn
                 .rsplit_once("trail/")
                 .map_or(trail_arn.as_str(), |(_, n)| n);
-            format!("{} {name} ({} {region})", w.trail, w.home)
+            format!("{} {} ({} {region})", w.trail, esc(name), w.home)
         }
         PlannedWrite::SetBucketEncryption { region, bucket, .. } => {
-            format!("{} {bucket} ({region})", w.bucket.to_lowercase())
+            format!("{} {} ({region})", w.bucket.to_lowercase(), esc(bucket))
         }
     }
 }
@@ -463,7 +474,9 @@ pub fn report(r: &Report, lang: Lang) -> String {
     let _ = writeln!(
         out,
         "{} {} ({})",
-        w.account, r.preflight.account, r.preflight.caller_arn
+        w.account,
+        r.preflight.account,
+        esc(&r.preflight.caller_arn)
     );
     match &r.undoes {
         Some(run) => {
@@ -471,7 +484,13 @@ pub fn report(r: &Report, lang: Lang) -> String {
             let _ = writeln!(out, "{}", w.undo_now);
             for t in &r.plan.trails {
                 let key = t.kms_key_id.as_deref().unwrap_or("-");
-                let _ = writeln!(out, "  {} ({}): KmsKeyId {key}", t.arn, t.home_region);
+                let _ = writeln!(
+                    out,
+                    "  {} ({}): KmsKeyId {}",
+                    esc(&t.arn),
+                    t.home_region,
+                    esc(key)
+                );
             }
         }
         None => {
@@ -483,7 +502,11 @@ pub fn report(r: &Report, lang: Lang) -> String {
                 } else {
                     w.before
                 };
-                let _ = writeln!(out, "\n{}", heading.replace("{trail}", &r.status.trail));
+                let _ = writeln!(
+                    out,
+                    "\n{}",
+                    heading.replace("{trail}", &esc(&r.status.trail))
+                );
                 regions(&mut out, &r.status.regions, w);
             } else {
                 out.push('\n');
@@ -495,7 +518,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
         bucket(&mut out, &b.current, w);
     }
     for missing in &r.plan.missing_buckets {
-        let _ = writeln!(out, "{} {missing} {}", w.bucket, w.bucket_missing);
+        let _ = writeln!(out, "{} {} {}", w.bucket, esc(missing), w.bucket_missing);
     }
     let skipped: Vec<_> = r
         .status
@@ -507,7 +530,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
         let _ = writeln!(out, "{}:", w.skipped);
         for t in skipped {
             let why = skip_reason(t.skip.as_ref().expect("filtered"), w);
-            let _ = writeln!(out, "  {}: {why}", t.trail.arn);
+            let _ = writeln!(out, "  {}: {why}", esc(&t.trail.arn));
         }
     }
     out.push('\n');
@@ -519,7 +542,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if r.runbook == Runbook::Restore && r.plan.writes.is_empty() {
         let _ = writeln!(out, "{}", w.nothing_to_restore);
         for warning in &r.plan.warnings {
-            let _ = writeln!(out, "  ! {warning}");
+            let _ = writeln!(out, "  ! {}", esc(&warning.to_string()));
         }
     } else {
         plan(&mut out, &r.plan, heading, w);
@@ -537,7 +560,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
                 out,
                 "  {} {} ({}): {} [{was} -> {now}]",
                 done.write.op().operation,
-                done.write.target(),
+                esc(&done.write.target()),
                 done.write.region(),
                 outcome(done.outcome, w)
             );
@@ -548,11 +571,15 @@ pub fn report(r: &Report, lang: Lang) -> String {
             let _ = writeln!(
                 out,
                 "\n{}",
-                w.before_after.replace("{trail}", &r.status.trail)
+                w.before_after.replace("{trail}", &esc(&r.status.trail))
             );
             regions_before_after(&mut out, &r.status.regions, &v.regions, w);
         } else {
-            let _ = writeln!(out, "\n{}", w.after.replace("{trail}", &r.status.trail));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                w.after.replace("{trail}", &esc(&r.status.trail))
+            );
             regions(&mut out, &v.regions, w);
         }
         for b in &v.buckets {
@@ -571,16 +598,21 @@ pub fn report(r: &Report, lang: Lang) -> String {
                 out,
                 "{} {} ({}): {state}",
                 w.keys,
-                k.arn.as_deref().unwrap_or(&k.key),
+                esc(k.arn.as_deref().unwrap_or(&k.key)),
                 k.region
             );
             if k.config_channels.is_empty() {
                 let _ = writeln!(out, "  {}", w.config_none);
             } else {
-                let _ = writeln!(out, "  {}: {}", w.config_uses, k.config_channels.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    w.config_uses,
+                    esc(&k.config_channels.join(", "))
+                );
             }
             for note in &k.notes {
-                let _ = writeln!(out, "  ! {note}");
+                let _ = writeln!(out, "  ! {}", esc(note));
             }
         }
         let _ = writeln!(out, "  {}", w.key_warning);

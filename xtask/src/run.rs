@@ -54,11 +54,11 @@ pub async fn run_with(
         .map(Replayer::unused)
         .filter(|u| !u.is_empty())
     {
-        eprintln!(
+        out::eline(format!(
             "replay: {} recorded exchanges were not asked for, first: {}",
             unused.len(),
             unused[0]
-        );
+        ));
     }
     (result, replayer)
 }
@@ -76,11 +76,11 @@ pub async fn run_batch_with(
     for (account, replayer) in &replays {
         let unused = replayer.unused();
         if let Some(first) = unused.first() {
-            eprintln!(
+            out::eline(format!(
                 "replay ({}): {} recorded exchanges were not asked for, first: {first}",
                 account.as_deref().unwrap_or("caller"),
                 unused.len(),
-            );
+            ));
         }
     }
     (result, replays)
@@ -329,7 +329,7 @@ async fn drive(
             if display.output == Output::Human {
                 out::print(&render::report(&report, lang));
             }
-            eprint!("{footer}");
+            out::eprint(&footer);
             Ok(Done {
                 run_id: run_id.clone(),
                 audit_log: audit_path,
@@ -338,13 +338,13 @@ async fn drive(
             })
         }
         Err(error) => {
-            eprint!("{footer}");
+            out::eprint(&footer);
             // Only a run that resume can finish gets the resume hint: not bad input, not a "no".
             let resume_command = error
                 .is_resumable()
                 .then(|| resume_command(run_id, yes, connection, display));
             if let Some(command) = &resume_command {
-                eprintln!("{}", Msg::ResumeHint { command }.text(lang));
+                out::eline(Msg::ResumeHint { command }.text(lang));
             }
             Err(json::RunFailure {
                 run_id: run_id.clone(),

@@ -1,0 +1,140 @@
+//! What reaches a terminal (issue 22, item 3): values from outside — an AWS error message, a
+//! Config channel name, a folder name in the state directory — are shown escaped on every
+//! stream, on a real pseudo-terminal, and only our own palette's colour sequences get through.
+//! A hostile endpoint is the recording proxy in front of moto answering one operation itself.
+
+use std::sync::Arc;
+
+use crate::proxy::{http_response, Proxy};
+use crate::support::{xtask_in, Env};
+
+/// An OSC window title, a bell, a screen clear, a hidden-text colour and a right-to-left
+/// override: each would make the terminal do or show something other than the text.
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[8m\u{202e}";
+
+/// `text` with our own sequences taken out: the palette's (red, green, reset) and the progress
+/// bar's line clear (`HOSTILE` holds neither). What is left must hold no escape, bell or bidi
+/// override.
+fn without_ours(text: &str) -> String {
+    [
+        "\u{1b}[31m",
+        "\u{1b}[32m",
+        "\u{1b}[39m",
+        "\u{1b}[0m",
+        "\r\u{1b}[2K",
+    ]
+    .iter()
+    .fold(text.to_string(), |t, seq| t.replace(seq, ""))
+}
+
+#[track_caller]
+fn assert_inert(screen: &str) {
+    let rest = without_ours(screen);
+    for (what, c) in [("ESC", '\u{1b}'), ("BEL", '\u{7}'), ("RLO", '\u{202e}')] {
+        assert!(
+            !rest.contains(c),
+            "a raw {what} reached the terminal:\n{}",
+            rest.escape_debug()
+        );
+    }
+}
+
+#[test]
+fn an_aws_error_message_is_escaped_and_cut_on_the_terminal() {
+    let env = Env::secure_account();
+    let proxy = Proxy::start(env.moto.port());
+    proxy.answer(Some(Arc::new(|seen| {
+        let target = seen.target.as_deref()?;
+        target.ends_with(".DescribeTrails").then(|| {
+            let message = format!("{HOSTILE}{}", "A".repeat(20_000));
+            let body = serde_json::json!({ "__type": "InternalFailure", "message": message });
+            http_response(
+                "400 Bad Request",
+                "application/x-amz-json-1.1",
+                &body.to_string(),
+            )
+        })
+    })));
+    for color in ["never", "always"] {
+        let run = env.xtask_on_terminal_at(
+            &proxy.endpoint(),
+            &["run", "status", "--color", color],
+            "",
+            &[],
+        );
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert_inert(&run.stdout);
+        assert!(
+            run.stdout.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"),
+            "the message is shown, escaped:\n{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("more characters cut]"),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains(&"A".repeat(1_001)), "cut at 1,000");
+    }
+}
+
+#[test]
+fn a_config_channel_name_is_shown_not_obeyed_and_colour_stays() {
+    let env = Env::secure_account();
+    let proxy = Proxy::start(env.moto.port());
+    let key = env.seeded.key_arn.clone();
+    let bucket = env.seeded.bucket.clone();
+    proxy.answer(Some(Arc::new(move |seen| {
+        let target = seen.target.as_deref()?;
+        target.ends_with(".DescribeDeliveryChannels").then(|| {
+            let body = serde_json::json!({ "DeliveryChannels": [{
+                "name": format!("logs{HOSTILE}x"),
+                "s3BucketName": bucket,
+                "s3KmsKeyArn": key,
+            }]});
+            http_response("200 OK", "application/x-amz-json-1.1", &body.to_string())
+        })
+    })));
+    let run = env.xtask_on_terminal_at(
+        &proxy.endpoint(),
+        &["run", "revert", "--yes", "--color", "always"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("\u{1b}[32m"),
+        "our own colours still reach the terminal:\n{}",
+        run.stdout
+    );
+    assert_inert(&run.stdout);
+    assert!(
+        run.stdout.contains("logs\\u{1b}]0;pwned\\u{7}"),
+        "the channel is named, escaped:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_hostile_folder_name_in_the_state_directory_is_shown_escaped() {
+    let env = Env::secure_account();
+    assert_eq!(env.xtask(&["run", "status"]).code, 0);
+    // A copy of a real run under a hostile name: listed, or refused by name; shown either way.
+    let real = std::fs::read_dir(env.state.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("audit.jsonl").is_file())
+        .unwrap();
+    let hostile = env
+        .state
+        .path()
+        .join(format!("20991231T000000.000Z-{HOSTILE}"));
+    std::fs::create_dir(&hostile).unwrap();
+    for file in ["audit.jsonl", "state.json"] {
+        std::fs::copy(real.join(file), hostile.join(file)).unwrap();
+    }
+    let run = xtask_in(env.state.path(), &["audit", "list", "--color", "always"]);
+    let screen = format!("{}{}", run.stdout, run.stderr);
+    assert_inert(&screen);
+    assert!(screen.contains("\\u{1b}]0;pwned"), "{screen}");
+}
