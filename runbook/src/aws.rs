@@ -220,6 +220,12 @@ impl Failure {
     pub fn is(&self, code: &str) -> bool {
         self.code == code
     }
+
+    /// AWS's message says an explicit deny refused the call (`… with an explicit deny in a
+    /// service control policy`): an Allow cannot help, the Deny must be lifted.
+    pub fn explicit_deny(&self) -> bool {
+        self.kind == FailureKind::AccessDenied && self.message.contains("explicit deny")
+    }
 }
 
 /// An AWS message is cut past this many characters when it becomes an `Error`: an error body
@@ -244,6 +250,7 @@ impl From<Failure> for Error {
         f.message = capped_message(f.message);
         match f.kind {
             FailureKind::AccessDenied => Error::AccessDenied {
+                explicit_deny: f.explicit_deny(),
                 operation: f.op.operation,
                 action: f.op.action,
                 region: f.region,

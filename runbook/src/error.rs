@@ -28,8 +28,16 @@ pub enum Error {
     ProfileFilesUnreadable { detail: String },
 
     #[error(
-        "access denied: {operation} in {region} was refused ({code}); the caller needs the IAM action \
-         `{action}`. Grant it and run again{}",
+        "access denied: {operation} in {region} was refused ({code}); {}{}",
+        if *explicit_deny {
+            format!(
+                "an explicit deny refuses the IAM action `{action}` (a service control policy, a \
+                 permissions boundary, or an identity or resource policy): an Allow cannot \
+                 override it. Ask who owns that policy to lift the Deny for this caller, then run again"
+            )
+        } else {
+            format!("the caller needs the IAM action `{action}`. Grant it and run again")
+        },
         message.as_deref().map(|m| format!("\n  AWS said: {m}")).unwrap_or_default()
     )]
     AccessDenied {
@@ -38,6 +46,8 @@ pub enum Error {
         region: String,
         code: String,
         message: Option<String>,
+        /// AWS said an explicit deny refused it: granting the action would not help.
+        explicit_deny: bool,
     },
 
     #[error(

@@ -8,6 +8,7 @@
 //!   in the wrong account; two batch processes at once.
 //! - `e2e`: the CLI against a real moto_server (started per test on a free port).
 //! - `evidence`: `audit report`, the HTML evidence page: snapshots, escaping, headless Chromium.
+//! - `hints`: the hint fits the refusal (an explicit deny is not a missing permission).
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, corrupt state, planted links.
@@ -37,6 +38,7 @@ mod batch_inprocess;
 mod credentials;
 mod e2e;
 mod evidence;
+mod hints;
 mod interrupt;
 mod journal;
 mod json_contract;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use runbook::steps::key_advice::{KeyNote, KeyProblem};
 use runbook::Error as E;
 
 use crate::flags::Lang;
@@ -43,6 +44,8 @@ pub enum Msg<'a> {
     WriteOutcome {
         outcome: &'a str,
     },
+    /// What the key advice could not read.
+    KeyNote(&'a runbook::steps::key_advice::KeyNote),
     /// A KMS key's state and manager (`Enabled, CUSTOMER`).
     KeyState {
         state: Option<&'a str>,
@@ -103,6 +106,25 @@ impl Msg<'_> {
                 "applied" => "applied (settled from live state)".into(),
                 "not_applied" => "not applied (settled from live state)".into(),
                 other => other.to_string(),
+            },
+            Msg::KeyNote(note) => match note {
+                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: false }) => {
+                    "could not describe the key (the caller needs kms:DescribeKey)".into()
+                }
+                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: true }) => {
+                    "could not describe the key: an explicit deny refuses kms:DescribeKey (an \
+                     Allow cannot override it)"
+                        .into()
+                }
+                KeyNote::Typed(KeyProblem::DescribeKeyFailed { code }) => {
+                    format!("could not describe the key: {code}")
+                }
+                KeyNote::Typed(KeyProblem::ConfigUnreadable { regions }) => format!(
+                    "AWS Config delivery channels could not be read in {} (needs \
+                     config:DescribeDeliveryChannels)",
+                    regions.join(", ")
+                ),
+                KeyNote::Recorded(text) => text.clone(),
             },
             Msg::KeyState { state, manager } => format!(
                 "{}, {}",
@@ -173,6 +195,25 @@ impl Msg<'_> {
                 "not_applied" => "未適用 (現在の状態で確認)".into(),
                 other => other.to_string(),
             },
+            Msg::KeyNote(note) => match note {
+                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: false }) => {
+                    "キーの情報を取得できませんでした (呼び出し元に kms:DescribeKey が必要です)".into()
+                }
+                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: true }) => {
+                    "キーの情報を取得できませんでした: 明示的な拒否が kms:DescribeKey を拒否しています \
+                     (許可を追加しても上書きできません)"
+                        .into()
+                }
+                KeyNote::Typed(KeyProblem::DescribeKeyFailed { code }) => {
+                    format!("キーの情報を取得できませんでした: {code}")
+                }
+                KeyNote::Typed(KeyProblem::ConfigUnreadable { regions }) => format!(
+                    "{} で AWS Config の配信チャネルを読めませんでした \
+                     (config:DescribeDeliveryChannels が必要です)",
+                    regions.join(", ")
+                ),
+                KeyNote::Recorded(text) => format!("(記録された英語の原文) {text}"),
+            },
             Msg::KeyState { state, manager } => format!(
                 "{}, {}",
                 match *state {
@@ -220,9 +261,21 @@ fn error_ja(e: &E) -> String {
             region,
             code,
             message,
+            explicit_deny,
         } => format!(
-            "アクセスが拒否されました: {region} の {operation} が拒否されました ({code})。\
-             呼び出し元に IAM アクション `{action}` が必要です。権限を付与して再実行してください{}",
+            "アクセスが拒否されました: {region} の {operation} が拒否されました ({code})。{}{}",
+            if *explicit_deny {
+                format!(
+                    "明示的な拒否 (サービスコントロールポリシー、アクセス許可の境界、ID ベースまたは\
+                     リソースベースのポリシー) が IAM アクション `{action}` を拒否しています。許可を\
+                     追加しても上書きできません。そのポリシーの管理者に、この呼び出し元への拒否を外すよう\
+                     依頼してから再実行してください"
+                )
+            } else {
+                format!(
+                    "呼び出し元に IAM アクション `{action}` が必要です。権限を付与して再実行してください"
+                )
+            },
             message
                 .as_deref()
                 .map(|m| format!("\n  AWS の応答: {m}"))

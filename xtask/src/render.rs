@@ -612,7 +612,8 @@ pub fn report(r: &Report, lang: Lang) -> String {
                 );
             }
             for note in &k.notes {
-                let _ = writeln!(out, "  ! {}", esc(note));
+                let note = crate::messages::Msg::KeyNote(note).text(lang);
+                let _ = writeln!(out, "  ! {}", esc(&note));
             }
         }
         let _ = writeln!(out, "  {}", w.key_warning);

@@ -30,7 +30,29 @@ pub struct KeyInfo {
     /// `region/channel-name` of AWS Config delivery channels that still encrypt with this key.
     pub config_channels: Vec<String>,
     /// What could not be read.
-    pub notes: Vec<String>,
+    pub notes: Vec<KeyNote>,
+}
+
+/// What the key advice could not read, and why: typed, so that the CLI says it in the
+/// operator's language. A journal written before these were typed holds plain English text,
+/// read back as `Recorded`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum KeyNote {
+    Typed(KeyProblem),
+    Recorded(String),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum KeyProblem {
+    /// `kms:DescribeKey` was refused: missing from the caller's policy, or an explicit deny
+    /// (then granting it would not help).
+    DescribeKeyDenied { explicit_deny: bool },
+    /// `DescribeKey` failed otherwise, with AWS's error code.
+    DescribeKeyFailed { code: String },
+    /// AWS Config's delivery channels could not be read in these regions (`region (Code)`).
+    ConfigUnreadable { regions: Vec<String> },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -106,12 +128,17 @@ impl Step for KeyAdvice {
                         info.manager = meta.key_manager().map(|m| m.as_str().to_string());
                     }
                 }
-                Err(f) if f.kind == FailureKind::AccessDenied => info
-                    .notes
-                    .push("could not describe the key (needs kms:DescribeKey)".into()),
+                Err(f) if f.kind == FailureKind::AccessDenied => {
+                    info.notes
+                        .push(KeyNote::Typed(KeyProblem::DescribeKeyDenied {
+                            explicit_deny: f.explicit_deny(),
+                        }))
+                }
                 Err(f) => info
                     .notes
-                    .push(format!("could not describe the key: {}", f.code)),
+                    .push(KeyNote::Typed(KeyProblem::DescribeKeyFailed {
+                        code: f.code,
+                    })),
             }
             let key_id = key.rsplit('/').next().unwrap_or(&key).to_string();
             let mut unreadable = Vec::new();
@@ -131,10 +158,10 @@ impl Step for KeyAdvice {
                 }
             }
             if !unreadable.is_empty() {
-                info.notes.push(format!(
-                    "AWS Config delivery channels could not be read in {} (needs config:DescribeDeliveryChannels)",
-                    unreadable.join(", ")
-                ));
+                info.notes
+                    .push(KeyNote::Typed(KeyProblem::ConfigUnreadable {
+                        regions: unreadable,
+                    }));
             }
             report.push(info);
         }

@@ -478,12 +478,22 @@ fn keys(e: &Evidence, w: &Words) -> Markup {
                             @else { (w.config_uses) ": " code { (k.config_channels.join(", ")) } }
                         }
                     }
-                    @for note in &k.notes { tr { th { "!" } td.warn { (note) } } }
+                    @for note in &k.notes { tr { th { "!" } td.warn { (key_note(note, w)) } } }
                 }
             }
             p.warning-box { (w.key_warning) }
         }
     }
+}
+
+/// A key advice note in the page's language (the one catalogue says it).
+fn key_note(note: &runbook::steps::key_advice::KeyNote, w: &Words) -> String {
+    let lang = if w.lang == "ja" {
+        crate::flags::Lang::Ja
+    } else {
+        crate::flags::Lang::En
+    };
+    crate::messages::Msg::KeyNote(note).text(lang)
 }
 
 fn timeline_section(e: &Evidence, w: &Words) -> Markup {
