@@ -138,17 +138,21 @@ pub enum Error {
     )]
     ConfirmationUnavailable,
 
-    #[error("verification failed after the revert: {0}")]
-    VerifyFailed(String),
+    #[error("verification failed after the revert: {}", crate::finding::joined(.0))]
+    VerifyFailed(Vec<crate::finding::Found>),
 
-    #[error("still SSE-KMS: {0}. Turn the secure-setting opt-in off in the members portal, then revert again")]
-    StillSseKms(String),
+    #[error("still SSE-KMS: {}. Turn the secure-setting opt-in off in the members portal, then revert again", crate::finding::joined(.0))]
+    StillSseKms(Vec<crate::finding::Found>),
 
     #[error(
-        "{0}. If the secure setting came back, turn the opt-in off in the members portal, then \
-         revert again"
+        "drift since run {since}: {}. If the secure setting came back, turn the opt-in off in the \
+         members portal, then revert again",
+        crate::finding::joined(found)
     )]
-    Drifted(String),
+    Drifted {
+        since: String,
+        found: Vec<crate::finding::Found>,
+    },
 
     #[error("--check and --since go with `run status` (they re-check; they never write)")]
     RecheckNeedsStatus,

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod credentials;
 pub mod error;
 pub mod files;
+pub mod finding;
 pub mod http;
 pub mod journal;
 pub mod lock;

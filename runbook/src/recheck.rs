@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::finding::Finding;
 use crate::journal::{self, RunStatus};
 use crate::model::{BucketVerdict, PlannedWrite, Runbook};
 use crate::runbooks::Report;
@@ -12,29 +13,23 @@ use crate::runs;
 
 /// What a status report shows still (or again) SSE-KMS: trails that may be changed from here,
 /// by ARN with the regions that show the key, and trail buckets.
-pub fn still_sse_kms(report: &Report) -> Vec<String> {
+pub fn still_sse_kms(report: &Report) -> Vec<Finding> {
     let trails = report
         .status
         .changeable()
         .filter(|t| t.trail.encrypted())
-        .map(|t| {
-            format!(
-                "trail {} uses KMS key {}",
-                t.trail.arn,
-                t.trail.kms_key_id.as_deref().unwrap_or_default()
-            )
+        .map(|t| Finding::TrailUsesKey {
+            trail_arn: t.trail.arn.clone(),
+            key: t.trail.kms_key_id.clone().unwrap_or_default(),
         });
     let buckets = report
         .plan
         .buckets
         .iter()
         .filter(|b| b.current.verdict() == BucketVerdict::SseKms)
-        .map(|b| {
-            format!(
-                "bucket {} is {}",
-                b.current.bucket,
-                algorithms(&b.current.rules)
-            )
+        .map(|b| Finding::BucketSseKms {
+            bucket: b.current.bucket.clone(),
+            algorithms: algorithms(&b.current.rules),
         });
     trails.chain(buckets).collect()
 }
@@ -62,7 +57,7 @@ pub fn args_of(state_dir: &Path, run_id: &str) -> Result<crate::model::Args> {
 
 /// Each way the live state in `report` (a status run's) differs from the end state the revert
 /// run `run_id` reached, by name.
-pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Vec<String>> {
+pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Vec<Finding>> {
     let id = runs::resolve(state_dir, Some(run_id))?;
     let dir = state_dir.join(&id);
     let source = journal::load(&dir)?;
@@ -122,13 +117,18 @@ pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Ve
                     .iter()
                     .find(|t| t.trail.arn == *trail_arn);
                 match live {
-                    None => drift.push(format!("trail {trail_arn}: not found any more")),
+                    None => drift.push(Finding::TrailGone {
+                        trail_arn: trail_arn.clone(),
+                    }),
                     Some(t) if t.trail.kms_key_id != *after => {
                         drift.push(match &t.trail.kms_key_id {
-                            Some(key) => {
-                                format!("trail {}: SSE-KMS again with key {key}", t.trail.name)
-                            }
-                            None => format!("trail {}: no KMS key any more", t.trail.name),
+                            Some(key) => Finding::TrailKeyAgain {
+                                trail: t.trail.name.clone(),
+                                key: key.clone(),
+                            },
+                            None => Finding::TrailKeyGone {
+                                trail: t.trail.name.clone(),
+                            },
                         })
                     }
                     Some(_) => {}
@@ -141,26 +141,26 @@ pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Ve
                     .iter()
                     .find(|b| b.current.bucket == *bucket);
                 match live {
-                    None => drift.push(format!(
-                        "bucket {bucket}: not checked (no trail of this run delivers to it)"
-                    )),
+                    None => drift.push(Finding::BucketNotChecked {
+                        bucket: bucket.clone(),
+                    }),
                     Some(b)
                         if b.current.verdict() == BucketVerdict::SseKms
                             && BucketVerdict::of(after) != BucketVerdict::SseKms =>
                     {
-                        drift.push(format!(
-                            "bucket {bucket}: {} again",
-                            algorithms(&b.current.rules)
-                        ))
+                        drift.push(Finding::BucketSseKmsAgain {
+                            bucket: bucket.clone(),
+                            algorithms: algorithms(&b.current.rules),
+                        })
                     }
                     Some(b)
                         if BucketVerdict::of(after) == BucketVerdict::SseKms
                             && b.current.rules != *after =>
                     {
-                        drift.push(format!(
-                            "bucket {bucket}: default encryption changed (now {})",
-                            algorithms(&b.current.rules)
-                        ))
+                        drift.push(Finding::BucketRulesChanged {
+                            bucket: bucket.clone(),
+                            algorithms: algorithms(&b.current.rules),
+                        })
                     }
                     Some(_) => {}
                 }

@@ -12,6 +12,8 @@
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, corrupt state, planted links.
+//! - `japanese`: every error path an operator meets, under `LANG=ja_JP.UTF-8`, without English
+//!   outside ids, ARNs, paths, codes, commands and what AWS said.
 //! - `journal`: forged stories with intact hash chains, an edited state.json, final runs.
 //! - `json_contract`: `--output json` of every command, success and failure, against the schema.
 //! - `language`: the locale's precedence, Japanese errors, hints and audit views, local times.
@@ -40,6 +42,7 @@ mod e2e;
 mod evidence;
 mod hints;
 mod interrupt;
+mod japanese;
 mod journal;
 mod json_contract;
 mod language;

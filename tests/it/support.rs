@@ -302,14 +302,14 @@ impl Run {
             .to_string()
     }
 
-    /// The run id from the `Audit log: … (run ID)` footer.
+    /// The run id from the `Audit log: … (run ID)` footer (`(実行 ID)` in Japanese).
     pub fn run_id(&self) -> String {
         let line = self
             .stderr
             .lines()
-            .find(|l| l.contains("(run "))
+            .find(|l| l.contains("(run ") || l.contains("(実行 "))
             .expect("an audit footer");
-        line.rsplit("(run ")
+        line.rsplit(['(', ' '])
             .next()
             .unwrap()
             .trim_end_matches(')')

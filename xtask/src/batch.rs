@@ -204,18 +204,21 @@ fn finish(
     let lang = run::lang(display);
     let mut error = end.error();
     if error.is_none() && check {
-        let found: Vec<String> = end
+        let found: Vec<runbook::finding::Found> = end
             .results
             .iter()
             .filter_map(|r| r.report.as_ref().map(|report| (r, report)))
             .flat_map(|(r, report)| {
                 runbook::recheck::still_sse_kms(report)
                     .into_iter()
-                    .map(move |f| format!("{}: {f}", r.account))
+                    .map(move |finding| runbook::finding::Found {
+                        account: Some(r.account.clone()),
+                        finding,
+                    })
             })
             .collect();
         if !found.is_empty() {
-            error = Some(Error::StillSseKms(found.join("; ")));
+            error = Some(Error::StillSseKms(found));
         }
     }
     let resume_command = error

@@ -427,7 +427,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::ConfirmationUnavailable => ErrorCode::NoTerminal,
         E::VerifyFailed(_) => ErrorCode::VerifyFailed,
         E::StillSseKms(_) => ErrorCode::StillSseKms,
-        E::Drifted(_) => ErrorCode::Drifted,
+        E::Drifted { .. } => ErrorCode::Drifted,
         E::RecheckNeedsStatus => ErrorCode::Usage,
         E::NothingToUndo { .. } => ErrorCode::NothingToUndo,
         E::KeyPendingDeletion { .. } => ErrorCode::KeyPendingDeletion,

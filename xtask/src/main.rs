@@ -176,7 +176,7 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         Some(
             runbook::Error::VerifyFailed(_)
             | runbook::Error::StillSseKms(_)
-            | runbook::Error::Drifted(_),
+            | runbook::Error::Drifted { .. },
         ) => exit::VERIFY_FAILED,
         Some(runbook::Error::NotConfirmed) => exit::NOT_CONFIRMED,
         Some(runbook::Error::Interrupted { .. }) => exit::INTERRUPTED,

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use runbook::finding::{Finding, Found};
 use runbook::steps::key_advice::{KeyNote, KeyProblem};
 use runbook::Error as E;
 
@@ -43,6 +44,13 @@ pub enum Msg<'a> {
     /// A write's outcome in `audit show --writes`.
     WriteOutcome {
         outcome: &'a str,
+    },
+    /// A replayed run or batch did not ask for every recorded exchange: `account` is `None` for
+    /// a single run, `Some(None)` for a batch's caller, `Some(Some(id))` for an account.
+    ReplayUnused {
+        account: Option<Option<&'a str>>,
+        count: usize,
+        first: &'a runbook::http::exchange::RequestKey,
     },
     /// What the key advice could not read.
     KeyNote(&'a runbook::steps::key_advice::KeyNote),
@@ -107,6 +115,18 @@ impl Msg<'_> {
                 "not_applied" => "not applied (settled from live state)".into(),
                 other => other.to_string(),
             },
+            Msg::ReplayUnused {
+                account,
+                count,
+                first,
+            } => format!(
+                "replay{}: {count} recorded exchanges were not asked for, first: {first}",
+                match account {
+                    None => String::new(),
+                    Some(None) => " (caller)".into(),
+                    Some(Some(id)) => format!(" ({id})"),
+                }
+            ),
             Msg::KeyNote(note) => match note {
                 KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: false }) => {
                     "could not describe the key (the caller needs kms:DescribeKey)".into()
@@ -195,6 +215,22 @@ impl Msg<'_> {
                 "not_applied" => "未適用 (現在の状態で確認)".into(),
                 other => other.to_string(),
             },
+            Msg::ReplayUnused {
+                account,
+                count,
+                first,
+            } => format!(
+                "再生{}: 記録された {count} 件のやり取りが使われませんでした。最初のもの: {} の {} {} `{}`",
+                match account {
+                    None => String::new(),
+                    Some(None) => " (呼び出し元)".into(),
+                    Some(Some(id)) => format!(" ({id})"),
+                },
+                first.region,
+                first.service,
+                first.operation,
+                first.params
+            ),
             Msg::KeyNote(note) => match note {
                 KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: false }) => {
                     "キーの情報を取得できませんでした (呼び出し元に kms:DescribeKey が必要です)".into()
@@ -230,6 +266,72 @@ impl Msg<'_> {
                     None => "?",
                 }
             ),
+        }
+    }
+}
+
+/// Findings in Japanese, `; ` between them, each after its account in a batch.
+fn found_ja(found: &[Found]) -> String {
+    found
+        .iter()
+        .map(|f| match &f.account {
+            Some(account) => format!("{account}: {}", finding_ja(&f.finding)),
+            None => finding_ja(&f.finding),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn finding_ja(f: &Finding) -> String {
+    let wheres =
+        |regions: &[String]| format!("{} リージョン ({})", regions.len(), regions.join(", "));
+    match f {
+        Finding::TrailUsesKey { trail_arn, key } => {
+            format!("証跡 {trail_arn} が KMS キー {key} を使っています")
+        }
+        Finding::BucketSseKms { bucket, algorithms } => {
+            format!("バケット {bucket} のデフォルト暗号化は {algorithms} です")
+        }
+        Finding::TrailGone { trail_arn } => format!("証跡 {trail_arn} が見つからなくなりました"),
+        Finding::TrailKeyAgain { trail, key } => {
+            format!("証跡 {trail} が再び SSE-KMS になっています (キー {key})")
+        }
+        Finding::TrailKeyGone { trail } => format!("証跡 {trail} の KMS キーがなくなりました"),
+        Finding::BucketNotChecked { bucket } => format!(
+            "バケット {bucket} は確認していません (この実行の証跡はもうこのバケットに配信していません)"
+        ),
+        Finding::BucketSseKmsAgain { bucket, algorithms } => {
+            format!("バケット {bucket} が再び {algorithms} になっています")
+        }
+        Finding::BucketRulesChanged { bucket, algorithms } => {
+            format!("バケット {bucket} のデフォルト暗号化が変わりました (現在 {algorithms})")
+        }
+        Finding::TrailStillKms {
+            trail_arn,
+            key,
+            regions,
+        } => format!(
+            "証跡 {trail_arn} は {} でまだ KMS キー {key} を使っています",
+            wheres(regions)
+        ),
+        Finding::TrailNotExpected {
+            trail_arn,
+            shown,
+            expected,
+            regions,
+        } => format!(
+            "証跡 {trail_arn} は {} で {} を示しています (期待した KMS キーは {expected})",
+            wheres(regions),
+            shown
+                .as_deref()
+                .map_or("KMS キーなし".to_string(), |k| format!("KMS キー {k}"))
+        ),
+        Finding::TrailDisagrees { trail_arn, regions } => {
+            format!("証跡 {trail_arn} の状態が {} で一致しません", wheres(regions))
+        }
+        Finding::BucketStillSseKms { bucket } => format!("バケット {bucket} はまだ SSE-KMS です"),
+        Finding::BucketNotExpected { bucket } => {
+            format!("バケット {bucket} のデフォルト暗号化が期待したルールではありません")
         }
     }
 }
@@ -341,12 +443,17 @@ fn error_ja(e: &E) -> String {
              --yes で確認するか、--dry-run で確認だけを行ってください"
                 .into()
         }
-        E::VerifyFailed(what) => format!("切り戻し後の検証に失敗しました: {what}"),
-        E::StillSseKms(what) => format!(
-            "まだ SSE-KMS です: {what}。メンバーズポータルでセキュア設定のオプトインを無効にしてから、もう一度切り戻してください"
+        E::VerifyFailed(found) => {
+            format!("切り戻し後の検証に失敗しました: {}", found_ja(found))
+        }
+        E::StillSseKms(found) => format!(
+            "まだ SSE-KMS です: {}。メンバーズポータルでセキュア設定のオプトインを無効にしてから、もう一度切り戻してください",
+            found_ja(found)
         ),
-        E::Drifted(what) => format!(
-            "{what}。メンバーズポータルでセキュア設定のオプトインを無効にしてから、もう一度切り戻してください"
+        E::Drifted { since, found } => format!(
+            "実行 {since} の後に変わった箇所: {}。セキュア設定が戻った場合は、メンバーズポータルでセキュア設定の\
+             オプトインを無効にしてから、もう一度切り戻してください",
+            found_ja(found)
         ),
         E::RecheckNeedsStatus => {
             "--check と --since は `run status` とともに使います (再確認のみで、書き込みはしません)".into()

@@ -70,6 +70,10 @@ pub struct Words {
     prompt_changes: &'static str,
     prompt_untouched: &'static str,
     home_region: &'static str,
+    /// A planned write: `{n}. {op} in {region} {params}`.
+    plan_line: &'static str,
+    /// The footer's run: `(run {run})`.
+    footer_run: &'static str,
 }
 
 const EN: Words = Words {
@@ -134,6 +138,8 @@ const EN: Words = Words {
     prompt_changes: "Will change ({n}), before → after",
     prompt_untouched: "Will not be touched",
     home_region: "home region",
+    plan_line: "{op} in {region}",
+    footer_run: "run",
 };
 
 const JA: Words = Words {
@@ -198,6 +204,8 @@ const JA: Words = Words {
     prompt_changes: "変更するもの ({n} 件、変更前 → 変更後)",
     prompt_untouched: "変更しないもの",
     home_region: "ホームリージョン",
+    plan_line: "{region} の {op}",
+    footer_run: "実行",
 };
 
 /// SSE-KMS and enabled: what the revert takes away.
@@ -348,14 +356,11 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
     } else {
         let _ = writeln!(out, "{heading} ({}):", writes.len());
         for (i, write) in writes.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "  {}. {} in {} {}",
-                i + 1,
-                write.op().qualified(),
-                write.region(),
-                write.params()
-            );
+            let what = w
+                .plan_line
+                .replace("{op}", &write.op().qualified())
+                .replace("{region}", write.region());
+            let _ = writeln!(out, "  {}. {what} {}", i + 1, write.params());
         }
     }
     if !plan.warnings.is_empty() {
@@ -638,7 +643,12 @@ pub fn audit_footer(
     lang: Lang,
 ) -> String {
     let w = words(lang);
-    let mut out = format!("{}: {} (run {run_id})\n", w.audit, path.display());
+    let mut out = format!(
+        "{}: {} ({} {run_id})\n",
+        w.audit,
+        path.display(),
+        w.footer_run
+    );
     if let Some(hash) = final_hash {
         let _ = writeln!(out, "{}", final_hash_line(hash, lang));
     }

@@ -48,17 +48,21 @@ pub async fn run_with(
         Ok(connected) => connected,
         Err(e) => return (Err(e), None),
     };
+    let lang = lang(&flags.display);
     let result = run_connected(flags, &aws).await;
     if let Some(unused) = replayer
         .as_ref()
         .map(Replayer::unused)
         .filter(|u| !u.is_empty())
     {
-        out::eline(format!(
-            "replay: {} recorded exchanges were not asked for, first: {}",
-            unused.len(),
-            unused[0]
-        ));
+        out::eline(
+            Msg::ReplayUnused {
+                account: None,
+                count: unused.len(),
+                first: &unused[0],
+            }
+            .text(lang),
+        );
     }
     (result, replayer)
 }
@@ -71,16 +75,20 @@ pub async fn run_batch_with(
     transport: Option<connect::Transport>,
 ) -> (Result<()>, Vec<(Option<String>, Replayer)>) {
     let replays = connect::Replays::default();
+    let lang = lang(&flags.display);
     let result = crate::batch::run(flags, transport, replays.clone()).await;
     let replays = std::mem::take(&mut *replays.lock().unwrap());
     for (account, replayer) in &replays {
         let unused = replayer.unused();
         if let Some(first) = unused.first() {
-            out::eline(format!(
-                "replay ({}): {} recorded exchanges were not asked for, first: {first}",
-                account.as_deref().unwrap_or("caller"),
-                unused.len(),
-            ));
+            out::eline(
+                Msg::ReplayUnused {
+                    account: Some(account.as_deref()),
+                    count: unused.len(),
+                    first,
+                }
+                .text(lang),
+            );
         }
     }
     (result, replays)
@@ -156,16 +164,18 @@ fn recheck(
     if check {
         let found = runbook::recheck::still_sse_kms(report);
         if !found.is_empty() {
-            return Err(Error::StillSseKms(found.join("; ")));
+            return Err(Error::StillSseKms(
+                found.into_iter().map(Into::into).collect(),
+            ));
         }
     }
     if let Some(since) = since {
         let drift = runbook::recheck::drift_since(state_dir, since, report)?;
         if !drift.is_empty() {
-            return Err(Error::Drifted(format!(
-                "drift since run {since}: {}",
-                drift.join("; ")
-            )));
+            return Err(Error::Drifted {
+                since: since.to_string(),
+                found: drift.into_iter().map(Into::into).collect(),
+            });
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! still disagree are read again, after bounded waits (`Settings::verify_waits`), before the
 //! verification fails.
 
+use crate::finding::{Finding, Found};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -106,25 +107,33 @@ impl Disagreement {
         regions
     }
 
-    fn describe(&self) -> String {
+    fn describe(&self) -> Vec<Found> {
         let trails = self.trails.iter().map(|(arn, shown, expected, regions)| {
-            let wheres = format!("in {} regions ({})", regions.len(), regions.join(", "));
+            let (trail_arn, regions) = (arn.clone(), regions.clone());
             match (shown, expected) {
-                (Some(key), None) => format!("trail {arn} still uses KMS key {key} {wheres}"),
-                (shown, Some(expected)) => format!(
-                    "trail {arn} shows {} {wheres}, not KMS key {expected}",
-                    shown
-                        .as_deref()
-                        .map_or("no KMS key".to_string(), |k| format!("KMS key {k}"))
-                ),
-                (None, None) => format!("trail {arn} disagrees {wheres}"),
+                (Some(key), None) => Finding::TrailStillKms {
+                    trail_arn,
+                    key: key.clone(),
+                    regions,
+                },
+                (shown, Some(expected)) => Finding::TrailNotExpected {
+                    trail_arn,
+                    shown: shown.clone(),
+                    expected: expected.clone(),
+                    regions,
+                },
+                (None, None) => Finding::TrailDisagrees { trail_arn, regions },
             }
         });
         let buckets = self.buckets.iter().map(|b| match b {
-            (name, None) => format!("bucket {name} is still SSE-KMS"),
-            (name, Some(_)) => format!("bucket {name} does not have its expected rules"),
+            (name, None) => Finding::BucketStillSseKms {
+                bucket: name.clone(),
+            },
+            (name, Some(_)) => Finding::BucketNotExpected {
+                bucket: name.clone(),
+            },
         });
-        trails.chain(buckets).collect::<Vec<_>>().join("; ")
+        trails.chain(buckets).map(Found::from).collect()
     }
 }
 
@@ -204,7 +213,7 @@ impl Step for Verify {
                 Self::NAME,
                 &format!(
                     "{}; reading again in {} ms (the change may still be propagating)",
-                    disagreement.describe(),
+                    crate::finding::joined(&disagreement.describe()),
                     wait.as_millis()
                 ),
             )?;
