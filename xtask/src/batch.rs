@@ -678,7 +678,7 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
     }
     let started = &end.journal.started;
     out::line(format!(
-        "{} {id}: {} {} ({} {}), {} {}",
+        "{} {id}: `{}` `{}` ({} {}), {} {}",
         t(lang, "batch", "バッチ"),
         started.runbook.name(),
         started.args.trails_label(),
@@ -690,33 +690,50 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
     out::print(&summary_table(&doc, &[], lang));
     for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
         let what = match event {
-            batch::BatchEvent::BatchStarted(s) => {
-                format!("batch_started: {} accounts", s.accounts.len())
-            }
+            batch::BatchEvent::BatchStarted(s) => format!(
+                "batch_started: {} {}",
+                s.accounts.len(),
+                t(lang, "accounts", "アカウント")
+            ),
             batch::BatchEvent::BatchResumed(r) => {
                 format!("batch_resumed: {}", r.accounts.join(", "))
             }
-            batch::BatchEvent::AwsCall(c) => {
-                format!("aws_call {} {} {}", c.operation, c.region, c.outcome)
-            }
-            batch::BatchEvent::BatchConfirmation(c) => format!(
-                "batch_confirmation: {} ({} accounts, {} writes)",
-                if c.confirmed { "yes" } else { "no" },
-                c.accounts.len(),
-                c.writes
+            batch::BatchEvent::AwsCall(c) => format!(
+                "aws_call {} {} {}",
+                c.operation,
+                c.region,
+                match c.outcome.as_str() {
+                    "ok" => t(lang, "ok", "成功"),
+                    code => code.to_string(),
+                }
             ),
+            batch::BatchEvent::BatchConfirmation(c) => match lang {
+                Lang::En => format!(
+                    "batch_confirmation: {} ({} accounts, {} writes)",
+                    if c.confirmed { "yes" } else { "no" },
+                    c.accounts.len(),
+                    c.writes
+                ),
+                Lang::Ja => format!(
+                    "batch_confirmation: {} ({} アカウント、書き込み {} 件)",
+                    if c.confirmed { "はい" } else { "いいえ" },
+                    c.accounts.len(),
+                    c.writes
+                ),
+            },
             batch::BatchEvent::AccountEnded(e) => format!(
                 "account_ended {}: {}{}",
                 e.account,
-                e.outcome.name(),
+                outcome_word(e.outcome.name(), lang),
                 e.run_id
                     .as_deref()
-                    .map(|r| format!(" (run {r})"))
+                    .map(|r| format!(" ({} {r})", t(lang, "run", "実行")))
                     .unwrap_or_default()
             ),
-            batch::BatchEvent::BatchEnded(e) => {
-                format!("batch_ended: {} done, {} unfinished", e.done, e.unfinished)
-            }
+            batch::BatchEvent::BatchEnded(e) => match lang {
+                Lang::En => format!("batch_ended: {} done, {} unfinished", e.done, e.unfinished),
+                Lang::Ja => format!("batch_ended: 完了 {}、未完了 {}", e.done, e.unfinished),
+            },
         };
         out::line(format!(
             "{:>4} {} {what}",
