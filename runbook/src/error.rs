@@ -342,6 +342,12 @@ pub enum Error {
     #[error("refusing to use {}: it {problem}. Run files are only ever this user's own regular files and folders; move it away and try again", path.display())]
     UnsafePath { path: PathBuf, problem: String },
 
+    #[error("refusing to use {}: other users can write to this folder (mode {mode:o}), so they could plant, rename or replace runs in it. Make it private: chmod 700 {}", path.display(), path.display())]
+    UnsafeStateDir { path: PathBuf, mode: u32 },
+
+    #[error("{} exists already; give --force to replace it (it keeps its mode), or choose another file", path.display())]
+    OutputExists { path: PathBuf },
+
     #[error("fixture {}: {problem}", path.display())]
     Fixture { path: PathBuf, problem: String },
 
@@ -410,6 +416,8 @@ impl Error {
                 | Error::NoEndState { .. }
                 | Error::JournalFormat { .. }
                 | Error::UnsafePath { .. }
+                | Error::UnsafeStateDir { .. }
+                | Error::OutputExists { .. }
                 | Error::AccountMismatch { .. }
                 | Error::Locked { .. }
                 | Error::ConfirmationUnavailable

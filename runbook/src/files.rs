@@ -54,15 +54,52 @@ pub fn private_dir(path: &Path) -> Result<()> {
             Ok(meta) if !meta.is_dir() => refuse(path, "is not a folder"),
             _ => Error::io(path)(e),
         })?;
+    check_dir(path)
+}
+
+/// Checks the state directory a command reads (the one it would write is made or checked by
+/// [`private_dir`]): if it exists, it must be a folder of this user that no other user can
+/// write to. A missing one holds no runs and is no error.
+pub fn check_state_dir(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        _ => check_dir(path),
+    }
+}
+
+/// A folder of this user that another user cannot write to: neither group- nor world-writable,
+/// unless sticky (where only an entry's owner may rename or remove it), as ssh judges a key
+/// file's folder. (It follows a link the operator made to the state directory.)
+fn check_dir(path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(Error::io(path))?;
     if !meta.is_dir() {
         return Err(refuse(path, "is not a folder"));
     }
-    owned(path, &meta)
+    owned(path, &meta)?;
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+        return Err(Error::UnsafeStateDir {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
 }
 
-/// Opens `path` with `options`, refusing a symbolic link in its place (`O_NOFOLLOW`) and a
-/// file that is not this user's.
+/// Checks a folder inside the state directory before it is read or used as a run's, an
+/// account's or a batch's folder: not a link, this user's, not writable by others.
+pub fn check_inner_dir(path: &Path) -> Result<()> {
+    check_own(path)?;
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        _ => check_dir(path),
+    }
+}
+
+/// Opens `path` with `options`, refusing a symbolic link in its place (`O_NOFOLLOW`), a file
+/// that is not this user's, anything but a regular file (a FIFO, a device, a folder) and a file
+/// with a second name (a hard link). The checks are made on the opened file (`fstat`), before
+/// anything is written: `options` must not truncate (the caller truncates after).
 pub fn open(path: &Path, options: &mut OpenOptions) -> Result<File> {
     // O_NONBLOCK: a FIFO planted in place of a file must be refused (below), not waited on;
     // it changes nothing for regular files.
@@ -72,15 +109,29 @@ pub fn open(path: &Path, options: &mut OpenOptions) -> Result<File> {
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
-                refuse(path, "is a symbolic link")
-            } else {
-                Error::io(path)(e)
+                return refuse(path, "is a symbolic link");
+            }
+            // A FIFO without a reader (ENXIO), a folder (EISDIR): say what is there.
+            match std::fs::symlink_metadata(path) {
+                Ok(meta) if meta.file_type().is_symlink() => refuse(path, "is a symbolic link"),
+                Ok(meta) if !meta.is_file() => refuse(path, "is not a regular file"),
+                _ => Error::io(path)(e),
             }
         })?;
     let meta = file.metadata().map_err(Error::io(path))?;
     owned(path, &meta)?;
     if !meta.is_file() {
         return Err(refuse(path, "is not a regular file"));
+    }
+    // A hard link elsewhere would have every write land in that other name too.
+    if meta.nlink() != 1 {
+        return Err(refuse(
+            path,
+            format!(
+                "has {} names (a hard link to it exists elsewhere)",
+                meta.nlink()
+            ),
+        ));
     }
     Ok(file)
 }
@@ -98,6 +149,10 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
 /// folder. The rename replaces a link planted at `path` rather than following it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     check_own(path)?;
+    // Checked before the temporary file is made: a rename over a folder would fail and leave it.
+    if std::fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        return Err(refuse(path, "is not a regular file"));
+    }
     let tmp = path.with_extension("json.tmp");
     // A leftover temporary file (a crash between write and rename) is ours to replace, but
     // never through a link.
@@ -114,6 +169,86 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .map_err(Error::io(dir))?;
     }
     Ok(())
+}
+
+/// Writes a file the operator named (`audit report --out FILE`), atomically, as one that is
+/// theirs to name but not a run's: refused when it lies in `state_dir` (the runs' own files,
+/// the lock: compared by their real folders, not as strings), when something other than a
+/// regular file is there (a folder, a FIFO, a device, a link), and when a file is there and
+/// `replace` was not given. A file replaced keeps its mode. Everything is checked before
+/// the temporary file is made.
+pub fn write_out(path: &Path, bytes: &[u8], replace: bool, state_dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let name = path
+        .file_name()
+        .ok_or_else(|| refuse(path, "names no file"))?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let real_parent = std::fs::canonicalize(&parent).map_err(Error::io(&parent))?;
+    if let Ok(real_state) = std::fs::canonicalize(state_dir) {
+        if real_parent.starts_with(&real_state) {
+            return Err(refuse(
+                path,
+                format!(
+                    "is in the state directory {} (its files are the runs' own, written only by \
+                     the tool; without --out the report goes to the run's folder). Choose a file \
+                     outside it",
+                    state_dir.display()
+                ),
+            ));
+        }
+    }
+    let mode = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0o600,
+        Err(e) => return Err(Error::io(path)(e)),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(refuse(path, "is a symbolic link"))
+        }
+        Ok(meta) if meta.is_dir() => return Err(refuse(path, "is a folder")),
+        Ok(meta) if !meta.is_file() => {
+            return Err(refuse(
+                path,
+                "is not a regular file (a FIFO, a socket or a device)",
+            ))
+        }
+        Ok(meta) => {
+            owned(path, &meta)?;
+            if meta.nlink() != 1 {
+                return Err(refuse(
+                    path,
+                    format!(
+                        "has {} names (a hard link to it exists elsewhere)",
+                        meta.nlink()
+                    ),
+                ));
+            }
+            if !replace {
+                return Err(Error::OutputExists {
+                    path: path.to_path_buf(),
+                });
+            }
+            meta.permissions().mode() & 0o7777
+        }
+    };
+    let tmp = real_parent.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut file = open(&tmp, OpenOptions::new().write(true).create_new(true))?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .and_then(|_| file.write_all(bytes))
+            .and_then(|_| file.sync_all())
+            .map_err(Error::io(&tmp))?;
+        std::fs::rename(&tmp, real_parent.join(name)).map_err(Error::io(path))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 #[cfg(test)]

@@ -8,12 +8,12 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::files;
 
 /// The lock file says this much about its holder; a file written by someone else (an operator's
 /// `flock`) or not yet written says nothing, and the holder is then unknown.
@@ -50,16 +50,16 @@ impl Lock {
     pub fn acquire(state_dir: &Path, run_id: &str) -> Result<Lock> {
         let path = state_dir.join("lock");
         // Never truncate on open: until the lock is ours, the file's contents are the holder's.
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            // Never through a link planted in its place.
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(Error::io(&path))?;
+        // Opened as a run file is: never through a link planted in its place, only a regular
+        // file of this user with no other name (a hard link), checked before anything is written.
+        let mut file = files::open(
+            &path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

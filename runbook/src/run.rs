@@ -80,8 +80,9 @@ impl Run {
         let dir = state_dir.join(&id);
         files::check_own(&dir)?;
         let audit_path = dir.join(AUDIT_FILE);
-        let torn = log::drop_torn_tail(&audit_path)?;
-        let journal = journal::load(&dir)?;
+        // A torn last line is left out, and cut only once the run is known to be resumable:
+        // nothing is ever cut from a finished run.
+        let (journal, _) = journal::load_complete(&dir)?;
         journal.check_cache(&dir)?;
         let fold = journal.fold;
         let started = fold
@@ -107,6 +108,7 @@ impl Run {
             .records
             .last()
             .expect("a loaded journal is not empty");
+        let torn = log::repair_tail(&audit_path)?;
         let log = LogWriter::reopen(&audit_path, last)?;
         let resumed = RunResumed {
             attempt: fold.attempts() + 1,

@@ -28,8 +28,28 @@ pub fn new_run_id() -> String {
     format!("{stamp}-{:04x}", h.finish() & 0xffff)
 }
 
+/// Whether `id` has the shape [`new_run_id`] makes (`20250105T021500.412Z-3f2a`): a run id
+/// read from a journal is used as a folder name, so anything else (a path, `..`) is refused.
+pub fn is_run_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 25
+        && digits(0..8)
+        && b[8] == b'T'
+        && digits(9..15)
+        && b[15] == b'.'
+        && digits(16..19)
+        && b[19] == b'Z'
+        && b[20] == b'-'
+        && b[21..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
 /// Run folders in the state directory, oldest first (run ids sort by time, to the millisecond).
+/// The state directory must be this user's and writable by no one else.
 pub fn run_ids(state_dir: &Path) -> Result<Vec<String>> {
+    crate::files::check_state_dir(state_dir)?;
     let mut ids = Vec::new();
     let entries = match std::fs::read_dir(state_dir) {
         Ok(entries) => entries,
@@ -91,4 +111,25 @@ pub fn latest_resumable(state_dir: &Path) -> Result<String> {
     Err(Error::NothingToResume {
         dir: state_dir.into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_have_one_shape() {
+        assert!(is_run_id(&new_run_id()));
+        assert!(is_run_id("20250105T021500.412Z-3f2a"));
+        for bad in [
+            "",
+            "/tmp/20250105T021500.412Z-3f2a",
+            "../20250105T021500.412Z-3f2",
+            "20250105T021500.412Z-3f2A",
+            "20250105T021500.412Z-3f2a/..",
+            "batch-20250105T021500.412Z-3f2a",
+        ] {
+            assert!(!is_run_id(bad), "{bad}");
+        }
+    }
 }

@@ -292,3 +292,91 @@ fn links_planted_in_a_run_are_refused_and_their_targets_untouched() {
         assert_eq!(snapshot(&elsewhere), before, "{planted}: target untouched");
     }
 }
+
+/// A last line that lacks only its newline is a complete record (it parses, is canonical and
+/// chains): `audit verify` accepts it and resume agrees. A finished run keeps it: resume
+/// refuses the run as finished and cuts nothing; an unfinished run gets its newline back and
+/// goes on, the record kept and nothing logged as repaired.
+#[test]
+fn a_last_line_without_its_newline_is_kept_not_cut() {
+    let strip = |dir: &Path| {
+        let path = dir.join("audit.jsonl");
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.pop(), Some(b'\n'));
+        std::fs::write(&path, &bytes).unwrap();
+        bytes
+    };
+
+    let (state, dir, run_id) = finished_run();
+    let hash = events(&dir).last().unwrap().hash.clone();
+    let bytes = strip(&dir);
+    xtask_in(
+        state.path(),
+        &["audit", "verify", &run_id, "--expect-hash", &hash],
+    )
+    .success();
+    let run = xtask_in(
+        state.path(),
+        &["resume", &run_id, "--replay", "secure-account"],
+    )
+    .failure(2);
+    assert!(run.stderr.contains("already finished"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read(dir.join("audit.jsonl")).unwrap(),
+        bytes,
+        "nothing cut from a finished run"
+    );
+    xtask_in(
+        state.path(),
+        &["audit", "verify", &run_id, "--expect-hash", &hash],
+    )
+    .success();
+
+    let (state, dir, run_id) = failed_run();
+    let last = events(&dir).last().unwrap().clone();
+    strip(&dir);
+    xtask_in(&state.path().join("runs"), &["audit", "verify", &run_id]).success();
+    xtask_in(
+        &state.path().join("runs"),
+        &["resume", &run_id, "--replay", "secure-account"],
+    );
+    let after = events(&dir);
+    assert_eq!(after[last.seq as usize], last, "the last record is kept");
+    assert!(
+        !after.iter().any(|e| e.event == "log_repaired"),
+        "nothing was cut"
+    );
+    assert!(after.len() > last.seq as usize + 1, "the run went on");
+}
+
+/// The same judgement for a batch journal: `resume BATCH_ID` of a batch whose last line lacks
+/// only its newline keeps it.
+#[test]
+fn a_batch_last_line_without_its_newline_is_kept_not_cut() {
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.args(["run", "status", "--replay", "two-accounts"])
+        .args(["--accounts", "123456789012,111111111111"])
+        .args(["--max-concurrent-accounts", "1", "--concurrency", "1"]);
+    Run::of(cmd).success();
+    let batch = runbook::batch::journal::batch_ids(state.path())
+        .unwrap()
+        .remove(0);
+    let path = runbook::batch::journal::batch_dir(state.path(), &batch)
+        .join(runbook::batch::journal::BATCH_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.pop(), Some(b'\n'));
+    std::fs::write(&path, &bytes).unwrap();
+    xtask_in(state.path(), &["audit", "verify", &batch]).success();
+    let run = xtask_in(
+        state.path(),
+        &["resume", &batch, "--replay", "two-accounts"],
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the batch_ended line is not cut"
+    );
+    xtask_in(state.path(), &["audit", "verify", &batch]).success();
+}

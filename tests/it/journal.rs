@@ -280,3 +280,46 @@ fn a_log_of_another_format_names_the_tool_that_wrote_it() {
         run.stderr
     );
 }
+
+/// A finished revert cut after its trail write, with `run_finished` appended and the chain
+/// recomputed: the bucket was never written, verified or advised on. The fold knows the
+/// runbook's steps (from `run_started`), so the run may not finish there: `audit verify`,
+/// `audit report` and `resume` refuse it naming the line, and resume does not call it finished.
+#[test]
+fn a_run_that_skipped_steps_may_not_finish() {
+    let (state, dir, run_id) = finished_run();
+    let mut line = 0;
+    forge(&dir, |r| {
+        let end = r.last().unwrap().clone();
+        assert_eq!(end.event, "run_finished");
+        let cut = pos(r, "step_succeeded", Some("disable_trail_kms")) + 1;
+        r.truncate(cut);
+        let mut end = end;
+        end.data["writes_made"] = json!(1);
+        r.push(end);
+        line = r.len();
+    });
+    let words = "neither succeeded nor was skipped";
+    let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
+    assert!(
+        run.stderr
+            .contains(&format!("line {line}: illegal transition: "))
+            && run.stderr.contains("step `set_bucket_aes256`")
+            && run.stderr.contains(words),
+        "{}",
+        run.stderr
+    );
+    let report = xtask_in(state.path(), &["audit", "report", &run_id]).failure(1);
+    assert!(report.stderr.contains(words), "{}", report.stderr);
+    assert!(!dir.join("report.html").exists(), "no evidence page");
+    let resume = xtask_in(
+        state.path(),
+        &["resume", &run_id, "--replay", "secure-account"],
+    )
+    .failure(1);
+    assert!(
+        resume.stderr.contains(words) && !resume.stderr.contains("already finished"),
+        "{}",
+        resume.stderr
+    );
+}

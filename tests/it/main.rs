@@ -3,6 +3,9 @@
 //! - `adversary`: review reproductions; each fails until its finding is fixed.
 //! - `adversary_undo`: review reproductions for `undo` and the re-check; each fails until fixed.
 //! - `adversary_batch`: review reproductions for batches over many accounts; each fails until fixed.
+//! - `adversary_files`: hostile paths and states (links, FIFOs, devices, folders, a state
+//!   directory others can write to, renamed run folders, `--out` into the state directory, bad
+//!   fixtures) against every command that reads or writes them; nothing may change.
 //! - `batch`: many accounts against moto (AssumeRole per member, one question, resume BATCH_ID).
 //! - `batch_inprocess`: batches in-process: a kill after a write reached AWS, Ctrl-C, credentials
 //!   in the wrong account; two batch processes at once.
@@ -33,6 +36,7 @@
 
 mod adversary;
 mod adversary_batch;
+mod adversary_files;
 mod adversary_undo;
 mod audit_log;
 mod batch;

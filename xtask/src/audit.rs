@@ -15,9 +15,13 @@ pub fn run(flags: AuditFlags) -> Result<()> {
     let output = flags.display.output;
     let lang = messages::resolve_lang(flags.display.lang);
     match flags.command {
-        AuditCommand::Report { run_id, out } => {
-            crate::evidence::run(&state_dir, run_id.as_deref(), lang, out.as_deref(), output)
-        }
+        AuditCommand::Report { run_id, out, force } => crate::evidence::run(
+            &state_dir,
+            run_id.as_deref(),
+            lang,
+            out.as_deref().map(|out| (out, force)),
+            output,
+        ),
         AuditCommand::List => list(&state_dir, output, lang),
         AuditCommand::Show { run_id, writes } => {
             show(&state_dir, run_id.as_deref(), writes, output, lang)

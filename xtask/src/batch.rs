@@ -760,7 +760,7 @@ pub fn verify(
     for (account, ended) in journal.accounts() {
         if let Some(run_id) = ended.and_then(|e| e.run_id) {
             runbook::journal::verify(
-                &batch::journal::account_dir(state_dir, &account).join(&run_id),
+                &batch::journal::account_state_dir(state_dir, &account)?.join(&run_id),
             )?;
         }
     }

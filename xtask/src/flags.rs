@@ -412,9 +412,13 @@ pub enum AuditCommand {
     Report {
         /// The run (see `audit list`); default: the latest.
         run_id: Option<String>,
-        /// Where to write it; default: report.html in the run's folder.
+        /// Where to write it (a file outside the state directory); default: report.html in
+        /// the run's folder.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace the --out file if it exists (it keeps its mode).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
 }
 

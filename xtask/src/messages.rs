@@ -557,6 +557,16 @@ fn error_ja(e: &E) -> String {
             "{} は使えません: {problem}。実行ファイルはこのユーザー自身の通常のファイルとフォルダだけです。移動してから再実行してください",
             path.display()
         ),
+        E::UnsafeStateDir { path, mode } => format!(
+            "{} は使えません: 他のユーザーがこのフォルダに書き込めます (モード {mode:o})。実行を置いたり、名前を変えたり、\
+             置き換えたりできてしまいます。自分だけのものにしてください: chmod 700 {}",
+            path.display(),
+            path.display()
+        ),
+        E::OutputExists { path } => format!(
+            "{} はすでにあります。置き換えるには --force を付けてください (モードはそのまま残ります)。または別のファイルを指定してください",
+            path.display()
+        ),
         E::Fixture { path, problem } => format!("フィクスチャ {}: {problem}", path.display()),
         E::WrongAccount {
             expected,

@@ -43,6 +43,18 @@ pub fn account_dir(state_dir: &Path, account: &str) -> PathBuf {
     state_dir.join(ACCOUNTS_DIR).join(account)
 }
 
+/// [`account_dir`], checked before it is read or written: `account` is an account id (12
+/// digits, so never a path), and `accounts/` and `accounts/<id>/`, if they exist, are real
+/// folders of this user that no one else can write to (never links: a link there would take an
+/// account's runs elsewhere).
+pub fn account_state_dir(state_dir: &Path, account: &str) -> Result<PathBuf> {
+    crate::batch::accounts::check_account_id(account, "the batch journal")?;
+    files::check_inner_dir(&state_dir.join(ACCOUNTS_DIR))?;
+    let dir = account_dir(state_dir, account);
+    files::check_inner_dir(&dir)?;
+    Ok(dir)
+}
+
 /// How the account list was chosen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "from")]
@@ -253,8 +265,13 @@ impl BatchJournal {
 /// Reads the batch journal in `dir`: every line chain-checked, every event typed, the first a
 /// `batch_started` of this format, and every account named in the events one of the batch's.
 pub fn load(dir: &Path) -> Result<BatchJournal> {
+    files::check_inner_dir(dir)?;
     let path = dir.join(BATCH_FILE);
     let records = log::read(&path)?;
+    of_records(dir, path, records)
+}
+
+fn of_records(dir: &Path, path: PathBuf, records: Vec<Record>) -> Result<BatchJournal> {
     let corrupt = |line: usize, problem: String| Error::AuditCorrupt {
         path: path.clone(),
         line,
@@ -291,6 +308,30 @@ pub fn load(dir: &Path) -> Result<BatchJournal> {
             "a batch journal begins with `batch_started`".into(),
         ));
     };
+    if let Some(bad) = started
+        .accounts
+        .iter()
+        .find(|a| crate::batch::accounts::check_account_id(a, "").is_err())
+    {
+        return Err(corrupt(
+            1,
+            format!("{bad:?} is not an account id (12 digits)"),
+        ));
+    }
+    let folder = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if records[0].run_id != folder {
+        return Err(corrupt(
+            1,
+            format!(
+                "the journal is of batch {}, but its folder is named {folder}: a batch folder \
+                 was renamed or copied",
+                records[0].run_id
+            ),
+        ));
+    }
     for (index, event) in events.iter().enumerate().skip(1) {
         let line = index + 1;
         let problem = match event {
@@ -298,6 +339,14 @@ pub fn load(dir: &Path) -> Result<BatchJournal> {
             BatchEvent::AccountEnded(e) if !started.accounts.contains(&e.account) => Some(format!(
                 "account {} is not one of the batch's accounts",
                 e.account
+            )),
+            BatchEvent::AccountEnded(AccountEnded {
+                run_id: Some(run_id),
+                ..
+            }) if !crate::runs::is_run_id(run_id) => Some(format!(
+                "the run id {:?} is not a run id (a run id names a folder of the state \
+                 directory, never a path)",
+                run_id
             )),
             _ if index > 0
                 && matches!(events[index - 1], BatchEvent::BatchEnded(_))
@@ -324,7 +373,10 @@ pub fn load(dir: &Path) -> Result<BatchJournal> {
 /// with the writes it counts. (The chain alone can be recomputed by anyone: a forged `done`
 /// would hide an account that never ran from resume and from the audit.)
 pub fn load_checked(state_dir: &Path, batch_id: &str) -> Result<BatchJournal> {
-    let journal = load(&batch_dir(state_dir, batch_id))?;
+    check_done(state_dir, batch_id, load(&batch_dir(state_dir, batch_id))?)
+}
+
+fn check_done(state_dir: &Path, batch_id: &str, journal: BatchJournal) -> Result<BatchJournal> {
     for (record, event) in journal.records.iter().zip(&journal.events) {
         let BatchEvent::AccountEnded(ended) = event else {
             continue;
@@ -343,12 +395,14 @@ pub fn load_checked(state_dir: &Path, batch_id: &str) -> Result<BatchJournal> {
                 "account {account} is recorded done without a run"
             )));
         };
-        let run =
-            crate::journal::load(&account_dir(state_dir, account).join(run_id)).map_err(|e| {
-                corrupt(format!(
-                    "account {account} is recorded done by run {run_id}, which cannot be read: {e}"
-                ))
-            })?;
+        // A planted link or a foreign folder is refused as such (bad input), not as a log.
+        let dir = account_state_dir(state_dir, account)?;
+        let run = crate::journal::load(&dir.join(run_id)).map_err(|e| match e {
+            Error::UnsafePath { .. } | Error::UnsafeStateDir { .. } => e,
+            e => corrupt(format!(
+                "account {account} is recorded done by run {run_id}, which cannot be read: {e}"
+            )),
+        })?;
         let started = run.fold.started();
         let ours = started
             .as_ref()
@@ -377,7 +431,9 @@ pub fn load_checked(state_dir: &Path, batch_id: &str) -> Result<BatchJournal> {
 
 /// Batch folders in the state directory, oldest first.
 pub fn batch_ids(state_dir: &Path) -> Result<Vec<String>> {
+    files::check_state_dir(state_dir)?;
     let dir = state_dir.join(BATCHES_DIR);
+    files::check_inner_dir(&dir)?;
     let mut ids = Vec::new();
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
@@ -453,8 +509,16 @@ impl BatchLog {
         let dir = batch_dir(state_dir, &id);
         files::check_own(&dir)?;
         let lock = Lock::acquire(&dir, &id)?;
-        log::drop_torn_tail(&dir.join(BATCH_FILE))?;
-        let journal = load_checked(state_dir, &id)?;
+        files::check_inner_dir(&dir)?;
+        let path = dir.join(BATCH_FILE);
+        // The same judgement of the last line as `audit verify`'s: a complete record only
+        // missing its newline is kept; a torn line is cut, and only if the batch has accounts
+        // left to run (nothing is cut from a batch that is over).
+        let (records, _) = log::read_complete(&path)?;
+        let journal = check_done(state_dir, &id, of_records(&dir, path, records)?)?;
+        if !journal.unfinished().is_empty() {
+            log::repair_tail(&journal.path)?;
+        }
         let last = journal.records.last().expect("a loaded batch has records");
         let log = LogWriter::reopen(&journal.path, last)?;
         Ok((

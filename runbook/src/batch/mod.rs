@@ -35,8 +35,8 @@ use crate::steps::{Plan, Settings};
 
 pub use accounts::AccountsWanted;
 pub use journal::{
-    account_dir, AccountEnded, BatchConfirmation, BatchEnded, BatchEvent, BatchJournal, BatchLog,
-    BatchResumed, BatchStarted, Outcome, Selection,
+    account_state_dir, AccountEnded, BatchConfirmation, BatchEnded, BatchEvent, BatchJournal,
+    BatchLog, BatchResumed, BatchStarted, Outcome, Selection,
 };
 use rendezvous::{AccountOperator, Rendezvous};
 
@@ -380,7 +380,10 @@ enum Found {
 }
 
 fn account_run_of(state_dir: &Path, account: &str, batch_id: &str) -> Found {
-    let dir = account_dir(state_dir, account);
+    let dir = match account_state_dir(state_dir, account) {
+        Ok(dir) => dir,
+        Err(e) => return Found::Unreadable(e),
+    };
     let ids = match runs::run_ids(&dir) {
         Ok(ids) => ids,
         Err(e) => return Found::Unreadable(e),
@@ -505,6 +508,14 @@ async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> Ac
             return ctx.end(result(Outcome::Final, None, Some(error)));
         }
     };
+    let state_dir = match account_state_dir(ctx.session.state_dir, &account) {
+        Ok(dir) => dir,
+        Err(error) => {
+            ctx.rendezvous
+                .pass(&account, Outcome::Final, &error.to_string());
+            return ctx.end(result(Outcome::Final, None, Some(error)));
+        }
+    };
     ctx.session.operator.account_started(&account);
     let reach = Reach {
         account: account.clone(),
@@ -522,7 +533,6 @@ async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> Ac
             return ctx.end(result(outcome, None, Some(error)));
         }
     };
-    let state_dir = account_dir(ctx.session.state_dir, &account);
     let operator = AccountOperator::new(&ctx.rendezvous, &account, slot, ctx.slots.clone());
     let session = Session {
         aws: &connected.aws,

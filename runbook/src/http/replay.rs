@@ -51,20 +51,89 @@ impl std::fmt::Display for ReplayMiss {
 
 impl std::error::Error for ReplayMiss {}
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The largest fixture read: a recording of one run is a few hundred KiB; this is generous.
+pub const FIXTURE_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads and checks a scenario (a folder holding `traffic.json`, or the file itself). Only a
+/// regular file of at most [`FIXTURE_MAX_BYTES`] is read (a FIFO or a device is refused, not
+/// waited on or read without end), and every exchange must be one the replayer can answer
+/// with: a bad header or status is refused here, naming the exchange, before any run opens.
 pub fn load_fixture(path: &Path) -> Result<Fixture> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+
     let file = if path.is_dir() {
         path.join("traffic.json")
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::Fixture {
+    let bad = |problem: String| Error::Fixture {
         path: file.clone(),
-        problem: format!("cannot be read ({e}); `cargo xtask fixtures list` shows the scenarios"),
-    })?;
-    serde_json::from_str(&text).map_err(|e| Error::Fixture {
-        path: file,
-        problem: format!("is not a valid fixture: {e}"),
-    })
+        problem,
+    };
+    // O_NONBLOCK: a FIFO is opened without waiting for a writer, then refused below.
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&file)
+        .map_err(|e| {
+            bad(format!(
+                "cannot be read ({e}); `cargo xtask fixtures list` shows the scenarios"
+            ))
+        })?;
+    let meta = opened
+        .metadata()
+        .map_err(|e| bad(format!("cannot be read ({e})")))?;
+    if !meta.is_file() {
+        return Err(bad(
+            "is not a regular file (a FIFO, a device or a folder): a scenario is a folder              holding traffic.json, or that file"
+                .into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    opened
+        .take(FIXTURE_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(format!("cannot be read ({e})")))?;
+    if bytes.len() as u64 > FIXTURE_MAX_BYTES {
+        return Err(bad(format!(
+            "is larger than {} MiB, the most a fixture may hold; a recording of one run is far              smaller",
+            FIXTURE_MAX_BYTES / (1024 * 1024)
+        )));
+    }
+    let fixture: Fixture =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("is not a valid fixture: {e}")))?;
+    for (index, exchange) in fixture.exchanges.iter().enumerate() {
+        check_exchange(exchange).map_err(|problem| {
+            bad(format!(
+                "exchange {} (`{}`): {problem}",
+                index + 1,
+                exchange.key
+            ))
+        })?;
+    }
+    Ok(fixture)
+}
+
+/// Whether the replayer can answer with `exchange`: a valid status and headers the HTTP
+/// layer accepts (no control characters, no bad names).
+fn check_exchange(exchange: &Exchange) -> std::result::Result<(), String> {
+    let status = exchange.response.status;
+    if StatusCode::try_from(status).is_err() {
+        return Err(format!("response status {status} is not an HTTP status"));
+    }
+    let mut headers = aws_smithy_runtime_api::http::Headers::new();
+    for (name, value) in &exchange.response.headers {
+        headers.try_insert(name.clone(), value.clone()).map_err(|_| {
+            format!(
+                "response header `{}` is not a valid HTTP header (a control character or an                  invalid name); fix or re-record the fixture",
+                name.escape_default()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 impl Replayer {
@@ -126,7 +195,7 @@ impl Replayer {
     }
 
     /// The answer to `req`, marking it used.
-    pub fn answer(&self, req: &HttpRequest) -> std::result::Result<HttpResponse, Box<ReplayMiss>> {
+    pub fn answer(&self, req: &HttpRequest) -> std::result::Result<HttpResponse, BoxError> {
         let key = key_of(req);
         let found = {
             let mut used = self.state.used.lock().unwrap();
@@ -142,7 +211,7 @@ impl Replayer {
             index
         };
         match found {
-            Some(i) => Ok(response(&self.state.exchanges[i])),
+            Some(i) => Ok(response(&self.state.exchanges[i])?),
             None => {
                 self.state.misses.lock().unwrap().push(key.clone());
                 let nearest = self.nearest(&key);
@@ -152,21 +221,25 @@ impl Replayer {
     }
 }
 
-fn response(e: &Exchange) -> HttpResponse {
-    let status = StatusCode::try_from(e.response.status)
-        .unwrap_or_else(|_| StatusCode::try_from(500).expect("500 is valid"));
+/// The recorded answer; a header the HTTP layer refuses (a fixture that did not come through
+/// [`load_fixture`]) is a connector error naming the exchange, never a panic.
+fn response(e: &Exchange) -> std::result::Result<HttpResponse, String> {
+    check_exchange(e).map_err(|problem| format!("replay: the exchange `{}`: {problem}", e.key))?;
+    let status = StatusCode::try_from(e.response.status).map_err(|_| "status".to_string())?;
     let mut resp = HttpResponse::new(status, SdkBody::from(e.response.body.clone()));
     for (name, value) in &e.response.headers {
-        resp.headers_mut().insert(name.clone(), value.clone());
+        resp.headers_mut()
+            .try_insert(name.clone(), value.clone())
+            .map_err(|err| format!("replay: the exchange `{}`: {err}", e.key))?;
     }
-    resp
+    Ok(resp)
 }
 
 impl HttpConnector for Replayer {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         HttpConnectorFuture::ready(
             self.answer(&request)
-                .map_err(|miss| ConnectorError::other(Box::new(miss), None)),
+                .map_err(|e| ConnectorError::other(e, None)),
         )
     }
 }

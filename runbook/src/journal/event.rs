@@ -23,6 +23,40 @@ impl StepName {
     pub fn plans(self) -> bool {
         matches!(self, StepName::Plan | StepName::UndoPlan)
     }
+
+    /// The steps of `runbook`, in the order it runs them (`runbooks.rs` drives them; the fold
+    /// holds a journal to them). A dry run and `status` end after the plan. A run may finish
+    /// only when each of these steps succeeded or was skipped for a reason the plan bears out.
+    pub fn sequence(runbook: Runbook, dry_run: bool) -> &'static [StepName] {
+        const REVERT: &[StepName] = &[
+            StepName::Preflight,
+            StepName::CheckStatus,
+            StepName::Plan,
+            StepName::Confirm,
+            StepName::DisableTrailKms,
+            StepName::SetBucketAes256,
+            StepName::Verify,
+            StepName::KeyAdvice,
+        ];
+        const RESTORE: &[StepName] = &[
+            StepName::UndoSource,
+            StepName::CheckKeys,
+            StepName::UndoPlan,
+            StepName::Confirm,
+            StepName::RestoreTrailKms,
+            StepName::RestoreBucketEncryption,
+            StepName::Verify,
+        ];
+        let all = match runbook {
+            Runbook::Revert | Runbook::Status => REVERT,
+            Runbook::Restore => RESTORE,
+        };
+        if runbook == Runbook::Status || dry_run {
+            &all[..3]
+        } else {
+            all
+        }
+    }
 }
 
 /// The journal format this tool writes and reads, recorded in `run_started`. Format 1 (tool

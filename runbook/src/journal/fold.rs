@@ -177,6 +177,7 @@ impl Fold {
             Event::LogRepaired { .. } | Event::AwsCall(_) | Event::Warning { .. } => Ok(()),
             Event::StepStarted { step, .. } => {
                 self.no_open_step(event)?;
+                self.in_sequence(*step)?;
                 if let Some((seq, _)) = self.outputs.get(step) {
                     return Err(format!(
                         "step `{step}` started again although it succeeded at line {}",
@@ -197,6 +198,7 @@ impl Fold {
             }
             Event::StepSkipped { step, skip } => {
                 self.no_open_step(event)?;
+                self.in_sequence(*step)?;
                 let succeeded = self.outputs.contains_key(step);
                 match skip {
                     StepSkip::SucceededEarlier if !succeeded => Err(format!(
@@ -206,7 +208,7 @@ impl Fold {
                     _ if succeeded => Err(format!(
                         "step `{step}` skipped as not needed, but it succeeded earlier"
                     )),
-                    _ => Ok(()),
+                    _ => self.skip_borne_out(*step),
                 }
             }
             Event::OperatorConfirmation(c) => {
@@ -315,6 +317,13 @@ impl Fold {
                         s.name, s.status
                     ));
                 }
+                if let Some(missing) = self.sequence().iter().find(|s| !self.done(**s)) {
+                    return Err(format!(
+                        "`run_finished` although step `{missing}` of the {} runbook neither \
+                         succeeded nor was skipped",
+                        self.started.as_ref().map_or("", |s| s.runbook.name())
+                    ));
+                }
                 if *writes_made != self.writes_made() {
                     return Err(format!(
                         "`run_finished` counts {writes_made} writes made; the log shows {}",
@@ -356,6 +365,70 @@ impl Fold {
                     w.target()
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The steps of this run's runbook (from `run_started`), in order.
+    fn sequence(&self) -> &'static [StepName] {
+        match &self.started {
+            Some(s) => StepName::sequence(s.runbook, s.args.dry_run),
+            None => &[],
+        }
+    }
+
+    /// Whether `step` succeeded or was skipped.
+    fn done(&self, step: StepName) -> bool {
+        self.steps.iter().any(|s| {
+            s.name == step && matches!(s.status, StepStatus::Succeeded | StepStatus::Skipped)
+        })
+    }
+
+    /// A step may start (or be skipped) only if it is one of the runbook's and every step
+    /// before it in the runbook succeeded or was skipped.
+    fn in_sequence(&self, step: StepName) -> Result<(), Illegal> {
+        let sequence = self.sequence();
+        let Some(at) = sequence.iter().position(|s| *s == step) else {
+            return Err(format!(
+                "step `{step}` is not a step of the {} runbook{}",
+                self.started.as_ref().map_or("", |s| s.runbook.name()),
+                if self.started.as_ref().is_some_and(|s| s.args.dry_run) {
+                    " (dry run)"
+                } else {
+                    ""
+                }
+            ));
+        };
+        match sequence[..at].iter().find(|s| !self.done(**s)) {
+            Some(before) => Err(format!(
+                "step `{step}` before step `{before}` succeeded or was skipped"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A step skipped as not needed must be so by the plan: a write step only when the plan
+    /// has no write of its kind; the confirmation and the verification only when it has no
+    /// write at all; the key advice only when no planned write starts from a KMS key.
+    fn skip_borne_out(&self, step: StepName) -> Result<(), Illegal> {
+        let needed = match (step, &self.planned) {
+            (StepName::Preflight | StepName::CheckStatus | StepName::Plan, _)
+            | (StepName::UndoSource | StepName::UndoPlan, _) => true,
+            // What keys a restore checks comes from the undone run; the step checks that.
+            (StepName::CheckKeys, _) => false,
+            (_, None) => true,
+            (StepName::Confirm | StepName::Verify, Some(writes)) => !writes.is_empty(),
+            (StepName::KeyAdvice, Some(writes)) => {
+                writes.iter().any(|w| !w.keys_before().is_empty())
+            }
+            (write_step, Some(writes)) => {
+                writes.iter().any(|w| Some(w.op()) == write_step.writes())
+            }
+        };
+        if needed {
+            return Err(format!(
+                "step `{step}` skipped as not needed, but the plan needs it"
+            ));
         }
         Ok(())
     }
@@ -649,9 +722,28 @@ mod tests {
         Ok(fold)
     }
 
-    /// The plan with `trail_write()`, and the operator's go-ahead for it.
-    fn planned_and_confirmed() -> Vec<Event> {
+    /// Preflight, and the status check that read the trail's key `k`.
+    fn read_first() -> Vec<Event> {
         vec![
+            start(StepName::Preflight),
+            succeed(StepName::Preflight),
+            start(StepName::CheckStatus),
+            Event::StepSucceeded {
+                step: StepName::CheckStatus,
+                output: serde_json::json!({ "targets": [{ "trail": {
+                    "arn": "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members",
+                    "kms_key_id": "k"
+                } }] }),
+                duration_ms: 0,
+            },
+        ]
+    }
+
+    /// The steps before the plan, the plan with `trail_write()`, and the operator's go-ahead
+    /// for it (lines 2 to 10 after `run_started`).
+    fn planned_and_confirmed() -> Vec<Event> {
+        let mut events = read_first();
+        events.extend(vec![
             start(StepName::Plan),
             Event::StepSucceeded {
                 step: StepName::Plan,
@@ -666,7 +758,8 @@ mod tests {
                 writes: vec![trail_write()],
             }),
             succeed(StepName::Confirm),
-        ]
+        ]);
+        events
     }
 
     #[test]
@@ -702,6 +795,14 @@ mod tests {
                 live: serde_json::json!({ "kms_key_id": null }),
             },
             succeed(StepName::DisableTrailKms),
+            Event::StepSkipped {
+                step: StepName::SetBucketAes256,
+                skip: StepSkip::NoBucketSseKms,
+            },
+            start(StepName::Verify),
+            succeed(StepName::Verify),
+            start(StepName::KeyAdvice),
+            succeed(StepName::KeyAdvice),
             Event::RunFinished {
                 writes_made: 1,
                 writes_planned: 1,
@@ -721,7 +822,8 @@ mod tests {
             step: StepName::DisableTrailKms,
             write: trail_write(),
         };
-        let cases: Vec<(Vec<Event>, usize, &str)> = vec![
+        let cases: Vec<(Vec<Event>, usize, &str)> =
+            vec![
             (vec![start(StepName::Plan)], 1, "not `run_started`"),
             (vec![started(), started()], 2, "a second `run_started`"),
             (
@@ -730,14 +832,32 @@ mod tests {
                 "which has not started",
             ),
             (
-                vec![started(), start(StepName::Plan), start(StepName::Verify)],
+                vec![started(), start(StepName::Preflight), start(StepName::Verify)],
                 3,
                 "has no outcome",
             ),
             (vec![started(), intent.clone()], 2, "not the running step"),
             (
-                vec![started(), start(StepName::DisableTrailKms), intent.clone()],
-                3,
+                [
+                    vec![started()],
+                    read_first(),
+                    vec![
+                        start(StepName::Plan),
+                        Event::StepSucceeded {
+                            step: StepName::Plan,
+                            output: serde_json::json!({ "writes": [] }),
+                            duration_ms: 0,
+                        },
+                        Event::StepSkipped {
+                            step: StepName::Confirm,
+                            skip: StepSkip::AlreadyReverted,
+                        },
+                        start(StepName::DisableTrailKms),
+                        intent.clone(),
+                    ],
+                ]
+                .concat(),
+                10,
                 "before the operator confirmed",
             ),
             (
@@ -745,15 +865,20 @@ mod tests {
                     vec![started()],
                     planned_and_confirmed(),
                     vec![
-                        start(StepName::SetBucketAes256),
+                        start(StepName::DisableTrailKms),
                         Event::WriteIntent {
-                            step: StepName::SetBucketAes256,
-                            write: trail_write(),
+                            step: StepName::DisableTrailKms,
+                            write: PlannedWrite::SetBucketEncryption {
+                                region: "ap-northeast-1".into(),
+                                bucket: "b".into(),
+                                before: vec![],
+                                after: vec![],
+                            },
                         },
                     ],
                 ]
                 .concat(),
-                8,
+                12,
                 "which makes no such write",
             ),
             (
@@ -769,35 +894,39 @@ mod tests {
                     ],
                 ]
                 .concat(),
-                8,
+                12,
                 "did not confirm",
             ),
             (
-                vec![
-                    started(),
-                    start(StepName::Plan),
-                    Event::StepSucceeded {
-                        step: StepName::Plan,
-                        output: serde_json::json!({ "writes": [] }),
-                        duration_ms: 0,
-                    },
-                    start(StepName::Confirm),
-                    Event::OperatorConfirmation(OperatorConfirmation {
-                        confirmed: true,
-                        via: Some(ConfirmVia::YesFlag),
-                        refusal: None,
-                        writes: vec![trail_write()],
-                    }),
-                ],
-                5,
+                [
+                    vec![started()],
+                    read_first(),
+                    vec![
+                        start(StepName::Plan),
+                        Event::StepSucceeded {
+                            step: StepName::Plan,
+                            output: serde_json::json!({ "writes": [] }),
+                            duration_ms: 0,
+                        },
+                        start(StepName::Confirm),
+                        Event::OperatorConfirmation(OperatorConfirmation {
+                            confirmed: true,
+                            via: Some(ConfirmVia::YesFlag),
+                            refusal: None,
+                            writes: vec![trail_write()],
+                        }),
+                    ],
+                ]
+                .concat(),
+                9,
                 "other writes than the plan",
             ),
             (
                 vec![
                     started(),
-                    start(StepName::Verify),
+                    start(StepName::Preflight),
                     Event::StepFailed {
-                        step: StepName::Verify,
+                        step: StepName::Preflight,
                         error: "x".into(),
                         duration_ms: 0,
                     },
@@ -808,7 +937,47 @@ mod tests {
                     },
                 ],
                 4,
-                "while step `verify` is Failed",
+                "while step `preflight` is Failed",
+            ),
+            // A run that skipped the rest of its steps may not finish.
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![Event::RunFinished {
+                        writes_made: 0,
+                        writes_planned: 1,
+                        dry_run: false,
+                    }],
+                ]
+                .concat(),
+                11,
+                "step `disable_trail_kms` of the revert runbook neither succeeded nor was skipped",
+            ),
+            // Nor skip a write step the plan needs, nor run a step of another runbook, nor one
+            // out of order.
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![Event::StepSkipped {
+                        step: StepName::DisableTrailKms,
+                        skip: StepSkip::NoTrailEncrypted,
+                    }],
+                ]
+                .concat(),
+                11,
+                "skipped as not needed, but the plan needs it",
+            ),
+            (
+                vec![started(), start(StepName::UndoSource)],
+                2,
+                "not a step of the revert runbook",
+            ),
+            (
+                vec![started(), start(StepName::Plan)],
+                2,
+                "step `plan` before step `preflight` succeeded or was skipped",
             ),
             (
                 vec![
@@ -833,7 +1002,7 @@ mod tests {
                     ],
                 ]
                 .concat(),
-                9,
+                13,
                 "is unsettled",
             ),
             (
@@ -844,14 +1013,14 @@ mod tests {
                         start(StepName::DisableTrailKms),
                         intent.clone(),
                         Event::WriteSettled {
-                            intent_seq: 7,
+                            intent_seq: 11,
                             applied: true,
                             live: serde_json::json!({ "kms_key_id": "k" }),
                         },
                     ],
                 ]
                 .concat(),
-                9,
+                13,
                 "contradicts the state it read",
             ),
             (
@@ -870,7 +1039,7 @@ mod tests {
                     ],
                 ]
                 .concat(),
-                10,
+                14,
                 "is unsettled",
             ),
             (
@@ -893,10 +1062,9 @@ mod tests {
             (
                 vec![
                     started(),
-                    Event::RunFinished {
-                        writes_made: 0,
-                        writes_planned: 0,
-                        dry_run: false,
+                    Event::RunFailed {
+                        error: "x".into(),
+                        resumable: true,
                     },
                     Event::Warning {
                         step: StepName::Verify,
@@ -910,7 +1078,7 @@ mod tests {
                 vec![
                     started(),
                     Event::StepSkipped {
-                        step: StepName::Plan,
+                        step: StepName::Preflight,
                         skip: StepSkip::SucceededEarlier,
                     },
                 ],
@@ -920,7 +1088,7 @@ mod tests {
             (
                 vec![
                     started(),
-                    start(StepName::Plan),
+                    start(StepName::Preflight),
                     Event::OperatorConfirmation(OperatorConfirmation {
                         confirmed: true,
                         via: Some(ConfirmVia::YesFlag),

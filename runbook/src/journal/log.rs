@@ -157,25 +157,123 @@ impl LogWriter {
     }
 }
 
-/// A process killed in the middle of an append leaves a last line without its newline (every
-/// record is written as one `line + "\n"`). That line was never acknowledged, so resume cuts it
-/// off; returns how many bytes were dropped. Anything else that is wrong stays for `read` to report.
-pub fn drop_torn_tail(path: &Path) -> Result<Option<u64>> {
-    let bytes = files::read(path)?;
-    if bytes.is_empty() || bytes.ends_with(b"\n") {
-        return Ok(None);
-    }
-    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let file = files::open(path, OpenOptions::new().write(true))?;
-    file.set_len(keep as u64)
-        .and_then(|_| file.sync_all())
-        .map_err(Error::io(path))?;
-    Ok(Some((bytes.len() - keep) as u64))
+/// How a log's last line stands: the one judgement both `audit verify` (through [`read`]) and
+/// resume (through [`read_complete`] and [`repair_tail`]) make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tail {
+    /// The log is empty or ends with a newline.
+    Whole,
+    /// The last line is a complete record, in canonical form and chained to the line before;
+    /// only its newline is missing. It is a record like any other (resume adds the newline).
+    MissingNewline,
+    /// The last line (`bytes` long, no newline) is not a complete, chained record: a process
+    /// killed in the middle of an append left it, and it was never acknowledged.
+    Torn { bytes: u64 },
 }
 
-/// Reads a log and checks every line: well-formed, canonical, in sequence, chained, one run.
-pub fn read(path: &Path) -> Result<Vec<Record>> {
+/// Judges the last line of a log's bytes.
+pub fn tail(bytes: &[u8]) -> Tail {
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Tail::Whole;
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let last = &bytes[keep..];
+    let previous = match keep {
+        0 => None,
+        _ => {
+            let before = &bytes[..keep - 1];
+            let start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            match parse_sealed(&before[start..]) {
+                Some(record) => Some(record),
+                // The line before is not a record either: the last line cannot chain to it.
+                None => {
+                    return Tail::Torn {
+                        bytes: last.len() as u64,
+                    }
+                }
+            }
+        }
+    };
+    let chained = parse_sealed(last).is_some_and(|r| match &previous {
+        None => r.seq == 0 && r.prev_hash == GENESIS_HASH,
+        Some(p) => r.seq == p.seq + 1 && r.prev_hash == p.hash,
+    });
+    if chained {
+        Tail::MissingNewline
+    } else {
+        Tail::Torn {
+            bytes: last.len() as u64,
+        }
+    }
+}
+
+/// A line that is a record in canonical form whose hash matches its content.
+fn parse_sealed(line: &[u8]) -> Option<Record> {
+    let text = std::str::from_utf8(line).ok()?;
+    let record: Record = serde_json::from_str(text).ok()?;
+    (record.line() == text && record.computed_hash() == record.hash).then_some(record)
+}
+
+/// Makes the log's end whole before a resume appends to it: a missing newline after a complete
+/// record is added; a torn last line ([`Tail::Torn`]) is cut off. Returns how many bytes were
+/// cut. The caller decides first that the run may be resumed at all (nothing is ever cut from
+/// a finished run).
+pub fn repair_tail(path: &Path) -> Result<Option<u64>> {
     let bytes = files::read(path)?;
+    match tail(&bytes) {
+        Tail::Whole => Ok(None),
+        Tail::MissingNewline => {
+            let mut file = files::open(path, OpenOptions::new().append(true))?;
+            file.write_all(b"\n")
+                .and_then(|_| file.sync_all())
+                .map_err(Error::io(path))?;
+            Ok(None)
+        }
+        Tail::Torn { bytes: torn } => {
+            let keep = bytes.len() as u64 - torn;
+            let file = files::open(path, OpenOptions::new().write(true))?;
+            file.set_len(keep)
+                .and_then(|_| file.sync_all())
+                .map_err(Error::io(path))?;
+            Ok(Some(torn))
+        }
+    }
+}
+
+/// Reads a log and checks every line: well-formed, canonical, in sequence, chained, one run. A
+/// torn last line ([`Tail::Torn`]) is an error naming it (resume cuts it).
+pub fn read(path: &Path) -> Result<Vec<Record>> {
+    let (records, tail) = read_complete(path)?;
+    match tail {
+        Tail::Torn { bytes } => Err(Error::AuditCorrupt {
+            path: path.to_path_buf(),
+            line: records.len() + 1,
+            problem: format!(
+                "a torn last line ({bytes} bytes without a newline, not a valid event chained to \
+                 the line before): a process was killed while writing it. It was never \
+                 acknowledged; `resume` cuts it"
+            ),
+        }),
+        _ => Ok(records),
+    }
+}
+
+/// [`read`], but a torn last line is left out (and said) rather than refused: what resume reads
+/// before it decides whether to repair the log.
+pub fn read_complete(path: &Path) -> Result<(Vec<Record>, Tail)> {
+    let bytes = files::read(path)?;
+    let tail = tail(&bytes);
+    let complete = match tail {
+        Tail::Torn { bytes: torn } => &bytes[..bytes.len() - torn as usize],
+        _ => &bytes[..],
+    };
+    Ok((read_lines(path, complete)?, tail))
+}
+
+fn read_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Record>> {
     let mut records: Vec<Record> = Vec::new();
     for (index, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         let lineno = index + 1;

@@ -91,10 +91,27 @@ fn fold_records(path: &Path, records: &[Record]) -> Result<(Vec<Event>, Fold)> {
     Ok((events, fold))
 }
 
-/// Reads and folds the log of the run in `run_dir`.
+/// Reads and folds the log of the run in `run_dir`. The folder must be a real folder of this
+/// user (not a link), and the journal must be the run the folder is named after: a run folder
+/// renamed or copied to another id is refused, naming both.
 pub fn load(run_dir: &Path) -> Result<Journal> {
+    crate::files::check_inner_dir(run_dir)?;
     let path = run_dir.join(AUDIT_FILE);
     let records = log::read(&path)?;
+    of_records(run_dir, path, records)
+}
+
+/// [`load`] for resume: a torn last line ([`log::Tail::Torn`]) is left out of the journal and
+/// said, for resume to cut once it has decided that the run may be resumed.
+pub fn load_complete(run_dir: &Path) -> Result<(Journal, log::Tail)> {
+    crate::files::check_inner_dir(run_dir)?;
+    let path = run_dir.join(AUDIT_FILE);
+    let (records, tail) = log::read_complete(&path)?;
+    Ok((of_records(run_dir, path, records)?, tail))
+}
+
+fn of_records(run_dir: &Path, path: PathBuf, records: Vec<Record>) -> Result<Journal> {
+    check_folder_name(run_dir, &path, &records)?;
     let (events, fold) = fold_records(&path, &records)?;
     Ok(Journal {
         path,
@@ -102,6 +119,30 @@ pub fn load(run_dir: &Path) -> Result<Journal> {
         events,
         fold,
     })
+}
+
+/// The journal's own run id must be its folder's name.
+fn check_folder_name(run_dir: &Path, path: &Path, records: &[Record]) -> Result<()> {
+    let Some(first) = records.first() else {
+        return Ok(());
+    };
+    let folder = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if first.run_id != folder {
+        return Err(Error::AuditCorrupt {
+            path: path.to_path_buf(),
+            line: 1,
+            problem: format!(
+                "the journal is of run {}, but its folder is named {folder}: a run folder was \
+                 renamed or copied. Give it back its name ({}) or move it out of the state \
+                 directory",
+                first.run_id, first.run_id
+            ),
+        });
+    }
+    Ok(())
 }
 
 impl Journal {

@@ -35,7 +35,7 @@ pub fn run(
     state_dir: &Path,
     run_id: Option<&str>,
     lang: Lang,
-    out_file: Option<&Path>,
+    out_file: Option<(&Path, bool)>,
     output: crate::flags::Output,
 ) -> Result<()> {
     let id = runs::resolve(state_dir, run_id)?;
@@ -58,11 +58,20 @@ pub fn run(
         .context("quoting the verify command")?;
     let evidence = Evidence::of(&id, &journal, verify_command);
     let html = template::page(&evidence, words::of(lang));
+    // The default, `report.html` in the run's folder, is the one file in the state directory
+    // the tool writes for the operator; any other file named is checked (`files::write_out`).
     let path: PathBuf = match out_file {
-        Some(p) => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
-        None => dir.join("report.html"),
+        Some((p, force)) => {
+            let path = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            runbook::files::write_out(&path, html.as_bytes(), force, state_dir)?;
+            path
+        }
+        None => {
+            let path = dir.join("report.html");
+            runbook::files::write_atomic(&path, html.as_bytes())?;
+            path
+        }
     };
-    runbook::files::write_atomic(&path, html.as_bytes())?;
     match output {
         crate::flags::Output::Json => crate::json::print(
             "audit report",
