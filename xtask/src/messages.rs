@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use runbook::finding::{Finding, Found};
+use runbook::journal::problem::Problem;
 use runbook::steps::key_advice::{KeyNote, KeyProblem};
 use runbook::Error as E;
 
@@ -270,6 +271,53 @@ impl Msg<'_> {
     }
 }
 
+/// What is wrong with a journal line, in Japanese. The fold's transition checks keep their
+/// English sentence, labelled as such.
+pub fn problem_ja(p: &Problem) -> String {
+    match p {
+        Problem::NotUtf8 => "UTF-8 のテキストではありません: 行が書き換えられています".into(),
+        Problem::NotAnEventLine { detail } => {
+            format!("イベントの行として読めません。システムの応答: {detail}")
+        }
+        Problem::Sequence { found, expected } => format!(
+            "連番が {expected} のはずの位置に {found} があります (行が削除、追加、または移動されています)"
+        ),
+        Problem::ChainBroken => {
+            "prev_hash が前の行のハッシュと一致しません (ハッシュの連鎖が切れています)".into()
+        }
+        Problem::OtherRun { found, log } => {
+            format!("実行 ID {found} がこのログの実行 ID {log} と異なります")
+        }
+        Problem::HashMismatch => {
+            "ハッシュがイベントの内容と一致しません (行が書き換えられています)".into()
+        }
+        Problem::NotCanonical => {
+            "行がこのツールの書く正規の形ではありません (行が書き換えられています)".into()
+        }
+        Problem::Torn { bytes } => format!(
+            "最後の行が途中で切れています (改行のない {bytes} バイトで、前の行に連鎖する完全なイベントでは\
+             ありません): 書き込み中にプロセスが強制終了されました。この行は確定していません。`resume` が切り取ります"
+        ),
+        Problem::EventUnparsable { event, detail } => {
+            format!("`{event}` イベントのデータを読めません。システムの応答: {detail}")
+        }
+        Problem::IllegalTransition(why) => {
+            format!("この位置には記録できないイベントです (検査の詳細、英語: {why})")
+        }
+        Problem::Empty => "ログが空です: 実行は何かを記録する前に止められたため、何もしていません。\
+                           そのフォルダを状態ディレクトリの外に移動してください"
+            .into(),
+        Problem::FolderRenamed { run_id, folder } => format!(
+            "このジャーナルは実行 {run_id} のものですが、フォルダ名は {folder} です: 実行フォルダの名前が変更\
+             またはコピーされています。元の名前 ({run_id}) に戻すか、状態ディレクトリの外に移動してください"
+        ),
+        Problem::LinesRemoved { log_lines, seen } => format!(
+            "ログは {log_lines} 行目で終わっていますが、state.json は {seen} 行目まで見ています: 行が削除されています"
+        ),
+        Problem::Check(sentence) => format!("(検査の詳細、英語: {sentence})"),
+    }
+}
+
 /// Findings in Japanese, `; ` between them, each after its account in a batch.
 fn found_ja(found: &[Found]) -> String {
     found
@@ -528,7 +576,11 @@ fn error_ja(e: &E) -> String {
             path,
             line,
             problem,
-        } => format!("監査ログ {} の {line} 行目: {problem}", path.display()),
+        } => format!(
+            "監査ログ {} の {line} 行目: {}",
+            path.display(),
+            problem_ja(problem)
+        ),
         E::StateCorrupt { path, problem } => format!(
             "実行状態 {} が壊れています: {problem}。実行の記録はその隣の監査ログです (`cargo xtask audit verify`)",
             path.display()

@@ -275,7 +275,7 @@ fn of_records(dir: &Path, path: PathBuf, records: Vec<Record>) -> Result<BatchJo
     let corrupt = |line: usize, problem: String| Error::AuditCorrupt {
         path: path.clone(),
         line,
-        problem,
+        problem: problem.into(),
     };
     let mut events = Vec::with_capacity(records.len());
     for record in &records {
@@ -387,7 +387,7 @@ fn check_done(state_dir: &Path, batch_id: &str, journal: BatchJournal) -> Result
         let corrupt = |problem: String| Error::AuditCorrupt {
             path: journal.path.clone(),
             line: record.seq as usize + 1,
-            problem,
+            problem: problem.into(),
         };
         let account = &ended.account;
         let Some(run_id) = &ended.run_id else {

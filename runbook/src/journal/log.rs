@@ -7,6 +7,7 @@
 //! the `hash` field, with `prev_hash` being the previous line's `hash` (64 zeros for the first).
 //! This layer knows nothing of what events mean: [`super::fold`] does.
 
+use super::problem::Problem;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -251,11 +252,7 @@ pub fn read(path: &Path) -> Result<Vec<Record>> {
         Tail::Torn { bytes } => Err(Error::AuditCorrupt {
             path: path.to_path_buf(),
             line: records.len() + 1,
-            problem: format!(
-                "a torn last line ({bytes} bytes without a newline, not a valid event chained to \
-                 the line before): a process was killed while writing it. It was never \
-                 acknowledged; `resume` cuts it"
-            ),
+            problem: Problem::Torn { bytes },
         }),
         _ => Ok(records),
     }
@@ -277,47 +274,43 @@ fn read_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Record>> {
     let mut records: Vec<Record> = Vec::new();
     for (index, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
         let lineno = index + 1;
-        let corrupt = |problem: String| Error::AuditCorrupt {
+        let corrupt = |problem: Problem| Error::AuditCorrupt {
             path: path.to_path_buf(),
             line: lineno,
             problem,
         };
         let line = line.strip_suffix(b"\n").unwrap_or(line);
         // Strictly: bytes that are not UTF-8 were not written by this tool.
-        let line = std::str::from_utf8(line)
-            .map_err(|e| corrupt(format!("not UTF-8 text ({e}): the line was changed")))?;
-        let record: Record = serde_json::from_str(line)
-            .map_err(|e| corrupt(format!("not a valid event line: {e}")))?;
+        let line = std::str::from_utf8(line).map_err(|_| corrupt(Problem::NotUtf8))?;
+        let record: Record = serde_json::from_str(line).map_err(|e| {
+            corrupt(Problem::NotAnEventLine {
+                detail: e.to_string(),
+            })
+        })?;
         let expected_seq = index as u64;
         if record.seq != expected_seq {
-            return Err(corrupt(format!(
-                "sequence number {} where {expected_seq} was expected (a line was deleted, added or moved)",
-                record.seq
-            )));
+            return Err(corrupt(Problem::Sequence {
+                found: record.seq,
+                expected: expected_seq,
+            }));
         }
         let expected_prev = records.last().map_or(GENESIS_HASH, |p| p.hash.as_str());
         if record.prev_hash != expected_prev {
-            return Err(corrupt(
-                "prev_hash does not match the previous line's hash (the chain is broken)".into(),
-            ));
+            return Err(corrupt(Problem::ChainBroken));
         }
         if let Some(first) = records.first() {
             if record.run_id != first.run_id {
-                return Err(corrupt(format!(
-                    "run id {} differs from the log's {}",
-                    record.run_id, first.run_id
-                )));
+                return Err(corrupt(Problem::OtherRun {
+                    found: record.run_id.clone(),
+                    log: first.run_id.clone(),
+                }));
             }
         }
         if record.computed_hash() != record.hash {
-            return Err(corrupt(
-                "hash does not match the event's content (the line was changed)".into(),
-            ));
+            return Err(corrupt(Problem::HashMismatch));
         }
         if record.line() != line {
-            return Err(corrupt(
-                "the line is not in canonical form (the line was changed)".into(),
-            ));
+            return Err(corrupt(Problem::NotCanonical));
         }
         records.push(record);
     }

@@ -10,7 +10,9 @@ pub mod cache;
 pub mod event;
 pub mod fold;
 pub mod log;
+pub mod problem;
 
+use problem::Problem;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -58,7 +60,10 @@ fn parse(path: &Path, record: &Record) -> Result<Event> {
     Event::from_parts(&record.event, &record.data).map_err(|e| Error::AuditCorrupt {
         path: path.to_path_buf(),
         line,
-        problem: format!("a `{}` event that does not parse: {e}", record.event),
+        problem: Problem::EventUnparsable {
+            event: record.event.clone(),
+            detail: e.to_string(),
+        },
     })
 }
 
@@ -74,7 +79,7 @@ fn fold_records(path: &Path, records: &[Record]) -> Result<(Vec<Event>, Fold)> {
         fold.check(&event).map_err(|problem| Error::AuditCorrupt {
             path: path.to_path_buf(),
             line: record.seq as usize + 1,
-            problem: format!("illegal transition: {problem}"),
+            problem: Problem::IllegalTransition(problem),
         })?;
         fold.apply(record.seq, &record.ts, &record.hash, &event);
         events.push(event);
@@ -83,9 +88,7 @@ fn fold_records(path: &Path, records: &[Record]) -> Result<(Vec<Event>, Fold)> {
         return Err(Error::AuditCorrupt {
             path: path.to_path_buf(),
             line: 1,
-            problem: "the log is empty: the run was stopped before it recorded anything, so it \
-                      did nothing. Move its folder out of the state directory"
-                .into(),
+            problem: Problem::Empty,
         });
     }
     Ok((events, fold))
@@ -134,12 +137,10 @@ fn check_folder_name(run_dir: &Path, path: &Path, records: &[Record]) -> Result<
         return Err(Error::AuditCorrupt {
             path: path.to_path_buf(),
             line: 1,
-            problem: format!(
-                "the journal is of run {}, but its folder is named {folder}: a run folder was \
-                 renamed or copied. Give it back its name ({}) or move it out of the state \
-                 directory",
-                first.run_id, first.run_id
-            ),
+            problem: Problem::FolderRenamed {
+                run_id: first.run_id.clone(),
+                folder,
+            },
         });
     }
     Ok(())
@@ -170,11 +171,10 @@ impl Journal {
             return Err(Error::AuditCorrupt {
                 path: self.path.clone(),
                 line: self.records.len() + 1,
-                problem: format!(
-                    "the log ends at line {} but state.json has seen line {}: lines were removed",
-                    self.records.len(),
-                    last_seq + 1
-                ),
+                problem: Problem::LinesRemoved {
+                    log_lines: self.records.len(),
+                    seen: last_seq + 1,
+                },
             });
         };
         let (_, fold) = fold_records(&self.path, prefix)?;

@@ -23,7 +23,8 @@ impl Cx<'_> {
                 problem: format!(
                     "the recorded output of step `{}` is not that step's output: {e}",
                     S::NAME
-                ),
+                )
+                .into(),
             })?;
             self.skip(S::NAME, StepSkip::SucceededEarlier)?;
             self.operator.step_reused(S::NAME);
