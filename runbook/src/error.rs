@@ -308,7 +308,7 @@ pub enum Error {
     AuditCorrupt {
         path: PathBuf,
         line: usize,
-        problem: crate::journal::problem::Problem,
+        problem: crate::problem::Problem,
     },
 
     #[error("run state {} is corrupt: {problem}; the audit log beside it is the record of what happened (`cargo xtask audit verify`)", path.display())]

@@ -14,6 +14,7 @@ pub mod http;
 pub mod journal;
 pub mod lock;
 pub mod model;
+pub mod problem;
 pub mod recheck;
 pub mod run;
 pub mod runbooks;

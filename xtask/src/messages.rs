@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use runbook::finding::{Finding, Found};
-use runbook::journal::problem::Problem;
+use runbook::problem::Problem;
 use runbook::steps::key_advice::{KeyNote, KeyProblem};
 use runbook::Error as E;
 

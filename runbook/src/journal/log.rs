@@ -7,7 +7,7 @@
 //! the `hash` field, with `prev_hash` being the previous line's `hash` (64 zeros for the first).
 //! This layer knows nothing of what events mean: [`super::fold`] does.
 
-use super::problem::Problem;
+use crate::problem::Problem;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -10,9 +10,8 @@ pub mod cache;
 pub mod event;
 pub mod fold;
 pub mod log;
-pub mod problem;
 
-use problem::Problem;
+use crate::problem::Problem;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
