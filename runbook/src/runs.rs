@@ -101,10 +101,15 @@ pub fn resolve_latest_of(state_dir: &Path, wanted: &str, runbook: Runbook) -> Re
 }
 
 /// The newest run that `resume` can continue, judged from its journal (not its cache). A run
-/// whose journal cannot be read is not silently passed over: the error says so.
+/// whose journal cannot be read is not silently passed over: the error says so. A torn last
+/// line (which resume cuts) does not hide a run from it.
 pub fn latest_resumable(state_dir: &Path) -> Result<String> {
     for id in run_ids(state_dir)?.iter().rev() {
-        if journal::load(&state_dir.join(id))?.fold.resumable() {
+        if journal::load_complete(&state_dir.join(id))?
+            .0
+            .fold
+            .resumable()
+        {
             return Ok(id.clone());
         }
     }

@@ -358,13 +358,14 @@ fn a_run_folder_renamed_to_another_id_is_refused_naming_both() {
     case.check("renamed run folder", LIST, 0, "unreadable");
 }
 
-/// `audit report --out` writes only a file of the operator's own, outside the state directory.
+/// `audit report --out` writes only a file of the operator's own, outside the state directory:
+/// a run's files, the lock, any file under the state directory (also reached by another path),
+/// a folder, a FIFO, a device, a link and (without `--force`) an existing file are refused
+/// before anything is written.
 #[test]
 fn audit_report_out_refuses_what_it_must_not_replace() {
-    let (tmp, dir, id) = finished_run();
-    let state = tmp.path();
-    let outside = tempfile::tempdir().unwrap();
-    let o = outside.path();
+    let case = Case::new();
+    let (state, dir, o) = (&case.state, &case.dir, &case.outside);
     std::fs::create_dir(o.join("dir.html")).unwrap();
     mkfifo(&o.join("fifo.html"));
     std::fs::write(o.join("existing.html"), "keep me").unwrap();
@@ -381,81 +382,34 @@ fn audit_report_out_refuses_what_it_must_not_replace() {
         .args(["c", "1", "3"])
         .status()
         .is_ok_and(|s| s.success());
-    let mut rows: Vec<(String, &str)> = vec![
-        (
-            dir.join("audit.jsonl").display().to_string(),
-            "state directory",
-        ),
-        (
-            dir.join("state.json").display().to_string(),
-            "state directory",
-        ),
-        (state.join("lock").display().to_string(), "state directory"),
-        (
-            dir.join("new.html").display().to_string(),
-            "state directory",
-        ),
+    let mut rows: Vec<(PathBuf, &str)> = vec![
+        (dir.join("audit.jsonl"), "state directory"),
+        (dir.join("state.json"), "state directory"),
+        (state.join("lock"), "state directory"),
+        (dir.join("new.html"), "state directory"),
+        (state.join("report.html"), "state directory"),
         // The same folder by another path: compared as real folders, not as strings.
         (
-            o.join("alias")
-                .join(&id)
-                .join("audit.jsonl")
-                .display()
-                .to_string(),
+            o.join("alias").join(&case.id).join("audit.jsonl"),
             "state directory",
         ),
-        (o.join("dir.html").display().to_string(), "is a folder"),
-        (
-            o.join("fifo.html").display().to_string(),
-            "is not a regular file",
-        ),
-        (
-            o.join("link.html").display().to_string(),
-            "is a symbolic link",
-        ),
-        (
-            o.join("existing.html").display().to_string(),
-            "exists already",
-        ),
+        (o.join("dir.html"), "is a folder"),
+        (o.join("fifo.html"), "is not a regular file"),
+        (o.join("link.html"), "is a symbolic link"),
+        (o.join("existing.html"), "exists already"),
     ];
     if device {
-        rows.push((
-            o.join("null").display().to_string(),
-            "is not a regular file",
-        ));
+        rows.push((o.join("null"), "is not a regular file"));
     }
     for (out, words) in &rows {
-        for watched in [state, o] {
-            let before = tree(watched);
-            let run = xtask_bounded(
-                state,
-                &["audit", "report", &id, "--out", out].map(str::to_string),
-            );
-            assert_eq!(run.code, 2, "--out {out}: {}", run.stderr);
-            assert!(run.stderr.contains(words), "--out {out}: {}", run.stderr);
-            assert_eq!(
-                tree(watched),
-                before,
-                "--out {out} changed {}",
-                watched.display()
-            );
-        }
+        let out = out.display().to_string();
+        case.check(
+            &format!("--out {out}"),
+            &["audit", "report", "{id}", "--out", &out],
+            2,
+            words,
+        );
     }
-    // Through the funnel too, for one row: nothing anywhere under the state directory.
-    check(
-        "--out the run's own log",
-        state,
-        state,
-        &[
-            "audit",
-            "report",
-            &id,
-            "--out",
-            &dir.join("audit.jsonl").display().to_string(),
-        ],
-        2,
-        "state directory",
-    );
 }
 
 /// `--force` replaces an existing file and keeps its mode; the default output stays allowed.

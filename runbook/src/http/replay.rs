@@ -348,6 +348,30 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_header_is_refused_at_load_naming_the_exchange_and_never_panics() {
+        let mut bad = exchange("eu-west-1", "eu-1");
+        bad.response
+            .headers
+            .insert("x-amz-request-id".into(), "a\u{1b}b".into());
+        let fixture = fixture(vec![exchange("us-east-1", "us-1"), bad]);
+        // A fixture that did not come through `load_fixture`: an error, not a panic.
+        let err = Replayer::new(&fixture)
+            .answer(&describe_trails("eu-west-1"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x-amz-request-id"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("traffic.json");
+        std::fs::write(&path, serde_json::to_string(&fixture).unwrap()).unwrap();
+        let err = load_fixture(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("exchange 2 (`cloudtrail DescribeTrails in eu-west-1")
+                && err.contains("not a valid HTTP header"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn s3_requests_match_path_style_and_virtual_hosted_alike() {
         let s3 = |uri: &str| {
             let mut req = HttpRequest::new(SdkBody::empty());

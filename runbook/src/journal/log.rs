@@ -316,3 +316,63 @@ fn read_lines(path: &Path, bytes: &[u8]) -> Result<Vec<Record>> {
     }
     Ok(records)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: u64, prev: &str) -> Record {
+        Record::sealed(
+            seq,
+            "2026-12-04T00:00:00Z".into(),
+            "20261204T000000.000Z-0000".into(),
+            "warning".into(),
+            serde_json::json!({ "n": seq }),
+            prev.into(),
+        )
+    }
+
+    #[test]
+    fn the_last_line_is_judged_once_for_verify_and_resume() {
+        let first = record(0, GENESIS_HASH);
+        let second = record(1, &first.hash);
+        let whole = format!("{}\n{}\n", first.line(), second.line());
+        assert_eq!(tail(whole.as_bytes()), Tail::Whole);
+        assert_eq!(tail(b""), Tail::Whole);
+        // Complete and chained, only the newline missing: a record like any other.
+        let no_newline = whole.trim_end();
+        assert_eq!(tail(no_newline.as_bytes()), Tail::MissingNewline);
+        assert_eq!(tail(first.line().as_bytes()), Tail::MissingNewline);
+        // Cut in the middle of the append.
+        let cut = &no_newline[..no_newline.len() - 10];
+        let torn = (second.line().len() - 10) as u64;
+        assert_eq!(tail(cut.as_bytes()), Tail::Torn { bytes: torn });
+        // A sealed record that does not chain to the line before is no complete record here.
+        let unchained = record(1, GENESIS_HASH);
+        let text = format!("{}\n{}", first.line(), unchained.line());
+        assert_eq!(
+            tail(text.as_bytes()),
+            Tail::Torn {
+                bytes: unchained.line().len() as u64
+            }
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, no_newline).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 2, "verify accepts it");
+        assert_eq!(repair_tail(&path).unwrap(), None, "nothing cut");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), whole);
+        std::fs::write(&path, cut).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("torn last line"),
+            "{err}"
+        );
+        assert_eq!(repair_tail(&path).unwrap(), Some(torn));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{}\n", first.line())
+        );
+    }
+}
