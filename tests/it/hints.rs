@@ -34,18 +34,8 @@ fn an_explicit_deny_is_not_told_to_grant_the_action() {
         explicit_deny(seen, ".DescribeTrails")
     })));
     let run = |lang: &str| {
-        let mut cmd = crate::support::xtask_command(env.state.path());
-        cmd.args([
-            "run",
-            "status",
-            "--lang",
-            lang,
-            "--endpoint-url",
-            &proxy.endpoint(),
-        ])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
-        crate::support::Run::of(cmd).failure(1)
+        env.xtask_at(&proxy.endpoint(), &["run", "status", "--lang", lang])
+            .failure(1)
     };
     let en = run("en");
     assert!(
@@ -65,17 +55,7 @@ fn the_key_advice_names_an_explicit_deny_of_describe_key() {
     let env = Env::secure_account();
     let proxy = Proxy::start(env.moto.port());
     proxy.answer(Some(Arc::new(|seen| explicit_deny(seen, ".DescribeKey"))));
-    let mut cmd = crate::support::xtask_command(env.state.path());
-    cmd.args([
-        "run",
-        "revert",
-        "--yes",
-        "--endpoint-url",
-        &proxy.endpoint(),
-    ])
-    .env("AWS_ACCESS_KEY_ID", "testing")
-    .env("AWS_SECRET_ACCESS_KEY", "testing");
-    let run = crate::support::Run::of(cmd);
+    let run = env.xtask_at(&proxy.endpoint(), &["run", "revert", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout

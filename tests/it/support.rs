@@ -51,9 +51,13 @@ impl Env {
 
     /// `cargo xtask ARGS` against this moto, as a non-interactive operator.
     pub fn xtask(&self, args: &[&str]) -> Run {
+        self.xtask_at(&self.moto.endpoint(), args)
+    }
+
+    /// [`Env::xtask`] against `endpoint` (a proxy in front of this moto).
+    pub fn xtask_at(&self, endpoint: &str, args: &[&str]) -> Run {
         let mut cmd = xtask_command(self.state.path());
-        cmd.args(args)
-            .args(["--endpoint-url", &self.moto.endpoint()]);
+        cmd.args(args).args(["--endpoint-url", endpoint]);
         cmd.env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing");
         Run::of(cmd)
