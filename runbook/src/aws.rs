@@ -78,6 +78,7 @@ ops! {
     GET_BUCKET_POLICY = "s3" "GetBucketPolicy" "s3:GetBucketPolicy" false Bucket true;
     LIST_BUCKETS = "s3" "ListBuckets" "s3:ListAllMyBuckets" false Any true;
     DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey" false Key false;
+    GET_KEY_POLICY = "kms" "GetKeyPolicy" "kms:GetKeyPolicy" false Key false;
     DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false Any false;
 }
 
@@ -160,6 +161,7 @@ impl ExtendedRequestId for aws_sdk_ec2::operation::describe_regions::DescribeReg
 impl ExtendedRequestId for aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput {}
 impl ExtendedRequestId for aws_sdk_cloudtrail::operation::update_trail::UpdateTrailOutput {}
 impl ExtendedRequestId for aws_sdk_kms::operation::describe_key::DescribeKeyOutput {}
+impl ExtendedRequestId for aws_sdk_kms::operation::get_key_policy::GetKeyPolicyOutput {}
 impl ExtendedRequestId for aws_sdk_organizations::operation::list_accounts::ListAccountsOutput {}
 impl ExtendedRequestId
     for aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput

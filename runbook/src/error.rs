@@ -4,6 +4,30 @@ use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What a run of another account was wanted for (the refusal's advice differs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunPurpose {
+    Resume,
+    Undo,
+    /// `status --since`: compared with the live state.
+    Compare,
+}
+
+impl RunPurpose {
+    fn advice(self, recorded: &str) -> String {
+        match self {
+            RunPurpose::Resume => format!("use the credentials of {recorded} to resume it"),
+            RunPurpose::Undo => format!(
+                "an undo acts on the account its run changed: use the credentials of {recorded} \
+                 to undo it"
+            ),
+            RunPurpose::Compare => {
+                format!("use the credentials of {recorded} to compare with it")
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(
@@ -152,6 +176,13 @@ pub enum Error {
     )]
     KeyUnusable { key: String, state: String },
 
+    #[error(
+        "KMS key {key} is not known to be this trail's key: {}; nothing was changed. Check the \
+         key and its key policy (`aws kms get-key-policy --key-id {key} --policy-name default`); \
+         to put it back anyway, undo again with --force", problems.join("; ")
+    )]
+    KeyUnverified { key: String, problems: Vec<String> },
+
     #[error("run {run_id} has no end state to compare with: {why}")]
     NoEndState { run_id: String, why: String },
 
@@ -282,12 +313,14 @@ pub enum Error {
 
     #[error(
         "run {run_id} was made for account {recorded}, but the current credentials are for account {current}; \
-         use the credentials of {recorded} to resume it"
+         {}", purpose.advice(recorded)
     )]
     AccountMismatch {
         run_id: String,
         recorded: String,
         current: String,
+        /// What the run was wanted for: the advice differs.
+        purpose: RunPurpose,
     },
 
     #[error("audit log {}, line {line}: {problem}", path.display())]
@@ -393,6 +426,7 @@ impl Error {
                 | Error::KeyPendingDeletion { .. }
                 | Error::KeyDisabled { .. }
                 | Error::KeyUnusable { .. }
+                | Error::KeyUnverified { .. }
                 | Error::NoEndState { .. }
                 | Error::JournalFormat { .. }
                 | Error::UnsafePath { .. }

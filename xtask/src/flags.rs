@@ -342,6 +342,10 @@ pub struct UndoFlags {
     /// Show every write the undo would make, and make none.
     #[arg(long)]
     pub dry_run: bool,
+    /// Refuse (exit 1, before any AWS call) unless the run to undo ends in this hash (its
+    /// `Final hash`, kept in the change ticket): the chain alone cannot show a log rewritten whole.
+    #[arg(long, value_name = "HASH")]
+    pub expect_hash: Option<String>,
     #[command(flatten)]
     pub connection: Connection,
     #[command(flatten)]
@@ -365,6 +369,10 @@ pub struct ResumeFlags {
     /// With a batch: at most this many AWS calls in flight across the batch.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_calls_in_flight: u16,
+    /// Refuse (exit 1, before any AWS call) unless the run (or the batch journal) to resume ends
+    /// in this hash (the `Final hash` printed when it stopped).
+    #[arg(long, value_name = "HASH")]
+    pub expect_hash: Option<String>,
     #[command(flatten)]
     pub connection: Connection,
     #[command(flatten)]

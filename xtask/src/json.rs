@@ -311,6 +311,9 @@ pub enum ErrorCode {
     KeyPendingDeletion,
     KeyDisabled,
     KeyUnusable,
+    /// `undo`: the key to put back is not in this account, or its key policy does not let
+    /// CloudTrail use it for the trail (`--force` puts it back anyway).
+    KeyUnverified,
     NoEndState,
     OrganizationTrailNotIncluded,
     ForeignBucket,
@@ -433,6 +436,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::KeyPendingDeletion { .. } => ErrorCode::KeyPendingDeletion,
         E::KeyDisabled { .. } => ErrorCode::KeyDisabled,
         E::KeyUnusable { .. } => ErrorCode::KeyUnusable,
+        E::KeyUnverified { .. } => ErrorCode::KeyUnverified,
         E::NoEndState { .. } => ErrorCode::NoEndState,
         E::OrganizationTrailNotIncluded { .. } => ErrorCode::OrganizationTrailNotIncluded,
         E::ForeignBucket { .. } => ErrorCode::ForeignBucket,

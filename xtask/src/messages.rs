@@ -303,6 +303,12 @@ fn error_ja(e: &E) -> String {
             "KMS キー {key} は {state} のため、元に戻せません。何も変更していません。KMS コンソールでキーを\
              確認してください。取り消しで戻せるのは、存在して有効なキーだけです"
         ),
+        E::KeyUnverified { key, problems } => format!(
+            "KMS キー {key} がこの証跡のキーであることを確認できません: {}。何も変更していません。\
+             キーとキーポリシー (`aws kms get-key-policy --key-id {key} --policy-name default`) を\
+             確認してください。それでも戻す場合は --force を付けて取り消しをやり直してください",
+            problems.join("; ")
+        ),
         E::NoEndState { run_id, why } => {
             format!("実行 {run_id} には比較する終了時の状態がありません: {why}")
         }
@@ -360,9 +366,18 @@ fn error_ja(e: &E) -> String {
             run_id,
             recorded,
             current,
+            purpose,
         } => format!(
-            "実行 {run_id} はアカウント {recorded} のものですが、現在の認証情報はアカウント {current} のものです。\
-             再開するには {recorded} の認証情報を使ってください"
+            "実行 {run_id} はアカウント {recorded} のものですが、現在の認証情報はアカウント {current} のものです。{}",
+            match purpose {
+                runbook::error::RunPurpose::Resume =>
+                    format!("再開するには {recorded} の認証情報を使ってください"),
+                runbook::error::RunPurpose::Undo => format!(
+                    "取り消しはその実行が変更したアカウントで行います: {recorded} の認証情報で取り消してください"
+                ),
+                runbook::error::RunPurpose::Compare =>
+                    format!("比較するには {recorded} の認証情報を使ってください"),
+            }
         ),
         E::AuditCorrupt {
             path,

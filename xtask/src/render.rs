@@ -53,6 +53,9 @@ pub struct Words {
     undo_now: &'static str,
     nothing_to_restore: &'static str,
     restored: &'static str,
+    key_to_put_back: &'static str,
+    key_policy_for: &'static str,
+    key_policy_none: &'static str,
     bucket_missing: &'static str,
     pub credentials_from: &'static str,
     org_trail_not_included: &'static str,
@@ -115,6 +118,9 @@ const EN: Words = Words {
     undo_now: "Now:",
     nothing_to_restore: "Nothing to put back: everything is as it was before that run, or changed since and was left alone (see the warnings).",
     restored: "Done: the trail's log files are SSE-KMS encrypted again and the bucket has its rules from before the revert.",
+    key_to_put_back: "Key to put back",
+    key_policy_for: "its key policy lets CloudTrail use it for",
+    key_policy_none: "its key policy has no statement that lets CloudTrail use it for",
     bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
     org_trail_not_included: "organization trail of this management account: reverting it changes the logs of every \
@@ -179,6 +185,9 @@ const JA: Words = Words {
     undo_now: "現在の状態:",
     nothing_to_restore: "戻す変更はありません: すべて切り戻し前の状態か、その後に変更されたため変更しません (警告を参照)。",
     restored: "完了: 証跡ログファイルの SSE-KMS 暗号化とバケットのルールを切り戻し前の状態に戻しました。",
+    key_to_put_back: "戻すキー",
+    key_policy_for: "キーポリシーで CloudTrail の使用が許可されている証跡",
+    key_policy_none: "キーポリシーに CloudTrail の使用を許可するステートメントがない証跡",
     bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
     org_trail_not_included: "この管理アカウントの組織の証跡です: 変更するとすべてのメンバーアカウントのログに影響します。\
@@ -351,10 +360,33 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
             );
         }
     }
+    keys_to_put_back(out, &plan.keys, w);
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}:", w.warnings);
         for warning in &plan.warnings {
             let _ = writeln!(out, "  ! {warning}");
+        }
+    }
+}
+
+/// `restore`: each key it puts back: its ARN, state, and the key policy's CloudTrail statement
+/// (or its absence, and whatever else the checks found).
+fn keys_to_put_back(out: &mut String, keys: &[runbook::steps::KeyState], w: &Words) {
+    for k in keys {
+        let arn = k.arn.as_deref().unwrap_or(&k.key);
+        let _ = writeln!(out, "{}: {arn} ({})", w.key_to_put_back, k.state);
+        if !k.trails.is_empty() {
+            match &k.cloudtrail_statement {
+                Some(st) => {
+                    let _ = writeln!(out, "  {} {}: {st}", w.key_policy_for, k.trails.join(", "));
+                }
+                None => {
+                    let _ = writeln!(out, "  {} {}", w.key_policy_none, k.trails.join(", "));
+                }
+            }
+        }
+        for problem in &k.problems {
+            let _ = writeln!(out, "  ! {problem}");
         }
     }
 }
@@ -400,6 +432,10 @@ pub fn confirmation_prompt(
             i + 1,
             write_target(write, w)
         );
+    }
+    if !p.keys.is_empty() {
+        out.push('\n');
+        keys_to_put_back(&mut out, &p.keys, w);
     }
     if !left_alone.is_empty() || !p.missing_buckets.is_empty() || !p.warnings.is_empty() {
         let _ = writeln!(out, "\n{}:", w.prompt_untouched);
@@ -714,6 +750,7 @@ mod tests {
             foreign_buckets: vec![],
             writes,
             warnings: vec!["the bucket policy denies PutObject without aws:kms".into()],
+            keys: vec![],
         };
         let skipped = vec![TrailTarget {
             trail: Trail {

@@ -46,6 +46,10 @@ pub struct Plan {
     /// intent records, and what is sent.
     pub writes: Vec<PlannedWrite>,
     pub warnings: Vec<String>,
+    /// `restore`: each key it puts back, as checked (its ARN, state, and the key policy's
+    /// statement that lets CloudTrail use it, or what was wrong).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<super::undo::KeyState>,
 }
 
 impl Plan {
@@ -161,6 +165,7 @@ impl Step for MakePlan {
             foreign_buckets,
             writes,
             warnings,
+            keys: Vec::new(),
         })
     }
 }
