@@ -183,6 +183,19 @@ pub enum Error {
     )]
     KeyUnverified { key: String, problems: Vec<String> },
 
+    #[error(
+        "the undo of run {undoes} put back only part of what that run changed: put back: {}; \
+         NOT put back: {}", if restored.is_empty() { "nothing".to_string() } else { restored.join(", ") },
+        not_restored.join(", ")
+    )]
+    PartialUndo {
+        undoes: String,
+        /// What is as before the revert now (put back, or already so).
+        restored: Vec<String>,
+        /// What is not, each with why (`trail …: deleted since the revert`).
+        not_restored: Vec<String>,
+    },
+
     #[error("run {run_id} has no end state to compare with: {why}")]
     NoEndState { run_id: String, why: String },
 
@@ -399,7 +412,8 @@ impl Error {
             | Error::AuditCorrupt { .. }
             | Error::StateCorrupt { .. }
             | Error::StateMismatch { .. }
-            | Error::BatchFailedFinally { .. } => false,
+            | Error::BatchFailedFinally { .. }
+            | Error::PartialUndo { .. } => false,
             other => !other.is_usage(),
         }
     }

@@ -237,21 +237,45 @@ fn undo_reports_a_deleted_trail_and_still_puts_the_bucket_back() {
             .all(|t| t.name() != Some("Members")),
         "the trail is deleted"
     );
-    let undo = env.xtask(&["undo", &revert_id, "--yes"]);
+    let undo = env.xtask(&["undo", &revert_id, "--yes", "--output", "json"]);
     assert_eq!(
-        undo.code, 0,
-        "a trail deleted since is a change since, to report and leave alone:\n{}{}",
+        undo.code, 5,
+        "a trail deleted since is reported and left alone, and the undo is partial:\n{}{}",
         undo.stdout, undo.stderr
     );
+    let doc: Value = serde_json::from_str(&undo.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"]["code"], "partial_undo");
+    assert_eq!(doc["error"]["exit_code"], 5);
+    let message = doc["error"]["message"].as_str().unwrap();
     assert!(
-        undo.stdout.contains(&env.seeded.trail_arn),
-        "{}",
-        undo.stdout
+        message.contains(&format!("put back: bucket {}", env.seeded.bucket))
+            && message.contains(&format!(
+                "NOT put back: trail {} (deleted since the revert)",
+                env.seeded.trail_arn
+            )),
+        "{message}"
     );
+    assert!(doc["resume_command"].is_null(), "{}", undo.stdout);
     assert_eq!(
         env.bucket_algorithms(&env.seeded.bucket, HOME),
         vec!["aws:kms"],
         "the bucket, still as the revert left it, is put back"
+    );
+    // In words: the closing line says what was and was not put back, never "Done".
+    let again = env.xtask(&["undo", &revert_id, "--yes"]).failure(5);
+    assert!(
+        again.stdout.contains(&format!(
+            "Partly undone. Put back: bucket {} (already as before the revert). NOT put back: trail {} (deleted since the revert).",
+            env.seeded.bucket, env.seeded.trail_arn
+        )) && !again.stdout.contains("Done:"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again.stderr.contains("partial") || again.stderr.contains("only part"),
+        "{}",
+        again.stderr
     );
 }
 

@@ -273,7 +273,7 @@ pub struct ErrorDetail {
     /// For a person, in the language chosen (`--lang`).
     pub message: String,
     /// The process's exit code (see README: 1 failure, 2 bad input, 3 verification, 4 "no",
-    /// 130 interrupted).
+    /// 5 partial undo, 130 interrupted).
     pub exit_code: u8,
 }
 
@@ -314,6 +314,9 @@ pub enum ErrorCode {
     /// `undo`: the key to put back is not in this account, or its key policy does not let
     /// CloudTrail use it for the trail (`--force` puts it back anyway).
     KeyUnverified,
+    /// `undo`: it finished, but something the revert changed was not put back (deleted or
+    /// changed since); the message names what was put back and what was not (exit code 5).
+    PartialUndo,
     NoEndState,
     OrganizationTrailNotIncluded,
     ForeignBucket,
@@ -437,6 +440,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::KeyDisabled { .. } => ErrorCode::KeyDisabled,
         E::KeyUnusable { .. } => ErrorCode::KeyUnusable,
         E::KeyUnverified { .. } => ErrorCode::KeyUnverified,
+        E::PartialUndo { .. } => ErrorCode::PartialUndo,
         E::NoEndState { .. } => ErrorCode::NoEndState,
         E::OrganizationTrailNotIncluded { .. } => ErrorCode::OrganizationTrailNotIncluded,
         E::ForeignBucket { .. } => ErrorCode::ForeignBucket,

@@ -303,6 +303,20 @@ fn error_ja(e: &E) -> String {
             "KMS キー {key} は {state} のため、元に戻せません。何も変更していません。KMS コンソールでキーを\
              確認してください。取り消しで戻せるのは、存在して有効なキーだけです"
         ),
+        E::PartialUndo {
+            undoes,
+            restored,
+            not_restored,
+        } => format!(
+            "実行 {undoes} の取り消しは、その実行が変更したものの一部だけを戻しました。戻したもの: {}。\
+             戻していないもの: {}",
+            if restored.is_empty() {
+                "なし".to_string()
+            } else {
+                restored.join(", ")
+            },
+            not_restored.join(", ")
+        ),
         E::KeyUnverified { key, problems } => format!(
             "KMS キー {key} がこの証跡のキーであることを確認できません: {}。何も変更していません。\
              キーとキーポリシー (`aws kms get-key-policy --key-id {key} --policy-name default`) を\

@@ -197,9 +197,27 @@ pub async fn undo(flags: UndoFlags) -> Result<()> {
         runbook: Runbook::Restore,
         args,
     };
-    drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
-        .await?
-        .print_json("undo", &flags.display)
+    let done = drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await?;
+    if let Some(error) = partial_undo(&done.report, lang(&flags.display)) {
+        return Err(done.failure(error, None));
+    }
+    done.print_json("undo", &flags.display)
+}
+
+/// An undo that finished but left something the revert changed as it is (deleted since, or
+/// changed since without `--force`): `partial_undo` (exit code 5), naming what was put back and
+/// what was not. A dry run is only a plan.
+fn partial_undo(report: &runbooks::Report, lang: Lang) -> Option<Error> {
+    if report.runbook != Runbook::Restore || report.dry_run || report.plan.not_restored.is_empty() {
+        return None;
+    }
+    let (restored, not_restored) =
+        render::undo_outcome(&report.plan, report.verify.is_some(), lang);
+    Some(Error::PartialUndo {
+        undoes: report.undoes.clone().unwrap_or_default(),
+        restored,
+        not_restored,
+    })
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
@@ -232,9 +250,11 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
     }
     let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
     let begin = Begin::Resume { run_id };
-    drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
-        .await?
-        .print_json("resume", &flags.display)
+    let done = drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await?;
+    if let Some(error) = partial_undo(&done.report, lang(&flags.display)) {
+        return Err(done.failure(error, None));
+    }
+    done.print_json("resume", &flags.display)
 }
 
 fn last_hash(records: &[journal::Record]) -> String {

@@ -40,8 +40,8 @@ pub use plan::{BucketPlan, MakePlan, Plan, TrailChange};
 pub use preflight::{Preflight, PreflightOutput};
 pub use set_bucket_aes256::SetBucketAes256;
 pub use undo::{
-    CheckKeys, KeyState, KeyToCheck, RestoreBucketEncryption, RestoreTrailKms, UndoPlan,
-    UndoSource, UndoneRun,
+    CheckKeys, KeyState, KeyToCheck, NotRestored, NotRestoredWhy, RestoreBucketEncryption,
+    RestoreTrailKms, UndoPlan, UndoSource, UndoneRun,
 };
 pub use verify::{ExpectedBucket, Verify, VerifyReport};
 pub use write::{WriteOutcome, WriteReport};

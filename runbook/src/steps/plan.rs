@@ -50,6 +50,12 @@ pub struct Plan {
     /// statement that lets CloudTrail use it, or what was wrong).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<super::undo::KeyState>,
+    /// `restore`: what the revert changed that this undo does not put back, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_restored: Vec<super::undo::NotRestored>,
+    /// `restore`: what is already as it was before the revert (nothing to write).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub already_restored: Vec<String>,
 }
 
 impl Plan {
@@ -166,6 +172,8 @@ impl Step for MakePlan {
             writes,
             warnings,
             keys: Vec::new(),
+            not_restored: Vec::new(),
+            already_restored: Vec::new(),
         })
     }
 }

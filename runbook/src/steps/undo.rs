@@ -390,11 +390,32 @@ impl Step for CheckKeys {
     }
 }
 
+/// Something the revert changed that the undo does not put back.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct NotRestored {
+    /// The trail's ARN or the bucket's name.
+    pub target: String,
+    pub why: NotRestoredWhy,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NotRestoredWhy {
+    /// It does not exist any more (deleted, or deleted and re-created under another ARN).
+    Deleted,
+    /// It changed since the revert, and `--force` was not given.
+    ChangedSince,
+}
+
 /// A target deleted since the revert: reported, and left alone (even with `--force`).
 fn gone(cx: &Cx<'_>, plan: &mut Plan, target: &str) -> Result<()> {
     let note = format!("{target} does not exist any more; nothing to put back there");
     cx.warn(StepName::UndoPlan, &note)?;
     plan.warnings.push(note);
+    plan.not_restored.push(NotRestored {
+        target: target.to_string(),
+        why: NotRestoredWhy::Deleted,
+    });
     Ok(())
 }
 
@@ -421,6 +442,8 @@ impl Step for UndoPlan {
             writes: Vec::new(),
             warnings: Vec::new(),
             keys: self.keys.clone(),
+            not_restored: Vec::new(),
+            already_restored: Vec::new(),
         };
         for undo in &self.reversed {
             // Live now, as the write's own reading (`{"kms_key_id": …}` / `{"rules": […]}`).
@@ -490,6 +513,7 @@ impl Step for UndoPlan {
             };
             if undo.applied_in(&live_json) == Some(true) {
                 // Already as it was before the revert: nothing to put back.
+                plan.already_restored.push(undo.target().to_string());
                 continue;
             }
             if !as_left {
@@ -505,6 +529,10 @@ impl Step for UndoPlan {
                 cx.warn(Self::NAME, &note)?;
                 plan.warnings.push(note);
                 if !self.force {
+                    plan.not_restored.push(NotRestored {
+                        target: undo.target().to_string(),
+                        why: NotRestoredWhy::ChangedSince,
+                    });
                     continue;
                 }
             }
