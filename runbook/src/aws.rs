@@ -291,6 +291,40 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Whether a credentials provider failed because AWS throttled it (STS `Throttling` to an
+/// AssumeRole, SSO's `TooManyRequestsException`, …): the credentials are fine, and asking again
+/// later works, unlike credentials that are missing or expired.
+pub fn is_throttling(err: &(dyn std::error::Error + 'static)) -> bool {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let throttled =
+        |code: Option<&str>| code.is_some_and(|c| classify_code(c, None) == FailureKind::Throttled);
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(sdk) = e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+            if throttled(sdk.code()) {
+                return true;
+            }
+        }
+        if let Some(assume) = e.downcast_ref::<AssumeRoleError>() {
+            if throttled(assume.code()) {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    // Any other provider (SSO, web identity, a credential process): by AWS's words.
+    let text = error_chain(err);
+    [
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "Rate exceeded",
+    ]
+    .iter()
+    .any(|code| text.contains(code))
+}
+
 /// Pulls `expecting 'eu-west-1'` out of S3's AuthorizationHeaderMalformed message.
 fn region_from_message(message: &str) -> Option<String> {
     let rest = message.split("expecting '").nth(1)?;
@@ -307,6 +341,17 @@ where
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .map(str::to_string);
     match err {
+        // The request was never sent: its credentials could not be refreshed, AWS throttling
+        // the refresh. Like a throttled answer, it proves the call was not applied.
+        SdkError::DispatchFailure(_) if is_throttling(err) => Failure {
+            op,
+            region: region.to_string(),
+            kind: FailureKind::Throttled,
+            code: "CredentialsThrottled".into(),
+            message: error_chain(err),
+            http_status,
+            bucket_region: None,
+        },
         SdkError::DispatchFailure(_)
         | SdkError::TimeoutError(_)
         | SdkError::ConstructionFailure(_) => Failure {
@@ -462,8 +507,16 @@ impl Aws {
             .provide_credentials()
             .await
             .map(|_| ())
-            .map_err(|e| Error::NoCredentials {
-                detail: error_chain(&e),
+            .map_err(|e| {
+                if is_throttling(&e) {
+                    Error::CredentialsThrottled {
+                        detail: error_chain(&e),
+                    }
+                } else {
+                    Error::NoCredentials {
+                        detail: error_chain(&e),
+                    }
+                }
             })
     }
 

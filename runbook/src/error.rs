@@ -39,6 +39,12 @@ pub enum Error {
     NoCredentials { detail: String },
 
     #[error(
+        "the AWS credentials could not be refreshed because AWS throttled the request ({detail}); \
+         nothing is wrong with them or with the sign-in: resume in a minute"
+    )]
+    CredentialsThrottled { detail: String },
+
+    #[error(
         "AWS profile `{profile}` does not exist: it is in neither {config_file} nor {credentials_file}. \
          Check the name (`aws configure list-profiles`), or create it with `aws configure --profile {profile}`"
     )]

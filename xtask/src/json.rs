@@ -285,6 +285,8 @@ pub enum ErrorCode {
     /// runbook).
     Usage,
     NoCredentials,
+    /// Refreshing the credentials was throttled by AWS: resumable (exit code 1).
+    CredentialsThrottled,
     UnknownProfile,
     ProfileFilesUnreadable,
     AccessDenied,
@@ -417,6 +419,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
     };
     match e {
         E::NoCredentials { .. } => ErrorCode::NoCredentials,
+        E::CredentialsThrottled { .. } => ErrorCode::CredentialsThrottled,
         E::UnknownProfile { .. } => ErrorCode::UnknownProfile,
         E::ProfileFilesUnreadable { .. } => ErrorCode::ProfileFilesUnreadable,
         E::AccessDenied { .. } => ErrorCode::AccessDenied,

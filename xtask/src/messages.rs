@@ -197,6 +197,10 @@ impl Msg<'_> {
 /// paths, ARNs) stay as they are.
 fn error_ja(e: &E) -> String {
     match e {
+        E::CredentialsThrottled { detail } => format!(
+            "AWS がリクエストを制限 (スロットリング) したため、認証情報を更新できませんでした ({detail})。\
+             認証情報やサインインに問題はありません: 少し待ってから再開してください"
+        ),
         E::NoCredentials { detail } => format!(
             "AWS の認証情報が見つかりません: {detail}\n`aws configure`、`aws sso login --profile 名前` と \
              `--profile 名前`、または環境変数 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY で指定してください \
