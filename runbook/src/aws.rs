@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::secrets::Secrets;
 
 /// Region used for account-wide calls (STS, EC2 DescribeRegions) when none is configured: the
 /// secure account's home region.
@@ -389,7 +390,11 @@ where
 }
 
 /// The one funnel for AWS calls: runs `fut`, times it, records it in `sink`, classifies failures.
+/// What comes from the other end (error codes and messages, request ids) has the run's own
+/// credentials and any quoted `Authorization`/`X-Amz-Security-Token` header replaced first
+/// ([`Secrets::redact`]): nothing secret reaches the journal, the error or the terminal.
 pub async fn call<T, E, F>(
+    aws: &Aws,
     sink: &dyn CallSink,
     op: Op,
     region: &str,
@@ -412,7 +417,7 @@ where
         outcome: "ok".into(),
         error_code: None,
         http_status: None,
-        request_id: result.request_id().map(str::to_string),
+        request_id: result.request_id().map(|id| aws.secrets.redact(id)),
         extended_request_id: match &result {
             Ok(out) => out.extended_request_id().map(str::to_string),
             // An S3 error's raw answer carries it too (a 403 on another account's bucket, say).
@@ -424,13 +429,16 @@ where
         },
         duration_ms,
     };
+    record.extended_request_id = record.extended_request_id.map(|id| aws.secrets.redact(&id));
     match result {
         Ok(out) => {
             sink.record_call(record);
             Ok(out)
         }
         Err(err) => {
-            let failure = failure_of(op, region, &err);
+            let mut failure = failure_of(op, region, &err);
+            failure.code = aws.secrets.redact(&failure.code);
+            failure.message = aws.secrets.redact(&failure.message);
             record.outcome = "error".into();
             record.error_code = Some(failure.code.clone());
             record.http_status = failure.http_status;
@@ -443,6 +451,8 @@ where
 /// The AWS clients of one run.
 pub struct Aws {
     config: SdkConfig,
+    /// The values of every credential the clients were given, to keep out of what is recorded.
+    secrets: Secrets,
     path_style: bool,
     clients: Mutex<Clients>,
 }
@@ -479,8 +489,18 @@ macro_rules! client_getter {
 impl Aws {
     /// `path_style`: address S3 buckets in the path (needed for custom endpoints such as moto).
     pub fn new(config: SdkConfig, path_style: bool) -> Aws {
+        let secrets = Secrets::default();
+        // Every credential the clients sign with passes here first, refreshed ones included.
+        let config = match config.credentials_provider() {
+            Some(provider) => config
+                .to_builder()
+                .credentials_provider(secrets.noting(provider))
+                .build(),
+            None => config,
+        };
         Aws {
             config,
+            secrets,
             path_style,
             clients: Mutex::new(Clients::default()),
         }
@@ -508,14 +528,11 @@ impl Aws {
             .await
             .map(|_| ())
             .map_err(|e| {
+                let detail = self.secrets.redact(&error_chain(&e));
                 if is_throttling(&e) {
-                    Error::CredentialsThrottled {
-                        detail: error_chain(&e),
-                    }
+                    Error::CredentialsThrottled { detail }
                 } else {
-                    Error::NoCredentials {
-                        detail: error_chain(&e),
-                    }
+                    Error::NoCredentials { detail }
                 }
             })
     }

@@ -50,6 +50,7 @@ pub async fn identity(aws: &Aws, sink: &dyn CallSink) -> Result<Identity> {
     aws.check_credentials().await?;
     let region = aws.default_region();
     let out = aws::call(
+        aws,
         sink,
         GET_CALLER_IDENTITY,
         &region,

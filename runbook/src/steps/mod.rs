@@ -129,6 +129,6 @@ impl Cx<'_> {
         T: RequestId + aws::ExtendedRequestId,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        aws::call(self.run, op, region, params, fut).await
+        aws::call(self.aws, self.run, op, region, params, fut).await
     }
 }
