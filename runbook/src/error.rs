@@ -4,6 +4,76 @@ use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why `undo` does not take a key for the trail's (put back only with `--force`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum KeyProblem {
+    /// KMS names it with something that is not a key ARN.
+    NotAKeyArn {
+        arn: String,
+    },
+    OtherPartition {
+        partition: String,
+        ours: String,
+    },
+    OtherAccount {
+        account: String,
+        ours: String,
+    },
+    /// The key policy has no statement that lets CloudTrail use it for the trail.
+    NoCloudTrailStatement {
+        trail: String,
+    },
+    PolicyNotJson {
+        detail: String,
+    },
+    /// `GetKeyPolicy` failed (permission, …).
+    PolicyUnreadable {
+        action: String,
+        code: String,
+        message: String,
+    },
+}
+
+impl std::fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyProblem::NotAKeyArn { arn } => {
+                write!(f, "KMS names it {arn}, which is not a key ARN")
+            }
+            KeyProblem::OtherPartition { partition, ours } => {
+                write!(
+                    f,
+                    "it is in partition {partition}, not this account's ({ours})"
+                )
+            }
+            KeyProblem::OtherAccount { account, ours } => {
+                write!(f, "it belongs to account {account}, not this one ({ours})")
+            }
+            KeyProblem::NoCloudTrailStatement { trail } => write!(
+                f,
+                "its key policy has no statement that lets CloudTrail (cloudtrail.amazonaws.com) \
+                 use it for trail {trail} (kms:GenerateDataKey* on the condition aws:SourceArn or \
+                 kms:EncryptionContext:aws:cloudtrail:arn)"
+            ),
+            KeyProblem::PolicyNotJson { detail } => {
+                write!(f, "its key policy is not JSON ({detail})")
+            }
+            KeyProblem::PolicyUnreadable {
+                action,
+                code,
+                message,
+            } => {
+                write!(f, "its key policy could not be read ({action}: {code}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
 /// What a run of another account was wanted for (the refusal's advice differs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunPurpose {
@@ -185,9 +255,13 @@ pub enum Error {
     #[error(
         "KMS key {key} is not known to be this trail's key: {}; nothing was changed. Check the \
          key and its key policy (`aws kms get-key-policy --key-id {key} --policy-name default`); \
-         to put it back anyway, undo again with --force", problems.join("; ")
+         to put it back anyway, undo again with --force",
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
-    KeyUnverified { key: String, problems: Vec<String> },
+    KeyUnverified {
+        key: String,
+        problems: Vec<KeyProblem>,
+    },
 
     #[error(
         "the undo of run {undoes} put back only part of what that run changed: put back: {}; \

@@ -461,6 +461,14 @@ fn undo_refuses_a_key_whose_policy_does_not_name_the_trail() {
         calls(&undo_events, &["GetKeyPolicy"]),
         vec![("GetKeyPolicy".to_string(), HOME.to_string())]
     );
+    let japanese = env
+        .xtask(&["undo", &revert_id, "--yes", "--lang", "ja"])
+        .failure(2);
+    assert!(
+        japanese.stderr.contains("キーポリシーに") && !japanese.stderr.contains("no statement"),
+        "{}",
+        japanese.stderr
+    );
     let json = env
         .xtask(&["undo", &revert_id, "--yes", "--output", "json"])
         .failure(2);

@@ -106,13 +106,15 @@ Examples:
   cargo xtask resume                   # the latest unfinished run
   cargo xtask resume RUN_ID --yes      # that run, confirming if it had not been confirmed yet
   cargo xtask resume BATCH_ID          # the accounts of that batch that did not finish
+  cargo xtask resume RUN_ID --expect-hash HASH   # only if its log ends in HASH (the final hash it printed)
 (A failed run prints its exact resume command, with every flag it needs.)";
 
     pub const UNDO: &str = "\
 Examples:
   cargo xtask audit list                                  # find the revert's RUN_ID
   cargo xtask undo RUN_ID --profile my-account --dry-run  # what would be put back
-  cargo xtask undo RUN_ID --profile my-account            # put it back, after asking";
+  cargo xtask undo RUN_ID --profile my-account            # put it back, after asking
+  cargo xtask undo RUN_ID --expect-hash HASH --profile my-account   # only if that run's log ends in HASH";
 
     pub const AUDIT: &str = "\
 Examples:

@@ -50,6 +50,41 @@ pub enum Msg<'a> {
     },
 }
 
+/// Why `undo` does not take a key, in `lang`.
+pub fn key_problem(problem: &runbook::error::KeyProblem, lang: Lang) -> String {
+    use runbook::error::KeyProblem as P;
+    if lang == Lang::En {
+        return problem.to_string();
+    }
+    match problem {
+        P::NotAKeyArn { arn } => format!("KMS はこのキーを {arn} と示しており、キーの ARN ではありません"),
+        P::OtherPartition { partition, ours } => {
+            format!("パーティション {partition} のキーで、このアカウントのパーティション ({ours}) ではありません")
+        }
+        P::OtherAccount { account, ours } => {
+            format!("アカウント {account} のキーで、このアカウント ({ours}) のものではありません")
+        }
+        P::NoCloudTrailStatement { trail } => format!(
+            "キーポリシーに、証跡 {trail} のために CloudTrail (cloudtrail.amazonaws.com) が使うことを許可する\
+             ステートメント (条件 aws:SourceArn または kms:EncryptionContext:aws:cloudtrail:arn 付きの \
+             kms:GenerateDataKey*) がありません"
+        ),
+        P::PolicyNotJson { detail } => format!("キーポリシーが JSON ではありません ({detail})"),
+        P::PolicyUnreadable {
+            action,
+            code,
+            message,
+        } => {
+            let message = if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            };
+            format!("キーポリシーを読み取れませんでした ({action}: {code}{message})")
+        }
+    }
+}
+
 impl Msg<'_> {
     pub fn text(&self, lang: Lang) -> String {
         match lang {
@@ -325,7 +360,11 @@ fn error_ja(e: &E) -> String {
             "KMS キー {key} がこの証跡のキーであることを確認できません: {}。何も変更していません。\
              キーとキーポリシー (`aws kms get-key-policy --key-id {key} --policy-name default`) を\
              確認してください。それでも戻す場合は --force を付けて取り消しをやり直してください",
-            problems.join("; ")
+            problems
+                .iter()
+                .map(|p| key_problem(p, Lang::Ja))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         E::NoEndState { run_id, why } => {
             format!("実行 {run_id} には比較する終了時の状態がありません: {why}")

@@ -14,6 +14,7 @@ use runbook::steps::{Plan, PreflightOutput, WriteOutcome};
 use crate::flags::Lang;
 
 pub struct Words {
+    lang: Lang,
     account: &'static str,
     before: &'static str,
     after: &'static str,
@@ -81,6 +82,7 @@ pub struct Words {
 }
 
 const EN: Words = Words {
+    lang: Lang::En,
     account: "Account",
     before: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, before:",
     after: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, after:",
@@ -153,6 +155,7 @@ const EN: Words = Words {
 };
 
 const JA: Words = Words {
+    lang: Lang::Ja,
     account: "アカウント",
     before: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し前):",
     after: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し後):",
@@ -449,7 +452,7 @@ fn keys_to_put_back(out: &mut String, keys: &[runbook::steps::KeyState], w: &Wor
             }
         }
         for problem in &k.problems {
-            let _ = writeln!(out, "  ! {problem}");
+            let _ = writeln!(out, "  ! {}", crate::messages::key_problem(problem, w.lang));
         }
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::aws::{DESCRIBE_KEY, GET_KEY_POLICY};
-use crate::error::{Error, Result};
+use crate::error::{Error, KeyProblem, Result};
 use crate::journal::{self, StepName};
 use crate::model::{BucketState, PlannedWrite, Runbook};
 use crate::runs;
@@ -142,7 +142,7 @@ pub struct KeyState {
     pub cloudtrail_statement: Option<serde_json::Value>,
     /// What the checks found wrong (put back only with `--force`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
+    pub problems: Vec<KeyProblem>,
 }
 
 fn key_region(key: &str) -> Option<&str> {
@@ -303,19 +303,19 @@ impl Step for CheckKeys {
             let mut problems = Vec::new();
             let parts: Vec<&str> = arn.split(':').collect();
             if parts.len() < 6 || parts[0] != "arn" || parts[2] != "kms" {
-                problems.push(format!("KMS names it {arn}, which is not a key ARN"));
+                problems.push(KeyProblem::NotAKeyArn { arn: arn.clone() });
             } else {
                 if parts[1] != partition {
-                    problems.push(format!(
-                        "it is in partition {}, not this account's ({partition})",
-                        parts[1]
-                    ));
+                    problems.push(KeyProblem::OtherPartition {
+                        partition: parts[1].to_string(),
+                        ours: partition.clone(),
+                    });
                 }
                 if parts[4] != me.account {
-                    problems.push(format!(
-                        "it belongs to account {}, not this one ({})",
-                        parts[4], me.account
-                    ));
+                    problems.push(KeyProblem::OtherAccount {
+                        account: parts[4].to_string(),
+                        ours: me.account.clone(),
+                    });
                 }
             }
             let mut cloudtrail = None;
@@ -337,32 +337,26 @@ impl Step for CheckKeys {
                     Ok(out) => {
                         let text = out.policy().unwrap_or_default();
                         match serde_json::from_str::<serde_json::Value>(text) {
-                            Err(e) => problems.push(format!("its key policy is not JSON ({e})")),
+                            Err(e) => problems.push(KeyProblem::PolicyNotJson {
+                                detail: e.to_string(),
+                            }),
                             Ok(policy) => {
                                 for trail in trails {
                                     match cloudtrail_statement(&policy, trail) {
                                         Some(st) => cloudtrail = Some(st),
-                                        None => problems.push(format!(
-                                            "its key policy has no statement that lets CloudTrail \
-                                             (cloudtrail.amazonaws.com) use it for trail {trail} \
-                                             (kms:GenerateDataKey* on the condition aws:SourceArn \
-                                             or kms:EncryptionContext:aws:cloudtrail:arn)"
-                                        )),
+                                        None => problems.push(KeyProblem::NoCloudTrailStatement {
+                                            trail: trail.clone(),
+                                        }),
                                     }
                                 }
                             }
                         }
                     }
-                    Err(f) => problems.push(format!(
-                        "its key policy could not be read ({}: {}{})",
-                        f.op.action,
-                        f.code,
-                        if f.message.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {}", f.message)
-                        }
-                    )),
+                    Err(f) => problems.push(KeyProblem::PolicyUnreadable {
+                        action: f.op.action.to_string(),
+                        code: f.code,
+                        message: f.message,
+                    }),
                 }
             }
             if !problems.is_empty() {
@@ -373,7 +367,11 @@ impl Step for CheckKeys {
                     Self::NAME,
                     &format!(
                         "KMS key {arn}: {}; putting it back anyway (--force)",
-                        problems.join("; ")
+                        problems
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     ),
                 )?;
             }
