@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::secrets::Secrets;
 
 /// Region used for account-wide calls (STS, EC2 DescribeRegions) when none is configured: the
 /// secure account's home region.
@@ -78,6 +79,7 @@ ops! {
     GET_BUCKET_POLICY = "s3" "GetBucketPolicy" "s3:GetBucketPolicy" false Bucket true;
     LIST_BUCKETS = "s3" "ListBuckets" "s3:ListAllMyBuckets" false Any true;
     DESCRIBE_KEY = "kms" "DescribeKey" "kms:DescribeKey" false Key false;
+    GET_KEY_POLICY = "kms" "GetKeyPolicy" "kms:GetKeyPolicy" false Key false;
     DESCRIBE_DELIVERY_CHANNELS = "config" "DescribeDeliveryChannels" "config:DescribeDeliveryChannels" false Any false;
 }
 
@@ -160,6 +162,7 @@ impl ExtendedRequestId for aws_sdk_ec2::operation::describe_regions::DescribeReg
 impl ExtendedRequestId for aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput {}
 impl ExtendedRequestId for aws_sdk_cloudtrail::operation::update_trail::UpdateTrailOutput {}
 impl ExtendedRequestId for aws_sdk_kms::operation::describe_key::DescribeKeyOutput {}
+impl ExtendedRequestId for aws_sdk_kms::operation::get_key_policy::GetKeyPolicyOutput {}
 impl ExtendedRequestId for aws_sdk_organizations::operation::list_accounts::ListAccountsOutput {}
 impl ExtendedRequestId
     for aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput
@@ -314,6 +317,40 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Whether a credentials provider failed because AWS throttled it (STS `Throttling` to an
+/// AssumeRole, SSO's `TooManyRequestsException`, …): the credentials are fine, and asking again
+/// later works, unlike credentials that are missing or expired.
+pub fn is_throttling(err: &(dyn std::error::Error + 'static)) -> bool {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let throttled =
+        |code: Option<&str>| code.is_some_and(|c| classify_code(c, None) == FailureKind::Throttled);
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(sdk) = e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+            if throttled(sdk.code()) {
+                return true;
+            }
+        }
+        if let Some(assume) = e.downcast_ref::<AssumeRoleError>() {
+            if throttled(assume.code()) {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    // Any other provider (SSO, web identity, a credential process): by AWS's words.
+    let text = error_chain(err);
+    [
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "Rate exceeded",
+    ]
+    .iter()
+    .any(|code| text.contains(code))
+}
+
 /// Pulls `expecting 'eu-west-1'` out of S3's AuthorizationHeaderMalformed message.
 fn region_from_message(message: &str) -> Option<String> {
     let rest = message.split("expecting '").nth(1)?;
@@ -330,6 +367,17 @@ where
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .map(str::to_string);
     match err {
+        // The request was never sent: its credentials could not be refreshed, AWS throttling
+        // the refresh. Like a throttled answer, it proves the call was not applied.
+        SdkError::DispatchFailure(_) if is_throttling(err) => Failure {
+            op,
+            region: region.to_string(),
+            kind: FailureKind::Throttled,
+            code: "CredentialsThrottled".into(),
+            message: error_chain(err),
+            http_status,
+            bucket_region: None,
+        },
         SdkError::DispatchFailure(_)
         | SdkError::TimeoutError(_)
         | SdkError::ConstructionFailure(_) => Failure {
@@ -367,7 +415,11 @@ where
 }
 
 /// The one funnel for AWS calls: runs `fut`, times it, records it in `sink`, classifies failures.
+/// What comes from the other end (error codes and messages, request ids) has the run's own
+/// credentials and any quoted `Authorization`/`X-Amz-Security-Token` header replaced first
+/// ([`Secrets::redact`]): nothing secret reaches the journal, the error or the terminal.
 pub async fn call<T, E, F>(
+    aws: &Aws,
     sink: &dyn CallSink,
     op: Op,
     region: &str,
@@ -390,7 +442,7 @@ where
         outcome: "ok".into(),
         error_code: None,
         http_status: None,
-        request_id: result.request_id().map(str::to_string),
+        request_id: result.request_id().map(|id| aws.secrets.redact(id)),
         extended_request_id: match &result {
             Ok(out) => out.extended_request_id().map(str::to_string),
             // An S3 error's raw answer carries it too (a 403 on another account's bucket, say).
@@ -402,13 +454,16 @@ where
         },
         duration_ms,
     };
+    record.extended_request_id = record.extended_request_id.map(|id| aws.secrets.redact(&id));
     match result {
         Ok(out) => {
             sink.record_call(record);
             Ok(out)
         }
         Err(err) => {
-            let failure = failure_of(op, region, &err);
+            let mut failure = failure_of(op, region, &err);
+            failure.code = aws.secrets.redact(&failure.code);
+            failure.message = aws.secrets.redact(&failure.message);
             record.outcome = "error".into();
             record.error_code = Some(failure.code.clone());
             record.http_status = failure.http_status;
@@ -421,6 +476,8 @@ where
 /// The AWS clients of one run.
 pub struct Aws {
     config: SdkConfig,
+    /// The values of every credential the clients were given, to keep out of what is recorded.
+    secrets: Secrets,
     path_style: bool,
     clients: Mutex<Clients>,
 }
@@ -457,8 +514,18 @@ macro_rules! client_getter {
 impl Aws {
     /// `path_style`: address S3 buckets in the path (needed for custom endpoints such as moto).
     pub fn new(config: SdkConfig, path_style: bool) -> Aws {
+        let secrets = Secrets::default();
+        // Every credential the clients sign with passes here first, refreshed ones included.
+        let config = match config.credentials_provider() {
+            Some(provider) => config
+                .to_builder()
+                .credentials_provider(secrets.noting(provider))
+                .build(),
+            None => config,
+        };
         Aws {
             config,
+            secrets,
             path_style,
             clients: Mutex::new(Clients::default()),
         }
@@ -485,8 +552,13 @@ impl Aws {
             .provide_credentials()
             .await
             .map(|_| ())
-            .map_err(|e| Error::NoCredentials {
-                detail: error_chain(&e),
+            .map_err(|e| {
+                let detail = self.secrets.redact(&error_chain(&e));
+                if is_throttling(&e) {
+                    Error::CredentialsThrottled { detail }
+                } else {
+                    Error::NoCredentials { detail }
+                }
             })
     }
 

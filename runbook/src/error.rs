@@ -4,6 +4,100 @@ use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why `undo` does not take a key for the trail's (put back only with `--force`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum KeyProblem {
+    /// KMS names it with something that is not a key ARN.
+    NotAKeyArn {
+        arn: String,
+    },
+    OtherPartition {
+        partition: String,
+        ours: String,
+    },
+    OtherAccount {
+        account: String,
+        ours: String,
+    },
+    /// The key policy has no statement that lets CloudTrail use it for the trail.
+    NoCloudTrailStatement {
+        trail: String,
+    },
+    PolicyNotJson {
+        detail: String,
+    },
+    /// `GetKeyPolicy` failed (permission, …).
+    PolicyUnreadable {
+        action: String,
+        code: String,
+        message: String,
+    },
+}
+
+impl std::fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyProblem::NotAKeyArn { arn } => {
+                write!(f, "KMS names it {arn}, which is not a key ARN")
+            }
+            KeyProblem::OtherPartition { partition, ours } => {
+                write!(
+                    f,
+                    "it is in partition {partition}, not this account's ({ours})"
+                )
+            }
+            KeyProblem::OtherAccount { account, ours } => {
+                write!(f, "it belongs to account {account}, not this one ({ours})")
+            }
+            KeyProblem::NoCloudTrailStatement { trail } => write!(
+                f,
+                "its key policy has no statement that lets CloudTrail (cloudtrail.amazonaws.com) \
+                 use it for trail {trail} (kms:GenerateDataKey* on the condition aws:SourceArn or \
+                 kms:EncryptionContext:aws:cloudtrail:arn)"
+            ),
+            KeyProblem::PolicyNotJson { detail } => {
+                write!(f, "its key policy is not JSON ({detail})")
+            }
+            KeyProblem::PolicyUnreadable {
+                action,
+                code,
+                message,
+            } => {
+                write!(f, "its key policy could not be read ({action}: {code}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// What a run of another account was wanted for (the refusal's advice differs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunPurpose {
+    Resume,
+    Undo,
+    /// `status --since`: compared with the live state.
+    Compare,
+}
+
+impl RunPurpose {
+    fn advice(self, recorded: &str) -> String {
+        match self {
+            RunPurpose::Resume => format!("use the credentials of {recorded} to resume it"),
+            RunPurpose::Undo => format!(
+                "an undo acts on the account its run changed: use the credentials of {recorded} \
+                 to undo it"
+            ),
+            RunPurpose::Compare => {
+                format!("use the credentials of {recorded} to compare with it")
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(
@@ -13,6 +107,12 @@ pub enum Error {
          (a --profile must exist in ~/.aws/config or ~/.aws/credentials)"
     )]
     NoCredentials { detail: String },
+
+    #[error(
+        "the AWS credentials could not be refreshed because AWS throttled the request ({detail}); \
+         nothing is wrong with them or with the sign-in: resume in a minute"
+    )]
+    CredentialsThrottled { detail: String },
 
     #[error(
         "AWS profile `{profile}` does not exist: it is in neither {config_file} nor {credentials_file}. \
@@ -166,6 +266,30 @@ pub enum Error {
     )]
     KeyUnusable { key: String, state: String },
 
+    #[error(
+        "KMS key {key} is not known to be this trail's key: {}; nothing was changed. Check the \
+         key and its key policy (`aws kms get-key-policy --key-id {key} --policy-name default`); \
+         to put it back anyway, undo again with --force",
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    KeyUnverified {
+        key: String,
+        problems: Vec<KeyProblem>,
+    },
+
+    #[error(
+        "the undo of run {undoes} put back only part of what that run changed: put back: {}; \
+         NOT put back: {}", if restored.is_empty() { "nothing".to_string() } else { restored.join(", ") },
+        not_restored.join(", ")
+    )]
+    PartialUndo {
+        undoes: String,
+        /// What is as before the revert now (put back, or already so).
+        restored: Vec<String>,
+        /// What is not, each with why (`trail …: deleted since the revert`).
+        not_restored: Vec<String>,
+    },
+
     #[error("run {run_id} has no end state to compare with: {why}")]
     NoEndState { run_id: String, why: String },
 
@@ -296,12 +420,14 @@ pub enum Error {
 
     #[error(
         "run {run_id} was made for account {recorded}, but the current credentials are for account {current}; \
-         use the credentials of {recorded} to resume it"
+         {}", purpose.advice(recorded)
     )]
     AccountMismatch {
         run_id: String,
         recorded: String,
         current: String,
+        /// What the run was wanted for: the advice differs.
+        purpose: RunPurpose,
     },
 
     #[error("audit log {}, line {line}: {problem}", path.display())]
@@ -386,7 +512,8 @@ impl Error {
             | Error::AuditCorrupt { .. }
             | Error::StateCorrupt { .. }
             | Error::StateMismatch { .. }
-            | Error::BatchFailedFinally { .. } => false,
+            | Error::BatchFailedFinally { .. }
+            | Error::PartialUndo { .. } => false,
             other => !other.is_usage(),
         }
     }
@@ -413,6 +540,7 @@ impl Error {
                 | Error::KeyPendingDeletion { .. }
                 | Error::KeyDisabled { .. }
                 | Error::KeyUnusable { .. }
+                | Error::KeyUnverified { .. }
                 | Error::NoEndState { .. }
                 | Error::JournalFormat { .. }
                 | Error::UnsafePath { .. }

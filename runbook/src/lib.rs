@@ -19,6 +19,7 @@ pub mod recheck;
 pub mod run;
 pub mod runbooks;
 pub mod runs;
+pub mod secrets;
 pub mod steps;
 
 pub use error::{Error, Result};

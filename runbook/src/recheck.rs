@@ -71,6 +71,7 @@ pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Ve
             run_id: id,
             recorded: started.account.clone(),
             current: report.preflight.account.clone(),
+            purpose: crate::error::RunPurpose::Compare,
         });
     }
     if started.runbook != Runbook::Revert || started.args.dry_run {

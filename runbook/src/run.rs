@@ -102,6 +102,7 @@ impl Run {
                 run_id: id,
                 recorded: started.account.clone(),
                 current: identity.account.clone(),
+                purpose: crate::error::RunPurpose::Resume,
             });
         }
         let last = journal

@@ -50,6 +50,7 @@ pub async fn identity(aws: &Aws, sink: &dyn CallSink) -> Result<Identity> {
     aws.check_credentials().await?;
     let region = aws.default_region();
     let out = aws::call(
+        aws,
         sink,
         GET_CALLER_IDENTITY,
         &region,
@@ -375,25 +376,38 @@ async fn restore(cx: &Cx<'_>, args: &Args) -> Result<Report> {
     let source = cx.step(&UndoSource { run_id }).await?;
     // The revert's writes, each the other way round, in the revert's order (trail first).
     let reversed: Vec<PlannedWrite> = source.writes.iter().map(PlannedWrite::reversed).collect();
-    let mut keys: Vec<(String, String)> = reversed
-        .iter()
-        .flat_map(|w| {
-            w.keys_after()
-                .into_iter()
-                .map(|k| (k, w.region().to_string()))
-        })
-        .collect();
-    keys.sort();
-    keys.dedup_by(|a, b| a.0 == b.0);
-    if keys.is_empty() {
-        cx.skip(CheckKeys::NAME, StepSkip::NoKeyInUse)?;
-    } else {
-        cx.step(&CheckKeys { keys }).await?;
+    // Each key to put back, once, with the trails it goes back on (its key policy must let
+    // CloudTrail use it for them).
+    let mut keys: Vec<KeyToCheck> = Vec::new();
+    for w in &reversed {
+        let trail = (w.op() == aws::UPDATE_TRAIL).then(|| w.target().to_string());
+        for key in w.keys_after() {
+            match keys.iter_mut().find(|k| k.key == key) {
+                Some(known) => known.trails.extend(trail.clone()),
+                None => keys.push(KeyToCheck {
+                    key,
+                    region: w.region().to_string(),
+                    trails: trail.clone().into_iter().collect(),
+                }),
+            }
+        }
     }
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    let keys = if keys.is_empty() {
+        cx.skip(CheckKeys::NAME, StepSkip::NoKeyInUse)?;
+        Vec::new()
+    } else {
+        cx.step(&CheckKeys {
+            keys,
+            force: args.force,
+        })
+        .await?
+    };
     let plan = cx
         .step(&UndoPlan {
             reversed: reversed.clone(),
             force: args.force,
+            keys,
         })
         .await?;
     let trail_arns: Vec<String> = reversed

@@ -320,3 +320,46 @@ fn a_failing_batch_in_japanese_has_no_english_reason_or_outcome() {
         );
     }
 }
+
+/// `resume BATCH_ID --expect-hash HASH`: the batch journal must end in HASH, checked before any
+/// call (a wrong one is `hash_mismatch`, exit 1; the right one lets resume say what it says).
+#[test]
+fn resume_of_a_batch_checks_the_pinned_hash_first() {
+    let state = tempfile::tempdir().unwrap();
+    let accounts = format!("{MGMT},{MEMBER}");
+    let run = Run::of(batch_command(
+        state.path(),
+        "two-accounts",
+        &accounts,
+        &["status"],
+    ))
+    .success();
+    let hash = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Final hash: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let batch = only_batch(state.path());
+    let resume = |expected: &str| {
+        let mut cmd = xtask_command(state.path());
+        cmd.args([
+            "resume",
+            &batch,
+            "--replay",
+            "two-accounts",
+            "--expect-hash",
+            expected,
+            "--output",
+            "json",
+        ]);
+        Run::of(cmd)
+    };
+    let wrong = resume(&"0".repeat(64)).failure(1);
+    let doc: serde_json::Value = serde_json::from_str(&wrong.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "hash_mismatch", "{}", wrong.stdout);
+    let right = resume(&hash);
+    let doc: serde_json::Value = serde_json::from_str(&right.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "already_finished", "{}", right.stdout);
+}

@@ -237,21 +237,45 @@ fn undo_reports_a_deleted_trail_and_still_puts_the_bucket_back() {
             .all(|t| t.name() != Some("Members")),
         "the trail is deleted"
     );
-    let undo = env.xtask(&["undo", &revert_id, "--yes"]);
+    let undo = env.xtask(&["undo", &revert_id, "--yes", "--output", "json"]);
     assert_eq!(
-        undo.code, 0,
-        "a trail deleted since is a change since, to report and leave alone:\n{}{}",
+        undo.code, 5,
+        "a trail deleted since is reported and left alone, and the undo is partial:\n{}{}",
         undo.stdout, undo.stderr
     );
+    let doc: Value = serde_json::from_str(&undo.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"]["code"], "partial_undo");
+    assert_eq!(doc["error"]["exit_code"], 5);
+    let message = doc["error"]["message"].as_str().unwrap();
     assert!(
-        undo.stdout.contains(&env.seeded.trail_arn),
-        "{}",
-        undo.stdout
+        message.contains(&format!("put back: bucket {}", env.seeded.bucket))
+            && message.contains(&format!(
+                "NOT put back: trail {} (deleted since the revert)",
+                env.seeded.trail_arn
+            )),
+        "{message}"
     );
+    assert!(doc["resume_command"].is_null(), "{}", undo.stdout);
     assert_eq!(
         env.bucket_algorithms(&env.seeded.bucket, HOME),
         vec!["aws:kms"],
         "the bucket, still as the revert left it, is put back"
+    );
+    // In words: the closing line says what was and was not put back, never "Done".
+    let again = env.xtask(&["undo", &revert_id, "--yes"]).failure(5);
+    assert!(
+        again.stdout.contains(&format!(
+            "Partly undone. Put back: bucket {} (already as before the revert). NOT put back: trail {} (deleted since the revert).",
+            env.seeded.bucket, env.seeded.trail_arn
+        )) && !again.stdout.contains("Done:"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again.stderr.contains("partial") || again.stderr.contains("only part"),
+        "{}",
+        again.stderr
     );
 }
 
@@ -382,4 +406,221 @@ fn latest_is_not_the_run_just_opened() {
         "`--since latest` resolved to the status run itself:\n{}",
         since.stderr
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. A journal rewritten whole, with another key: verify says intact; undo must not install it
+
+/// The `Final hash:` line a run printed (for the change ticket).
+fn final_hash(run: &Run) -> String {
+    run.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Final hash: "))
+        .unwrap_or_else(|| panic!("a final hash in:\n{}", run.stderr))
+        .trim()
+        .to_string()
+}
+
+/// The revert's key replaced by another key of the account everywhere in its journal (reads and
+/// writes alike), every line re-chained and `state.json` rewritten: `audit verify` cannot tell.
+fn rechain_with_another_key(env: &Env) -> (String, String, String) {
+    let revert = env.xtask(&["run", "revert", "--yes"]).success();
+    let (revert_id, hash) = (revert.run_id(), final_hash(&revert));
+    let attacker_key = new_key(env);
+    let dir = run_dirs(env.state.path()).remove(0);
+    let real_key = env.seeded.key_arn.clone();
+    forge(&dir, |records: &mut Vec<Record>| {
+        for r in records.iter_mut() {
+            let text = r.data.to_string().replace(&real_key, &attacker_key);
+            r.data = serde_json::from_str::<Value>(&text).unwrap();
+        }
+    });
+    xtask_in(env.state.path(), &["audit", "verify", &revert_id]).success();
+    (revert_id, hash, attacker_key)
+}
+
+#[test]
+fn undo_refuses_a_key_whose_policy_does_not_name_the_trail() {
+    let env = Env::secure_account();
+    let (revert_id, _, attacker_key) = rechain_with_another_key(&env);
+    let undo = env.xtask(&["undo", &revert_id, "--yes"]).failure(2);
+    assert!(
+        undo.stderr.contains(&attacker_key)
+            && undo.stderr.contains("no statement that lets CloudTrail")
+            && undo.stderr.contains(&env.seeded.trail_arn)
+            && undo.stderr.contains("--force")
+            && !undo.stderr.contains("Continue it with"),
+        "{}",
+        undo.stderr
+    );
+    env.assert_reverted();
+    let dirs = run_dirs(env.state.path());
+    let undo_events = events(dirs.last().unwrap());
+    assert_eq!(calls(&undo_events, WRITES), vec![]);
+    assert_eq!(
+        calls(&undo_events, &["GetKeyPolicy"]),
+        vec![("GetKeyPolicy".to_string(), HOME.to_string())]
+    );
+    let japanese = env
+        .xtask(&["undo", &revert_id, "--yes", "--lang", "ja"])
+        .failure(2);
+    assert!(
+        japanese.stderr.contains("キーポリシーに") && !japanese.stderr.contains("no statement"),
+        "{}",
+        japanese.stderr
+    );
+    let json = env
+        .xtask(&["undo", &revert_id, "--yes", "--output", "json"])
+        .failure(2);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "key_unverified");
+
+    // The operator who looked and still wants it: --force, the key's details in the plan.
+    let forced = env
+        .xtask(&["undo", &revert_id, "--yes", "--force"])
+        .success();
+    assert!(
+        forced
+            .stdout
+            .contains(&format!("Key to put back: {attacker_key} (Enabled)"))
+            && forced
+                .stdout
+                .contains("its key policy has no statement that lets CloudTrail use it for"),
+        "{}",
+        forced.stdout
+    );
+    assert_eq!(
+        env.trail_key(&env.seeded.trail_arn).as_deref(),
+        Some(attacker_key.as_str())
+    );
+}
+
+#[test]
+fn undo_shows_the_key_and_its_cloudtrail_statement() {
+    let env = Env::secure_account();
+    let revert_id = env.xtask(&["run", "revert", "--yes"]).success().run_id();
+    let dry = env.xtask(&["undo", &revert_id, "--dry-run"]).success();
+    assert!(
+        dry.stdout.contains(&format!(
+            "Key to put back: {} (Enabled)",
+            env.seeded.key_arn
+        )) && dry.stdout.contains(&format!(
+            "its key policy lets CloudTrail use it for {}",
+            env.seeded.trail_arn
+        )) && dry.stdout.contains("Allow CloudTrail to encrypt logs"),
+        "{}",
+        dry.stdout
+    );
+}
+
+#[test]
+fn undo_and_resume_with_the_pinned_hash_refuse_a_rewritten_journal_before_any_call() {
+    let env = Env::secure_account();
+    let (revert_id, hash, _) = rechain_with_another_key(&env);
+    let runs_before = run_dirs(env.state.path()).len();
+    let undo = env
+        .xtask(&[
+            "undo",
+            &revert_id,
+            "--yes",
+            "--expect-hash",
+            &hash,
+            "--output",
+            "json",
+        ])
+        .failure(1);
+    let doc: Value = serde_json::from_str(&undo.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "hash_mismatch", "{}", undo.stdout);
+    assert!(undo.stderr.contains(&hash), "{}", undo.stderr);
+    assert_eq!(
+        run_dirs(env.state.path()).len(),
+        runs_before,
+        "no run opened"
+    );
+    env.assert_reverted();
+
+    // The right hash: the undo goes on.
+    {
+        let fresh = Env::secure_account();
+        let revert = fresh.xtask(&["run", "revert", "--yes"]).success();
+        let (id, hash) = (revert.run_id(), final_hash(&revert));
+        fresh
+            .xtask(&["undo", &id, "--yes", "--expect-hash", &hash])
+            .success();
+        fresh.assert_untouched();
+        // A final hash in capitals is the same hash.
+        fresh
+            .xtask(&["undo", &id, "--yes", "--expect-hash", &hash.to_uppercase()])
+            .success();
+    }
+}
+
+/// A final refusal (an organization trail without the flag) re-chained into a resumable run
+/// that includes organization trails: `resume --expect-hash` with the hash printed at the
+/// refusal stops before any call, and the log gets no line.
+#[test]
+fn resume_with_the_pinned_hash_refuses_a_refusal_rechained_into_a_resumable_run() {
+    let env = Env::new(testkit::Seed {
+        organization_trail: true,
+        ..testkit::Seed::default()
+    });
+    let refused = env.xtask(&["run", "revert", "--yes"]).failure(2);
+    let (run_id, hash) = (refused.run_id(), final_hash(&refused));
+    let dir = run_dirs(env.state.path()).remove(0);
+    forge(&dir, |records: &mut Vec<Record>| {
+        records[0].data["args"]["include_organization_trail"] = true.into();
+        let failed = records
+            .iter_mut()
+            .find(|r| r.event == "run_failed")
+            .unwrap();
+        failed.data["resumable"] = true.into();
+    });
+    xtask_in(env.state.path(), &["audit", "verify", &run_id]).success();
+    let lines = events(&dir).len();
+    let resume = env
+        .xtask(&[
+            "resume",
+            &run_id,
+            "--yes",
+            "--expect-hash",
+            &hash,
+            "--output",
+            "json",
+        ])
+        .failure(1);
+    let doc: Value = serde_json::from_str(&resume.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "hash_mismatch", "{}", resume.stdout);
+    assert_eq!(events(&dir).len(), lines, "nothing appended");
+    env.assert_untouched();
+    // Without a run id, the latest resumable run is the one checked.
+    env.xtask(&["resume", "--yes", "--expect-hash", &hash])
+        .failure(1);
+    env.assert_untouched();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. Undo with another account's credentials: the advice is about undoing, not resuming
+
+#[test]
+fn undo_with_another_accounts_credentials_says_undo() {
+    let env = Env::secure_account();
+    let revert_id = env.xtask(&["run", "revert", "--yes"]).success().run_id();
+    let dir = run_dirs(env.state.path()).remove(0);
+    forge(&dir, |records| {
+        records[0].data["account"] = "210987654321".into();
+    });
+    for (lang, undo_words, resume_word) in
+        [("en", "to undo it", "resume"), ("ja", "取り消して", "再開")]
+    {
+        let undo = env
+            .xtask(&["undo", &revert_id, "--yes", "--lang", lang])
+            .failure(2);
+        assert!(
+            undo.stderr.contains("210987654321")
+                && undo.stderr.contains(undo_words)
+                && !undo.stderr.contains(resume_word),
+            "{}",
+            undo.stderr
+        );
+    }
 }

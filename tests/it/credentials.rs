@@ -126,3 +126,141 @@ fn an_unknown_profile_is_refused_before_any_call_whatever_the_environment_holds(
     assert!(run_dirs(env.state.path()).is_empty(), "no run was started");
     env.assert_untouched();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The run's own credentials never reach what it writes or prints, even when an endpoint echoes
+// them back.
+
+const SESSION_KEY_ID: &str = "ASIASESSIONEXAMPLE01";
+const SESSION_SECRET: &str = "sEcReTsEsSiOnKeY0123456789abcdefghijKLMN";
+const SESSION_TOKEN: &str =
+    "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKENvalue0123456789/abcdefghijklmnop+qrstuvwxyz==";
+
+fn xml_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An endpoint on a loopback port that answers STS GetCallerIdentity, and refuses every other
+/// request with an EC2 `AccessDenied` whose message quotes the request's headers.
+fn echoing_endpoint() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let line = line.trim_end().to_string();
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                headers.push(line);
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let body = String::from_utf8_lossy(&body);
+            let (status, answer) = if body.contains("Action=GetCallerIdentity") {
+                (
+                    "200 OK",
+                    "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                     <Arn>arn:aws:sts::123456789012:assumed-role/Operator/session</Arn>\
+                     <UserId>AROAEXAMPLE:session</UserId><Account>123456789012</Account>\
+                     </GetCallerIdentityResult><ResponseMetadata><RequestId>echo-0</RequestId>\
+                     </ResponseMetadata></GetCallerIdentityResponse>"
+                        .to_string(),
+                )
+            } else {
+                (
+                    "403 Forbidden",
+                    format!(
+                        "<Response><Errors><Error><Code>AccessDenied</Code><Message>\
+                         Access denied for this request: {}</Message></Error></Errors>\
+                         <RequestID>echo-1</RequestID></Response>",
+                        xml_escaped(&headers.join("\n"))
+                    ),
+                )
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn credentials_echoed_by_an_endpoint_are_neither_recorded_nor_printed() {
+    let endpoint = echoing_endpoint();
+    let state = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for args in [
+        &["run", "status"][..],
+        &["run", "revert", "--yes", "--output", "json"][..],
+    ] {
+        let mut cmd = xtask_command(state.path());
+        cmd.args(args)
+            .args(["--endpoint-url", &endpoint])
+            .env("AWS_ACCESS_KEY_ID", SESSION_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SESSION_SECRET)
+            .env("AWS_SESSION_TOKEN", SESSION_TOKEN);
+        let run = Run::of(cmd).failure(1);
+        // The refusal is there, with what the endpoint said (less the secrets).
+        assert!(
+            run.stderr.contains("AccessDenied") && run.stderr.contains("[REDACTED]"),
+            "{}",
+            run.stderr
+        );
+        outputs.push(("stdout".to_string(), run.stdout));
+        outputs.push(("stderr".to_string(), run.stderr));
+    }
+    let dirs = run_dirs(state.path());
+    assert_eq!(dirs.len(), 2);
+    for dir in &dirs {
+        for file in ["audit.jsonl", "state.json"] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            outputs.push((format!("{}/{file}", dir.display()), text));
+        }
+        let log = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+        assert!(
+            log.contains("AccessDenied"),
+            "the refusal is recorded: {log}"
+        );
+    }
+    let encoded_token = SESSION_TOKEN
+        .replace('/', "%2F")
+        .replace('+', "%2B")
+        .replace('=', "%3D");
+    for (place, text) in outputs {
+        for secret in [
+            SESSION_KEY_ID,
+            SESSION_SECRET,
+            SESSION_TOKEN,
+            &encoded_token,
+            "AWS4-HMAC-SHA256",
+            "Signature=",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {place}:\n{text}");
+        }
+        assert!(
+            !text.to_ascii_lowercase().contains("authorization: a")
+                && !text
+                    .to_ascii_lowercase()
+                    .contains("x-amz-security-token: i"),
+            "a header in {place}:\n{text}"
+        );
+    }
+}

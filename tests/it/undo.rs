@@ -185,11 +185,24 @@ fn undo_leaves_what_changed_since_unless_forced() {
                 .send(),
         )
         .unwrap();
-    let undo = env.xtask(&["undo", &revert_id, "--yes"]).success();
+    let undo = env.xtask(&["undo", &revert_id, "--yes"]).failure(5);
     assert!(
         undo.stdout.contains("changed since the revert") && undo.stdout.contains("--force"),
         "{}",
         undo.stdout
+    );
+    assert!(
+        undo.stdout.contains(&format!(
+            "Partly undone. Put back: bucket {}. NOT put back: trail {} (changed since the revert, left alone; --force puts it back).",
+            env.seeded.bucket, env.seeded.trail_arn
+        )) && !undo.stdout.contains("Done:"),
+        "{}",
+        undo.stdout
+    );
+    assert!(
+        !undo.stderr.contains("Continue it with"),
+        "nothing to resume: {}",
+        undo.stderr
     );
     assert_eq!(
         env.trail_key(&env.seeded.trail_arn).as_deref(),

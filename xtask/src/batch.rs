@@ -103,6 +103,17 @@ pub async fn run(
 }
 
 pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
+    if flags.expect_hash.is_some() {
+        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+        let id = batch::journal::resolve(&state_dir, &batch_id)?;
+        let dir = batch::journal::batch_dir(&state_dir, &id);
+        run::expect_hash(
+            &dir.join(batch::journal::BATCH_FILE),
+            || batch::journal::load(&dir).map(|j| j.final_hash().to_string()),
+            flags.expect_hash.as_deref(),
+            run::lang(&flags.display),
+        )?;
+    }
     let begin = BatchBegin::Resume {
         batch_id,
         external_id: flags.external_id.is_some(),

@@ -352,17 +352,10 @@ impl RoleConnector {
 
 /// A base configuration whose credentials are resolved once and reused (each AssumeRole and
 /// each of the caller's own calls would resolve them again otherwise: for an SSO or role
-/// profile, a call to AWS each time).
+/// profile, a call to AWS each time), and refreshed five minutes before they expire
+/// ([`runbook::credentials::reuse`]: the SDK's own identity cache is off).
 pub fn with_reused_credentials(config: SdkConfig) -> SdkConfig {
-    match config.credentials_provider() {
-        Some(provider) => config
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(
-                runbook::credentials::Reused::new(provider),
-            ))
-            .build(),
-        None => config,
-    }
+    runbook::credentials::reuse(config)
 }
 
 impl runbook::batch::Connector for RoleConnector {
@@ -415,7 +408,8 @@ impl runbook::batch::Connector for RoleConnector {
                 .service_config_for(Some(&reach.account))
                 .to_builder()
                 .credentials_provider(SharedCredentialsProvider::new(provider))
-                .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+                // `Reused` is the only cache: refreshed five minutes before expiry.
+                .identity_cache(runbook::credentials::identity_cache())
                 .build();
             Ok(runbook::batch::Connected {
                 aws: Aws::new(config, self.path_style),

@@ -214,7 +214,7 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         let parent = path.parent().expect("a file in a directory");
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        write_traffic(&path, &text).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("recorded {exchanges} exchanges to {}", path.display());
     }
     if let Err(e) = outcome {
@@ -478,8 +478,16 @@ async fn shape_recorded(scenario: &scenarios::Recorded) -> Result<()> {
 fn write_fixture(dir: &std::path::Path, fixture: &Fixture) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let text = render_fixture(fixture, &Secrets::default()).map_err(|l| refusal(&l))?;
-    std::fs::write(dir.join("traffic.json"), text)?;
+    write_traffic(&dir.join("traffic.json"), &text)?;
     Ok(())
+}
+
+/// Writes a fixture file 0644, whatever the umask: fixtures are redacted and leak-checked
+/// before this, and committed to the repository for everyone to read (ARCHITECTURE.md).
+fn write_traffic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
 }
 
 /// Replays the scenario in `dir` with its own arguments: fails if it asks for anything the

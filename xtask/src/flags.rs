@@ -106,13 +106,15 @@ Examples:
   cargo xtask resume                   # the latest unfinished run
   cargo xtask resume RUN_ID --yes      # that run, confirming if it had not been confirmed yet
   cargo xtask resume BATCH_ID          # the accounts of that batch that did not finish
+  cargo xtask resume RUN_ID --expect-hash HASH   # only if its log ends in HASH (the final hash it printed)
 (A failed run prints its exact resume command, with every flag it needs.)";
 
     pub const UNDO: &str = "\
 Examples:
   cargo xtask audit list                                  # find the revert's RUN_ID
   cargo xtask undo RUN_ID --profile my-account --dry-run  # what would be put back
-  cargo xtask undo RUN_ID --profile my-account            # put it back, after asking";
+  cargo xtask undo RUN_ID --profile my-account            # put it back, after asking
+  cargo xtask undo RUN_ID --expect-hash HASH --profile my-account   # only if that run's log ends in HASH";
 
     pub const AUDIT: &str = "\
 Examples:
@@ -342,6 +344,10 @@ pub struct UndoFlags {
     /// Show every write the undo would make, and make none.
     #[arg(long)]
     pub dry_run: bool,
+    /// Refuse (exit 1, before any AWS call) unless the run to undo ends in this hash (its
+    /// `Final hash`, kept in the change ticket): the chain alone cannot show a log rewritten whole.
+    #[arg(long, value_name = "HASH")]
+    pub expect_hash: Option<String>,
     #[command(flatten)]
     pub connection: Connection,
     #[command(flatten)]
@@ -365,6 +371,10 @@ pub struct ResumeFlags {
     /// With a batch: at most this many AWS calls in flight across the batch.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_calls_in_flight: u16,
+    /// Refuse (exit 1, before any AWS call) unless the run (or the batch journal) to resume ends
+    /// in this hash (the `Final hash` printed when it stopped).
+    #[arg(long, value_name = "HASH")]
+    pub expect_hash: Option<String>,
     #[command(flatten)]
     pub connection: Connection,
     #[command(flatten)]

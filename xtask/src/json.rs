@@ -273,7 +273,7 @@ pub struct ErrorDetail {
     /// For a person, in the language chosen (`--lang`).
     pub message: String,
     /// The process's exit code (see README: 1 failure, 2 bad input, 3 verification, 4 "no",
-    /// 130 interrupted).
+    /// 5 partial undo, 130 interrupted).
     pub exit_code: u8,
 }
 
@@ -285,6 +285,8 @@ pub enum ErrorCode {
     /// runbook).
     Usage,
     NoCredentials,
+    /// Refreshing the credentials was throttled by AWS: resumable (exit code 1).
+    CredentialsThrottled,
     UnknownProfile,
     ProfileFilesUnreadable,
     AccessDenied,
@@ -311,6 +313,12 @@ pub enum ErrorCode {
     KeyPendingDeletion,
     KeyDisabled,
     KeyUnusable,
+    /// `undo`: the key to put back is not in this account, or its key policy does not let
+    /// CloudTrail use it for the trail (`--force` puts it back anyway).
+    KeyUnverified,
+    /// `undo`: it finished, but something the revert changed was not put back (deleted or
+    /// changed since); the message names what was put back and what was not (exit code 5).
+    PartialUndo,
     NoEndState,
     OrganizationTrailNotIncluded,
     ForeignBucket,
@@ -411,6 +419,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
     };
     match e {
         E::NoCredentials { .. } => ErrorCode::NoCredentials,
+        E::CredentialsThrottled { .. } => ErrorCode::CredentialsThrottled,
         E::UnknownProfile { .. } => ErrorCode::UnknownProfile,
         E::ProfileFilesUnreadable { .. } => ErrorCode::ProfileFilesUnreadable,
         E::AccessDenied { .. } => ErrorCode::AccessDenied,
@@ -433,6 +442,8 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::KeyPendingDeletion { .. } => ErrorCode::KeyPendingDeletion,
         E::KeyDisabled { .. } => ErrorCode::KeyDisabled,
         E::KeyUnusable { .. } => ErrorCode::KeyUnusable,
+        E::KeyUnverified { .. } => ErrorCode::KeyUnverified,
+        E::PartialUndo { .. } => ErrorCode::PartialUndo,
         E::NoEndState { .. } => ErrorCode::NoEndState,
         E::OrganizationTrailNotIncluded { .. } => ErrorCode::OrganizationTrailNotIncluded,
         E::ForeignBucket { .. } => ErrorCode::ForeignBucket,

@@ -33,6 +33,7 @@ mod exit {
     pub const USAGE: u8 = 2;
     pub const VERIFY_FAILED: u8 = 3;
     pub const NOT_CONFIRMED: u8 = 4;
+    pub const PARTIAL_UNDO: u8 = 5;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -179,6 +180,7 @@ fn exit_code(err: &anyhow::Error) -> u8 {
             | runbook::Error::Drifted { .. },
         ) => exit::VERIFY_FAILED,
         Some(runbook::Error::NotConfirmed) => exit::NOT_CONFIRMED,
+        Some(runbook::Error::PartialUndo { .. }) => exit::PARTIAL_UNDO,
         Some(runbook::Error::Interrupted { .. }) => exit::INTERRUPTED,
         Some(e) if e.is_usage() => exit::USAGE,
         _ => exit::FAILED,

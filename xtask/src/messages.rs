@@ -62,6 +62,41 @@ pub enum Msg<'a> {
     },
 }
 
+/// Why `undo` does not take a key, in `lang`.
+pub fn key_problem(problem: &runbook::error::KeyProblem, lang: Lang) -> String {
+    use runbook::error::KeyProblem as P;
+    if lang == Lang::En {
+        return problem.to_string();
+    }
+    match problem {
+        P::NotAKeyArn { arn } => format!("KMS はこのキーを {arn} と示しており、キーの ARN ではありません"),
+        P::OtherPartition { partition, ours } => {
+            format!("パーティション {partition} のキーで、このアカウントのパーティション ({ours}) ではありません")
+        }
+        P::OtherAccount { account, ours } => {
+            format!("アカウント {account} のキーで、このアカウント ({ours}) のものではありません")
+        }
+        P::NoCloudTrailStatement { trail } => format!(
+            "キーポリシーに、証跡 {trail} のために CloudTrail (cloudtrail.amazonaws.com) が使うことを許可する\
+             ステートメント (条件 aws:SourceArn または kms:EncryptionContext:aws:cloudtrail:arn 付きの \
+             kms:GenerateDataKey*) がありません"
+        ),
+        P::PolicyNotJson { detail } => format!("キーポリシーが JSON ではありません ({detail})"),
+        P::PolicyUnreadable {
+            action,
+            code,
+            message,
+        } => {
+            let message = if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            };
+            format!("キーポリシーを読み取れませんでした ({action}: {code}{message})")
+        }
+    }
+}
+
 impl Msg<'_> {
     pub fn text(&self, lang: Lang) -> String {
         match lang {
@@ -388,6 +423,10 @@ fn finding_ja(f: &Finding) -> String {
 /// paths, ARNs) stay as they are.
 fn error_ja(e: &E) -> String {
     match e {
+        E::CredentialsThrottled { detail } => format!(
+            "AWS がリクエストを制限 (スロットリング) したため、認証情報を更新できませんでした ({detail})。\
+             認証情報やサインインに問題はありません: 少し待ってから再開してください"
+        ),
         E::NoCredentials { detail } => format!(
             "AWS の認証情報が見つかりません: {detail}\n`aws configure`、`aws sso login --profile 名前` と \
              `--profile 名前`、または環境変数 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY で指定してください \
@@ -511,6 +550,30 @@ fn error_ja(e: &E) -> String {
             "KMS キー {key} は {state} のため、元に戻せません。何も変更していません。KMS コンソールでキーを\
              確認してください。取り消しで戻せるのは、存在して有効なキーだけです"
         ),
+        E::PartialUndo {
+            undoes,
+            restored,
+            not_restored,
+        } => format!(
+            "実行 {undoes} の取り消しは、その実行が変更したものの一部だけを戻しました。戻したもの: {}。\
+             戻していないもの: {}",
+            if restored.is_empty() {
+                "なし".to_string()
+            } else {
+                restored.join(", ")
+            },
+            not_restored.join(", ")
+        ),
+        E::KeyUnverified { key, problems } => format!(
+            "KMS キー {key} がこの証跡のキーであることを確認できません: {}。何も変更していません。\
+             キーとキーポリシー (`aws kms get-key-policy --key-id {key} --policy-name default`) を\
+             確認してください。それでも戻す場合は --force を付けて取り消しをやり直してください",
+            problems
+                .iter()
+                .map(|p| key_problem(p, Lang::Ja))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
         E::NoEndState { run_id, why } => {
             format!("実行 {run_id} には比較する終了時の状態がありません: {why}")
         }
@@ -568,9 +631,18 @@ fn error_ja(e: &E) -> String {
             run_id,
             recorded,
             current,
+            purpose,
         } => format!(
-            "実行 {run_id} はアカウント {recorded} のものですが、現在の認証情報はアカウント {current} のものです。\
-             再開するには {recorded} の認証情報を使ってください"
+            "実行 {run_id} はアカウント {recorded} のものですが、現在の認証情報はアカウント {current} のものです。{}",
+            match purpose {
+                runbook::error::RunPurpose::Resume =>
+                    format!("再開するには {recorded} の認証情報を使ってください"),
+                runbook::error::RunPurpose::Undo => format!(
+                    "取り消しはその実行が変更したアカウントで行います: {recorded} の認証情報で取り消してください"
+                ),
+                runbook::error::RunPurpose::Compare =>
+                    format!("比較するには {recorded} の認証情報を使ってください"),
+            }
         ),
         E::AuditCorrupt {
             path,

@@ -14,6 +14,7 @@ use runbook::steps::{Plan, PreflightOutput, WriteOutcome};
 use crate::flags::Lang;
 
 pub struct Words {
+    lang: Lang,
     account: &'static str,
     before: &'static str,
     after: &'static str,
@@ -53,6 +54,14 @@ pub struct Words {
     undo_now: &'static str,
     nothing_to_restore: &'static str,
     restored: &'static str,
+    key_to_put_back: &'static str,
+    partly_restored: &'static str,
+    deleted_since: &'static str,
+    changed_since: &'static str,
+    already_as_before: &'static str,
+    nothing_put_back: &'static str,
+    key_policy_for: &'static str,
+    key_policy_none: &'static str,
     bucket_missing: &'static str,
     pub credentials_from: &'static str,
     org_trail_not_included: &'static str,
@@ -77,6 +86,7 @@ pub struct Words {
 }
 
 const EN: Words = Words {
+    lang: Lang::En,
     account: "Account",
     before: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, before:",
     after: "Trail `{trail}`: SSE-KMS encryption of its log files, per region, after:",
@@ -119,6 +129,14 @@ const EN: Words = Words {
     undo_now: "Now:",
     nothing_to_restore: "Nothing to put back: everything is as it was before that run, or changed since and was left alone (see the warnings).",
     restored: "Done: the trail's log files are SSE-KMS encrypted again and the bucket has its rules from before the revert.",
+    key_to_put_back: "Key to put back",
+    partly_restored: "Partly undone. Put back: {done}. NOT put back: {not}.",
+    deleted_since: "deleted since the revert",
+    changed_since: "changed since the revert, left alone; --force puts it back",
+    already_as_before: "already as before the revert",
+    nothing_put_back: "nothing",
+    key_policy_for: "its key policy lets CloudTrail use it for",
+    key_policy_none: "its key policy has no statement that lets CloudTrail use it for",
     bucket_missing: "does not exist: CloudTrail cannot deliver log files to it. Fix the trail's bucket first",
     credentials_from: "credentials from",
     org_trail_not_included: "organization trail of this management account: reverting it changes the logs of every \
@@ -143,6 +161,7 @@ const EN: Words = Words {
 };
 
 const JA: Words = Words {
+    lang: Lang::Ja,
     account: "アカウント",
     before: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し前):",
     after: "証跡 `{trail}` のログファイルの SSE-KMS 暗号化 (切り戻し後):",
@@ -185,6 +204,14 @@ const JA: Words = Words {
     undo_now: "現在の状態:",
     nothing_to_restore: "戻す変更はありません: すべて切り戻し前の状態か、その後に変更されたため変更しません (警告を参照)。",
     restored: "完了: 証跡ログファイルの SSE-KMS 暗号化とバケットのルールを切り戻し前の状態に戻しました。",
+    key_to_put_back: "戻すキー",
+    partly_restored: "一部のみ取り消しました。戻したもの: {done}。戻していないもの: {not}。",
+    deleted_since: "切り戻し後に削除されています",
+    changed_since: "切り戻し後に変更されているため変更していません。--force で戻せます",
+    already_as_before: "すでに切り戻し前の状態です",
+    nothing_put_back: "なし",
+    key_policy_for: "キーポリシーで CloudTrail の使用が許可されている証跡",
+    key_policy_none: "キーポリシーに CloudTrail の使用を許可するステートメントがない証跡",
     bucket_missing: "が存在しません: CloudTrail はログファイルを配信できません。先に証跡のバケットを修正してください",
     credentials_from: "認証情報の取得元",
     org_trail_not_included: "この管理アカウントの組織の証跡です: 変更するとすべてのメンバーアカウントのログに影響します。\
@@ -363,10 +390,81 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
             let _ = writeln!(out, "  {}. {what} {}", i + 1, write.params());
         }
     }
+    keys_to_put_back(out, &plan.keys, w);
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}:", w.warnings);
         for warning in &plan.warnings {
             let _ = writeln!(out, "  ! {}", esc(&warning.to_string()));
+        }
+    }
+}
+
+/// `restore`: what is as before the revert now (each write of the plan, once made, and what
+/// already was) and what is not, with why; in words for the closing line and the error.
+pub fn undo_outcome(plan: &Plan, written: bool, lang: Lang) -> (Vec<String>, Vec<String>) {
+    let w = words(lang);
+    let name = |target: &str| {
+        if target.starts_with("arn:") {
+            format!("{} {target}", w.trail.to_lowercase())
+        } else {
+            format!("{} {target}", w.bucket.to_lowercase())
+        }
+    };
+    let mut restored: Vec<String> = Vec::new();
+    if written {
+        restored.extend(plan.writes.iter().map(|wr| name(wr.target())));
+    }
+    restored.extend(
+        plan.already_restored
+            .iter()
+            .map(|t| format!("{} ({})", name(t), w.already_as_before)),
+    );
+    let not_restored = plan
+        .not_restored
+        .iter()
+        .map(|n| {
+            let why = match n.why {
+                runbook::steps::NotRestoredWhy::Deleted => w.deleted_since,
+                runbook::steps::NotRestoredWhy::ChangedSince => w.changed_since,
+            };
+            format!("{} ({why})", name(&n.target))
+        })
+        .collect();
+    (restored, not_restored)
+}
+
+/// The closing line of an undo that left something as it is.
+fn partly_restored(plan: &Plan, written: bool, lang: Lang) -> String {
+    let w = words(lang);
+    let (done, not) = undo_outcome(plan, written, lang);
+    let done = if done.is_empty() {
+        w.nothing_put_back.to_string()
+    } else {
+        done.join(", ")
+    };
+    w.partly_restored
+        .replace("{done}", &done)
+        .replace("{not}", &not.join(", "))
+}
+
+/// `restore`: each key it puts back: its ARN, state, and the key policy's CloudTrail statement
+/// (or its absence, and whatever else the checks found).
+fn keys_to_put_back(out: &mut String, keys: &[runbook::steps::KeyState], w: &Words) {
+    for k in keys {
+        let arn = k.arn.as_deref().unwrap_or(&k.key);
+        let _ = writeln!(out, "{}: {arn} ({})", w.key_to_put_back, k.state);
+        if !k.trails.is_empty() {
+            match &k.cloudtrail_statement {
+                Some(st) => {
+                    let _ = writeln!(out, "  {} {}: {st}", w.key_policy_for, k.trails.join(", "));
+                }
+                None => {
+                    let _ = writeln!(out, "  {} {}", w.key_policy_none, k.trails.join(", "));
+                }
+            }
+        }
+        for problem in &k.problems {
+            let _ = writeln!(out, "  ! {}", crate::messages::key_problem(problem, w.lang));
         }
     }
 }
@@ -416,6 +514,10 @@ pub fn confirmation_prompt(
             i + 1,
             write_target(write, w)
         );
+    }
+    if !p.keys.is_empty() {
+        out.push('\n');
+        keys_to_put_back(&mut out, &p.keys, w);
     }
     if !left_alone.is_empty() || !p.missing_buckets.is_empty() || !p.warnings.is_empty() {
         let _ = writeln!(out, "\n{}:", w.prompt_untouched);
@@ -623,7 +725,13 @@ pub fn report(r: &Report, lang: Lang) -> String {
         }
         let _ = writeln!(out, "  {}", w.key_warning);
     }
-    if !r.dry_run && r.verify.is_some() {
+    if r.runbook == Runbook::Restore && !r.dry_run && !r.plan.not_restored.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(RED, &partly_restored(&r.plan, r.verify.is_some(), lang))
+        );
+    } else if !r.dry_run && r.verify.is_some() {
         let done = match r.runbook {
             Runbook::Restore => w.restored,
             _ if r.plan.foreign_buckets.is_empty() => w.done,
@@ -757,6 +865,9 @@ mod tests {
             foreign_buckets: vec![],
             writes,
             warnings: vec!["the bucket policy denies PutObject without aws:kms".into()],
+            keys: vec![],
+            not_restored: vec![],
+            already_restored: vec![],
         };
         let skipped = vec![TrailTarget {
             trail: Trail {

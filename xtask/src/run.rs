@@ -187,6 +187,12 @@ pub async fn undo(flags: UndoFlags) -> Result<()> {
     }
     let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
     let undoes = runs::resolve_latest_of(&state_dir, &flags.run_id, Runbook::Revert)?;
+    expect_hash(
+        &state_dir.join(&undoes).join(AUDIT_FILE),
+        || journal::load(&state_dir.join(&undoes)).map(|j| last_hash(&j.records)),
+        flags.expect_hash.as_deref(),
+        lang(&flags.display),
+    )?;
     let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
     let args = Args {
         trails: Vec::new(),
@@ -201,9 +207,27 @@ pub async fn undo(flags: UndoFlags) -> Result<()> {
         runbook: Runbook::Restore,
         args,
     };
-    drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
-        .await?
-        .print_json("undo", &flags.display)
+    let done = drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await?;
+    if let Some(error) = partial_undo(&done.report, lang(&flags.display)) {
+        return Err(done.failure(error, None));
+    }
+    done.print_json("undo", &flags.display)
+}
+
+/// An undo that finished but left something the revert changed as it is (deleted since, or
+/// changed since without `--force`): `partial_undo` (exit code 5), naming what was put back and
+/// what was not. A dry run is only a plan.
+fn partial_undo(report: &runbooks::Report, lang: Lang) -> Option<Error> {
+    if report.runbook != Runbook::Restore || report.dry_run || report.plan.not_restored.is_empty() {
+        return None;
+    }
+    let (restored, not_restored) =
+        render::undo_outcome(&report.plan, report.verify.is_some(), lang);
+    Some(Error::PartialUndo {
+        undoes: report.undoes.clone().unwrap_or_default(),
+        restored,
+        not_restored,
+    })
 }
 
 pub async fn resume(flags: ResumeFlags) -> Result<()> {
@@ -214,16 +238,65 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
     {
         return crate::batch::resume(flags, batch_id).await;
     }
+    let mut run_id = flags.run_id.clone();
+    if let Some(expected) = flags.expect_hash.as_deref() {
+        // The run resumed is the one whose hash was checked, named from here on.
+        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+        let id = match run_id.as_deref() {
+            Some(id) if id != "latest" => runs::resolve(&state_dir, Some(id))?,
+            _ => runs::latest_resumable(&state_dir)?,
+        };
+        let dir = state_dir.join(&id);
+        expect_hash(
+            &dir.join(AUDIT_FILE),
+            || journal::load(&dir).map(|j| last_hash(&j.records)),
+            Some(expected),
+            lang(&flags.display),
+        )?;
+        run_id = Some(id);
+    }
     if !flags.yes && !std::io::stdin().is_terminal() {
         refuse_unconfirmable(&flags)?;
     }
     let (aws, _replayer) = connect::aws(&flags.connection, None).await?;
-    let begin = Begin::Resume {
-        run_id: flags.run_id,
+    let begin = Begin::Resume { run_id };
+    let done = drive(&aws, begin, flags.yes, &flags.connection, &flags.display).await?;
+    if let Some(error) = partial_undo(&done.report, lang(&flags.display)) {
+        return Err(done.failure(error, None));
+    }
+    done.print_json("resume", &flags.display)
+}
+
+fn last_hash(records: &[journal::Record]) -> String {
+    records.last().map(|r| r.hash.clone()).unwrap_or_default()
+}
+
+/// `--expect-hash HASH` of `undo` and `resume`: the journal at `log` (its last line's hash
+/// given by `actual`) must end in `expected`, or the command stops (exit 1, `hash_mismatch`)
+/// before anything is written and before any AWS call, as `audit verify --expect-hash` does.
+pub fn expect_hash(
+    log: &std::path::Path,
+    actual: impl FnOnce() -> runbook::Result<String>,
+    expected: Option<&str>,
+    lang: Lang,
+) -> Result<()> {
+    let Some(expected) = expected else {
+        return Ok(());
     };
-    drive(&aws, begin, flags.yes, &flags.connection, &flags.display)
-        .await?
-        .print_json("resume", &flags.display)
+    let actual = actual()?;
+    if expected.eq_ignore_ascii_case(&actual) {
+        return Ok(());
+    }
+    Err(json::AuditFailure {
+        code: json::ErrorCode::HashMismatch,
+        message: Msg::HashMismatch {
+            log,
+            actual: &actual,
+            expected,
+        }
+        .text(lang),
+    }
+    .into())
 }
 
 /// Refuses, before the run is touched, to resume a revert that still needs the operator's

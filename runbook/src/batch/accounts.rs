@@ -160,6 +160,7 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
     let mut ids = Vec::new();
     for page_number in 1.. {
         let page = aws::call(
+            base,
             sink,
             aws::LIST_ACCOUNTS,
             &region,

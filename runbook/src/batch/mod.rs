@@ -282,6 +282,7 @@ pub async fn launch_batch(
                     run_id: log.id().to_string(),
                     recorded: started.caller_account.clone(),
                     current: identity.account.clone(),
+                    purpose: crate::error::RunPurpose::Resume,
                 });
             }
             for account in &only {

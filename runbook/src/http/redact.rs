@@ -37,10 +37,35 @@ pub const SECRET_FIELDS: &[&str] = &[
     "WebIdentityToken",
     "SAMLAssertion",
     "TokenCode",
+    // The shared credentials file's and the environment's spellings, in any answer or body
+    // that quotes them (a credential process, a misconfigured endpoint).
+    "aws_secret_access_key",
+    "AWS_SECRET_ACCESS_KEY",
+    "SECRET_ACCESS_KEY",
+    "aws_session_token",
+    "AWS_SESSION_TOKEN",
+    "Password",
+    "password",
+    "privateKey",
+    "PrivateKey",
 ];
 
 /// Fields whose value is an access key id: it becomes the documented example.
-pub const KEY_ID_FIELDS: &[&str] = &["AccessKeyId", "accessKeyId"];
+pub const KEY_ID_FIELDS: &[&str] = &[
+    "AccessKeyId",
+    "accessKeyId",
+    "aws_access_key_id",
+    "AWS_ACCESS_KEY_ID",
+];
+
+/// A field name as compared: any case, without `_` and `-` (`aws_secret_access_key`,
+/// `SECRET_ACCESS_KEY`, `SecretAccessKey` are one field).
+fn normalized(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
 
 /// How session tokens start (base64 of their binary header), whatever field holds them:
 /// `FwoGZXIvYXdzE`/`FQoGZXIvYXdzE` (older STS), `IQoJb3JpZ2luX2Vj` and its siblings (current
@@ -112,9 +137,10 @@ fn has_foreign_key_id(text: &str) -> bool {
 
 /// The replacement for a credential field's value, if `name` is one.
 fn replacement_for(name: &str) -> Option<&'static str> {
-    if SECRET_FIELDS.contains(&name) {
+    let name = normalized(name);
+    if SECRET_FIELDS.iter().any(|f| normalized(f) == name) {
         Some(REDACTED)
-    } else if KEY_ID_FIELDS.contains(&name) {
+    } else if KEY_ID_FIELDS.iter().any(|f| normalized(f) == name) {
         Some(EXAMPLE_ACCESS_KEY)
     } else {
         None
@@ -174,6 +200,16 @@ fn redact_xml(xml: &str) -> String {
         let Some(with) = replacement_for(local) else {
             continue;
         };
+        // `<SecretAccessKey><![CDATA[…]]></SecretAccessKey>`: the section's text is the value.
+        if let Some(cdata) = rest.trim_start().strip_prefix("<![CDATA[") {
+            if let Some(end) = cdata.find("]]>") {
+                out.push_str("<![CDATA[");
+                out.push_str(with);
+                out.push_str("]]>");
+                rest = &cdata[end + 3..];
+                continue;
+            }
+        }
         let end = rest.find('<').unwrap_or(rest.len());
         if rest[..end].trim().is_empty() {
             continue;
@@ -328,6 +364,8 @@ fn secrets_next_to_fields(text: &str) -> Vec<&'static str> {
             let value = after.trim_start_matches(|c: char| {
                 c.is_whitespace() || matches!(c, '"' | '\\' | ':' | '>' | '=' | '\'')
             });
+            // An XML element's value may sit in a CDATA section.
+            let value = value.strip_prefix("<![CDATA[").unwrap_or(value);
             // The separator must be short (some punctuation, a line break and indentation): the
             // value belongs to this field.
             if after.len() - value.len() > 24 {
@@ -839,6 +877,31 @@ mod tests {
             &Secrets::default()
         )
         .is_empty());
+    }
+
+    #[test]
+    fn other_spellings_of_credential_fields_and_cdata_are_redacted() {
+        const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYzzzzzzzzzzzz";
+        let json = format!(
+            r#"{{"aws_secret_access_key":"{SECRET}","SECRET_ACCESS_KEY":"{SECRET}","aws_session_token":"{SECRET}","Password":"{SECRET}","privateKey":"{SECRET}","aws_access_key_id":"ASIAQQQQQQQQQQQQQQQQ"}}"#
+        );
+        let xml = format!(
+            "<R><SecretAccessKey><![CDATA[{SECRET}]]></SecretAccessKey><Password>{SECRET}</Password></R>"
+        );
+        let form = format!("aws_session_token={SECRET}&Action=x");
+        for body in [json, xml, form] {
+            // Before redaction, the leak check names each of them.
+            assert!(!leaks(&body, &Secrets::default()).is_empty(), "{body}");
+            let out = redact_body(&body);
+            assert!(!out.contains(SECRET) && !out.contains("ASIAQ"), "{out}");
+            assert!(leaks(&out, &Secrets::default()).is_empty(), "{out}");
+        }
+        assert_eq!(
+            redact_body(&format!(
+                "<R><SecretAccessKey><![CDATA[{SECRET}]]></SecretAccessKey></R>"
+            )),
+            "<R><SecretAccessKey><![CDATA[REDACTED]]></SecretAccessKey></R>"
+        );
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub use plan::{BucketPlan, MakePlan, Plan, TrailChange};
 pub use preflight::{Preflight, PreflightOutput};
 pub use set_bucket_aes256::SetBucketAes256;
 pub use undo::{
-    CheckKeys, KeyState, RestoreBucketEncryption, RestoreTrailKms, UndoPlan, UndoSource, UndoneRun,
+    CheckKeys, KeyState, KeyToCheck, NotRestored, NotRestoredWhy, RestoreBucketEncryption,
+    RestoreTrailKms, UndoPlan, UndoSource, UndoneRun,
 };
 pub use verify::{ExpectedBucket, Verify, VerifyReport};
 pub use write::{WriteOutcome, WriteReport};
@@ -128,6 +129,6 @@ impl Cx<'_> {
         T: RequestId + aws::ExtendedRequestId,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        aws::call(self.run, op, region, params, fut).await
+        aws::call(self.aws, self.run, op, region, params, fut).await
     }
 }

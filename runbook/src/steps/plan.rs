@@ -46,6 +46,16 @@ pub struct Plan {
     /// intent records, and what is sent.
     pub writes: Vec<PlannedWrite>,
     pub warnings: Vec<String>,
+    /// `restore`: each key it puts back, as checked (its ARN, state, and the key policy's
+    /// statement that lets CloudTrail use it, or what was wrong).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<super::undo::KeyState>,
+    /// `restore`: what the revert changed that this undo does not put back, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_restored: Vec<super::undo::NotRestored>,
+    /// `restore`: what is already as it was before the revert (nothing to write).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub already_restored: Vec<String>,
 }
 
 impl Plan {
@@ -161,6 +171,9 @@ impl Step for MakePlan {
             foreign_buckets,
             writes,
             warnings,
+            keys: Vec::new(),
+            not_restored: Vec::new(),
+            already_restored: Vec::new(),
         })
     }
 }

@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::aws::DESCRIBE_KEY;
-use crate::error::{Error, Result};
+use crate::aws::{DESCRIBE_KEY, GET_KEY_POLICY};
+use crate::error::{Error, KeyProblem, Result};
 use crate::journal::{self, StepName};
 use crate::model::{BucketState, PlannedWrite, Runbook};
 use crate::runs;
@@ -82,6 +82,7 @@ impl Step for UndoSource {
                 run_id: id,
                 recorded: started.account.clone(),
                 current: me.account,
+                purpose: crate::error::RunPurpose::Undo,
             });
         }
         let writes: Vec<PlannedWrite> = source
@@ -111,14 +112,37 @@ impl Step for UndoSource {
 
 #[derive(Debug, Serialize)]
 pub struct CheckKeys {
-    /// Each key to put back, with the region to ask in when it is not an ARN.
-    pub keys: Vec<(String, String)>,
+    /// Each key to put back.
+    pub keys: Vec<KeyToCheck>,
+    /// Put back a key that fails the checks of this account and of its key policy anyway.
+    pub force: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KeyToCheck {
+    pub key: String,
+    /// Where to ask when the key is not an ARN.
+    pub region: String,
+    /// The trails it goes back on: its key policy must let CloudTrail use it for each.
+    pub trails: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct KeyState {
     pub key: String,
     pub state: String,
+    /// The key's ARN, as KMS names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// The trails it goes back on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trails: Vec<String>,
+    /// The key policy's statement that lets CloudTrail use the key for those trails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail_statement: Option<serde_json::Value>,
+    /// What the checks found wrong (put back only with `--force`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<KeyProblem>,
 }
 
 fn key_region(key: &str) -> Option<&str> {
@@ -127,13 +151,117 @@ fn key_region(key: &str) -> Option<&str> {
         .filter(|r| !r.is_empty())
 }
 
+/// `*` and `?` as in IAM's `*Like` condition operators; case-sensitive, as ARNs are.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Classic two-pointer matching with backtracking to the last `*`.
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// A policy field that is one string or a list of them.
+fn strings(value: &serde_json::Value) -> Vec<&str> {
+    match value {
+        serde_json::Value::String(s) => vec![s.as_str()],
+        serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The statement of a key policy that lets CloudTrail encrypt with the key for `trail_arn`: it
+/// allows the `cloudtrail.amazonaws.com` service `kms:GenerateDataKey*`, on the condition that
+/// the trail is `trail_arn` (`aws:SourceArn`, or the encryption context
+/// `kms:EncryptionContext:aws:cloudtrail:arn`: every such condition must cover it, and there
+/// must be one). This is the statement CloudTrail's own key policy has (AWS: "Configure AWS KMS
+/// key policies for CloudTrail").
+pub fn cloudtrail_statement(
+    policy: &serde_json::Value,
+    trail_arn: &str,
+) -> Option<serde_json::Value> {
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(list) => list.clone(),
+        one @ serde_json::Value::Object(_) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    statements.into_iter().find(|st| {
+        let allows = st["Effect"] == "Allow";
+        let cloudtrail = strings(&st["Principal"]["Service"])
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case("cloudtrail.amazonaws.com"));
+        let encrypts = strings(&st["Action"])
+            .iter()
+            .any(|a| glob(&a.to_ascii_lowercase(), "kms:generatedatakey"));
+        let mut covering = 0;
+        let mut excluding = 0;
+        if let Some(conditions) = st["Condition"].as_object() {
+            for (operator, keys) in conditions {
+                let operator = operator.rsplit(':').next().unwrap_or(operator);
+                let like = operator.ends_with("Like");
+                let known = [
+                    "StringEquals",
+                    "StringLike",
+                    "ArnEquals",
+                    "ArnLike",
+                    "StringEqualsIgnoreCase",
+                ]
+                .contains(&operator);
+                for (key, values) in keys.as_object().into_iter().flatten() {
+                    let key = key.to_ascii_lowercase();
+                    if key != "aws:sourcearn" && key != "kms:encryptioncontext:aws:cloudtrail:arn" {
+                        continue;
+                    }
+                    let covers = known
+                        && strings(values).iter().any(|v| {
+                            if like {
+                                glob(v, trail_arn)
+                            } else if operator == "StringEqualsIgnoreCase" {
+                                v.eq_ignore_ascii_case(trail_arn)
+                            } else {
+                                *v == trail_arn
+                            }
+                        });
+                    if covers {
+                        covering += 1;
+                    } else {
+                        excluding += 1;
+                    }
+                }
+            }
+        }
+        allows && cloudtrail && encrypts && covering > 0 && excluding == 0
+    })
+}
+
 impl Step for CheckKeys {
     const NAME: StepName = StepName::CheckKeys;
     type Output = Vec<KeyState>;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<Vec<KeyState>> {
+        let me = cx.run.started();
+        let partition = me.caller_arn.split(':').nth(1).unwrap_or("aws").to_string();
         let mut states = Vec::new();
-        for (key, fallback) in &self.keys {
+        for KeyToCheck {
+            key,
+            region: fallback,
+            trails,
+        } in &self.keys
+        {
             let region = key_region(key).unwrap_or(fallback);
             let out = cx
                 .call(
@@ -153,8 +281,8 @@ impl Step for CheckKeys {
                         f.into()
                     }
                 })?;
-            let state = out
-                .key_metadata()
+            let meta = out.key_metadata();
+            let state = meta
                 .and_then(|m| m.key_state())
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_default();
@@ -171,13 +299,110 @@ impl Step for CheckKeys {
                     })
                 }
             }
+            let arn = meta.and_then(|m| m.arn()).unwrap_or(key).to_string();
+            let mut problems = Vec::new();
+            let parts: Vec<&str> = arn.split(':').collect();
+            if parts.len() < 6 || parts[0] != "arn" || parts[2] != "kms" {
+                problems.push(KeyProblem::NotAKeyArn { arn: arn.clone() });
+            } else {
+                if parts[1] != partition {
+                    problems.push(KeyProblem::OtherPartition {
+                        partition: parts[1].to_string(),
+                        ours: partition.clone(),
+                    });
+                }
+                if parts[4] != me.account {
+                    problems.push(KeyProblem::OtherAccount {
+                        account: parts[4].to_string(),
+                        ours: me.account.clone(),
+                    });
+                }
+            }
+            let mut cloudtrail = None;
+            if !trails.is_empty() {
+                let policy = cx
+                    .call(
+                        GET_KEY_POLICY,
+                        region,
+                        json!({ "KeyId": arn, "PolicyName": "default" }),
+                        cx.aws
+                            .kms(region)
+                            .get_key_policy()
+                            .key_id(&arn)
+                            .policy_name("default")
+                            .send(),
+                    )
+                    .await;
+                match policy {
+                    Ok(out) => {
+                        let text = out.policy().unwrap_or_default();
+                        match serde_json::from_str::<serde_json::Value>(text) {
+                            Err(e) => problems.push(KeyProblem::PolicyNotJson {
+                                detail: e.to_string(),
+                            }),
+                            Ok(policy) => {
+                                for trail in trails {
+                                    match cloudtrail_statement(&policy, trail) {
+                                        Some(st) => cloudtrail = Some(st),
+                                        None => problems.push(KeyProblem::NoCloudTrailStatement {
+                                            trail: trail.clone(),
+                                        }),
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(f) => problems.push(KeyProblem::PolicyUnreadable {
+                        action: f.op.action.to_string(),
+                        code: f.code,
+                        message: f.message,
+                    }),
+                }
+            }
+            if !problems.is_empty() {
+                if !self.force {
+                    return Err(Error::KeyUnverified { key: arn, problems });
+                }
+                cx.warn(
+                    Self::NAME,
+                    &format!(
+                        "KMS key {arn}: {}; putting it back anyway (--force)",
+                        problems
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                )?;
+            }
             states.push(KeyState {
                 key: key.clone(),
                 state,
+                arn: Some(arn),
+                trails: trails.clone(),
+                cloudtrail_statement: cloudtrail,
+                problems,
             });
         }
         Ok(states)
     }
+}
+
+/// Something the revert changed that the undo does not put back.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct NotRestored {
+    /// The trail's ARN or the bucket's name.
+    pub target: String,
+    pub why: NotRestoredWhy,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NotRestoredWhy {
+    /// It does not exist any more (deleted, or deleted and re-created under another ARN).
+    Deleted,
+    /// It changed since the revert, and `--force` was not given.
+    ChangedSince,
 }
 
 /// A target deleted since the revert: reported, and left alone (even with `--force`).
@@ -185,6 +410,10 @@ fn gone(cx: &Cx<'_>, plan: &mut Plan, target: &str) -> Result<()> {
     let note = format!("{target} does not exist any more; nothing to put back there");
     cx.warn(StepName::UndoPlan, &note)?;
     plan.warnings.push(note);
+    plan.not_restored.push(NotRestored {
+        target: target.to_string(),
+        why: NotRestoredWhy::Deleted,
+    });
     Ok(())
 }
 
@@ -194,6 +423,8 @@ pub struct UndoPlan {
     /// there before it.
     pub reversed: Vec<PlannedWrite>,
     pub force: bool,
+    /// The keys it puts back, as `check_keys` found them (shown with the plan).
+    pub keys: Vec<KeyState>,
 }
 
 impl Step for UndoPlan {
@@ -208,6 +439,9 @@ impl Step for UndoPlan {
             foreign_buckets: Vec::new(),
             writes: Vec::new(),
             warnings: Vec::new(),
+            keys: self.keys.clone(),
+            not_restored: Vec::new(),
+            already_restored: Vec::new(),
         };
         for undo in &self.reversed {
             // Live now, as the write's own reading (`{"kms_key_id": …}` / `{"rules": […]}`).
@@ -277,6 +511,7 @@ impl Step for UndoPlan {
             };
             if undo.applied_in(&live_json) == Some(true) {
                 // Already as it was before the revert: nothing to put back.
+                plan.already_restored.push(undo.target().to_string());
                 continue;
             }
             if !as_left {
@@ -292,6 +527,10 @@ impl Step for UndoPlan {
                 cx.warn(Self::NAME, &note)?;
                 plan.warnings.push(note);
                 if !self.force {
+                    plan.not_restored.push(NotRestored {
+                        target: undo.target().to_string(),
+                        why: NotRestoredWhy::ChangedSince,
+                    });
                     continue;
                 }
             }
@@ -318,3 +557,78 @@ write_step!(
     RestoreBucketEncryption,
     StepName::RestoreBucketEncryption
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TRAIL: &str = "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members";
+
+    #[test]
+    fn globs_match_as_iam_like_operators_do() {
+        assert!(glob("arn:aws:cloudtrail:*:123456789012:trail/*", TRAIL));
+        assert!(glob("*", TRAIL));
+        assert!(glob("kms:generatedatakey*", "kms:generatedatakey"));
+        assert!(glob("kms:*", "kms:generatedatakey"));
+        assert!(!glob("arn:aws:cloudtrail:*:210987654321:trail/*", TRAIL));
+        assert!(!glob(
+            "arn:aws:cloudtrail:*:123456789012:trail/Other",
+            TRAIL
+        ));
+        assert!(glob("arn:aws:cloudtrail:??-*-1:*", TRAIL));
+    }
+
+    #[test]
+    fn the_cloudtrail_statement_must_cover_this_trail() {
+        // AWS's documented CloudTrail statements (as the testkit seeds them).
+        let policy = json!({ "Statement": [
+            { "Effect": "Allow", "Principal": { "AWS": "arn:aws:iam::123456789012:root" },
+              "Action": "kms:*", "Resource": "*" },
+            { "Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow",
+              "Principal": { "Service": "cloudtrail.amazonaws.com" },
+              "Action": "kms:GenerateDataKey*", "Resource": "*",
+              "Condition": {
+                  "StringEquals": { "aws:SourceArn": TRAIL },
+                  "StringLike": {
+                      "kms:EncryptionContext:aws:cloudtrail:arn":
+                          "arn:aws:cloudtrail:*:123456789012:trail/*" } } },
+            { "Effect": "Allow", "Principal": { "Service": "cloudtrail.amazonaws.com" },
+              "Action": "kms:DescribeKey", "Resource": "*" },
+        ] });
+        let st = cloudtrail_statement(&policy, TRAIL).expect("the secure setting's policy");
+        assert_eq!(st["Sid"], "Allow CloudTrail to encrypt logs");
+        // Another trail of the account: aws:SourceArn names Members only.
+        let other = "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Other";
+        assert_eq!(cloudtrail_statement(&policy, other), None);
+        // The console's older policy: the encryption context alone, any trail of the account.
+        let console = json!({ "Statement": {
+            "Effect": "Allow",
+            "Principal": { "Service": ["cloudtrail.amazonaws.com"] },
+            "Action": ["kms:GenerateDataKey*"],
+            "Condition": { "StringLike": {
+                "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"
+            } },
+        } });
+        assert!(cloudtrail_statement(&console, other).is_some());
+        // moto's (and KMS's) default policy: the account's root only.
+        let default = json!({ "Statement": [{
+            "Effect": "Allow", "Principal": { "AWS": "arn:aws:iam::123456789012:root" },
+            "Action": "kms:*", "Resource": "*",
+        }] });
+        assert_eq!(cloudtrail_statement(&default, TRAIL), None);
+        // CloudTrail without a condition naming a trail, or only allowed to describe the key.
+        let unconditioned = json!({ "Statement": [{
+            "Effect": "Allow", "Principal": { "Service": "cloudtrail.amazonaws.com" },
+            "Action": "kms:GenerateDataKey*", "Resource": "*",
+        }, {
+            "Effect": "Allow", "Principal": { "Service": "cloudtrail.amazonaws.com" },
+            "Action": "kms:DescribeKey", "Resource": "*",
+            "Condition": { "StringEquals": { "aws:SourceArn": TRAIL } },
+        }] });
+        assert_eq!(cloudtrail_statement(&unconditioned, TRAIL), None);
+        // A Deny is no permission.
+        let mut denied = policy.clone();
+        denied["Statement"][1]["Effect"] = "Deny".into();
+        assert_eq!(cloudtrail_statement(&denied, TRAIL), None);
+    }
+}

@@ -175,6 +175,62 @@ fn create_organization(config: &SdkConfig) -> TestkitResult<()> {
     Ok(())
 }
 
+/// The key policy of the secure setting's key: the account's own statement, and CloudTrail's
+/// (AWS's documented statements: encrypt for this trail, describe the key).
+pub fn cloudtrail_key_policy_document(account: &str, trail_arn: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Id": "Key policy created by CloudTrail",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                "Principal": { "AWS": format!("arn:aws:iam::{account}:root") },
+                "Action": "kms:*", "Resource": "*",
+            },
+            {
+                "Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow",
+                "Principal": { "Service": "cloudtrail.amazonaws.com" },
+                "Action": "kms:GenerateDataKey*", "Resource": "*",
+                "Condition": {
+                    "StringEquals": { "aws:SourceArn": trail_arn },
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn":
+                            format!("arn:aws:cloudtrail:*:{account}:trail/*")
+                    },
+                },
+            },
+            {
+                "Sid": "Allow CloudTrail to describe key", "Effect": "Allow",
+                "Principal": { "Service": "cloudtrail.amazonaws.com" },
+                "Action": "kms:DescribeKey", "Resource": "*",
+            },
+        ],
+    })
+}
+
+/// Gives `key_arn` the key policy of [`cloudtrail_key_policy_document`].
+pub async fn cloudtrail_key_policy(
+    config: &SdkConfig,
+    key_arn: &str,
+    trail_arn: &str,
+    account: &str,
+) -> TestkitResult<()> {
+    let region = key_arn.split(':').nth(3).unwrap_or(HOME).to_string();
+    let kms = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(config)
+            .region(Region::new(region))
+            .build(),
+    );
+    kms.put_key_policy()
+        .key_id(key_arn)
+        .policy_name("default")
+        .policy(cloudtrail_key_policy_document(account, trail_arn).to_string())
+        .send()
+        .await
+        .map_err(|e| err("PutKeyPolicy", e))?;
+    Ok(())
+}
+
 /// Builds the scenario on the endpoint of `config` (normally a fresh moto server).
 pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
     let key_arn = kms_key(config, HOME, "secure account CloudTrail key").await?;
@@ -233,6 +289,9 @@ pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
             .await
             .map_err(|e| err("CreateTrail Members", e))?;
         trail_arn = trail.trail_arn().unwrap_or_default().to_string();
+        if seed.trail_encrypted {
+            cloudtrail_key_policy(config, &key_arn, &trail_arn, account).await?;
+        }
     }
 
     let (mut unrelated_trail_arn, mut unrelated_key_arn) = (None, None);
