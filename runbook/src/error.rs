@@ -74,6 +74,45 @@ impl std::fmt::Display for KeyProblem {
     }
 }
 
+/// Why a run cannot be undone (`undo`) or compared with (`status --since`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunUnfit {
+    /// No run was named (a `restore` run started without `undoes`: never from the CLI).
+    NotNamed,
+    /// The undo was asked to undo itself.
+    ThisRun,
+    /// A `status` or `restore` run, or a dry run: it changed nothing.
+    NotARevert { runbook: String, dry_run: bool },
+    /// An unfinished revert that resume can still finish (it may hold a write whose outcome is
+    /// unknown).
+    StillResumable { run_id: String },
+    /// Not finished.
+    Unfinished,
+    /// A finished revert that made no write.
+    NoWrite,
+}
+
+impl std::fmt::Display for RunUnfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunUnfit::NotNamed => write!(f, "no run was named"),
+            RunUnfit::ThisRun => write!(f, "it is this run"),
+            RunUnfit::NotARevert { runbook, dry_run } => write!(
+                f,
+                "it is a `{runbook}` run{}, not a revert that changed the account",
+                if *dry_run { " (dry run)" } else { "" }
+            ),
+            RunUnfit::StillResumable { run_id } => write!(
+                f,
+                "it has not finished and can still be resumed; finish it first (`cargo xtask \
+                 resume {run_id}`), then undo it"
+            ),
+            RunUnfit::Unfinished => write!(f, "it has not finished; resume it first"),
+            RunUnfit::NoWrite => write!(f, "it made no write"),
+        }
+    }
+}
+
 /// What a run of another account was wanted for (the refusal's advice differs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunPurpose {
@@ -258,7 +297,7 @@ pub enum Error {
     RecheckNeedsStatus,
 
     #[error("run {run_id} cannot be undone: {why}")]
-    NothingToUndo { run_id: String, why: String },
+    NothingToUndo { run_id: String, why: RunUnfit },
 
     #[error(
         "KMS key {key} is {state}, so it cannot be put back; nothing was changed. Check the key \
@@ -291,7 +330,7 @@ pub enum Error {
     },
 
     #[error("run {run_id} has no end state to compare with: {why}")]
-    NoEndState { run_id: String, why: String },
+    NoEndState { run_id: String, why: RunUnfit },
 
     #[error(
         "KMS key {key} is scheduled for deletion, so it cannot be used again; nothing was \

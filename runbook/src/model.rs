@@ -629,3 +629,89 @@ mod tests {
         );
     }
 }
+
+/// What a plan warns about: typed, so that the CLI says it in the operator's language. A journal
+/// written before these were typed holds plain English text, read back as `Recorded`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum PlanWarning {
+    Typed(Warned),
+    Recorded(String),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "warning", rename_all = "snake_case")]
+pub enum Warned {
+    /// The trail's bucket belongs to another account: its encryption is that account's to change.
+    ForeignBucket { bucket: String, account: String },
+    /// A bucket policy statement denies uploads without SSE-KMS: CloudTrail's SSE-S3 deliveries
+    /// would be refused after the revert.
+    PolicyDeniesSseS3 { bucket: String, sid: String },
+    /// The bucket policy could not be read: `code` is AWS's error, `None` for access denied.
+    PolicyUnreadable {
+        bucket: String,
+        code: Option<String>,
+    },
+    /// `restore`: what the revert changed does not exist any more.
+    Gone { target: String },
+    /// `restore`: what the revert changed was changed since (`now`, as read), put back only with
+    /// `--force`.
+    ChangedSince {
+        target: String,
+        now: String,
+        force: bool,
+    },
+}
+
+impl From<Warned> for PlanWarning {
+    fn from(w: Warned) -> PlanWarning {
+        PlanWarning::Typed(w)
+    }
+}
+
+impl std::fmt::Display for PlanWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanWarning::Typed(Warned::ForeignBucket { bucket, account }) => write!(
+                f,
+                "{}",
+                crate::error::Error::ForeignBucket {
+                    bucket: bucket.clone(),
+                    account: account.clone()
+                }
+            ),
+            PlanWarning::Typed(Warned::PolicyDeniesSseS3 { bucket, sid }) => write!(
+                f,
+                "bucket policy of {bucket} statement {sid} denies s3:PutObject without SSE-KMS: \
+                 after the revert CloudTrail's SSE-S3 log deliveries would be refused. Change \
+                 that statement before (or right after) the revert"
+            ),
+            PlanWarning::Typed(Warned::PolicyUnreadable { bucket, code: None }) => write!(
+                f,
+                "could not read the bucket policy of {bucket} (needs s3:GetBucketPolicy): check \
+                 yourself that it does not require SSE-KMS uploads"
+            ),
+            PlanWarning::Typed(Warned::PolicyUnreadable {
+                bucket,
+                code: Some(code),
+            }) => write!(
+                f,
+                "could not read the bucket policy of {bucket} ({code}): check it yourself"
+            ),
+            PlanWarning::Typed(Warned::Gone { target }) => write!(
+                f,
+                "{target} does not exist any more; nothing to put back there"
+            ),
+            PlanWarning::Typed(Warned::ChangedSince { target, now, force }) => write!(
+                f,
+                "{target} changed since the revert (now {now}); {}",
+                if *force {
+                    "putting it back anyway (--force)"
+                } else {
+                    "left alone (put it back anyway with --force)"
+                }
+            ),
+            PlanWarning::Recorded(text) => write!(f, "{text}"),
+        }
+    }
+}

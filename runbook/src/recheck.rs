@@ -77,21 +77,16 @@ pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Ve
     if started.runbook != Runbook::Revert || started.args.dry_run {
         return Err(Error::NoEndState {
             run_id: id,
-            why: format!(
-                "it is a `{}` run{}, not a revert that changed the account",
-                started.runbook.name(),
-                if started.args.dry_run {
-                    " (dry run)"
-                } else {
-                    ""
-                }
-            ),
+            why: crate::error::RunUnfit::NotARevert {
+                runbook: started.runbook.name().to_string(),
+                dry_run: started.args.dry_run,
+            },
         });
     }
     if source.fold.status() != Some(RunStatus::Finished) {
         return Err(Error::NoEndState {
             run_id: id,
-            why: "it has not finished; resume it first".into(),
+            why: crate::error::RunUnfit::Unfinished,
         });
     }
     // The end state: what every write left (a revert that wrote nothing left the account as

@@ -371,7 +371,7 @@ async fn restore(cx: &Cx<'_>, args: &Args) -> Result<Report> {
     let started = cx.run.started();
     let run_id = args.undoes.clone().ok_or_else(|| Error::NothingToUndo {
         run_id: String::new(),
-        why: "no run was named".into(),
+        why: crate::error::RunUnfit::NotNamed,
     })?;
     let source = cx.step(&UndoSource { run_id }).await?;
     // The revert's writes, each the other way round, in the revert's order (trail first).

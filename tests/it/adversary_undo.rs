@@ -26,14 +26,6 @@ fn kms(env: &Env, region: &str) -> aws_sdk_kms::Client {
     )
 }
 
-fn cloudtrail(env: &Env, region: &str) -> aws_sdk_cloudtrail::Client {
-    aws_sdk_cloudtrail::Client::from_conf(
-        aws_sdk_cloudtrail::config::Builder::from(&env.config())
-            .region(Region::new(region.to_string()))
-            .build(),
-    )
-}
-
 fn new_key(env: &Env) -> String {
     runtime()
         .block_on(kms(env, HOME).create_key().send())

@@ -52,7 +52,7 @@ pub fn english_left(text: &str) -> Vec<String> {
                 || token.chars().skip(1).any(|c| c.is_ascii_uppercase())
                 || [
                     "cargo", "xtask", "flock", "aws", "y", "N", "on", "off", "cloudtrail", "kms", "sts",
-                    "config", "organizations",
+                    "config", "organizations", "Config",
                 ].contains(&token);
             if letters >= 2 && !name_like {
                 left.push(token.to_string());
@@ -80,7 +80,26 @@ fn the_checker_tells_prose_from_names() {
 /// everything (stdout and stderr) in Japanese.
 #[track_caller]
 fn check(state: &Path, args: &[&str], code: i32) -> Run {
-    let mut cmd = xtask_command(state);
+    judge(xtask_command(state), args, code)
+}
+
+/// [`check`] against the moto server of `env` (with its credentials).
+#[track_caller]
+fn check_on(env: &Env, args: &[&str], code: i32) -> Run {
+    let mut cmd = xtask_command(env.state.path());
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let endpoint = env.moto.endpoint();
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--endpoint-url", &endpoint])
+        .collect();
+    judge(cmd, &args, code)
+}
+
+#[track_caller]
+fn judge(mut cmd: std::process::Command, args: &[&str], code: i32) -> Run {
     cmd.args(args)
         .env("LANG", "ja_JP.UTF-8")
         .env_remove("LC_ALL")
@@ -214,4 +233,28 @@ fn a_batch_in_japanese() {
         .unwrap_or_else(|| panic!("a batch id in:\n{}", run.stderr))
         .to_string();
     check(s, &["audit", "show", &batch], 0);
+}
+
+#[test]
+fn a_partial_undo_in_japanese() {
+    let env = Env::secure_account();
+    let revert_id = env.xtask(&["run", "revert", "--yes"]).success().run_id();
+    runtime()
+        .block_on(cloudtrail(&env, HOME).delete_trail().name("Members").send())
+        .unwrap();
+    check_on(&env, &["undo", &revert_id, "--yes"], 5);
+}
+
+#[test]
+fn the_main_job_and_its_views_in_japanese() {
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path();
+    check(
+        s,
+        &["run", "revert", "--replay", "secure-account", "--yes"],
+        0,
+    );
+    check(s, &["audit", "list"], 0);
+    check(s, &["audit", "show", "--writes"], 0);
+    check(s, &["audit", "verify"], 0);
 }

@@ -500,3 +500,12 @@ pub fn pos(records: &[Record], event: &str, step: Option<&str>) -> usize {
         .position(|r| r.event == event && step.is_none_or(|s| r.data["step"] == s))
         .unwrap_or_else(|| panic!("no {event} {step:?}"))
 }
+
+/// A CloudTrail client of `env`'s moto in `region`, to change the account behind the tool's back.
+pub fn cloudtrail(env: &Env, region: &str) -> aws_sdk_cloudtrail::Client {
+    aws_sdk_cloudtrail::Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(&env.config())
+            .region(Region::new(region.to_string()))
+            .build(),
+    )
+}

@@ -1,7 +1,6 @@
 //! Undo a revert, and the weekly re-check, against moto: end states read through the SDK,
 //! writes counted in the journals.
 
-use aws_types::region::Region;
 use runbook::model::EncryptionRule;
 
 use crate::support::*;
@@ -14,14 +13,6 @@ fn s3(env: &Env) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&env.config())
             .force_path_style(true)
-            .build(),
-    )
-}
-
-fn cloudtrail(env: &Env, region: &str) -> aws_sdk_cloudtrail::Client {
-    aws_sdk_cloudtrail::Client::from_conf(
-        aws_sdk_cloudtrail::config::Builder::from(&env.config())
-            .region(Region::new(region.to_string()))
             .build(),
     )
 }

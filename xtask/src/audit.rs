@@ -134,7 +134,7 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         out::line(format!(
             "{:<28} {:<8} {:<14} {:<24} {:<27} {:>9}  {}",
             crate::display::escape(&r.run_id),
-            dash(&r.runbook),
+            crate::messages::runbook_word(&dash(&r.runbook), lang),
             crate::display::escape(&dash(&r.account)),
             status,
             dash(&started),
@@ -327,12 +327,13 @@ fn describe(event: &Event, lang: Lang) -> String {
 }
 
 /// Each write attempt of a journal: its intent, and what answered it.
-fn write_rows(journal: &journal::Journal) -> Vec<WriteRow> {
+/// The run's writes; `before`/`after` in `lang` (English for the JSON contract).
+fn write_rows(journal: &journal::Journal, lang: Lang) -> Vec<WriteRow> {
     let mut rows: Vec<WriteRow> = Vec::new();
     for (record, event) in journal.records.iter().zip(&journal.events) {
         match event {
             Event::WriteIntent { write, .. } => {
-                let (before, after) = render::before_after(write);
+                let (before, after) = render::before_after_lang(write, lang);
                 rows.push(WriteRow {
                     line: record.seq + 1,
                     ts: record.ts.clone(),
@@ -394,7 +395,7 @@ fn show(
         .unwrap_or_default();
     if output == Output::Json {
         let (records, writes) = if writes_only {
-            (None, Some(write_rows(&journal)))
+            (None, Some(write_rows(&journal, Lang::En)))
         } else {
             (Some(serde_json::to_value(&journal.records)?), None)
         };
@@ -410,9 +411,9 @@ fn show(
         );
         return Ok(());
     }
-    out::line(format!("run {id}"));
+    out::line(format!("{} {id}", render::run_word(lang)));
     if writes_only {
-        let rows = write_rows(&journal);
+        let rows = write_rows(&journal, lang);
         if rows.is_empty() {
             out::line(Msg::NoWrites.text(lang));
         }
@@ -500,25 +501,31 @@ fn verify(
                 final_hash: v.last_hash.clone(),
                 ended: v.ended.clone(),
                 resumable: v.resumable,
-                open: v.open.clone(),
+                open: v.open.iter().map(ToString::to_string).collect(),
                 expected_hash_matches: expect_hash.map(|_| true),
             }),
         );
         return Ok(());
     }
-    out::line(format!(
-        "run {id}: {} events, hash chain, sequence and transitions intact, last hash {}",
-        v.events, v.last_hash
-    ));
+    out::line(
+        Msg::Verified {
+            run_id: &id,
+            events: v.events,
+            last_hash: &v.last_hash,
+        }
+        .text(lang),
+    );
     if expect_hash.is_some() {
         out::line(Msg::ExpectedHashMatches.text(lang));
     }
-    match &v.ended {
-        Some(end) => out::line(format!("ended with {end}")),
-        None => out::line("no final event"),
-    }
+    out::line(
+        Msg::EndedWith {
+            end: v.ended.as_deref(),
+        }
+        .text(lang),
+    );
     for open in &v.open {
-        out::line(format!("open: {open}"));
+        out::line(Msg::Open(open).text(lang));
     }
     incomplete()
 }

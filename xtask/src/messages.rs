@@ -7,7 +7,7 @@ use std::path::Path;
 
 use runbook::finding::{Finding, Found};
 use runbook::problem::Problem;
-use runbook::steps::key_advice::{KeyNote, KeyProblem};
+use runbook::steps::key_advice::{AdviceProblem, KeyNote};
 use runbook::Error as E;
 
 use crate::flags::Lang;
@@ -24,8 +24,20 @@ pub enum Msg<'a> {
     /// `audit verify`: the log verifies but is incomplete.
     LogIncomplete {
         log: &'a Path,
-        problems: &'a [String],
+        problems: &'a [runbook::journal::Incomplete],
     },
+    /// `audit verify`: the chain, the sequence and the transitions hold.
+    Verified {
+        run_id: &'a str,
+        events: usize,
+        last_hash: &'a str,
+    },
+    /// `audit verify`: the run's final event, if any.
+    EndedWith {
+        end: Option<&'a str>,
+    },
+    /// `audit verify`: what the run left open.
+    Open(&'a runbook::journal::Open),
     /// After a run that resume can finish.
     ResumeHint {
         command: &'a str,
@@ -53,6 +65,8 @@ pub enum Msg<'a> {
         count: usize,
         first: &'a runbook::http::exchange::RequestKey,
     },
+    /// What a plan warns about.
+    PlanWarning(&'a runbook::model::PlanWarning),
     /// What the key advice could not read.
     KeyNote(&'a runbook::steps::key_advice::KeyNote),
     /// A KMS key's state and manager (`Enabled, CUSTOMER`).
@@ -120,8 +134,23 @@ impl Msg<'_> {
             Msg::LogIncomplete { log, problems } => format!(
                 "audit log {} is incomplete:\n  {}",
                 log.display(),
-                problems.join("\n  ")
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
             ),
+            Msg::Verified {
+                run_id,
+                events,
+                last_hash,
+            } => format!(
+                "run {run_id}: {events} events, hash chain, sequence and transitions intact, \
+                 last hash {last_hash}"
+            ),
+            Msg::EndedWith { end: Some(end) } => format!("ended with {end}"),
+            Msg::EndedWith { end: None } => "no final event".into(),
+            Msg::Open(open) => format!("open: {open}"),
             Msg::ResumeHint { command } => {
                 format!("The run did not finish. Continue it with:\n  {command}")
             }
@@ -163,19 +192,20 @@ impl Msg<'_> {
                     Some(Some(id)) => format!(" ({id})"),
                 }
             ),
+            Msg::PlanWarning(warning) => warning.to_string(),
             Msg::KeyNote(note) => match note {
-                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: false }) => {
+                KeyNote::Typed(AdviceProblem::DescribeKeyDenied { explicit_deny: false }) => {
                     "could not describe the key (the caller needs kms:DescribeKey)".into()
                 }
-                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: true }) => {
+                KeyNote::Typed(AdviceProblem::DescribeKeyDenied { explicit_deny: true }) => {
                     "could not describe the key: an explicit deny refuses kms:DescribeKey (an \
                      Allow cannot override it)"
                         .into()
                 }
-                KeyNote::Typed(KeyProblem::DescribeKeyFailed { code }) => {
+                KeyNote::Typed(AdviceProblem::DescribeKeyFailed { code }) => {
                     format!("could not describe the key: {code}")
                 }
-                KeyNote::Typed(KeyProblem::ConfigUnreadable { regions }) => format!(
+                KeyNote::Typed(AdviceProblem::ConfigUnreadable { regions }) => format!(
                     "AWS Config delivery channels could not be read in {} (needs \
                      config:DescribeDeliveryChannels)",
                     regions.join(", ")
@@ -210,8 +240,33 @@ impl Msg<'_> {
             Msg::LogIncomplete { log, problems } => format!(
                 "監査ログ {} は不完全です:\n  {}",
                 log.display(),
-                problems.join("\n  ")
+                problems
+                    .iter()
+                    .map(|p| match p {
+                        runbook::journal::Incomplete::NoFinalEvent => {
+                            "実行の最後のイベントがありません: まだ実行中か、強制終了されました (再開すると確定します)"
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
             ),
+            Msg::Verified {
+                run_id,
+                events,
+                last_hash,
+            } => format!(
+                "実行 {run_id}: {events} 件のイベント、ハッシュの連鎖、連番、遷移はすべて正常です。最終ハッシュ {last_hash}"
+            ),
+            Msg::EndedWith { end: Some(end) } => format!("最後のイベント: {end}"),
+            Msg::EndedWith { end: None } => "最後のイベントがありません".into(),
+            Msg::Open(open) => match open {
+                runbook::journal::Open::Step(step) => {
+                    format!("未完了: ステップ `{step}` に結果がありません")
+                }
+                runbook::journal::Open::Write { line } => {
+                    format!("未完了: {line} 行目の書き込みの結果が確定していません")
+                }
+            },
             Msg::ResumeHint { command } => {
                 format!("実行は完了していません。次のコマンドで続きから再開できます:\n  {command}")
             }
@@ -267,19 +322,20 @@ impl Msg<'_> {
                 first.operation,
                 first.params
             ),
+            Msg::PlanWarning(warning) => plan_warning_ja(warning),
             Msg::KeyNote(note) => match note {
-                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: false }) => {
+                KeyNote::Typed(AdviceProblem::DescribeKeyDenied { explicit_deny: false }) => {
                     "キーの情報を取得できませんでした (呼び出し元に kms:DescribeKey が必要です)".into()
                 }
-                KeyNote::Typed(KeyProblem::DescribeKeyDenied { explicit_deny: true }) => {
+                KeyNote::Typed(AdviceProblem::DescribeKeyDenied { explicit_deny: true }) => {
                     "キーの情報を取得できませんでした: 明示的な拒否が kms:DescribeKey を拒否しています \
                      (許可を追加しても上書きできません)"
                         .into()
                 }
-                KeyNote::Typed(KeyProblem::DescribeKeyFailed { code }) => {
+                KeyNote::Typed(AdviceProblem::DescribeKeyFailed { code }) => {
                     format!("キーの情報を取得できませんでした: {code}")
                 }
-                KeyNote::Typed(KeyProblem::ConfigUnreadable { regions }) => format!(
+                KeyNote::Typed(AdviceProblem::ConfigUnreadable { regions }) => format!(
                     "{} で AWS Config の配信チャネルを読めませんでした \
                      (config:DescribeDeliveryChannels が必要です)",
                     regions.join(", ")
@@ -288,13 +344,7 @@ impl Msg<'_> {
             },
             Msg::KeyState { state, manager } => format!(
                 "{}, {}",
-                match *state {
-                    Some("Enabled") => "有効",
-                    Some("Disabled") => "無効",
-                    Some("PendingDeletion") => "削除待ち",
-                    Some(other) => other,
-                    None => "?",
-                },
+                state.map_or("?", |s| key_state(s, Lang::Ja)),
                 match *manager {
                     Some("CUSTOMER") => "カスタマー管理型キー",
                     Some("AWS") => "AWS 管理型キー",
@@ -350,6 +400,85 @@ pub fn problem_ja(p: &Problem) -> String {
             "ログは {log_lines} 行目で終わっていますが、state.json は {seen} 行目まで見ています: 行が削除されています"
         ),
         Problem::Check(sentence) => format!("(検査の詳細、英語: {sentence})"),
+    }
+}
+
+/// A runbook's name (`revert`) as the operator reads it.
+pub fn runbook_word(name: &str, lang: Lang) -> &str {
+    match (lang, name) {
+        (Lang::Ja, "revert") => "切り戻し",
+        (Lang::Ja, "status") => "状態確認",
+        (Lang::Ja, "restore") => "取り消し",
+        _ => name,
+    }
+}
+
+/// A KMS key's state (`Enabled`) as the operator reads it.
+pub fn key_state(state: &str, lang: Lang) -> &str {
+    match (lang, state) {
+        (Lang::Ja, "Enabled") => "有効",
+        (Lang::Ja, "Disabled") => "無効",
+        (Lang::Ja, "PendingDeletion") => "削除待ち",
+        (Lang::Ja, "PendingImport") => "インポート待ち",
+        (Lang::Ja, "Unavailable") => "利用不可",
+        _ => state,
+    }
+}
+
+/// A plan's warning in Japanese.
+fn plan_warning_ja(warning: &runbook::model::PlanWarning) -> String {
+    use runbook::model::{PlanWarning, Warned};
+    match warning {
+        PlanWarning::Typed(Warned::ForeignBucket { bucket, account }) => {
+            error_ja(&E::ForeignBucket {
+                bucket: bucket.clone(),
+                account: account.clone(),
+            })
+        }
+        PlanWarning::Typed(Warned::PolicyDeniesSseS3 { bucket, sid }) => format!(
+            "バケット {bucket} のバケットポリシーのステートメント {sid} は SSE-KMS なしの s3:PutObject を拒否します: \
+             切り戻し後、CloudTrail の SSE-S3 でのログ配信が拒否されます。切り戻しの前 (または直後) にそのステートメントを変更してください"
+        ),
+        PlanWarning::Typed(Warned::PolicyUnreadable { bucket, code: None }) => format!(
+            "バケット {bucket} のバケットポリシーを読めませんでした (s3:GetBucketPolicy が必要です): \
+             SSE-KMS でのアップロードを必須にしていないか、ご自身で確認してください"
+        ),
+        PlanWarning::Typed(Warned::PolicyUnreadable {
+            bucket,
+            code: Some(code),
+        }) => format!(
+            "バケット {bucket} のバケットポリシーを読めませんでした ({code}): ご自身で確認してください"
+        ),
+        PlanWarning::Typed(Warned::Gone { target }) => {
+            format!("{target} はもう存在しないため、戻すものはありません")
+        }
+        PlanWarning::Typed(Warned::ChangedSince { target, now, force }) => format!(
+            "{target} は切り戻しの後に変更されています (現在 {now})。{}",
+            if *force {
+                "--force のため、それでも戻します"
+            } else {
+                "変更しません (それでも戻すには --force を付けます)"
+            }
+        ),
+        PlanWarning::Recorded(text) => format!("(記録された英語の原文) {text}"),
+    }
+}
+
+/// Why a run cannot be undone or compared with, in Japanese.
+fn unfit_ja(why: &runbook::error::RunUnfit) -> String {
+    use runbook::error::RunUnfit as U;
+    match why {
+        U::NotNamed => "取り消す実行が指定されていません".into(),
+        U::ThisRun => "この実行そのものです".into(),
+        U::NotARevert { runbook, dry_run } => format!(
+            "`{runbook}` の実行{}で、アカウントを変更した切り戻しではありません",
+            if *dry_run { " (ドライラン)" } else { "" }
+        ),
+        U::StillResumable { run_id } => format!(
+            "完了しておらず、まだ再開できます。先に完了させてから (`cargo xtask resume {run_id}`) 取り消してください"
+        ),
+        U::Unfinished => "完了していません。先に再開して完了させてください".into(),
+        U::NoWrite => "書き込みをしていません".into(),
     }
 }
 
@@ -545,7 +674,9 @@ fn error_ja(e: &E) -> String {
         E::RecheckNeedsStatus => {
             "--check と --since は `run status` とともに使います (再確認のみで、書き込みはしません)".into()
         }
-        E::NothingToUndo { run_id, why } => format!("実行 {run_id} は取り消せません: {why}"),
+        E::NothingToUndo { run_id, why } => {
+            format!("実行 {run_id} は取り消せません: {}", unfit_ja(why))
+        }
         E::KeyUnusable { key, state } => format!(
             "KMS キー {key} は {state} のため、元に戻せません。何も変更していません。KMS コンソールでキーを\
              確認してください。取り消しで戻せるのは、存在して有効なキーだけです"
@@ -574,9 +705,10 @@ fn error_ja(e: &E) -> String {
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
-        E::NoEndState { run_id, why } => {
-            format!("実行 {run_id} には比較する終了時の状態がありません: {why}")
-        }
+        E::NoEndState { run_id, why } => format!(
+            "実行 {run_id} には比較する終了時の状態がありません: {}",
+            unfit_ja(why)
+        ),
         E::OrganizationTrailNotIncluded { arns } => format!(
             "{} はこのアカウント (組織の管理アカウント) の組織の証跡です。切り戻すと、このアカウントだけでなく\
              組織のすべてのメンバーアカウントのログファイルが変わります。何も変更していません。それが意図どおりなら \

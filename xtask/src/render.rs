@@ -394,7 +394,11 @@ fn plan(out: &mut String, plan: &Plan, heading: &str, w: &Words) {
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}:", w.warnings);
         for warning in &plan.warnings {
-            let _ = writeln!(out, "  ! {}", esc(&warning.to_string()));
+            let _ = writeln!(
+                out,
+                "  ! {}",
+                esc(&crate::messages::Msg::PlanWarning(warning).text(w.lang))
+            );
         }
     }
 }
@@ -452,7 +456,8 @@ fn partly_restored(plan: &Plan, written: bool, lang: Lang) -> String {
 fn keys_to_put_back(out: &mut String, keys: &[runbook::steps::KeyState], w: &Words) {
     for k in keys {
         let arn = k.arn.as_deref().unwrap_or(&k.key);
-        let _ = writeln!(out, "{}: {arn} ({})", w.key_to_put_back, k.state);
+        let state = crate::messages::key_state(&k.state, w.lang);
+        let _ = writeln!(out, "{}: {arn} ({state})", w.key_to_put_back);
         if !k.trails.is_empty() {
             match &k.cloudtrail_statement {
                 Some(st) => {
@@ -530,7 +535,11 @@ pub fn confirmation_prompt(
             let _ = writeln!(out, "  {} {} {}", w.bucket, esc(missing), w.bucket_missing);
         }
         for warning in &p.warnings {
-            let _ = writeln!(out, "  ! {}", esc(&warning.to_string()));
+            let _ = writeln!(
+                out,
+                "  ! {}",
+                esc(&crate::messages::Msg::PlanWarning(warning).text(w.lang))
+            );
         }
     }
     let _ = write!(out, "\n{}\n{}", w.prompt_intro, w.prompt_question);
@@ -649,7 +658,11 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if r.runbook == Runbook::Restore && r.plan.writes.is_empty() {
         let _ = writeln!(out, "{}", w.nothing_to_restore);
         for warning in &r.plan.warnings {
-            let _ = writeln!(out, "  ! {}", esc(&warning.to_string()));
+            let _ = writeln!(
+                out,
+                "  ! {}",
+                esc(&crate::messages::Msg::PlanWarning(warning).text(w.lang))
+            );
         }
     } else {
         plan(&mut out, &r.plan, heading, w);
@@ -662,7 +675,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
     if r.trails.is_some() || r.buckets.is_some() {
         let _ = writeln!(out, "\n{}:", w.results);
         for done in trails.chain(buckets) {
-            let (was, now) = before_after(&done.write);
+            let (was, now) = before_after_in(&done.write, w);
             let _ = writeln!(
                 out,
                 "  {} {} ({}): {} [{was} -> {now}]",
@@ -790,9 +803,14 @@ fn rules_text(rules: &[runbook::model::EncryptionRule], w: &Words) -> String {
         .join(", ")
 }
 
-/// What a write finds and what it leaves (English, as the audit views show it).
-pub fn before_after(write: &PlannedWrite) -> (String, String) {
-    before_after_in(write, &EN)
+/// What a write finds and what it leaves, in `lang`.
+pub fn before_after_lang(write: &PlannedWrite, lang: Lang) -> (String, String) {
+    before_after_in(write, words(lang))
+}
+
+/// `run` in `lang`, before a run id.
+pub fn run_word(lang: Lang) -> &'static str {
+    words(lang).footer_run
 }
 
 fn before_after_in(write: &PlannedWrite, w: &Words) -> (String, String) {
@@ -864,7 +882,9 @@ mod tests {
             missing_buckets: vec![],
             foreign_buckets: vec![],
             writes,
-            warnings: vec!["the bucket policy denies PutObject without aws:kms".into()],
+            warnings: vec![runbook::model::PlanWarning::Recorded(
+                "the bucket policy denies PutObject without aws:kms".into(),
+            )],
             keys: vec![],
             not_restored: vec![],
             already_restored: vec![],

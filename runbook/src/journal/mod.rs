@@ -195,20 +195,16 @@ impl Journal {
         };
         let mut open = Vec::new();
         if let Some(step) = fold.open_step() {
-            open.push(format!("step `{step}` has no outcome"));
+            open.push(Open::Step(step));
         }
         for w in fold.writes().iter().filter(|w| w.unsettled()) {
-            open.push(format!(
-                "the write intended at line {} has no conclusive result",
-                w.intent_seq + 1
-            ));
+            open.push(Open::Write {
+                line: w.intent_seq + 1,
+            });
         }
         let mut incomplete = Vec::new();
         if ended.is_none() {
-            incomplete.push(
-                "the run has no final event: it is still running, or it was killed (resume it to settle it)"
-                    .to_string(),
-            );
+            incomplete.push(Incomplete::NoFinalEvent);
         }
         Verification {
             events: self.records.len(),
@@ -230,9 +226,61 @@ pub struct Verification {
     pub ended: Option<String>,
     pub resumable: bool,
     /// Problems that make the log incomplete; empty when it is complete.
-    pub incomplete: Vec<String>,
+    pub incomplete: Vec<Incomplete>,
     /// Things left open by a failed or interrupted run, which `resume` settles.
-    pub open: Vec<String>,
+    pub open: Vec<Open>,
+}
+
+/// What makes a log incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incomplete {
+    /// No `run_finished|failed|interrupted`: still running, or killed.
+    NoFinalEvent,
+}
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Incomplete::NoFinalEvent => write!(
+                f,
+                "the run has no final event: it is still running, or it was killed (resume it \
+                 to settle it)"
+            ),
+        }
+    }
+}
+
+impl Serialize for Incomplete {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What a failed or interrupted run left open, which `resume` settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// A step that started and has no outcome.
+    Step(StepName),
+    /// A write intended at this line (1-based) without a conclusive result.
+    Write { line: u64 },
+}
+
+impl std::fmt::Display for Open {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Open::Step(step) => write!(f, "step `{step}` has no outcome"),
+            Open::Write { line } => write!(
+                f,
+                "the write intended at line {line} has no conclusive result"
+            ),
+        }
+    }
+}
+
+impl Serialize for Open {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Reads, folds and checks a run completely: chain, transitions, and `state.json`.

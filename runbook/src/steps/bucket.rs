@@ -7,6 +7,7 @@
 //! also what a missing permission gets; `ListBuckets` (the caller's own buckets) tells the two
 //! apart.
 
+use crate::model::{PlanWarning, Warned};
 use serde_json::{json, Value};
 
 use crate::aws::{
@@ -182,7 +183,7 @@ pub async fn read_state(cx: &Cx<'_>, bucket: &str, region: &str) -> Result<Bucke
 /// Warnings from the bucket policy: statements that deny `s3:PutObject` unless SSE-KMS is used
 /// would refuse CloudTrail's SSE-S3 deliveries after the revert. A policy that cannot be read is
 /// a warning too, never a failure.
-pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<String> {
+pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<PlanWarning> {
     let result = cx
         .call(
             GET_BUCKET_POLICY,
@@ -200,17 +201,24 @@ pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<Str
         Ok(out) => kms_only_denials(out.policy().unwrap_or_default())
             .into_iter()
             .map(|sid| {
-                format!(
-                    "bucket policy of {bucket} statement {sid} denies s3:PutObject without SSE-KMS: after the revert \
-                     CloudTrail's SSE-S3 log deliveries would be refused. Change that statement before (or right after) the revert"
-                )
+                Warned::PolicyDeniesSseS3 {
+                    bucket: bucket.to_string(),
+                    sid,
+                }
+                .into()
             })
             .collect(),
         Err(f) if f.is("NoSuchBucketPolicy") => Vec::new(),
-        Err(f) if f.kind == FailureKind::AccessDenied => vec![format!(
-            "could not read the bucket policy of {bucket} (needs s3:GetBucketPolicy): check yourself that it does not require SSE-KMS uploads"
-        )],
-        Err(f) => vec![format!("could not read the bucket policy of {bucket} ({}): check it yourself", f.code)],
+        Err(f) if f.kind == FailureKind::AccessDenied => vec![Warned::PolicyUnreadable {
+            bucket: bucket.to_string(),
+            code: None,
+        }
+        .into()],
+        Err(f) => vec![Warned::PolicyUnreadable {
+            bucket: bucket.to_string(),
+            code: Some(f.code),
+        }
+        .into()],
     }
 }
 

@@ -39,13 +39,13 @@ pub struct KeyInfo {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum KeyNote {
-    Typed(KeyProblem),
+    Typed(AdviceProblem),
     Recorded(String),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "problem", rename_all = "snake_case")]
-pub enum KeyProblem {
+pub enum AdviceProblem {
     /// `kms:DescribeKey` was refused: missing from the caller's policy, or an explicit deny
     /// (then granting it would not help).
     DescribeKeyDenied { explicit_deny: bool },
@@ -130,13 +130,13 @@ impl Step for KeyAdvice {
                 }
                 Err(f) if f.kind == FailureKind::AccessDenied => {
                     info.notes
-                        .push(KeyNote::Typed(KeyProblem::DescribeKeyDenied {
+                        .push(KeyNote::Typed(AdviceProblem::DescribeKeyDenied {
                             explicit_deny: f.explicit_deny(),
                         }))
                 }
                 Err(f) => info
                     .notes
-                    .push(KeyNote::Typed(KeyProblem::DescribeKeyFailed {
+                    .push(KeyNote::Typed(AdviceProblem::DescribeKeyFailed {
                         code: f.code,
                     })),
             }
@@ -159,7 +159,7 @@ impl Step for KeyAdvice {
             }
             if !unreadable.is_empty() {
                 info.notes
-                    .push(KeyNote::Typed(KeyProblem::ConfigUnreadable {
+                    .push(KeyNote::Typed(AdviceProblem::ConfigUnreadable {
                         regions: unreadable,
                     }));
             }

@@ -1,6 +1,7 @@
 //! MakePlan (read-only): where the trails' bucket lives, how it is encrypted, what the bucket
 //! policy would do after the revert, and so the exact list of writes a revert would make.
 
+use crate::model::{PlanWarning, Warned};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -45,7 +46,7 @@ pub struct Plan {
     /// Every write a revert makes, in order: what the operator confirms, what each write's
     /// intent records, and what is sent.
     pub writes: Vec<PlannedWrite>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<PlanWarning>,
     /// `restore`: each key it puts back, as checked (its ARN, state, and the key policy's
     /// statement that lets CloudTrail use it, or what was wrong).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -105,14 +106,13 @@ impl Step for MakePlan {
         let mut foreign_buckets = Vec::new();
         for (name, hint) in wanted {
             let gone = |e: &Error| matches!(e, Error::BucketNotFound { .. });
-            let foreign = |e: &Error| matches!(e, Error::ForeignBucket { .. });
             let region = match bucket::locate(cx, &name, &hint).await {
                 Err(e) if gone(&e) => {
                     missing_buckets.push(name);
                     continue;
                 }
-                Err(e) if foreign(&e) => {
-                    warnings.push(e.to_string());
+                Err(Error::ForeignBucket { bucket, account }) => {
+                    warnings.push(Warned::ForeignBucket { bucket, account }.into());
                     foreign_buckets.push(name);
                     continue;
                 }
@@ -128,8 +128,8 @@ impl Step for MakePlan {
                     missing_buckets.push(name);
                     continue;
                 }
-                Err(e) if foreign(&e) => {
-                    warnings.push(e.to_string());
+                Err(Error::ForeignBucket { bucket, account }) => {
+                    warnings.push(Warned::ForeignBucket { bucket, account }.into());
                     foreign_buckets.push(name);
                     continue;
                 }
@@ -143,7 +143,7 @@ impl Step for MakePlan {
             buckets.push(BucketPlan { current, new_rules });
         }
         for w in &warnings {
-            cx.warn(Self::NAME, w)?;
+            cx.warn(Self::NAME, &w.to_string())?;
         }
         let trail_writes = trails.iter().filter_map(|t| {
             t.kms_key_id.as_ref().map(|key| PlannedWrite::TrailKms {

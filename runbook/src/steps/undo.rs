@@ -10,6 +10,8 @@
 //! - [`RestoreTrailKms`], [`RestoreBucketEncryption`]: the reversed writes, through the same
 //!   guarded-write protocol as the revert's.
 
+use crate::error::RunUnfit;
+use crate::model::{PlanWarning, Warned};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -47,13 +49,13 @@ impl Step for UndoSource {
             .dir()
             .parent()
             .expect("a run's folder is in the state directory");
-        let refuse = |why: String| Error::NothingToUndo {
+        let refuse = |why: RunUnfit| Error::NothingToUndo {
             run_id: self.run_id.clone(),
             why,
         };
         let id = runs::resolve(state_dir, Some(&self.run_id))?;
         if id == cx.run.id() {
-            return Err(refuse("it is this run".into()));
+            return Err(refuse(RunUnfit::ThisRun));
         }
         let dir = state_dir.join(&id);
         let source = journal::load(&dir)?;
@@ -63,18 +65,15 @@ impl Step for UndoSource {
             .started()
             .expect("a loaded journal began with run_started");
         if started.runbook != Runbook::Revert {
-            return Err(refuse(format!(
-                "it is a `{}` run, not a revert",
-                started.runbook.name()
-            )));
+            return Err(refuse(RunUnfit::NotARevert {
+                runbook: started.runbook.name().to_string(),
+                dry_run: false,
+            }));
         }
         // Unfinished, it may hold a write whose outcome is unknown, and a later `resume`
         // would revert again over the undo.
         if source.fold.resumable() {
-            return Err(refuse(format!(
-                "it has not finished and can still be resumed; finish it first \
-                 (`cargo xtask resume {id}`), then undo it"
-            )));
+            return Err(refuse(RunUnfit::StillResumable { run_id: id }));
         }
         let me = cx.run.started();
         if started.account != me.account {
@@ -93,7 +92,7 @@ impl Step for UndoSource {
             .map(|w| w.write.clone())
             .collect();
         if writes.is_empty() {
-            return Err(refuse("it made no write".into()));
+            return Err(refuse(RunUnfit::NoWrite));
         }
         let preflight = source.fold.output(StepName::Preflight);
         let regions = |field: &str| -> Vec<String> {
@@ -407,8 +406,11 @@ pub enum NotRestoredWhy {
 
 /// A target deleted since the revert: reported, and left alone (even with `--force`).
 fn gone(cx: &Cx<'_>, plan: &mut Plan, target: &str) -> Result<()> {
-    let note = format!("{target} does not exist any more; nothing to put back there");
-    cx.warn(StepName::UndoPlan, &note)?;
+    let note: PlanWarning = Warned::Gone {
+        target: target.to_string(),
+    }
+    .into();
+    cx.warn(StepName::UndoPlan, &note.to_string())?;
     plan.warnings.push(note);
     plan.not_restored.push(NotRestored {
         target: target.to_string(),
@@ -515,16 +517,13 @@ impl Step for UndoPlan {
                 continue;
             }
             if !as_left {
-                let note = format!(
-                    "{} changed since the revert (now {live_json}); {}",
-                    undo.target(),
-                    if self.force {
-                        "putting it back anyway (--force)"
-                    } else {
-                        "left alone (put it back anyway with --force)"
-                    }
-                );
-                cx.warn(Self::NAME, &note)?;
+                let note: PlanWarning = Warned::ChangedSince {
+                    target: undo.target().to_string(),
+                    now: live_json.to_string(),
+                    force: self.force,
+                }
+                .into();
+                cx.warn(Self::NAME, &note.to_string())?;
                 plan.warnings.push(note);
                 if !self.force {
                     plan.not_restored.push(NotRestored {

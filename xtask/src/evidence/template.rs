@@ -296,7 +296,12 @@ fn left_alone(e: &Evidence, w: &Words) -> Markup {
         .flat_map(|s| &s.targets)
         .filter_map(|t| t.skip.as_ref().map(|why| (t, why)))
         .collect();
-    let plan_warnings: Vec<&String> = e.plan.iter().flat_map(|p| &p.warnings).collect();
+    let plan_warnings: Vec<String> = e
+        .plan
+        .iter()
+        .flat_map(|p| &p.warnings)
+        .map(|warning| crate::messages::Msg::PlanWarning(warning).text(page_lang(w)))
+        .collect();
     let excluded: Vec<&str> = e
         .regions
         .iter()
@@ -486,14 +491,18 @@ fn keys(e: &Evidence, w: &Words) -> Markup {
     }
 }
 
-/// A key advice note in the page's language (the one catalogue says it).
-fn key_note(note: &runbook::steps::key_advice::KeyNote, w: &Words) -> String {
-    let lang = if w.lang == "ja" {
+/// The page's language, for what the one catalogue says.
+fn page_lang(w: &Words) -> crate::flags::Lang {
+    if w.lang == "ja" {
         crate::flags::Lang::Ja
     } else {
         crate::flags::Lang::En
-    };
-    crate::messages::Msg::KeyNote(note).text(lang)
+    }
+}
+
+/// A key advice note in the page's language.
+fn key_note(note: &runbook::steps::key_advice::KeyNote, w: &Words) -> String {
+    crate::messages::Msg::KeyNote(note).text(page_lang(w))
 }
 
 fn timeline_section(e: &Evidence, w: &Words) -> Markup {
