@@ -206,6 +206,28 @@ pub enum Error {
         detail: String,
     },
 
+    #[error(
+        "AssumeRole on {role_arn} for account {account} was throttled by STS ({detail}); nothing \
+         was run there. Resume the batch later, or lower --max-concurrent-accounts"
+    )]
+    AssumeRoleThrottled {
+        account: String,
+        role_arn: String,
+        detail: String,
+    },
+
+    #[error(
+        "the caller's account is not in an organization (Organizations: \
+         AWSOrganizationsNotInUseException), so --organization has no accounts to list; name the \
+         accounts with --accounts or --accounts-file instead"
+    )]
+    OrganizationsNotInUse,
+
+    #[error(
+        "{flag} cannot be used with a batch (--accounts, --accounts-file, --organization): {why}"
+    )]
+    FlagNotForBatch { flag: String, why: String },
+
     #[error("`{value}` ({origin}) is not an AWS account id: an account id is 12 digits")]
     BadAccountId { value: String, origin: String },
 
@@ -223,6 +245,22 @@ pub enum Error {
          would not change (see `cargo xtask audit show {batch_id}`)"
     )]
     BatchFinished { batch_id: String },
+
+    #[error(
+        "nothing to resume for {} in batch {batch_id}: {} done; still pending: {} (resume them \
+         with `cargo xtask resume {batch_id}`, or name them with --accounts)",
+        named.join(", "), if named.len() == 1 { "it is" } else { "they are" }, pending.join(", ")
+    )]
+    BatchAccountsDone {
+        batch_id: String,
+        /// The accounts `--accounts` named, all done.
+        named: Vec<String>,
+        /// The batch's accounts a resume would still run.
+        pending: Vec<String>,
+    },
+
+    #[error("batch {batch_id} was interrupted")]
+    BatchInterrupted { batch_id: String },
 
     #[error(
         "batch {batch_id} was started with --external-id; give it again to resume (it is not \
@@ -406,7 +444,10 @@ impl Error {
                 | Error::NoAccounts { .. }
                 | Error::NoSuchBatch { .. }
                 | Error::BatchFinished { .. }
+                | Error::BatchAccountsDone { .. }
                 | Error::ExternalIdNeeded { .. }
+                | Error::OrganizationsNotInUse
+                | Error::FlagNotForBatch { .. }
         )
     }
 }

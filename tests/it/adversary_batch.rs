@@ -320,3 +320,71 @@ fn a_failing_batch_in_japanese_has_no_english_reason_or_outcome() {
         );
     }
 }
+
+/// **Finding (issue 22, 4): an account id in the batch journal reaches file paths.** A
+/// re-chained `batch_started.accounts` naming `../../escape` passed `audit verify BATCH_ID`,
+/// and `resume` wrote there. Every account id read from a batch journal is 12 digits, or the
+/// journal is refused as broken: `audit verify` exits 1 (`log_broken`), `resume` refuses, and
+/// nothing is made outside the state directory.
+#[test]
+fn an_account_id_forged_into_the_batch_journal_is_refused_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let run = Run::of(batch_command(&state, "two-accounts", MEMBER, &["status"]));
+    run.success();
+    let batch = only_batch(&state);
+    let dir = batch_journal::batch_dir(&state, &batch);
+    let records = batch_journal::load(&dir).unwrap().records;
+    let mut forged: Vec<Record> = Vec::new();
+    for record in records {
+        let mut data = record.data.clone();
+        let escape = serde_json::Value::from("../../escape");
+        match record.event.as_str() {
+            "batch_started" => data["accounts"] = vec![escape].into(),
+            "account_ended" => {
+                data["account"] = escape;
+                data["outcome"] = "failed".into();
+            }
+            "batch_ended" => {
+                data["done"] = 0.into();
+                data["unfinished"] = 1.into();
+            }
+            _ => {}
+        }
+        let prev = forged
+            .last()
+            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
+        forged.push(Record::sealed(
+            record.seq,
+            record.ts.clone(),
+            record.run_id.clone(),
+            record.event.clone(),
+            data,
+            prev,
+        ));
+    }
+    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
+    std::fs::write(dir.join(batch_journal::BATCH_FILE), text).unwrap();
+
+    let mut cmd = xtask_command(&state);
+    cmd.args(["audit", "verify", &batch, "--output", "json"]);
+    let verify = Run::of(cmd).failure(1);
+    let doc: serde_json::Value = serde_json::from_str(&verify.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "log_broken", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not an AWS account id"),
+        "{doc:#}"
+    );
+    let mut cmd = xtask_command(&state);
+    cmd.args(["resume", &batch, "--yes", "--replay", "two-accounts"]);
+    Run::of(cmd).failure(1);
+    let mut cmd = xtask_command(&state);
+    cmd.args(["audit", "show", &batch]);
+    Run::of(cmd).failure(1);
+    assert!(!tmp.path().join("escape").exists());
+    assert!(!state.join("escape").exists());
+}

@@ -167,7 +167,7 @@ fn outcomes(batch: &batch_journal::BatchJournal) -> Vec<(String, Outcome)> {
     batch
         .accounts()
         .into_iter()
-        .map(|(a, e)| (a, e.map_or(Outcome::NotStarted, |e| e.outcome)))
+        .map(|(a, e)| (a.to_string(), e.map_or(Outcome::NotStarted, |e| e.outcome)))
         .collect()
 }
 
@@ -633,4 +633,47 @@ fn the_batch_question_and_summary_in_japanese() {
     assert!(!text.contains("Plan for"), "{text}");
     fleet.assert_untouched(MGMT);
     fleet.assert_untouched(MEMBER_A);
+}
+
+/// Organizations' ListAccounts answered by the proxy with one account whose `Id` is a path.
+fn list_accounts_with_a_path(seen: &Seen) -> Option<Vec<u8>> {
+    seen.target
+        .as_deref()
+        .is_some_and(|t| t.ends_with(".ListAccounts"))
+        .then(|| {
+            crate::proxy::response(
+                "200 OK",
+                "application/x-amz-json-1.1",
+                r#"{"Accounts":[{"Id":"../../escape/x","Arn":"arn:aws:organizations::123456789012:account/o-1/x","Email":"x@example.com","Name":"x","Status":"ACTIVE","State":"ACTIVE"}]}"#,
+            )
+        })
+}
+
+/// An account id is 12 digits wherever it comes from: a ListAccounts answer whose `Id` is a
+/// path is refused (exit 2, `bad_account_id`) before anything is made, here or there.
+#[test]
+fn an_account_id_from_list_accounts_that_is_a_path_is_refused() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.answer(Some(list_accounts_with_a_path));
+    let refused = fleet
+        .xtask_via(
+            &proxy,
+            &["run", "status", "--organization", "--output", "json"],
+        )
+        .failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "bad_account_id", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(Organizations ListAccounts) is not an AWS account id"),
+        "{doc:#}"
+    );
+    // `<state>/accounts/../../escape/x`.
+    let escape = fleet.state().parent().unwrap().join("escape");
+    assert!(!escape.exists(), "{} was made", escape.display());
+    assert!(!fleet.state().join("accounts").exists());
+    assert!(batch_journal::batch_ids(fleet.state()).unwrap().is_empty());
 }

@@ -42,7 +42,10 @@ impl TestConnector {
 impl Connector for TestConnector {
     fn connect<'a>(&'a self, reach: &'a Reach) -> ConnectFuture<'a> {
         Box::pin(async move {
-            let account = self.lands_in.get(&reach.account).unwrap_or(&reach.account);
+            let account = self
+                .lands_in
+                .get(reach.account.as_str())
+                .map_or(reach.account.as_str(), String::as_str);
             let config = if account == MGMT {
                 testkit::local_config(&self.endpoint, HOME)
             } else {
@@ -53,13 +56,13 @@ impl Connector for TestConnector {
                 )
                 .await
                 .map_err(|e| runbook::Error::AssumeRoleFailed {
-                    account: reach.account.clone(),
+                    account: reach.account.to_string(),
                     role_arn: reach.role_arn.clone().unwrap_or_default(),
                     caller_arn: reach.caller_arn.clone(),
                     detail: e.to_string(),
                 })?
             };
-            let http = match self.faults.get(&reach.account) {
+            let http = match self.faults.get(reach.account.as_str()) {
                 Some((fault, switch)) => {
                     faulty(runbook::http::real_client(), fault.clone(), switch.clone())
                 }
@@ -73,12 +76,16 @@ impl Connector for TestConnector {
     }
 }
 
+pub fn acct(account: &str) -> runbook::batch::AccountId {
+    runbook::batch::AccountId::parse(account, "test").unwrap()
+}
+
 fn new_batch() -> BatchBegin {
     BatchBegin::New {
         runbook: Runbook::Revert,
         args: testkit::default_args(),
         wanted: AccountsWanted {
-            accounts: vec![MGMT.into(), MEMBER_A.into(), MEMBER_B.into()],
+            accounts: vec![acct(MGMT), acct(MEMBER_A), acct(MEMBER_B)],
             ..AccountsWanted::default()
         },
         role_name: "OrganizationAccountAccessRole".into(),
@@ -174,7 +181,7 @@ fn a_batch_killed_after_a_write_reached_aws_resumes_without_sending_it_again() {
     // What a kill leaves: a batch journal that verifies, without an end.
     let id = batch_id(&fleet);
     let journal = batch_journal::load(&batch_journal::batch_dir(fleet.state(), &id)).unwrap();
-    assert!(journal.unfinished().contains(&MEMBER_A.to_string()));
+    assert!(journal.unfinished().contains(&acct(MEMBER_A)));
 
     let (connector, count) = with_fault(&fleet, MEMBER_A, counting());
     let end = resume(&fleet, &connector, id);

@@ -49,6 +49,19 @@ struct Shared {
     seen: Mutex<Vec<Seen>>,
     /// Requests this matches are refused with AccessDenied.
     deny: Mutex<Option<fn(&Seen) -> bool>>,
+    /// Answers a request itself (a whole HTTP response) instead of moto, when it returns one.
+    answer: Mutex<Option<fn(&Seen) -> Option<Vec<u8>>>>,
+}
+
+/// An HTTP/1.1 response with `body`, as AWS's JSON 1.1 services send it (Organizations, STS
+/// errors use XML: give their content type in `content_type`).
+pub fn response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\nx-amzn-requestid: proxy-answer\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 pub struct Proxy {
@@ -135,6 +148,12 @@ impl Proxy {
         *self.shared.deny.lock().unwrap() = matches;
     }
 
+    /// Answer the requests `answer` returns a response for, instead of moto; `None` sends
+    /// everything to moto again.
+    pub fn answer(&self, answer: Option<fn(&Seen) -> Option<Vec<u8>>>) {
+        *self.shared.answer.lock().unwrap() = answer;
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.shared.seen.lock().unwrap().clone()
     }
@@ -150,7 +169,14 @@ fn serve(client: TcpStream, upstream: u16, state: &Shared) {
             .lock()
             .unwrap()
             .is_some_and(|matches| matches(&seen));
-        let response = if denied {
+        let answered = state
+            .answer
+            .lock()
+            .unwrap()
+            .and_then(|answer| answer(&seen));
+        let response = if let Some(answered) = answered {
+            answered
+        } else if denied {
             access_denied(&seen)
         } else {
             let mut up = TcpStream::connect(("127.0.0.1", upstream)).unwrap();

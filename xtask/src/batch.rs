@@ -54,14 +54,14 @@ pub async fn run(
     let args = run::args_of(&flags);
     let b = &flags.batch;
     let wanted = AccountsWanted {
-        accounts: b.accounts.clone(),
+        accounts: batch::accounts::parse_all(&b.accounts, "--accounts")?,
         files: b
             .accounts_files
             .iter()
             .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
             .collect(),
         organization: b.organization,
-        exclude: b.exclude_accounts.clone(),
+        exclude: batch::accounts::parse_all(&b.exclude_accounts, "--exclude-account")?,
     };
     // Bad ids and unreadable files are refused before credentials are looked for.
     batch::accounts::listed(&wanted)?;
@@ -106,7 +106,7 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
     let begin = BatchBegin::Resume {
         batch_id,
         external_id: flags.external_id.is_some(),
-        only: flags.accounts.clone(),
+        only: batch::accounts::parse_all(&flags.accounts, "--accounts")?,
     };
     let end = drive(
         begin,
@@ -220,7 +220,12 @@ fn finish(
     }
     let resume_command = error
         .as_ref()
-        .filter(|e| matches!(e, Error::BatchIncomplete { .. } | Error::Interrupted { .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                Error::BatchIncomplete { .. } | Error::BatchInterrupted { .. }
+            )
+        })
         .map(|_| resume_command(&end.batch_id, yes, external_id, connection, display));
     let doc = document(&end, resume_command.clone());
     if display.output == Output::Human {
@@ -267,7 +272,7 @@ fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
                 before: report.map(|r| before_of(r, Lang::En)),
                 error: ended.as_ref().and_then(|e| e.error.clone()),
                 report: report.and_then(|r| serde_json::to_value(r).ok()),
-                account,
+                account: account.to_string(),
             }
         })
         .collect();
@@ -546,7 +551,7 @@ pub fn batch_prompt(
             })
             .collect();
         table.add_row(vec![
-            p.account.clone(),
+            p.account.to_string(),
             trails.join(", "),
             homes.join(", "),
             regions,
@@ -691,7 +696,8 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
                 format!("batch_started: {} accounts", s.accounts.len())
             }
             batch::BatchEvent::BatchResumed(r) => {
-                format!("batch_resumed: {}", r.accounts.join(", "))
+                let accounts: Vec<&str> = r.accounts.iter().map(|a| a.as_str()).collect();
+                format!("batch_resumed: {}", accounts.join(", "))
             }
             batch::BatchEvent::AwsCall(c) => {
                 format!("aws_call {} {} {}", c.operation, c.region, c.outcome)

@@ -400,13 +400,13 @@ impl runbook::batch::Connector for RoleConnector {
             self.resolutions
                 .lock()
                 .unwrap()
-                .push((reach.account.clone(), provider.counter()));
+                .push((reach.account.to_string(), provider.counter()));
             // Resolved now: an account that cannot be reached is reported before a run opens.
             provider
                 .provide_credentials()
                 .await
                 .map_err(|e| runbook::Error::AssumeRoleFailed {
-                    account: reach.account.clone(),
+                    account: reach.account.to_string(),
                     role_arn: role_arn.clone(),
                     caller_arn: reach.caller_arn.clone(),
                     detail: runbook::aws::error_chain(&e),
@@ -449,7 +449,7 @@ impl runbook::batch::Connector for ReplayConnector {
             self.replays
                 .lock()
                 .unwrap()
-                .push((Some(reach.account.clone()), replayer.clone()));
+                .push((Some(reach.account.to_string()), replayer.clone()));
             let region = self
                 .region
                 .clone()

@@ -343,6 +343,10 @@ pub enum ErrorCode {
     AccountsFileUnreadable,
     /// Every account was excluded, or the organization has no active account.
     NoAccounts,
+    /// STS throttled an account's AssumeRole; resume the batch later.
+    Throttled,
+    /// `--organization`, but the caller's account is in no organization.
+    OrganizationsNotInUse,
     /// Some accounts of a batch did not finish; resume the batch.
     BatchIncomplete,
     /// Some accounts of a batch failed in a way a resume would not change; start a new batch.
@@ -458,6 +462,11 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::NoAccounts { .. } => ErrorCode::NoAccounts,
         E::NoSuchBatch { .. } => ErrorCode::NoSuchRun,
         E::BatchFinished { .. } => ErrorCode::AlreadyFinished,
+        E::BatchAccountsDone { .. } => ErrorCode::AlreadyFinished,
+        E::BatchInterrupted { .. } => ErrorCode::Interrupted,
+        E::AssumeRoleThrottled { .. } => ErrorCode::Throttled,
+        E::OrganizationsNotInUse => ErrorCode::OrganizationsNotInUse,
+        E::FlagNotForBatch { .. } => ErrorCode::Usage,
         E::ExternalIdNeeded { .. } => ErrorCode::Usage,
         E::BatchIncomplete { .. } => ErrorCode::BatchIncomplete,
         E::BatchFailedFinally { .. } => ErrorCode::BatchFailed,

@@ -416,6 +416,33 @@ fn error_ja(e: &E) -> String {
              そのアカウントにロールが存在し、{caller_arn} を信頼している必要があります \
              (`cargo xtask iam-policy --member-role` を参照)。停止・閉鎖されたアカウントには到達できません"
         ),
+        E::AssumeRoleThrottled {
+            account,
+            role_arn,
+            detail,
+        } => format!(
+            "アカウント {account} の {role_arn} の AssumeRole が STS にスロットリングされました ({detail})。\
+             そのアカウントでは何も実行していません。時間をおいてバッチを再開するか、--max-concurrent-accounts を下げてください"
+        ),
+        E::OrganizationsNotInUse => {
+            "呼び出し元のアカウントは組織に属していません (Organizations: AWSOrganizationsNotInUseException)。\
+             --organization で一覧にするアカウントがありません。--accounts か --accounts-file でアカウントを指定してください"
+                .into()
+        }
+        E::FlagNotForBatch { flag, why } => format!(
+            "{flag} はバッチ (--accounts、--accounts-file、--organization) では使えません: {why}"
+        ),
+        E::BatchAccountsDone {
+            batch_id,
+            named,
+            pending,
+        } => format!(
+            "バッチ {batch_id} の {} に再開するものはありません: 完了しています。まだ完了していないアカウント: {} \
+             (`cargo xtask resume {batch_id}` で再開するか、--accounts で指定してください)",
+            named.join(", "),
+            pending.join(", ")
+        ),
+        E::BatchInterrupted { batch_id } => format!("バッチ {batch_id} は中断されました"),
         E::BadAccountId { value, origin } => format!(
             "`{value}` ({origin}) は AWS アカウント ID ではありません: アカウント ID は 12 桁の数字です"
         ),

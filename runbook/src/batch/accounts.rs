@@ -3,27 +3,112 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::aws::{self, Aws, CallSink};
 use crate::error::{Error, Result};
 
-/// An account id is exactly 12 ASCII digits.
-pub fn check_account_id(value: &str, origin: &str) -> Result<String> {
-    let id = value.trim();
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(id.to_string())
-    } else {
-        Err(Error::BadAccountId {
-            value: value.to_string(),
-            origin: origin.to_string(),
-        })
+/// An AWS account id: exactly 12 ASCII digits, nothing else. Every account id a batch takes in
+/// (flags, accounts files, Organizations `ListAccounts`, every batch journal read) becomes one
+/// through [`AccountId::parse`] or serde, which refuse anything else: an id names a folder
+/// (`accounts/<id>/`), so `../x` or `/tmp/x` must never get that far.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// `value` as an account id (surrounding blanks ignored), or [`Error::BadAccountId`] naming
+    /// where it came from.
+    pub fn parse(value: &str, origin: &str) -> Result<AccountId> {
+        let id = value.trim();
+        if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(AccountId(id.to_string()))
+        } else {
+            Err(Error::BadAccountId {
+                value: excerpt(value),
+                origin: origin.to_string(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// At most 20 characters of `value`, escaped (control characters and quotes as `\n`, `\u{…}`),
+/// with `…` when cut: what an error may echo of input that could be anything (a file's line).
+pub fn excerpt(value: &str) -> String {
+    const MAX: usize = 20;
+    let mut out: String = value
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+impl TryFrom<String> for AccountId {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<AccountId, String> {
+        AccountId::parse(&value, "a journal")
+            .map_err(|_| format!("`{}` is not an AWS account id (12 digits)", excerpt(&value)))
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(id: AccountId) -> String {
+        id.0
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for AccountId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for AccountId {
+    fn as_ref(&self) -> &Path {
+        Path::new(&self.0)
+    }
+}
+
+impl PartialEq<str> for AccountId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for AccountId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for AccountId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
     }
 }
 
 /// The accounts file: one account id per line; `#` starts a comment (to the end of the line);
 /// blank lines are ignored. Anything else on a line is refused, naming the line.
-pub fn parse_accounts_file(path: &Path, text: &str) -> Result<Vec<String>> {
+/// A UTF-8 byte order mark at the start (as some Windows editors write) is skipped. A bad line
+/// is named by its number, with a short escaped excerpt: the file may be anything.
+pub fn parse_accounts_file(path: &Path, text: &str) -> Result<Vec<AccountId>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut ids = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let content = line.split('#').next().unwrap_or_default().trim();
@@ -31,7 +116,7 @@ pub fn parse_accounts_file(path: &Path, text: &str) -> Result<Vec<String>> {
             continue;
         }
         let origin = format!("{} line {}", path.display(), index + 1);
-        ids.push(check_account_id(content, &origin)?);
+        ids.push(AccountId::parse(content, &origin)?);
     }
     Ok(ids)
 }
@@ -42,7 +127,7 @@ const ACCOUNTS_FILE_MAX_BYTES: u64 = 1 << 20;
 /// Reads an accounts file. It must be a regular file (a link to one is fine: it is only read),
 /// opened without blocking so that a FIFO or a device is refused instead of waited on, and of a
 /// list's size.
-pub fn read_accounts_file(path: &Path) -> Result<Vec<String>> {
+pub fn read_accounts_file(path: &Path) -> Result<Vec<AccountId>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let unreadable = |detail: String| Error::AccountsFileUnreadable {
@@ -80,10 +165,10 @@ pub fn read_accounts_file(path: &Path) -> Result<Vec<String>> {
 /// What the operator named, before the organization is asked.
 #[derive(Clone, Debug, Default)]
 pub struct AccountsWanted {
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
     pub files: Vec<PathBuf>,
     pub organization: bool,
-    pub exclude: Vec<String>,
+    pub exclude: Vec<AccountId>,
 }
 
 impl AccountsWanted {
@@ -93,21 +178,19 @@ impl AccountsWanted {
     }
 }
 
-/// The accounts named on the command line and in the files, and the exclusions, checked
-/// without any AWS call: bad input is refused before credentials are even looked for.
-pub fn listed(wanted: &AccountsWanted) -> Result<(Vec<String>, Vec<String>)> {
-    let mut listed = Vec::new();
-    for value in &wanted.accounts {
-        listed.push(check_account_id(value, "--accounts")?);
-    }
+/// The accounts named on the command line and in the files, and the exclusions, read without
+/// any AWS call: bad input is refused before credentials are even looked for.
+pub fn listed(wanted: &AccountsWanted) -> Result<(Vec<AccountId>, Vec<AccountId>)> {
+    let mut listed = wanted.accounts.clone();
     for file in &wanted.files {
         listed.extend(read_accounts_file(file)?);
     }
-    let mut exclude = Vec::new();
-    for value in &wanted.exclude {
-        exclude.push(check_account_id(value, "--exclude-account")?);
-    }
-    Ok((listed, exclude))
+    Ok((listed, wanted.exclude.clone()))
+}
+
+/// Ids given as text (a flag's values), each checked, naming the flag when one is not an id.
+pub fn parse_all(values: &[String], origin: &str) -> Result<Vec<AccountId>> {
+    values.iter().map(|v| AccountId::parse(v, origin)).collect()
 }
 
 /// The accounts to run, in order, without duplicates, exclusions applied; and the excluded ones
@@ -116,12 +199,12 @@ pub async fn resolve(
     wanted: &AccountsWanted,
     base: &Aws,
     sink: &dyn CallSink,
-) -> Result<(Vec<String>, Vec<String>)> {
+) -> Result<(Vec<AccountId>, Vec<AccountId>)> {
     let (mut listed, exclude) = listed(wanted)?;
     if wanted.organization {
         listed.extend(organization_accounts(base, sink).await?);
     }
-    let mut accounts: Vec<String> = Vec::new();
+    let mut accounts: Vec<AccountId> = Vec::new();
     let mut excluded = Vec::new();
     for id in listed {
         if exclude.contains(&id) {
@@ -139,6 +222,7 @@ pub async fn resolve(
                  without an ACTIVE account)"
                     .into()
             } else {
+                let excluded: Vec<&str> = excluded.iter().map(AccountId::as_str).collect();
                 format!("every account listed is excluded ({})", excluded.join(", "))
             },
         });
@@ -148,7 +232,7 @@ pub async fn resolve(
 
 /// The organization's ACTIVE accounts, every page of `ListAccounts` (called from the management
 /// account or a delegated administrator).
-pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Vec<String>> {
+pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Vec<AccountId>> {
     // Organizations is a global service answered in us-east-1 (cn-northwest-1 in China).
     let region = if base.default_region().starts_with("cn-") {
         "cn-northwest-1".to_string()
@@ -166,7 +250,15 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
             json!({ "page": page_number }),
             client.list_accounts().set_next_token(token.clone()).send(),
         )
-        .await?;
+        .await
+        .map_err(|f| {
+            // moto and older answers omit the `Exception` suffix.
+            if f.code.starts_with("AWSOrganizationsNotInUse") {
+                Error::OrganizationsNotInUse
+            } else {
+                Error::from(f)
+            }
+        })?;
         for account in page.accounts() {
             let active = account
                 .state()
@@ -174,7 +266,8 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
                 // Older answers carry only `Status`.
                 .unwrap_or_else(|| account.status().is_some_and(|s| s.as_str() == "ACTIVE"));
             if let (true, Some(id)) = (active, account.id()) {
-                ids.push(id.to_string());
+                // Whatever the answer says, only an account id goes on (it names a folder).
+                ids.push(AccountId::parse(id, "Organizations ListAccounts")?);
             }
         }
         token = page.next_token().map(str::to_string);

@@ -16,6 +16,8 @@ use crate::journal::ConfirmVia;
 use crate::lock::Lock;
 use crate::model::{Args, Runbook};
 
+use super::accounts::AccountId;
+
 pub const BATCH_FILE: &str = "batch.jsonl";
 /// Where batches live in the state directory.
 pub const BATCHES_DIR: &str = "batches";
@@ -39,8 +41,8 @@ pub fn batch_dir(state_dir: &Path, batch_id: &str) -> PathBuf {
 }
 
 /// The state directory of one account's runs.
-pub fn account_dir(state_dir: &Path, account: &str) -> PathBuf {
-    state_dir.join(ACCOUNTS_DIR).join(account)
+pub fn account_dir(state_dir: &Path, account: &AccountId) -> PathBuf {
+    state_dir.join(ACCOUNTS_DIR).join(account.as_str())
 }
 
 /// How the account list was chosen.
@@ -63,8 +65,8 @@ pub struct BatchStarted {
     pub args: Args,
     pub selection: Selection,
     /// The accounts, in the order they are run (exclusions applied).
-    pub accounts: Vec<String>,
-    pub excluded: Vec<String>,
+    pub accounts: Vec<AccountId>,
+    pub excluded: Vec<AccountId>,
     /// The role assumed in each member account (`arn:<partition>:iam::<id>:role/<name>`).
     pub role_name: String,
     /// Whether an external id was given (its value is not recorded).
@@ -83,7 +85,7 @@ pub struct BatchResumed {
     pub caller_arn: String,
     pub credentials: String,
     /// The accounts this attempt runs: those that had not finished.
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +97,7 @@ pub struct BatchConfirmation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
     /// The accounts whose plans were shown, and how many writes they held in all.
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
     pub writes: usize,
 }
 
@@ -150,7 +152,7 @@ impl Outcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountEnded {
-    pub account: String,
+    pub account: AccountId,
     /// The account's run (in `accounts/<account>/`), if one was opened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
@@ -204,7 +206,7 @@ pub struct BatchJournal {
 
 impl BatchJournal {
     /// Each account of the batch with its latest outcome (`None`: none recorded yet).
-    pub fn accounts(&self) -> Vec<(String, Option<AccountEnded>)> {
+    pub fn accounts(&self) -> Vec<(AccountId, Option<AccountEnded>)> {
         self.started
             .accounts
             .iter()
@@ -221,7 +223,7 @@ impl BatchJournal {
     }
 
     /// The accounts a resume runs again.
-    pub fn unfinished(&self) -> Vec<String> {
+    pub fn unfinished(&self) -> Vec<AccountId> {
         self.accounts()
             .into_iter()
             .filter(|(_, ended)| ended.as_ref().is_none_or(|e| e.outcome.unfinished()))
@@ -352,7 +354,7 @@ pub fn load_checked(state_dir: &Path, batch_id: &str) -> Result<BatchJournal> {
         let started = run.fold.started();
         let ours = started
             .as_ref()
-            .is_some_and(|s| s.batch.as_deref() == Some(batch_id) && &s.account == account);
+            .is_some_and(|s| s.batch.as_deref() == Some(batch_id) && *account == s.account);
         if !ours {
             return Err(corrupt(format!(
                 "account {account} is recorded done by run {run_id}, which is not this batch's \
@@ -422,10 +424,11 @@ impl BatchLog {
     /// accounts.
     pub fn create(
         state_dir: &Path,
+        id: &str,
         started: BatchStarted,
         calls: Vec<CallRecord>,
     ) -> Result<BatchLog> {
-        let id = new_batch_id();
+        let id = id.to_string();
         files::private_dir(state_dir)?;
         files::private_dir(&state_dir.join(BATCHES_DIR))?;
         let dir = batch_dir(state_dir, &id);
