@@ -388,3 +388,66 @@ fn an_account_id_forged_into_the_batch_journal_is_refused_everywhere() {
     assert!(!tmp.path().join("escape").exists());
     assert!(!state.join("escape").exists());
 }
+
+/// **Finding (issue 22, 5): `--max-errors 0` made a batch that could never finish** (no account
+/// was ever started, and each resume did the same). Refused by the command line: exit 2, `usage`,
+/// before any batch exists.
+#[test]
+fn max_errors_zero_is_refused() {
+    let state = tempfile::tempdir().unwrap();
+    let accounts = format!("{MGMT},{MEMBER}");
+    let refused = Run::of(batch_command(
+        state.path(),
+        "two-accounts",
+        &accounts,
+        &["status", "--max-errors", "0", "--output", "json"],
+    ))
+    .failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "usage", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-errors"),
+        "{doc:#}"
+    );
+    assert!(batch_journal::batch_ids(state.path()).unwrap().is_empty());
+}
+
+/// **Finding (issue 22, 18): with `--max-errors 1`, an account that keeps failing and comes
+/// first led every printed resume into the same dead end**: it was retried first, failed again,
+/// and the accounts never started stayed never started. A resume counts its own failures only
+/// and starts the accounts that never ran before it retries: the printed resume reaches them.
+#[test]
+fn a_resume_reaches_the_accounts_max_errors_left_unstarted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let fx = fx.to_str().unwrap();
+    let accounts = format!("222222222222,{MGMT},{MEMBER}");
+    let first = Run::of(batch_command(
+        &state,
+        fx,
+        &accounts,
+        &["status", "--max-errors", "1"],
+    ))
+    .failure(1);
+    let printed = first.resume_command();
+    let batch = only_batch(&state);
+    let outcome = |account: &str| {
+        let journal = batch_journal::load(&batch_journal::batch_dir(&state, &batch)).unwrap();
+        journal
+            .accounts()
+            .into_iter()
+            .find(|(a, _)| a == account)
+            .and_then(|(_, e)| e.map(|e| e.outcome.name()))
+    };
+    assert_eq!(outcome(MGMT), Some("not started"));
+    let resumed = run_printed(&state, &printed);
+    assert_eq!(resumed.code, 1, "222… still fails:\n{}", resumed.stderr);
+    assert_eq!(outcome(MGMT), Some("done"), "{}", resumed.stderr);
+    assert_eq!(outcome(MEMBER), Some("done"), "{}", resumed.stderr);
+    assert_eq!(outcome("222222222222"), Some("unreachable"));
+}

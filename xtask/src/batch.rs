@@ -73,7 +73,7 @@ pub async fn run(
         external_id: b.external_id.is_some(),
         limits: Limits {
             max_concurrent_accounts: b.max_concurrent_accounts.into(),
-            max_errors: b.max_errors,
+            max_errors: b.max_errors.map(|n| n as usize),
         },
     };
     let end = drive(

@@ -314,9 +314,11 @@ pub struct BatchFlags {
     /// At most this many accounts checked or written at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub max_concurrent_accounts: u16,
-    /// Stop starting new accounts once this many have failed (default: never stop).
-    #[arg(long, value_name = "N")]
-    pub max_errors: Option<usize>,
+    /// Stop starting new accounts once this many have failed in this attempt (at least 1;
+    /// default: never stop). A resume counts its own failures only, and starts the accounts
+    /// that never ran before it retries those that failed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_errors: Option<u32>,
     /// At most this many AWS calls in flight across the whole batch (each account's region
     /// fan-out is also bounded by --concurrency).
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
