@@ -451,3 +451,56 @@ fn a_resume_reaches_the_accounts_max_errors_left_unstarted() {
     assert_eq!(outcome(MEMBER), Some("done"), "{}", resumed.stderr);
     assert_eq!(outcome("222222222222"), Some("unreachable"));
 }
+
+/// **Finding (issue 22, 11): batches ignored the maintenance lock.** With `flock <state>/lock`
+/// held, a single run is refused, but a batch `run revert|status` and `resume BATCH_ID` ran and
+/// wrote. A batch holds `<state-dir>/lock` for its whole duration, as a run does: refused with
+/// exit 2, `lock_held`, nothing written.
+#[test]
+fn a_batch_and_its_resume_are_refused_while_the_state_lock_is_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let fx = fx.to_str().unwrap();
+    let accounts = format!("{MGMT},222222222222");
+    Run::of(batch_command(&state, fx, &accounts, &["status"])).failure(1);
+    let batch = only_batch(&state);
+    let journal_path = batch_journal::batch_dir(&state, &batch).join(batch_journal::BATCH_FILE);
+    let before = std::fs::read(&journal_path).unwrap();
+    let runs_before = run_dirs(&state.join("accounts").join(MGMT)).len();
+
+    let flock = crate::lock::OperatorFlock::hold(&state.join("lock"));
+    for args in [
+        &["status", "--output", "json"][..],
+        &["revert", "--yes", "--output", "json"][..],
+    ] {
+        let refused = Run::of(batch_command(&state, fx, &accounts, args)).failure(2);
+        let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "lock_held", "{args:?}: {doc:#}");
+    }
+    let mut cmd = xtask_command(&state);
+    cmd.args([
+        "resume", &batch, "--yes", "--replay", fx, "--output", "json",
+    ]);
+    let refused = Run::of(cmd).failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "lock_held", "{doc:#}");
+    assert_eq!(only_batch(&state), batch, "no new batch");
+    assert_eq!(
+        std::fs::read(&journal_path).unwrap(),
+        before,
+        "the batch is untouched"
+    );
+    assert_eq!(
+        run_dirs(&state.join("accounts").join(MGMT)).len(),
+        runs_before
+    );
+
+    // Released: the resume goes on (222… is still unreachable).
+    drop(flock);
+    let mut cmd = xtask_command(&state);
+    cmd.args(["resume", &batch, "--yes", "--replay", fx]);
+    Run::of(cmd).failure(1);
+    assert_ne!(std::fs::read(&journal_path).unwrap(), before);
+}
