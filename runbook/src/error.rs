@@ -223,10 +223,8 @@ pub enum Error {
     )]
     OrganizationsNotInUse,
 
-    #[error(
-        "{flag} cannot be used with a batch (--accounts, --accounts-file, --organization): {why}"
-    )]
-    FlagNotForBatch { flag: String, why: String },
+    #[error("{flag} cannot be used here: {why}; nothing was run")]
+    FlagNotHonoured { flag: String, why: String },
 
     #[error("`{value}` ({origin}) is not an AWS account id: an account id is 12 digits")]
     BadAccountId { value: String, origin: String },
@@ -447,7 +445,7 @@ impl Error {
                 | Error::BatchAccountsDone { .. }
                 | Error::ExternalIdNeeded { .. }
                 | Error::OrganizationsNotInUse
-                | Error::FlagNotForBatch { .. }
+                | Error::FlagNotHonoured { .. }
         )
     }
 }

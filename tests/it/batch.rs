@@ -677,3 +677,127 @@ fn an_account_id_from_list_accounts_that_is_a_path_is_refused() {
     assert!(!fleet.state().join("accounts").exists());
     assert!(batch_journal::batch_ids(fleet.state()).unwrap().is_empty());
 }
+
+/// Sets `bucket`'s default encryption back to aws:kms (the Saturday maintenance, say).
+fn bucket_back_to_kms(config: &SdkConfig, bucket: &str, region: &str) {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .region(aws_config::Region::new(region.to_string()))
+        .force_path_style(true)
+        .build();
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::AwsKms)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let encryption = ServerSideEncryptionConfiguration::builder()
+        .rules(rule)
+        .build()
+        .unwrap();
+    runtime()
+        .block_on(
+            aws_sdk_s3::Client::from_conf(conf)
+                .put_bucket_encryption()
+                .bucket(bucket)
+                .server_side_encryption_configuration(encryption)
+                .send(),
+        )
+        .expect("moto takes the encryption");
+}
+
+/// `status --since` over a batch (issue 22, 12: it was silently ignored, and exited 0 for a run
+/// id that does not exist): each account is compared with its own revert (`latest`, or its run
+/// of a batch), a drift in one account exits 3 naming it, a run id in no account's folder is
+/// refused (exit 2, `no_such_run`), and a flag a command cannot honour is refused, not dropped.
+#[test]
+fn status_since_compares_each_account_of_a_batch_with_its_own_revert() {
+    let fleet = Fleet::new();
+    let accounts = format!("{MGMT},{MEMBER_A}");
+    fleet
+        .env
+        .xtask(&["run", "revert", "--yes", "--accounts", &accounts])
+        .success();
+    let reverted = fleet.batch().batch_id().to_string();
+    for since in [reverted.as_str(), "latest"] {
+        fleet
+            .env
+            .xtask(&["run", "status", "--since", since, "--accounts", &accounts])
+            .success();
+    }
+    // Member A's bucket is aws:kms again: a drift, in A alone.
+    bucket_back_to_kms(
+        &fleet.config(MEMBER_A),
+        &fleet.seeded(MEMBER_A).bucket,
+        "eu-west-1",
+    );
+    for since in [reverted.as_str(), "latest"] {
+        let drift = fleet
+            .env
+            .xtask(&["run", "status", "--since", since, "--accounts", &accounts])
+            .failure(3);
+        assert!(
+            drift.stderr.contains(&format!("{MEMBER_A}: bucket")),
+            "{}",
+            drift.stderr
+        );
+        let error = drift
+            .stderr
+            .lines()
+            .find(|l| l.contains("drift: "))
+            .unwrap_or_else(|| panic!("a drift error:\n{}", drift.stderr));
+        assert!(!error.contains(MGMT), "{error}");
+    }
+    // A run id that is in no account's folder, and a batch that does not exist.
+    for since in [
+        "20990101T000000.000Z-dead",
+        "batch-20990101T000000.000Z-dead",
+    ] {
+        let unknown = fleet.env.xtask(&[
+            "run",
+            "status",
+            "--since",
+            since,
+            "--accounts",
+            &accounts,
+            "--output",
+            "json",
+        ]);
+        assert_eq!(unknown.code, 2, "{since}: {}", unknown.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&unknown.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "no_such_run", "{doc:#}");
+    }
+    // Flags a command cannot honour are refused, never dropped.
+    let refused: [&[&str]; 4] = [
+        &[
+            "run",
+            "revert",
+            "--yes",
+            "--since",
+            "latest",
+            "--accounts",
+            &accounts,
+        ],
+        &["run", "status", "--exclude-account", MEMBER_A],
+        &["run", "status", "--max-errors", "1"],
+        &[
+            "resume",
+            "20990101T000000.000Z-dead",
+            "--accounts",
+            MEMBER_A,
+        ],
+    ];
+    for args in refused {
+        let mut args = args.to_vec();
+        args.extend(["--output", "json"]);
+        let run = fleet.env.xtask(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "usage", "{args:?}: {doc:#}");
+    }
+}

@@ -44,7 +44,7 @@ pub async fn run(
         RunbookName::Revert => Runbook::Revert,
         RunbookName::Status => Runbook::Status,
     };
-    if runbook != Runbook::Status && flags.check {
+    if runbook != Runbook::Status && (flags.check || flags.since.is_some()) {
         anyhow::bail!(Error::RecheckNeedsStatus);
     }
     if runbook == Runbook::Revert && !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal()
@@ -63,8 +63,17 @@ pub async fn run(
         organization: b.organization,
         exclude: batch::accounts::parse_all(&b.exclude_accounts, "--exclude-account")?,
     };
-    // Bad ids and unreadable files are refused before credentials are looked for.
-    batch::accounts::listed(&wanted)?;
+    // Bad ids and unreadable files are refused before credentials are looked for, and so is a
+    // `--since` that names no run or batch of these accounts.
+    let (listed, _) = batch::accounts::listed(&wanted)?;
+    if let Some(since) = &flags.since {
+        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+        since_known(
+            &state_dir,
+            since,
+            (!wanted.organization).then_some(&listed[..]),
+        )?;
+    }
     let begin = BatchBegin::New {
         runbook,
         args,
@@ -94,6 +103,7 @@ pub async fn run(
     finish(
         end,
         flags.check,
+        flags.since.as_deref(),
         flags.yes,
         b.external_id.as_deref(),
         command,
@@ -122,6 +132,7 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
     finish(
         end,
         false,
+        None,
         flags.yes,
         flags.external_id.as_deref(),
         "resume",
@@ -195,6 +206,7 @@ async fn drive(
 fn finish(
     end: BatchEnd,
     check: bool,
+    since: Option<&str>,
     yes: bool,
     external_id: Option<&str>,
     command: &str,
@@ -217,6 +229,10 @@ fn finish(
         if !found.is_empty() {
             error = Some(Error::StillSseKms(found.join("; ")));
         }
+    }
+    if let (None, Some(since)) = (&error, since) {
+        let state_dir = paths::state_dir(connection.state_dir.as_deref());
+        error = drift_since(&state_dir, since, &end.results, lang);
     }
     let resume_command = error
         .as_ref()
@@ -251,6 +267,112 @@ fn finish(
         }
         Some(error) => Err(BatchFailure { batch: doc, error }.into()),
     }
+}
+
+/// `status --since` over a batch: each account compared with its own reference, a revert run in
+/// its folder `accounts/<id>/`: with `latest`, its latest revert; with a batch id, its run of
+/// that batch; with a run id, that run (in the one account whose folder holds it).
+fn reference_run(
+    state_dir: &std::path::Path,
+    account: &batch::AccountId,
+    since: &str,
+) -> Option<String> {
+    let dir = batch::journal::account_dir(state_dir, account);
+    if since == "latest" {
+        return runbook::runs::resolve_latest_of(&dir, "latest", Runbook::Revert).ok();
+    }
+    let ids = runbook::runs::run_ids(&dir).ok()?;
+    if batch::journal::is_batch_id(since) {
+        return ids.into_iter().rev().find(|id| {
+            runbook::journal::load(&dir.join(id)).is_ok_and(|j| {
+                j.fold
+                    .started()
+                    .is_some_and(|s| s.batch.as_deref() == Some(since))
+            })
+        });
+    }
+    ids.into_iter().find(|id| id == since)
+}
+
+/// Refuses, before anything runs, a `--since` that names nothing: a batch that does not exist,
+/// or a run id in none of the listed accounts' folders (`listed`: `None` for `--organization`,
+/// whose accounts are known only later).
+fn since_known(
+    state_dir: &std::path::Path,
+    since: &str,
+    listed: Option<&[batch::AccountId]>,
+) -> Result<()> {
+    if since == "latest" {
+        return Ok(());
+    }
+    if batch::journal::is_batch_id(since) {
+        batch::journal::resolve(state_dir, since)?;
+        return Ok(());
+    }
+    if let Some(listed) = listed {
+        if !listed
+            .iter()
+            .any(|a| reference_run(state_dir, a, since).is_some())
+        {
+            return Err(Error::NoSuchRun {
+                run_id: since.to_string(),
+                dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Each account's drift from its reference run (see [`reference_run`]); an account without one
+/// is named as not compared, never passed over in silence. `None`: no drift anywhere.
+fn drift_since(
+    state_dir: &std::path::Path,
+    since: &str,
+    results: &[AccountResult],
+    lang: Lang,
+) -> Option<Error> {
+    let mut found = Vec::new();
+    let mut compared = 0;
+    for result in results {
+        let Some(report) = &result.report else {
+            continue;
+        };
+        let Some(run_id) = reference_run(state_dir, &result.account, since) else {
+            eprintln!(
+                "{}",
+                t(
+                    lang,
+                    &format!(
+                        "account {}: not compared: no revert run `{since}` in its folder",
+                        result.account
+                    ),
+                    &format!(
+                        "アカウント {}: 比較していません: そのフォルダーに切り戻しの実行 `{since}` がありません",
+                        result.account
+                    ),
+                )
+            );
+            continue;
+        };
+        compared += 1;
+        let dir = batch::journal::account_dir(state_dir, &result.account);
+        match runbook::recheck::drift_since(&dir, &run_id, report) {
+            Ok(drift) => found.extend(
+                drift
+                    .into_iter()
+                    .map(|d| format!("{}: {d} (since run {run_id})", result.account)),
+            ),
+            Err(e) => found.push(format!("{}: {}", result.account, Msg::Error(&e).text(lang))),
+        }
+    }
+    if compared == 0 {
+        return Some(Error::NoSuchRun {
+            run_id: since.to_string(),
+            dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
+        });
+    }
+    (!found.is_empty()).then(|| Error::Drifted(format!("drift: {}", found.join("; "))))
 }
 
 /// The batch's one document: every account with its latest outcome, and this attempt's reports.

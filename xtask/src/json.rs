@@ -466,7 +466,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::BatchInterrupted { .. } => ErrorCode::Interrupted,
         E::AssumeRoleThrottled { .. } => ErrorCode::Throttled,
         E::OrganizationsNotInUse => ErrorCode::OrganizationsNotInUse,
-        E::FlagNotForBatch { .. } => ErrorCode::Usage,
+        E::FlagNotHonoured { .. } => ErrorCode::Usage,
         E::ExternalIdNeeded { .. } => ErrorCode::Usage,
         E::BatchIncomplete { .. } => ErrorCode::BatchIncomplete,
         E::BatchFailedFinally { .. } => ErrorCode::BatchFailed,

@@ -429,9 +429,9 @@ fn error_ja(e: &E) -> String {
              --organization で一覧にするアカウントがありません。--accounts か --accounts-file でアカウントを指定してください"
                 .into()
         }
-        E::FlagNotForBatch { flag, why } => format!(
-            "{flag} はバッチ (--accounts、--accounts-file、--organization) では使えません: {why}"
-        ),
+        E::FlagNotHonoured { flag, why } => {
+            format!("{flag} はここでは使えません: {why}。何も実行していません")
+        }
         E::BatchAccountsDone {
             batch_id,
             named,

@@ -44,6 +44,9 @@ pub async fn run_with(
             http.map(|http| -> connect::Transport { std::sync::Arc::new(move |_| http.clone()) });
         return (run_batch_with(flags, transport).await.0, None);
     }
+    if let Err(e) = refuse_batch_only_flags(&flags.batch) {
+        return (Err(e.into()), None);
+    }
     let (aws, replayer) = match connect::aws(&flags.connection, http).await {
         Ok(connected) => connected,
         Err(e) => return (Err(e), None),
@@ -61,6 +64,34 @@ pub async fn run_with(
         );
     }
     (result, replayer)
+}
+
+/// The flags of a batch are refused on a single run rather than ignored.
+fn refuse_batch_only_flags(b: &crate::flags::BatchFlags) -> Result<(), Error> {
+    let given = [
+        ("--exclude-account", !b.exclude_accounts.is_empty()),
+        (
+            "--role-name",
+            b.role_name != runbook::batch::DEFAULT_ROLE_NAME,
+        ),
+        ("--external-id", b.external_id.is_some()),
+        (
+            "--max-concurrent-accounts",
+            b.max_concurrent_accounts != crate::flags::BatchFlags::DEFAULT_MAX_CONCURRENT_ACCOUNTS,
+        ),
+        ("--max-errors", b.max_errors.is_some()),
+        (
+            "--max-calls-in-flight",
+            b.max_calls_in_flight != crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT,
+        ),
+    ];
+    match given.into_iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(Error::FlagNotHonoured {
+            flag: flag.into(),
+            why: "it is for a batch (--accounts, --accounts-file or --organization)".into(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A batch, with the HTTP client of the caller's and of each account's service clients given by
@@ -203,6 +234,21 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
         .filter(|id| runbook::batch::journal::is_batch_id(id))
     {
         return crate::batch::resume(flags, batch_id).await;
+    }
+    let batch_only = [
+        ("--accounts", !flags.accounts.is_empty()),
+        ("--external-id", flags.external_id.is_some()),
+        (
+            "--max-calls-in-flight",
+            flags.max_calls_in_flight != crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT,
+        ),
+    ];
+    if let Some((flag, _)) = batch_only.into_iter().find(|(_, given)| *given) {
+        return Err(Error::FlagNotHonoured {
+            flag: flag.into(),
+            why: "it is for resuming a batch (`resume batch-…`), not a run".into(),
+        }
+        .into());
     }
     if !flags.yes && !std::io::stdin().is_terminal() {
         refuse_unconfirmable(&flags)?;
