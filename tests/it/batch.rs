@@ -801,3 +801,86 @@ fn status_since_compares_each_account_of_a_batch_with_its_own_revert() {
         assert_eq!(doc["error"]["code"], "usage", "{args:?}: {doc:#}");
     }
 }
+
+/// ListAccounts answered by the proxy: the management account ACTIVE, 333… SUSPENDED.
+fn list_accounts_with_a_suspended_one(seen: &Seen) -> Option<Vec<u8>> {
+    seen.target
+        .as_deref()
+        .is_some_and(|t| t.ends_with(".ListAccounts"))
+        .then(|| {
+            crate::proxy::response(
+                "200 OK",
+                "application/x-amz-json-1.1",
+                r#"{"Accounts":[{"Id":"123456789012","Arn":"arn:aws:organizations::123456789012:account/o-1/123456789012","Email":"m@example.com","Name":"m","Status":"ACTIVE","State":"ACTIVE"},{"Id":"333333333333","Arn":"arn:aws:organizations::123456789012:account/o-1/333333333333","Email":"s@example.com","Name":"s","Status":"SUSPENDED","State":"SUSPENDED"}]}"#,
+            )
+        })
+}
+
+/// Issue 22, 21: `--organization` skipped a SUSPENDED account without a trace. It is recorded in
+/// `batch_started` with its state, and shown in the summary and in `--output json`.
+#[test]
+fn an_account_the_organization_lists_as_suspended_is_skipped_with_a_trace() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.answer(Some(list_accounts_with_a_suspended_one));
+    let run = fleet
+        .xtask_via(&proxy, &["run", "status", "--organization"])
+        .success();
+    assert!(
+        run.stdout.contains(
+            "333333333333: skipped: the organization lists it as SUSPENDED (only ACTIVE accounts are run)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let batch = fleet.batch();
+    assert_eq!(batch.started.accounts, vec![MGMT]);
+    assert_eq!(batch.started.skipped.len(), 1, "{:?}", batch.started);
+    assert_eq!(batch.started.skipped[0].account, "333333333333");
+    assert_eq!(batch.started.skipped[0].state, "SUSPENDED");
+    let shown = xtask_in(
+        fleet.state(),
+        &["audit", "show", batch.batch_id(), "--output", "json"],
+    )
+    .success();
+    let doc: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(doc["skipped"][0]["account"], "333333333333", "{doc:#}");
+    assert_eq!(doc["skipped"][0]["state"], "SUSPENDED", "{doc:#}");
+}
+
+/// Issue 22, 21: `--organization` from an account in no organization came out as a raw
+/// `aws_error`. It is refused as bad input (exit 2) with its own code and what to do instead.
+#[test]
+fn organization_without_an_organization_says_so() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    // What Organizations answers an account in no organization (moto lists no account instead).
+    proxy.answer(Some(|seen: &Seen| {
+        seen.target
+            .as_deref()
+            .is_some_and(|t| t.ends_with(".ListAccounts"))
+            .then(|| {
+                crate::proxy::response(
+                    "400 Bad Request",
+                    "application/x-amz-json-1.1",
+                    r#"{"__type":"AWSOrganizationsNotInUseException","Message":"Your account is not a member of an organization."}"#,
+                )
+            })
+    }));
+    let run = fleet
+        .xtask_via(
+            &proxy,
+            &["run", "status", "--organization", "--output", "json"],
+        )
+        .failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "organizations_not_in_use", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--accounts or --accounts-file"),
+        "{doc:#}"
+    );
+    assert!(batch_journal::batch_ids(fleet.state()).unwrap().is_empty());
+}

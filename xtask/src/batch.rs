@@ -404,7 +404,26 @@ fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
         final_hash: end.journal.final_hash().to_string(),
         resume_command,
         accounts,
+        skipped: end
+            .journal
+            .started
+            .skipped
+            .iter()
+            .map(|s| json::SkippedRow {
+                account: s.account.to_string(),
+                state: s.state.clone(),
+            })
+            .collect(),
     }
+}
+
+/// Why an account the organization listed is not in the batch.
+fn skipped_why(state: &str, lang: Lang) -> String {
+    t(
+        lang,
+        &format!("skipped: the organization lists it as {state} (only ACTIVE accounts are run)"),
+        &format!("対象外: 組織での状態が {state} です (実行するのは ACTIVE のアカウントだけです)"),
+    )
 }
 
 /// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.
@@ -527,6 +546,9 @@ fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
             ),
         };
         let _ = writeln!(out, "  {}: {error}", row.account);
+    }
+    for s in &doc.skipped {
+        let _ = writeln!(out, "  {}: {}", s.account, skipped_why(&s.state, lang));
     }
     out
 }
@@ -694,7 +716,7 @@ pub fn batch_prompt(
     for line in table.to_string().lines() {
         let _ = writeln!(out, "  {}", line.trim_end());
     }
-    if !not_asked.is_empty() {
+    if !not_asked.is_empty() || !batch.skipped.is_empty() {
         let _ = writeln!(
             out,
             "\n{}:",
@@ -702,6 +724,9 @@ pub fn batch_prompt(
         );
         for n in not_asked {
             let _ = writeln!(out, "  {}: {}", n.account, n.why);
+        }
+        for s in &batch.skipped {
+            let _ = writeln!(out, "  {}: {}", s.account, skipped_why(&s.state, lang));
         }
     }
     let _ = write!(
@@ -814,9 +839,14 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
     out::print(&summary_table(&doc, &[], lang));
     for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
         let what = match event {
-            batch::BatchEvent::BatchStarted(s) => {
+            batch::BatchEvent::BatchStarted(s) if s.skipped.is_empty() => {
                 format!("batch_started: {} accounts", s.accounts.len())
             }
+            batch::BatchEvent::BatchStarted(s) => format!(
+                "batch_started: {} accounts ({} skipped)",
+                s.accounts.len(),
+                s.skipped.len()
+            ),
             batch::BatchEvent::BatchResumed(r) => {
                 let accounts: Vec<&str> = r.accounts.iter().map(|a| a.as_str()).collect();
                 format!("batch_resumed: {}", accounts.join(", "))
@@ -913,4 +943,48 @@ pub fn verify(
     }
     out::line(render::final_hash_line(&doc.final_hash, lang));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one question names the organization's accounts that are not run, and why.
+    #[test]
+    fn the_question_names_the_accounts_the_organization_lists_but_the_batch_skips() {
+        let id = |s: &str| batch::AccountId::parse(s, "test").unwrap();
+        let started = BatchStarted {
+            format: batch::journal::BATCH_FORMAT,
+            tool_version: "test".into(),
+            runbook: Runbook::Revert,
+            args: runbook::testkit::default_args(),
+            selection: batch::Selection::Organization,
+            accounts: vec![id("123456789012")],
+            excluded: Vec::new(),
+            skipped: vec![batch::Skipped {
+                account: id("333333333333"),
+                state: "SUSPENDED".into(),
+            }],
+            role_name: batch::DEFAULT_ROLE_NAME.into(),
+            external_id: false,
+            caller_account: "123456789012".into(),
+            caller_arn: "arn:aws:iam::123456789012:user/operator".into(),
+            credentials: "environment".into(),
+            max_concurrent_accounts: 8,
+            max_errors: None,
+        };
+        for (lang, expected) in [
+            (
+                Lang::En,
+                "333333333333: skipped: the organization lists it as SUSPENDED",
+            ),
+            (
+                Lang::Ja,
+                "333333333333: 対象外: 組織での状態が SUSPENDED です",
+            ),
+        ] {
+            let prompt = batch_prompt(&started, &[], &[], lang);
+            assert!(prompt.contains(expected), "{prompt}");
+        }
+    }
 }

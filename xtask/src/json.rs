@@ -83,6 +83,18 @@ pub struct BatchDoc {
     pub resume_command: Option<String>,
     /// Every account of the batch, in its order, with its latest outcome.
     pub accounts: Vec<AccountRow>,
+    /// Accounts the organization listed that the batch does not run (`--organization`: only
+    /// ACTIVE accounts are run), each with its state.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedRow>,
+}
+
+/// An account of the organization left out of the batch, and its state (`SUSPENDED`…).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SkippedRow {
+    pub account: String,
+    pub state: String,
 }
 
 /// One account of a batch.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::journal::Skipped;
 use crate::aws::{self, Aws, CallSink};
 use crate::error::{Error, Result};
 
@@ -193,16 +194,22 @@ pub fn parse_all(values: &[String], origin: &str) -> Result<Vec<AccountId>> {
     values.iter().map(|v| AccountId::parse(v, origin)).collect()
 }
 
-/// The accounts to run, in order, without duplicates, exclusions applied; and the excluded ones
-/// that were listed.
+/// The accounts to run, in order, without duplicates, exclusions applied; the excluded ones
+/// that were listed; and the organization's accounts that are not ACTIVE.
 pub async fn resolve(
     wanted: &AccountsWanted,
     base: &Aws,
     sink: &dyn CallSink,
-) -> Result<(Vec<AccountId>, Vec<AccountId>)> {
+) -> Result<(Vec<AccountId>, Vec<AccountId>, Vec<Skipped>)> {
     let (mut listed, exclude) = listed(wanted)?;
+    let mut skipped = Vec::new();
     if wanted.organization {
-        listed.extend(organization_accounts(base, sink).await?);
+        let (active, inactive) = organization_accounts(base, sink).await?;
+        listed.extend(active);
+        skipped = inactive
+            .into_iter()
+            .filter(|s| !exclude.contains(&s.account))
+            .collect();
     }
     let mut accounts: Vec<AccountId> = Vec::new();
     let mut excluded = Vec::new();
@@ -227,12 +234,15 @@ pub async fn resolve(
             },
         });
     }
-    Ok((accounts, excluded))
+    Ok((accounts, excluded, skipped))
 }
 
 /// The organization's ACTIVE accounts, every page of `ListAccounts` (called from the management
-/// account or a delegated administrator).
-pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Vec<AccountId>> {
+/// account or a delegated administrator), and the others with their state (SUSPENDED…).
+pub async fn organization_accounts(
+    base: &Aws,
+    sink: &dyn CallSink,
+) -> Result<(Vec<AccountId>, Vec<Skipped>)> {
     // Organizations is a global service answered in us-east-1 (cn-northwest-1 in China).
     let region = if base.default_region().starts_with("cn-") {
         "cn-northwest-1".to_string()
@@ -242,6 +252,7 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
     let client = base.organizations(&region);
     let mut token: Option<String> = None;
     let mut ids = Vec::new();
+    let mut skipped = Vec::new();
     for page_number in 1.. {
         let page = aws::call(
             sink,
@@ -260,14 +271,19 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
             }
         })?;
         for account in page.accounts() {
-            let active = account
+            let state = account
                 .state()
-                .map(|s| s.as_str() == "ACTIVE")
+                .map(|s| s.as_str().to_string())
                 // Older answers carry only `Status`.
-                .unwrap_or_else(|| account.status().is_some_and(|s| s.as_str() == "ACTIVE"));
-            if let (true, Some(id)) = (active, account.id()) {
-                // Whatever the answer says, only an account id goes on (it names a folder).
-                ids.push(AccountId::parse(id, "Organizations ListAccounts")?);
+                .or_else(|| account.status().map(|s| s.as_str().to_string()))
+                .unwrap_or_else(|| "unknown".into());
+            let Some(id) = account.id() else { continue };
+            // Whatever the answer says, only an account id goes on (it names a folder).
+            let id = AccountId::parse(id, "Organizations ListAccounts")?;
+            if state == "ACTIVE" {
+                ids.push(id);
+            } else {
+                skipped.push(Skipped { account: id, state });
             }
         }
         token = page.next_token().map(str::to_string);
@@ -275,7 +291,7 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
             break;
         }
     }
-    Ok(ids)
+    Ok((ids, skipped))
 }
 
 #[cfg(test)]

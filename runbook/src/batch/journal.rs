@@ -67,6 +67,9 @@ pub struct BatchStarted {
     /// The accounts, in the order they are run (exclusions applied).
     pub accounts: Vec<AccountId>,
     pub excluded: Vec<AccountId>,
+    /// Accounts the organization listed but the batch does not run (not ACTIVE), with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
     /// The role assumed in each member account (`arn:<partition>:iam::<id>:role/<name>`).
     pub role_name: String,
     /// Whether an external id was given (its value is not recorded).
@@ -76,6 +79,15 @@ pub struct BatchStarted {
     pub credentials: String,
     pub max_concurrent_accounts: usize,
     pub max_errors: Option<usize>,
+}
+
+/// An account left out of a batch by what the organization says of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Skipped {
+    pub account: AccountId,
+    /// `SUSPENDED`, `PENDING_CLOSURE`…: the account's state in Organizations `ListAccounts`.
+    pub state: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

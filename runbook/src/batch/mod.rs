@@ -36,7 +36,7 @@ use crate::steps::{Plan, Settings};
 pub use accounts::{AccountId, AccountsWanted};
 pub use journal::{
     account_dir, AccountEnded, BatchConfirmation, BatchEnded, BatchEvent, BatchJournal, BatchLog,
-    BatchResumed, BatchStarted, Outcome, Selection,
+    BatchResumed, BatchStarted, Outcome, Selection, Skipped,
 };
 use rendezvous::{AccountOperator, Rendezvous};
 
@@ -246,7 +246,8 @@ pub async fn launch_batch(
             external_id,
             limits,
         } => {
-            let (accounts, excluded) = accounts::resolve(&wanted, session.base, &early).await?;
+            let (accounts, excluded, skipped) =
+                accounts::resolve(&wanted, session.base, &early).await?;
             let started = BatchStarted {
                 format: journal::BATCH_FORMAT,
                 tool_version: session.tool_version.to_string(),
@@ -261,6 +262,7 @@ pub async fn launch_batch(
                 },
                 accounts: accounts.clone(),
                 excluded,
+                skipped,
                 role_name,
                 external_id,
                 caller_account: identity.account.clone(),
