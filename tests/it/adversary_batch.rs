@@ -504,3 +504,38 @@ fn a_batch_and_its_resume_are_refused_while_the_state_lock_is_held() {
     Run::of(cmd).failure(1);
     assert_ne!(std::fs::read(&journal_path).unwrap(), before);
 }
+
+/// **Finding (issue 22, 14): `resume BATCH --accounts <a done account>` said "every account is
+/// done" while another account was still pending.** It says the named accounts are done, and
+/// names those still pending.
+#[test]
+fn resuming_only_done_accounts_names_those_still_pending() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let fx = fx.to_str().unwrap();
+    Run::of(batch_command(
+        &state,
+        fx,
+        &format!("{MGMT},222222222222"),
+        &["status"],
+    ))
+    .failure(1);
+    let batch = only_batch(&state);
+    let mut cmd = xtask_command(&state);
+    cmd.args(["resume", &batch, "--accounts", MGMT, "--replay", fx]);
+    let refused = Run::of(cmd).failure(2);
+    assert!(
+        refused.stderr.contains(&format!(
+            "nothing to resume for {MGMT} in batch {batch}: it is done; still pending: 222222222222"
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("every account"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -884,3 +884,75 @@ fn organization_without_an_organization_says_so() {
     );
     assert!(batch_journal::batch_ids(fleet.state()).unwrap().is_empty());
 }
+
+/// STS throttles AssumeRole into member A (every attempt: the SDK's retries too).
+fn throttle_member_a_role(seen: &Seen) -> Option<Vec<u8>> {
+    (seen.body.contains("Action=AssumeRole") && seen.body.contains(MEMBER_A)).then(|| {
+        crate::proxy::response(
+            "400 Bad Request",
+            "text/xml",
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+             <Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>\
+             <RequestId>proxy-throttled</RequestId></ErrorResponse>",
+        )
+    })
+}
+
+/// Issue 22, 14: a throttled AssumeRole was told "the role must exist … a suspended or closed
+/// account cannot be reached", with the SDK's `Debug` dump of the error. It says it was
+/// throttled (code and message only), and the account is for a resume (`failed`), which
+/// reaches it once STS lets it through. A refused AssumeRole shows code and message only too.
+#[test]
+fn a_throttled_assume_role_says_so_and_is_resumable() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.answer(Some(throttle_member_a_role));
+    let accounts = format!("{MGMT},{MEMBER_A}");
+    let failed = fleet
+        .xtask_via(&proxy, &["run", "status", "--accounts", &accounts])
+        .failure(1);
+    let text = format!("{}{}", failed.stdout, failed.stderr);
+    assert!(
+        text.contains("was throttled by STS (Throttling: Rate exceeded)"),
+        "{text}"
+    );
+    assert!(!text.contains("suspended or closed"), "{text}");
+    assert_no_debug_dump(&text);
+    assert_eq!(
+        outcomes(&fleet.batch()),
+        vec![
+            (MGMT.to_string(), Outcome::Done),
+            (MEMBER_A.to_string(), Outcome::Failed),
+        ]
+    );
+    proxy.answer(None);
+    let resume = failed.resume_command();
+    assert!(resume.contains("resume batch-"), "{resume}");
+    fleet
+        .xtask_via(&proxy, &["resume", fleet.batch().batch_id()])
+        .success();
+
+    // Refused (the role does not trust the caller): code and message, no dump.
+    proxy.answer(Some(|seen: &Seen| {
+        seen.body.contains("Action=AssumeRole").then(|| {
+            crate::proxy::response(
+                "403 Forbidden",
+                "text/xml",
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                 <Type>Sender</Type><Code>AccessDenied</Code><Message>Access Denied</Message>\
+                 </Error><RequestId>proxy-denied</RequestId></ErrorResponse>",
+            )
+        })
+    }));
+    let refused = fleet
+        .xtask_via(&proxy, &["run", "status", "--accounts", "333333333333"])
+        .failure(1);
+    assert!(
+        refused
+            .stderr
+            .contains("failed: AccessDenied: Access Denied"),
+        "{}",
+        refused.stderr
+    );
+    assert_no_debug_dump(&refused.stderr);
+}

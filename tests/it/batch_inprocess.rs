@@ -225,10 +225,15 @@ fn ctrl_c_ends_every_account_as_interrupted_and_the_batch_resumes() {
     let end = rt
         .block_on(launch(&fleet, &connector, new_batch(), interrupt))
         .unwrap();
+    // Issue 22, 14: it says the batch was interrupted (not "run batch-… was interrupted").
+    let error = end.error().expect("interrupted");
     assert!(
-        matches!(end.error(), Some(runbook::Error::Interrupted { .. })),
-        "{:?}",
-        end.error()
+        matches!(error, runbook::Error::BatchInterrupted { .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!("batch {} was interrupted", end.batch_id)
     );
     let outcome_of = |account: &str| {
         end.journal
