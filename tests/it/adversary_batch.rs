@@ -539,3 +539,40 @@ fn resuming_only_done_accounts_names_those_still_pending() {
         refused.stderr
     );
 }
+
+/// **Finding (issue 22, extras): the printed resume command carried `--external-id` and the
+/// endpoint URL's `user:pass@`.** It carries neither: the endpoint without its userinfo, and
+/// `--external-id <EXTERNAL_ID>` for the operator to fill in.
+#[test]
+fn the_printed_resume_command_carries_no_external_id_or_endpoint_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let failed = Run::of(batch_command(
+        &state,
+        fx.to_str().unwrap(),
+        &format!("{MGMT},222222222222"),
+        &[
+            "status",
+            "--external-id",
+            "SECRET-EXTERNAL-ID",
+            "--endpoint-url",
+            "http://operator:hunter2@127.0.0.1:9",
+        ],
+    ))
+    .failure(1);
+    let printed = failed.resume_command();
+    let text = format!("{}{}", failed.stdout, failed.stderr);
+    for secret in ["SECRET-EXTERNAL-ID", "hunter2", "operator:"] {
+        assert!(!text.contains(secret), "`{secret}` printed:\n{text}");
+    }
+    assert!(
+        printed.contains("--endpoint-url http://127.0.0.1:9"),
+        "{printed}"
+    );
+    assert!(
+        printed.ends_with("--external-id <EXTERNAL_ID>"),
+        "{printed}"
+    );
+}

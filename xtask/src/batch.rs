@@ -554,8 +554,8 @@ fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
 }
 
 /// The command that continues the batch, quoted for a POSIX shell. The external id is not
-/// recorded anywhere, so the command carries the one this command was given (AWS does not treat
-/// it as a secret; it guards against a confused deputy).
+/// recorded anywhere, and not printed either: the command carries `--external-id <EXTERNAL_ID>`
+/// for the operator to fill in with the one they gave.
 fn resume_command(
     batch_id: &str,
     yes: bool,
@@ -564,13 +564,8 @@ fn resume_command(
     display: &Display,
 ) -> String {
     let mut command = run::resume_command(batch_id, yes, connection, display);
-    if let Some(id) = external_id {
-        command.push_str(" --external-id ");
-        command.push_str(
-            &shlex::try_quote(id)
-                .map(|q| q.into_owned())
-                .unwrap_or_default(),
-        );
+    if external_id.is_some() {
+        command.push_str(" --external-id <EXTERNAL_ID>");
     }
     command
 }

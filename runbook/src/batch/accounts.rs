@@ -318,10 +318,43 @@ mod tests {
             let text = format!("111111111111\n{bad}\n");
             let err = parse_accounts_file(Path::new("a.txt"), &text).unwrap_err();
             assert!(
-                err.to_string()
-                    .contains(&format!("`{bad}` (a.txt line 2) is not an AWS account id")),
+                err.to_string().contains(&format!(
+                    "`{}` (a.txt line 2) is not an AWS account id",
+                    excerpt(bad)
+                )),
                 "{err}"
             );
         }
+    }
+
+    /// A UTF-8 byte order mark (as Windows editors write) is not part of the first id.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let text = "\u{feff}111111111111\r\n222222222222\r\n";
+        assert_eq!(
+            parse_accounts_file(Path::new("a.txt"), text).unwrap(),
+            vec!["111111111111", "222222222222"]
+        );
+    }
+
+    /// A file that is not an accounts file (`/etc/shadow`, say) is refused naming the line,
+    /// with at most 20 characters of it, escaped: the error does not echo the file.
+    #[test]
+    fn a_bad_line_is_echoed_as_a_short_escaped_excerpt_only() {
+        let text = "root:$6$SALTsaltSALT$0123456789abcdefghijklmnop:19000:0:99999:7:::\n";
+        let err = parse_accounts_file(Path::new("/etc/shadow"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "`root:$6$SALTsaltSALT…` (/etc/shadow line 1) is not an AWS account id"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("0123456789"), "{err}");
+        let err = parse_accounts_file(Path::new("a.txt"), "\u{1b}[31mred\tx\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(r"`\u{1b}[31mred\tx`"), "{err}");
     }
 }
