@@ -389,6 +389,46 @@ fn an_account_id_forged_into_the_batch_journal_is_refused_everywhere() {
     assert!(!state.join("escape").exists());
 }
 
+/// A run id in the batch journal names a folder too: one that is a path is refused as well.
+#[test]
+fn a_run_id_forged_into_the_batch_journal_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    Run::of(batch_command(&state, "two-accounts", MEMBER, &["status"])).success();
+    let batch = only_batch(&state);
+    let dir = batch_journal::batch_dir(&state, &batch);
+    let records = batch_journal::load(&dir).unwrap().records;
+    let mut forged: Vec<Record> = Vec::new();
+    for record in records {
+        let mut data = record.data.clone();
+        if record.event == "account_ended" {
+            data["run_id"] = "../../../escape".into();
+        }
+        let prev = forged
+            .last()
+            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
+        forged.push(Record::sealed(
+            record.seq,
+            record.ts.clone(),
+            record.run_id.clone(),
+            record.event.clone(),
+            data,
+            prev,
+        ));
+    }
+    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
+    std::fs::write(dir.join(batch_journal::BATCH_FILE), text).unwrap();
+    let mut cmd = xtask_command(&state);
+    cmd.args(["audit", "verify", &batch]);
+    let verify = Run::of(cmd).failure(1);
+    assert!(
+        verify.stderr.contains("`../../../escape` is not a run id"),
+        "{}",
+        verify.stderr
+    );
+}
+
 /// **Finding (issue 22, 5): `--max-errors 0` made a batch that could never finish** (no account
 /// was ever started, and each resume did the same). Refused by the command line: exit 2, `usage`,
 /// before any batch exists.

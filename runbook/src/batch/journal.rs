@@ -313,6 +313,21 @@ pub fn load(dir: &Path) -> Result<BatchJournal> {
                 "account {} is not one of the batch's accounts",
                 e.account
             )),
+            // A run id names a folder in `accounts/<id>/`: a plain name, never a path.
+            BatchEvent::AccountEnded(AccountEnded {
+                run_id: Some(run_id),
+                ..
+            }) if run_id.is_empty()
+                || run_id.starts_with('.')
+                || !run_id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._:".contains(&b)) =>
+            {
+                Some(format!(
+                    "`{}` is not a run id",
+                    super::accounts::excerpt(run_id)
+                ))
+            }
             _ if index > 0
                 && matches!(events[index - 1], BatchEvent::BatchEnded(_))
                 && !matches!(event, BatchEvent::BatchResumed(_)) =>
