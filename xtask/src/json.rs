@@ -85,7 +85,7 @@ pub struct BatchDoc {
     pub accounts: Vec<AccountRow>,
     /// Accounts the organization listed that the batch does not run (`--organization`: only
     /// ACTIVE accounts are run), each with its state.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedRow>,
 }
 
