@@ -232,6 +232,12 @@ pub enum Error {
     #[error("the accounts file {path} cannot be read: {detail}")]
     AccountsFileUnreadable { path: PathBuf, detail: String },
 
+    #[error(
+        "{count} accounts are more than one batch runs (at most {max}); nothing was run. Split \
+         them into several accounts files and run a batch for each"
+    )]
+    TooManyAccounts { count: usize, max: usize },
+
     #[error("no account to run: {why}")]
     NoAccounts { why: String },
 
@@ -375,13 +381,21 @@ pub enum Error {
     },
 }
 
-/// `111111111111: failed, 222222222222: unreachable`.
+/// How many accounts an error names before `… and N more` (the summary lists them all).
+pub const ACCOUNTS_SHOWN: usize = 20;
+
+/// `111111111111: failed, 222222222222: unreachable`, at most [`ACCOUNTS_SHOWN`] of them.
 fn accounts_and_outcomes(which: &[(String, String)]) -> String {
-    which
+    let mut text = which
         .iter()
+        .take(ACCOUNTS_SHOWN)
         .map(|(account, outcome)| format!("{account}: {outcome}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if which.len() > ACCOUNTS_SHOWN {
+        text.push_str(&format!(", and {} more", which.len() - ACCOUNTS_SHOWN));
+    }
+    text
 }
 
 impl Error {
@@ -440,6 +454,7 @@ impl Error {
                 | Error::BadAccountId { .. }
                 | Error::AccountsFileUnreadable { .. }
                 | Error::NoAccounts { .. }
+                | Error::TooManyAccounts { .. }
                 | Error::NoSuchBatch { .. }
                 | Error::BatchFinished { .. }
                 | Error::BatchAccountsDone { .. }

@@ -616,3 +616,58 @@ fn the_printed_resume_command_carries_no_external_id_or_endpoint_password() {
         "{printed}"
     );
 }
+
+/// **Finding (issue 22, 10): the documented accounts-file maximum was unusable** (75,000 ids ran
+/// past 300 s with 2.8 GB). A batch runs at most 10,000 accounts; more are refused while the
+/// list is read, before credentials or any call (exit 2, `too_many_accounts`). Duplicates and
+/// excluded accounts do not count.
+#[test]
+fn more_accounts_than_a_batch_runs_are_refused_before_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let file = tmp.path().join("accounts.txt");
+    let ids: String = (0..10_001u64)
+        .map(|i| format!("{:012}\n", 100_000_000_000 + i))
+        .collect();
+    std::fs::write(&file, &ids).unwrap();
+    let mut cmd = xtask_command(&state);
+    cmd.args([
+        "run",
+        "status",
+        "--replay",
+        "two-accounts",
+        "--output",
+        "json",
+    ])
+    .arg("--accounts-file")
+    .arg(&file);
+    let refused = Run::of(cmd).failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "too_many_accounts", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("10001 accounts are more than one batch runs (at most 10000)"),
+        "{doc:#}"
+    );
+    assert!(batch_journal::batch_ids(&state).unwrap().is_empty());
+    // The same 10,001 ids less one excluded: within the limit (the batch runs, each account
+    // without a recorded fixture ends for good).
+    let mut cmd = xtask_command(&state);
+    cmd.args(["run", "status", "--replay", "two-accounts"])
+        .args([
+            "--exclude-account",
+            "100000000000",
+            "--accounts",
+            "100000000001",
+        ])
+        .arg("--accounts-file")
+        .arg(&file)
+        .args(["--output", "json"]);
+    let ran = Run::of(cmd);
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "batch_failed", "{doc:#}");
+}

@@ -377,12 +377,14 @@ fn drift_since(
 
 /// The batch's one document: every account with its latest outcome, and this attempt's reports.
 fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
+    let results: std::collections::HashMap<&batch::AccountId, &AccountResult> =
+        end.results.iter().map(|r| (&r.account, r)).collect();
     let accounts = end
         .journal
         .accounts()
         .into_iter()
         .map(|(account, ended)| {
-            let this = end.results.iter().find(|r| r.account == account);
+            let this = results.get(&account).copied();
             let report = this.and_then(|r| r.report.as_ref());
             AccountRow {
                 outcome: ended
@@ -534,8 +536,10 @@ fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
             ),
         )
     );
+    let live: std::collections::HashMap<&str, &AccountResult> =
+        live.iter().map(|r| (r.account.as_str(), r)).collect();
     for row in doc.accounts.iter().filter(|a| a.error.is_some()) {
-        let error = match live.iter().find(|r| r.account == row.account) {
+        let error = match live.get(row.account.as_str()).copied() {
             Some(AccountResult {
                 error: Some(error), ..
             }) => Msg::Error(error).text(lang),

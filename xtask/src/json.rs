@@ -355,6 +355,8 @@ pub enum ErrorCode {
     AccountsFileUnreadable,
     /// Every account was excluded, or the organization has no active account.
     NoAccounts,
+    /// More accounts than one batch runs (10,000).
+    TooManyAccounts,
     /// STS throttled an account's AssumeRole; resume the batch later.
     Throttled,
     /// `--organization`, but the caller's account is in no organization.
@@ -472,6 +474,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::BadAccountId { .. } => ErrorCode::BadAccountId,
         E::AccountsFileUnreadable { .. } => ErrorCode::AccountsFileUnreadable,
         E::NoAccounts { .. } => ErrorCode::NoAccounts,
+        E::TooManyAccounts { .. } => ErrorCode::TooManyAccounts,
         E::NoSuchBatch { .. } => ErrorCode::NoSuchRun,
         E::BatchFinished { .. } => ErrorCode::AlreadyFinished,
         E::BatchAccountsDone { .. } => ErrorCode::AlreadyFinished,

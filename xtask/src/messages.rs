@@ -451,6 +451,10 @@ fn error_ja(e: &E) -> String {
             path.display()
         ),
         E::NoAccounts { why } => format!("実行するアカウントがありません: {why}"),
+        E::TooManyAccounts { count, max } => format!(
+            "{count} アカウントは 1 つのバッチで実行できる数 (最大 {max}) を超えています。何も実行していません。\
+             複数のアカウント一覧ファイルに分けて、それぞれでバッチを実行してください"
+        ),
         E::NoSuchBatch { batch_id, dir } => format!(
             "{} にバッチ `{batch_id}` はありません。`cargo xtask audit list` を参照してください",
             dir.display()
@@ -505,11 +509,19 @@ pub fn outcome_text(name: &str, lang: Lang) -> String {
 }
 
 fn outcomes_ja(which: &[(String, String)]) -> String {
-    which
+    let mut text = which
         .iter()
+        .take(runbook::error::ACCOUNTS_SHOWN)
         .map(|(account, outcome)| format!("{account}: {}", outcome_text(outcome, Lang::Ja)))
         .collect::<Vec<_>>()
-        .join("、")
+        .join("、");
+    if which.len() > runbook::error::ACCOUNTS_SHOWN {
+        text.push_str(&format!(
+            "、ほか {} アカウント",
+            which.len() - runbook::error::ACCOUNTS_SHOWN
+        ));
+    }
+    text
 }
 
 /// The language: `--lang`, else the locale of messages as POSIX orders it: `LC_ALL`, then

@@ -1,6 +1,7 @@
 //! Which accounts a batch runs: `--accounts`, an accounts file, or the organization's ACTIVE
 //! accounts (Organizations `ListAccounts`, every page), less `--exclude-account`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -186,7 +187,30 @@ pub fn listed(wanted: &AccountsWanted) -> Result<(Vec<AccountId>, Vec<AccountId>
     for file in &wanted.files {
         listed.extend(read_accounts_file(file)?);
     }
+    check_count(&listed, &wanted.exclude)?;
     Ok((listed, wanted.exclude.clone()))
+}
+
+/// The most accounts one batch runs. Each account is a run with its own journal, and the batch
+/// holds every account's plan until its one question is answered; BENCHMARKS.md has the
+/// figures. A larger fleet is run as several batches (several accounts files).
+pub const MAX_BATCH_ACCOUNTS: usize = 10_000;
+
+/// Refuses a list of more than [`MAX_BATCH_ACCOUNTS`] distinct accounts, exclusions applied.
+fn check_count(listed: &[AccountId], exclude: &[AccountId]) -> Result<()> {
+    let exclude: HashSet<&AccountId> = exclude.iter().collect();
+    let count = listed
+        .iter()
+        .filter(|a| !exclude.contains(a))
+        .collect::<HashSet<_>>()
+        .len();
+    if count > MAX_BATCH_ACCOUNTS {
+        return Err(Error::TooManyAccounts {
+            count,
+            max: MAX_BATCH_ACCOUNTS,
+        });
+    }
+    Ok(())
 }
 
 /// Ids given as text (a flag's values), each checked, naming the flag when one is not an id.
@@ -206,19 +230,24 @@ pub async fn resolve(
     if wanted.organization {
         let (active, inactive) = organization_accounts(base, sink).await?;
         listed.extend(active);
+        check_count(&listed, &exclude)?;
         skipped = inactive
             .into_iter()
             .filter(|s| !exclude.contains(&s.account))
             .collect();
     }
+    // Linear in the list: an accounts file may hold tens of thousands of ids.
+    let exclude: HashSet<AccountId> = exclude.into_iter().collect();
+    let mut seen = HashSet::new();
     let mut accounts: Vec<AccountId> = Vec::new();
     let mut excluded = Vec::new();
     for id in listed {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
         if exclude.contains(&id) {
-            if !excluded.contains(&id) {
-                excluded.push(id);
-            }
-        } else if !accounts.contains(&id) {
+            excluded.push(id);
+        } else {
             accounts.push(id);
         }
     }

@@ -3,6 +3,7 @@
 //! run's `audit.jsonl` ([`crate::journal::log`]); the accounts' own journals hold everything
 //! else, and each names its batch in `run_started`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -219,18 +220,17 @@ pub struct BatchJournal {
 impl BatchJournal {
     /// Each account of the batch with its latest outcome (`None`: none recorded yet).
     pub fn accounts(&self) -> Vec<(AccountId, Option<AccountEnded>)> {
+        // One pass over the events (a batch may have tens of thousands of accounts).
+        let mut last: HashMap<&AccountId, &AccountEnded> = HashMap::new();
+        for event in &self.events {
+            if let BatchEvent::AccountEnded(ended) = event {
+                last.insert(&ended.account, ended);
+            }
+        }
         self.started
             .accounts
             .iter()
-            .map(|account| {
-                let last = self.events.iter().rev().find_map(|e| match e {
-                    BatchEvent::AccountEnded(ended) if &ended.account == account => {
-                        Some(ended.clone())
-                    }
-                    _ => None,
-                });
-                (account.clone(), last)
-            })
+            .map(|account| (account.clone(), last.get(account).map(|e| (*e).clone())))
             .collect()
     }
 
@@ -305,11 +305,12 @@ pub fn load(dir: &Path) -> Result<BatchJournal> {
             "a batch journal begins with `batch_started`".into(),
         ));
     };
+    let accounts: HashSet<&AccountId> = started.accounts.iter().collect();
     for (index, event) in events.iter().enumerate().skip(1) {
         let line = index + 1;
         let problem = match event {
             BatchEvent::BatchStarted(_) => Some("a second `batch_started`".to_string()),
-            BatchEvent::AccountEnded(e) if !started.accounts.contains(&e.account) => Some(format!(
+            BatchEvent::AccountEnded(e) if !accounts.contains(&e.account) => Some(format!(
                 "account {} is not one of the batch's accounts",
                 e.account
             )),

@@ -395,13 +395,13 @@ pub async fn launch_batch(
 /// attempt's failures only, so an account that keeps failing cannot keep the others from ever
 /// being started: each attempt starts the accounts that never ran before it retries.
 fn resume_order(journal: &BatchJournal, accounts: Vec<AccountId>) -> Vec<AccountId> {
-    let latest = journal.accounts();
+    let latest: std::collections::HashMap<AccountId, Option<AccountEnded>> =
+        journal.accounts().into_iter().collect();
     let never_ran = |account: &AccountId| {
-        latest.iter().any(|(a, ended)| {
-            a == account
-                && ended
-                    .as_ref()
-                    .is_none_or(|e| e.outcome == Outcome::NotStarted)
+        latest.get(account).is_some_and(|ended| {
+            ended
+                .as_ref()
+                .is_none_or(|e| e.outcome == Outcome::NotStarted)
         })
     };
     let (fresh, retried): (Vec<_>, Vec<_>) = accounts.into_iter().partition(never_ran);
@@ -585,7 +585,9 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
             Err(_) => std::future::pending().await,
         }
     };
-    let ended = runbooks::launch(&session, begin, interrupt).await;
+    // Boxed: an account waiting for its slot holds a small future, not the whole run's (a batch
+    // may have tens of thousands of accounts).
+    let ended = Box::pin(runbooks::launch(&session, begin, interrupt)).await;
     let result = match ended {
         Err(error) => result(outcome_of(&error), None, Some(error)),
         Ok(ended) => match ended.result {

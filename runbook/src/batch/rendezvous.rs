@@ -92,7 +92,13 @@ impl Rendezvous {
             return None;
         }
         // The question in the batch's order, whatever order the accounts arrived in.
-        let order = |account: &AccountId| batch.accounts.iter().position(|a| a == account);
+        let positions: std::collections::HashMap<&AccountId, usize> = batch
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a, i))
+            .collect();
+        let order = |account: &AccountId| positions.get(account).copied();
         let mut paired: Vec<_> = plans.into_iter().zip(replies).collect();
         paired.sort_by_key(|(p, _)| order(&p.account));
         not_asked.sort_by_key(|n| order(&n.account));
