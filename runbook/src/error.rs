@@ -223,8 +223,19 @@ pub enum Error {
     )]
     OrganizationsNotInUse,
 
-    #[error("{flag} cannot be used here: {why}; nothing was run")]
-    FlagNotHonoured { flag: String, why: String },
+    #[error(
+        "{flag} is for {}; nothing was run",
+        if *resume {
+            "resuming a batch (`resume batch-…`), not a run"
+        } else {
+            "a batch (--accounts, --accounts-file or --organization), not a single run"
+        }
+    )]
+    FlagNotHonoured {
+        flag: String,
+        /// On `resume RUN_ID` (else on `run`).
+        resume: bool,
+    },
 
     #[error("`{value}` ({origin}) is not an AWS account id: an account id is 12 digits")]
     BadAccountId { value: String, origin: String },

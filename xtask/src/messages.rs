@@ -429,8 +429,12 @@ fn error_ja(e: &E) -> String {
              --organization で一覧にするアカウントがありません。--accounts か --accounts-file でアカウントを指定してください"
                 .into()
         }
-        E::FlagNotHonoured { flag, why } => {
-            format!("{flag} はここでは使えません: {why}。何も実行していません")
+        E::FlagNotHonoured { flag, resume } => {
+            if *resume {
+                format!("{flag} はバッチの再開 (`resume batch-…`) 用で、実行の再開には使えません。何も実行していません")
+            } else {
+                format!("{flag} はバッチ (--accounts、--accounts-file、--organization) 用で、単一の実行には使えません。何も実行していません")
+            }
         }
         E::BatchAccountsDone {
             batch_id,

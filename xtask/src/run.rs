@@ -88,7 +88,7 @@ fn refuse_batch_only_flags(b: &crate::flags::BatchFlags) -> Result<(), Error> {
     match given.into_iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(Error::FlagNotHonoured {
             flag: flag.into(),
-            why: "it is for a batch (--accounts, --accounts-file or --organization)".into(),
+            resume: false,
         }),
         None => Ok(()),
     }
@@ -246,7 +246,7 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
     if let Some((flag, _)) = batch_only.into_iter().find(|(_, given)| *given) {
         return Err(Error::FlagNotHonoured {
             flag: flag.into(),
-            why: "it is for resuming a batch (`resume batch-…`), not a run".into(),
+            resume: true,
         }
         .into());
     }
