@@ -351,6 +351,44 @@ pub fn is_throttling(err: &(dyn std::error::Error + 'static)) -> bool {
     .any(|code| text.contains(code))
 }
 
+/// The AWS error code and message somewhere in `err`'s chain of sources (a credential
+/// provider's error wraps STS's), for a message that shows them rather than the SDK's `Debug`
+/// rendering (`Error { code: "Throttling", … }`). `None` when no AWS answer is in the chain (no
+/// connection, say).
+pub fn aws_code_and_message(err: &(dyn std::error::Error + 'static)) -> Option<(String, String)> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(sdk) = e.downcast_ref::<SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError, HttpResponse>>() {
+            if let Some(code) = sdk.code() {
+                return Some((code.to_string(), sdk.message().unwrap_or_default().to_string()));
+            }
+        }
+        if let Some(meta) = e.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+            if let Some(code) = meta.code() {
+                return Some((
+                    code.to_string(),
+                    meta.message().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// Whether an AWS error code is a rate limit (retrying later gets through).
+pub fn is_throttling_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "RequestThrottled"
+            | "SlowDown"
+    )
+}
+
 /// Pulls `expecting 'eu-west-1'` out of S3's AuthorizationHeaderMalformed message.
 fn region_from_message(message: &str) -> Option<String> {
     let rest = message.split("expecting '").nth(1)?;

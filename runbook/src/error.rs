@@ -74,6 +74,39 @@ impl std::fmt::Display for KeyProblem {
     }
 }
 
+/// Why a batch has no account to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoAccountsWhy {
+    /// An accounts file with no account id, or an organization without an ACTIVE account.
+    Empty,
+    /// Every account listed is excluded (`--exclude-account`).
+    AllExcluded { excluded: Vec<String> },
+    /// `resume BATCH_ID --accounts ID`: the account is not one of the batch's.
+    NotInBatch { account: String, batch_id: String },
+}
+
+impl std::fmt::Display for NoAccountsWhy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoAccountsWhy::Empty => write!(
+                f,
+                "the list is empty (an accounts file with no account id, or an organization \
+                 without an ACTIVE account)"
+            ),
+            NoAccountsWhy::AllExcluded { excluded } => {
+                write!(
+                    f,
+                    "every account listed is excluded ({})",
+                    excluded.join(", ")
+                )
+            }
+            NoAccountsWhy::NotInBatch { account, batch_id } => {
+                write!(f, "{account} is not one of batch {batch_id}'s accounts")
+            }
+        }
+    }
+}
+
 /// Why a run cannot be undone (`undo`) or compared with (`status --since`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunUnfit {
@@ -383,14 +416,51 @@ pub enum Error {
         detail: String,
     },
 
+    #[error(
+        "AssumeRole on {role_arn} for account {account} was throttled by STS ({detail}); nothing \
+         was run there. Resume the batch later, or lower --max-concurrent-accounts"
+    )]
+    AssumeRoleThrottled {
+        account: String,
+        role_arn: String,
+        detail: String,
+    },
+
+    #[error(
+        "the caller's account is not in an organization (Organizations: \
+         AWSOrganizationsNotInUseException), so --organization has no accounts to list; name the \
+         accounts with --accounts or --accounts-file instead"
+    )]
+    OrganizationsNotInUse,
+
+    #[error(
+        "{flag} is for {}; nothing was run",
+        if *resume {
+            "resuming a batch (`resume batch-…`), not a run"
+        } else {
+            "a batch (--accounts, --accounts-file or --organization), not a single run"
+        }
+    )]
+    FlagNotHonoured {
+        flag: String,
+        /// On `resume RUN_ID` (else on `run`).
+        resume: bool,
+    },
+
     #[error("`{value}` ({origin}) is not an AWS account id: an account id is 12 digits")]
     BadAccountId { value: String, origin: String },
 
     #[error("the accounts file {path} cannot be read: {detail}")]
     AccountsFileUnreadable { path: PathBuf, detail: String },
 
+    #[error(
+        "{count} accounts are more than one batch runs (at most {max}); nothing was run. Split \
+         them into several accounts files and run a batch for each"
+    )]
+    TooManyAccounts { count: usize, max: usize },
+
     #[error("no account to run: {why}")]
-    NoAccounts { why: String },
+    NoAccounts { why: NoAccountsWhy },
 
     #[error("no batch `{batch_id}` in {dir}; see `cargo xtask audit list`")]
     NoSuchBatch { batch_id: String, dir: PathBuf },
@@ -400,6 +470,22 @@ pub enum Error {
          would not change (see `cargo xtask audit show {batch_id}`)"
     )]
     BatchFinished { batch_id: String },
+
+    #[error(
+        "nothing to resume for {} in batch {batch_id}: {} done; still pending: {} (resume them \
+         with `cargo xtask resume {batch_id}`, or name them with --accounts)",
+        named.join(", "), if named.len() == 1 { "it is" } else { "they are" }, pending.join(", ")
+    )]
+    BatchAccountsDone {
+        batch_id: String,
+        /// The accounts `--accounts` named, all done.
+        named: Vec<String>,
+        /// The batch's accounts a resume would still run.
+        pending: Vec<String>,
+    },
+
+    #[error("batch {batch_id} was interrupted")]
+    BatchInterrupted { batch_id: String },
 
     #[error(
         "batch {batch_id} was started with --external-id; give it again to resume (it is not \
@@ -524,13 +610,21 @@ pub enum Error {
     },
 }
 
-/// `111111111111: failed, 222222222222: unreachable`.
+/// How many accounts an error names before `… and N more` (the summary lists them all).
+pub const ACCOUNTS_SHOWN: usize = 20;
+
+/// `111111111111: failed, 222222222222: unreachable`, at most [`ACCOUNTS_SHOWN`] of them.
 fn accounts_and_outcomes(which: &[(String, String)]) -> String {
-    which
+    let mut text = which
         .iter()
+        .take(ACCOUNTS_SHOWN)
         .map(|(account, outcome)| format!("{account}: {outcome}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if which.len() > ACCOUNTS_SHOWN {
+        text.push_str(&format!(", and {} more", which.len() - ACCOUNTS_SHOWN));
+    }
+    text
 }
 
 impl Error {
@@ -593,9 +687,13 @@ impl Error {
                 | Error::BadAccountId { .. }
                 | Error::AccountsFileUnreadable { .. }
                 | Error::NoAccounts { .. }
+                | Error::TooManyAccounts { .. }
                 | Error::NoSuchBatch { .. }
                 | Error::BatchFinished { .. }
+                | Error::BatchAccountsDone { .. }
                 | Error::ExternalIdNeeded { .. }
+                | Error::OrganizationsNotInUse
+                | Error::FlagNotHonoured { .. }
         )
     }
 }

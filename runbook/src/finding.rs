@@ -45,12 +45,17 @@ pub enum Finding {
     BucketStillSseKms { bucket: String },
     /// Verification: the bucket does not have the rules expected.
     BucketNotExpected { bucket: String },
+    /// A batch's `--since`: the account could not be compared; `message` is the error, already
+    /// in the operator's language.
+    CompareFailed { message: String },
 }
 
 /// A finding, and the account it was found in when a batch checked many.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     pub account: Option<String>,
+    /// The run it was compared with, when a batch compared each account with its own.
+    pub since: Option<String>,
     pub finding: Finding,
 }
 
@@ -58,6 +63,7 @@ impl From<Finding> for Found {
     fn from(finding: Finding) -> Found {
         Found {
             account: None,
+            since: None,
             finding,
         }
     }
@@ -121,15 +127,20 @@ impl fmt::Display for Finding {
             Finding::BucketNotExpected { bucket } => {
                 write!(f, "bucket {bucket} does not have its expected rules")
             }
+            Finding::CompareFailed { message } => write!(f, "{message}"),
         }
     }
 }
 
 impl fmt::Display for Found {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.account {
-            Some(account) => write!(f, "{account}: {}", self.finding),
-            None => write!(f, "{}", self.finding),
+        if let Some(account) = &self.account {
+            write!(f, "{account}: ")?;
+        }
+        write!(f, "{}", self.finding)?;
+        match &self.since {
+            Some(run) => write!(f, " (since run {run})"),
+            None => Ok(()),
         }
     }
 }

@@ -363,3 +363,354 @@ fn resume_of_a_batch_checks_the_pinned_hash_first() {
     let doc: serde_json::Value = serde_json::from_str(&right.stdout).unwrap();
     assert_eq!(doc["error"]["code"], "already_finished", "{}", right.stdout);
 }
+
+/// **Finding (issue 22, 4): an account id in the batch journal reaches file paths.** A
+/// re-chained `batch_started.accounts` naming `../../escape` passed `audit verify BATCH_ID`,
+/// and `resume` wrote there. Every account id read from a batch journal is 12 digits, or the
+/// journal is refused as broken: `audit verify` exits 1 (`log_broken`), `resume` refuses, and
+/// nothing is made outside the state directory.
+#[test]
+fn an_account_id_forged_into_the_batch_journal_is_refused_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let run = Run::of(batch_command(&state, "two-accounts", MEMBER, &["status"]));
+    run.success();
+    let batch = only_batch(&state);
+    let dir = batch_journal::batch_dir(&state, &batch);
+    let records = batch_journal::load(&dir).unwrap().records;
+    let mut forged: Vec<Record> = Vec::new();
+    for record in records {
+        let mut data = record.data.clone();
+        let escape = serde_json::Value::from("../../escape");
+        match record.event.as_str() {
+            "batch_started" => data["accounts"] = vec![escape].into(),
+            "account_ended" => {
+                data["account"] = escape;
+                data["outcome"] = "failed".into();
+            }
+            "batch_ended" => {
+                data["done"] = 0.into();
+                data["unfinished"] = 1.into();
+            }
+            _ => {}
+        }
+        let prev = forged
+            .last()
+            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
+        forged.push(Record::sealed(
+            record.seq,
+            record.ts.clone(),
+            record.run_id.clone(),
+            record.event.clone(),
+            data,
+            prev,
+        ));
+    }
+    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
+    std::fs::write(dir.join(batch_journal::BATCH_FILE), text).unwrap();
+
+    let mut cmd = xtask_command(&state);
+    cmd.args(["audit", "verify", &batch, "--output", "json"]);
+    let verify = Run::of(cmd).failure(1);
+    let doc: serde_json::Value = serde_json::from_str(&verify.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "log_broken", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not an AWS account id"),
+        "{doc:#}"
+    );
+    let mut cmd = xtask_command(&state);
+    cmd.args(["resume", &batch, "--yes", "--replay", "two-accounts"]);
+    Run::of(cmd).failure(1);
+    let mut cmd = xtask_command(&state);
+    cmd.args(["audit", "show", &batch]);
+    Run::of(cmd).failure(1);
+    assert!(!tmp.path().join("escape").exists());
+    assert!(!state.join("escape").exists());
+}
+
+/// A run id in the batch journal names a folder too: one that is a path is refused as well.
+#[test]
+fn a_run_id_forged_into_the_batch_journal_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    Run::of(batch_command(&state, "two-accounts", MEMBER, &["status"])).success();
+    let batch = only_batch(&state);
+    let dir = batch_journal::batch_dir(&state, &batch);
+    let records = batch_journal::load(&dir).unwrap().records;
+    let mut forged: Vec<Record> = Vec::new();
+    for record in records {
+        let mut data = record.data.clone();
+        if record.event == "account_ended" {
+            data["run_id"] = "../../../escape".into();
+        }
+        let prev = forged
+            .last()
+            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
+        forged.push(Record::sealed(
+            record.seq,
+            record.ts.clone(),
+            record.run_id.clone(),
+            record.event.clone(),
+            data,
+            prev,
+        ));
+    }
+    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
+    std::fs::write(dir.join(batch_journal::BATCH_FILE), text).unwrap();
+    let mut cmd = xtask_command(&state);
+    cmd.args(["audit", "verify", &batch]);
+    let verify = Run::of(cmd).failure(1);
+    assert!(
+        verify.stderr.contains("`../../../escape` is not a run id"),
+        "{}",
+        verify.stderr
+    );
+}
+
+/// **Finding (issue 22, 5): `--max-errors 0` made a batch that could never finish** (no account
+/// was ever started, and each resume did the same). Refused by the command line: exit 2, `usage`,
+/// before any batch exists.
+#[test]
+fn max_errors_zero_is_refused() {
+    let state = tempfile::tempdir().unwrap();
+    let accounts = format!("{MGMT},{MEMBER}");
+    let refused = Run::of(batch_command(
+        state.path(),
+        "two-accounts",
+        &accounts,
+        &["status", "--max-errors", "0", "--output", "json"],
+    ))
+    .failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "usage", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-errors"),
+        "{doc:#}"
+    );
+    assert!(batch_journal::batch_ids(state.path()).unwrap().is_empty());
+}
+
+/// **Finding (issue 22, 18): with `--max-errors 1`, an account that keeps failing and comes
+/// first led every printed resume into the same dead end**: it was retried first, failed again,
+/// and the accounts never started stayed never started. A resume counts its own failures only
+/// and starts the accounts that never ran before it retries: the printed resume reaches them.
+#[test]
+fn a_resume_reaches_the_accounts_max_errors_left_unstarted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let fx = fx.to_str().unwrap();
+    let accounts = format!("222222222222,{MGMT},{MEMBER}");
+    let first = Run::of(batch_command(
+        &state,
+        fx,
+        &accounts,
+        &["status", "--max-errors", "1"],
+    ))
+    .failure(1);
+    let printed = first.resume_command();
+    let batch = only_batch(&state);
+    let outcome = |account: &str| {
+        let journal = batch_journal::load(&batch_journal::batch_dir(&state, &batch)).unwrap();
+        journal
+            .accounts()
+            .into_iter()
+            .find(|(a, _)| a == account)
+            .and_then(|(_, e)| e.map(|e| e.outcome.name()))
+    };
+    assert_eq!(outcome(MGMT), Some("not started"));
+    let resumed = run_printed(&state, &printed);
+    assert_eq!(resumed.code, 1, "222… still fails:\n{}", resumed.stderr);
+    assert_eq!(outcome(MGMT), Some("done"), "{}", resumed.stderr);
+    assert_eq!(outcome(MEMBER), Some("done"), "{}", resumed.stderr);
+    assert_eq!(outcome("222222222222"), Some("unreachable"));
+}
+
+/// **Finding (issue 22, 11): batches ignored the maintenance lock.** With `flock <state>/lock`
+/// held, a single run is refused, but a batch `run revert|status` and `resume BATCH_ID` ran and
+/// wrote. A batch holds `<state-dir>/lock` for its whole duration, as a run does: refused with
+/// exit 2, `lock_held`, nothing written.
+#[test]
+fn a_batch_and_its_resume_are_refused_while_the_state_lock_is_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let fx = fx.to_str().unwrap();
+    let accounts = format!("{MGMT},222222222222");
+    Run::of(batch_command(&state, fx, &accounts, &["status"])).failure(1);
+    let batch = only_batch(&state);
+    let journal_path = batch_journal::batch_dir(&state, &batch).join(batch_journal::BATCH_FILE);
+    let before = std::fs::read(&journal_path).unwrap();
+    let runs_before = run_dirs(&state.join("accounts").join(MGMT)).len();
+
+    let flock = crate::lock::OperatorFlock::hold(&state.join("lock"));
+    for args in [
+        &["status", "--output", "json"][..],
+        &["revert", "--yes", "--output", "json"][..],
+    ] {
+        let refused = Run::of(batch_command(&state, fx, &accounts, args)).failure(2);
+        let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "lock_held", "{args:?}: {doc:#}");
+    }
+    let mut cmd = xtask_command(&state);
+    cmd.args([
+        "resume", &batch, "--yes", "--replay", fx, "--output", "json",
+    ]);
+    let refused = Run::of(cmd).failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "lock_held", "{doc:#}");
+    assert_eq!(only_batch(&state), batch, "no new batch");
+    assert_eq!(
+        std::fs::read(&journal_path).unwrap(),
+        before,
+        "the batch is untouched"
+    );
+    assert_eq!(
+        run_dirs(&state.join("accounts").join(MGMT)).len(),
+        runs_before
+    );
+
+    // Released: the resume goes on (222… is still unreachable).
+    drop(flock);
+    let mut cmd = xtask_command(&state);
+    cmd.args(["resume", &batch, "--yes", "--replay", fx]);
+    Run::of(cmd).failure(1);
+    assert_ne!(std::fs::read(&journal_path).unwrap(), before);
+}
+
+/// **Finding (issue 22, 14): `resume BATCH --accounts <a done account>` said "every account is
+/// done" while another account was still pending.** It says the named accounts are done, and
+/// names those still pending.
+#[test]
+fn resuming_only_done_accounts_names_those_still_pending() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let fx = fx.to_str().unwrap();
+    Run::of(batch_command(
+        &state,
+        fx,
+        &format!("{MGMT},222222222222"),
+        &["status"],
+    ))
+    .failure(1);
+    let batch = only_batch(&state);
+    let mut cmd = xtask_command(&state);
+    cmd.args(["resume", &batch, "--accounts", MGMT, "--replay", fx]);
+    let refused = Run::of(cmd).failure(2);
+    assert!(
+        refused.stderr.contains(&format!(
+            "nothing to resume for {MGMT} in batch {batch}: it is done; still pending: 222222222222"
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("every account"),
+        "{}",
+        refused.stderr
+    );
+}
+
+/// **Finding (issue 22, extras): the printed resume command carried `--external-id` and the
+/// endpoint URL's `user:pass@`.** It carries neither: the endpoint without its userinfo, and
+/// `--external-id <EXTERNAL_ID>` for the operator to fill in.
+#[test]
+fn the_printed_resume_command_carries_no_external_id_or_endpoint_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let fx = fixture_with_a_wrong_account(tmp.path());
+    let failed = Run::of(batch_command(
+        &state,
+        fx.to_str().unwrap(),
+        &format!("{MGMT},222222222222"),
+        &[
+            "status",
+            "--external-id",
+            "SECRET-EXTERNAL-ID",
+            "--endpoint-url",
+            "http://operator:hunter2@127.0.0.1:9",
+        ],
+    ))
+    .failure(1);
+    let printed = failed.resume_command();
+    let text = format!("{}{}", failed.stdout, failed.stderr);
+    for secret in ["SECRET-EXTERNAL-ID", "hunter2", "operator:"] {
+        assert!(!text.contains(secret), "`{secret}` printed:\n{text}");
+    }
+    assert!(
+        printed.contains("--endpoint-url http://127.0.0.1:9"),
+        "{printed}"
+    );
+    assert!(
+        printed.ends_with("--external-id <EXTERNAL_ID>"),
+        "{printed}"
+    );
+}
+
+/// **Finding (issue 22, 10): the documented accounts-file maximum was unusable** (75,000 ids ran
+/// past 300 s with 2.8 GB). A batch runs at most 10,000 accounts; more are refused while the
+/// list is read, before credentials or any call (exit 2, `too_many_accounts`). Duplicates and
+/// excluded accounts do not count.
+#[test]
+fn more_accounts_than_a_batch_runs_are_refused_before_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let file = tmp.path().join("accounts.txt");
+    let ids: String = (0..10_001u64)
+        .map(|i| format!("{:012}\n", 100_000_000_000 + i))
+        .collect();
+    std::fs::write(&file, &ids).unwrap();
+    let mut cmd = xtask_command(&state);
+    cmd.args([
+        "run",
+        "status",
+        "--replay",
+        "two-accounts",
+        "--output",
+        "json",
+    ])
+    .arg("--accounts-file")
+    .arg(&file);
+    let refused = Run::of(cmd).failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "too_many_accounts", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("10001 accounts are more than one batch runs (at most 10000)"),
+        "{doc:#}"
+    );
+    assert!(batch_journal::batch_ids(&state).unwrap().is_empty());
+    // The same 10,001 ids less one excluded: within the limit (the batch runs, each account
+    // without a recorded fixture ends for good).
+    let mut cmd = xtask_command(&state);
+    cmd.args(["run", "status", "--replay", "two-accounts"])
+        .args([
+            "--exclude-account",
+            "100000000000",
+            "--accounts",
+            "100000000001",
+        ])
+        .arg("--accounts-file")
+        .arg(&file)
+        .args(["--output", "json"]);
+    let ran = Run::of(cmd);
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "batch_failed", "{doc:#}");
+}

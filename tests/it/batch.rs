@@ -167,7 +167,7 @@ fn outcomes(batch: &batch_journal::BatchJournal) -> Vec<(String, Outcome)> {
     batch
         .accounts()
         .into_iter()
-        .map(|(a, e)| (a, e.map_or(Outcome::NotStarted, |e| e.outcome)))
+        .map(|(a, e)| (a.to_string(), e.map_or(Outcome::NotStarted, |e| e.outcome)))
         .collect()
 }
 
@@ -633,4 +633,326 @@ fn the_batch_question_and_summary_in_japanese() {
     assert!(!text.contains("Plan for"), "{text}");
     fleet.assert_untouched(MGMT);
     fleet.assert_untouched(MEMBER_A);
+}
+
+/// Organizations' ListAccounts answered by the proxy with one account whose `Id` is a path.
+fn list_accounts_with_a_path(seen: &Seen) -> Option<Vec<u8>> {
+    seen.target
+        .as_deref()
+        .is_some_and(|t| t.ends_with(".ListAccounts"))
+        .then(|| {
+            crate::proxy::response(
+                "200 OK",
+                "application/x-amz-json-1.1",
+                r#"{"Accounts":[{"Id":"../../escape/x","Arn":"arn:aws:organizations::123456789012:account/o-1/x","Email":"x@example.com","Name":"x","Status":"ACTIVE","State":"ACTIVE"}]}"#,
+            )
+        })
+}
+
+/// An account id is 12 digits wherever it comes from: a ListAccounts answer whose `Id` is a
+/// path is refused (exit 2, `bad_account_id`) before anything is made, here or there.
+#[test]
+fn an_account_id_from_list_accounts_that_is_a_path_is_refused() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.answer(list_accounts_with_a_path);
+    let refused = fleet
+        .xtask_via(
+            &proxy,
+            &["run", "status", "--organization", "--output", "json"],
+        )
+        .failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "bad_account_id", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(Organizations ListAccounts) is not an AWS account id"),
+        "{doc:#}"
+    );
+    // `<state>/accounts/../../escape/x`.
+    let escape = fleet.state().parent().unwrap().join("escape");
+    assert!(!escape.exists(), "{} was made", escape.display());
+    assert!(!fleet.state().join("accounts").exists());
+    assert!(batch_journal::batch_ids(fleet.state()).unwrap().is_empty());
+}
+
+/// Sets `bucket`'s default encryption back to aws:kms (the Saturday maintenance, say).
+fn bucket_back_to_kms(config: &SdkConfig, bucket: &str, region: &str) {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .region(aws_config::Region::new(region.to_string()))
+        .force_path_style(true)
+        .build();
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::AwsKms)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let encryption = ServerSideEncryptionConfiguration::builder()
+        .rules(rule)
+        .build()
+        .unwrap();
+    runtime()
+        .block_on(
+            aws_sdk_s3::Client::from_conf(conf)
+                .put_bucket_encryption()
+                .bucket(bucket)
+                .server_side_encryption_configuration(encryption)
+                .send(),
+        )
+        .expect("moto takes the encryption");
+}
+
+/// `status --since` over a batch (issue 22, 12: it was silently ignored, and exited 0 for a run
+/// id that does not exist): each account is compared with its own revert (`latest`, or its run
+/// of a batch), a drift in one account exits 3 naming it, a run id in no account's folder is
+/// refused (exit 2, `no_such_run`), and a flag a command cannot honour is refused, not dropped.
+#[test]
+fn status_since_compares_each_account_of_a_batch_with_its_own_revert() {
+    let fleet = Fleet::new();
+    let accounts = format!("{MGMT},{MEMBER_A}");
+    fleet
+        .env
+        .xtask(&["run", "revert", "--yes", "--accounts", &accounts])
+        .success();
+    let reverted = fleet.batch().batch_id().to_string();
+    for since in [reverted.as_str(), "latest"] {
+        fleet
+            .env
+            .xtask(&["run", "status", "--since", since, "--accounts", &accounts])
+            .success();
+    }
+    // Member A's bucket is aws:kms again: a drift, in A alone.
+    bucket_back_to_kms(
+        &fleet.config(MEMBER_A),
+        &fleet.seeded(MEMBER_A).bucket,
+        "eu-west-1",
+    );
+    for since in [reverted.as_str(), "latest"] {
+        let drift = fleet
+            .env
+            .xtask(&["run", "status", "--since", since, "--accounts", &accounts])
+            .failure(3);
+        assert!(
+            drift.stderr.contains(&format!("{MEMBER_A}: bucket")),
+            "{}",
+            drift.stderr
+        );
+        let error = drift
+            .stderr
+            .lines()
+            .find(|l| l.contains("drift: "))
+            .unwrap_or_else(|| panic!("a drift error:\n{}", drift.stderr));
+        assert!(!error.contains(MGMT), "{error}");
+    }
+    // A run id that is in no account's folder, and a batch that does not exist.
+    for since in [
+        "20990101T000000.000Z-dead",
+        "batch-20990101T000000.000Z-dead",
+    ] {
+        let unknown = fleet.env.xtask(&[
+            "run",
+            "status",
+            "--since",
+            since,
+            "--accounts",
+            &accounts,
+            "--output",
+            "json",
+        ]);
+        assert_eq!(unknown.code, 2, "{since}: {}", unknown.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&unknown.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "no_such_run", "{doc:#}");
+    }
+    // Flags a command cannot honour are refused, never dropped.
+    let refused: [&[&str]; 4] = [
+        &[
+            "run",
+            "revert",
+            "--yes",
+            "--since",
+            "latest",
+            "--accounts",
+            &accounts,
+        ],
+        &["run", "status", "--exclude-account", MEMBER_A],
+        &["run", "status", "--max-errors", "1"],
+        &[
+            "resume",
+            "20990101T000000.000Z-dead",
+            "--accounts",
+            MEMBER_A,
+        ],
+    ];
+    for args in refused {
+        let mut args = args.to_vec();
+        args.extend(["--output", "json"]);
+        let run = fleet.env.xtask(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "usage", "{args:?}: {doc:#}");
+    }
+}
+
+/// ListAccounts answered by the proxy: the management account ACTIVE, 333… SUSPENDED.
+fn list_accounts_with_a_suspended_one(seen: &Seen) -> Option<Vec<u8>> {
+    seen.target
+        .as_deref()
+        .is_some_and(|t| t.ends_with(".ListAccounts"))
+        .then(|| {
+            crate::proxy::response(
+                "200 OK",
+                "application/x-amz-json-1.1",
+                r#"{"Accounts":[{"Id":"123456789012","Arn":"arn:aws:organizations::123456789012:account/o-1/123456789012","Email":"m@example.com","Name":"m","Status":"ACTIVE","State":"ACTIVE"},{"Id":"333333333333","Arn":"arn:aws:organizations::123456789012:account/o-1/333333333333","Email":"s@example.com","Name":"s","Status":"SUSPENDED","State":"SUSPENDED"}]}"#,
+            )
+        })
+}
+
+/// Issue 22, 21: `--organization` skipped a SUSPENDED account without a trace. It is recorded in
+/// `batch_started` with its state, and shown in the summary and in `--output json`.
+#[test]
+fn an_account_the_organization_lists_as_suspended_is_skipped_with_a_trace() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.answer(list_accounts_with_a_suspended_one);
+    let run = fleet
+        .xtask_via(&proxy, &["run", "status", "--organization"])
+        .success();
+    assert!(
+        run.stdout.contains(
+            "333333333333: skipped: the organization lists it as SUSPENDED (only ACTIVE accounts are run)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let batch = fleet.batch();
+    assert_eq!(batch.started.accounts, vec![MGMT]);
+    assert_eq!(batch.started.skipped.len(), 1, "{:?}", batch.started);
+    assert_eq!(batch.started.skipped[0].account, "333333333333");
+    assert_eq!(batch.started.skipped[0].state, "SUSPENDED");
+    let shown = xtask_in(
+        fleet.state(),
+        &["audit", "show", batch.batch_id(), "--output", "json"],
+    )
+    .success();
+    let doc: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(doc["skipped"][0]["account"], "333333333333", "{doc:#}");
+    assert_eq!(doc["skipped"][0]["state"], "SUSPENDED", "{doc:#}");
+}
+
+/// Issue 22, 21: `--organization` from an account in no organization came out as a raw
+/// `aws_error`. It is refused as bad input (exit 2) with its own code and what to do instead.
+#[test]
+fn organization_without_an_organization_says_so() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    // What Organizations answers an account in no organization (moto lists no account instead).
+    proxy.answer(|seen: &Seen| {
+        seen.target
+            .as_deref()
+            .is_some_and(|t| t.ends_with(".ListAccounts"))
+            .then(|| {
+                crate::proxy::response(
+                    "400 Bad Request",
+                    "application/x-amz-json-1.1",
+                    r#"{"__type":"AWSOrganizationsNotInUseException","Message":"Your account is not a member of an organization."}"#,
+                )
+            })
+    });
+    let run = fleet
+        .xtask_via(
+            &proxy,
+            &["run", "status", "--organization", "--output", "json"],
+        )
+        .failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "organizations_not_in_use", "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--accounts or --accounts-file"),
+        "{doc:#}"
+    );
+    assert!(batch_journal::batch_ids(fleet.state()).unwrap().is_empty());
+}
+
+/// STS throttles AssumeRole into member A (every attempt: the SDK's retries too).
+fn throttle_member_a_role(seen: &Seen) -> Option<Vec<u8>> {
+    (seen.body.contains("Action=AssumeRole") && seen.body.contains(MEMBER_A)).then(|| {
+        crate::proxy::response(
+            "400 Bad Request",
+            "text/xml",
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+             <Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>\
+             <RequestId>proxy-throttled</RequestId></ErrorResponse>",
+        )
+    })
+}
+
+/// Issue 22, 14: a throttled AssumeRole was told "the role must exist … a suspended or closed
+/// account cannot be reached", with the SDK's `Debug` dump of the error. It says it was
+/// throttled (code and message only), and the account is for a resume (`failed`), which
+/// reaches it once STS lets it through. A refused AssumeRole shows code and message only too.
+#[test]
+fn a_throttled_assume_role_says_so_and_is_resumable() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.answer(throttle_member_a_role);
+    let accounts = format!("{MGMT},{MEMBER_A}");
+    let failed = fleet
+        .xtask_via(&proxy, &["run", "status", "--accounts", &accounts])
+        .failure(1);
+    let text = format!("{}{}", failed.stdout, failed.stderr);
+    assert!(
+        text.contains("was throttled by STS (Throttling: Rate exceeded)"),
+        "{text}"
+    );
+    assert!(!text.contains("suspended or closed"), "{text}");
+    assert_no_debug_dump(&text);
+    assert_eq!(
+        outcomes(&fleet.batch()),
+        vec![
+            (MGMT.to_string(), Outcome::Done),
+            (MEMBER_A.to_string(), Outcome::Failed),
+        ]
+    );
+    proxy.stop_answering();
+    let resume = failed.resume_command();
+    assert!(resume.contains("resume batch-"), "{resume}");
+    fleet
+        .xtask_via(&proxy, &["resume", fleet.batch().batch_id()])
+        .success();
+
+    // Refused (the role does not trust the caller): code and message, no dump.
+    proxy.answer(|seen: &Seen| {
+        seen.body.contains("Action=AssumeRole").then(|| {
+            crate::proxy::response(
+                "403 Forbidden",
+                "text/xml",
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                 <Type>Sender</Type><Code>AccessDenied</Code><Message>Access Denied</Message>\
+                 </Error><RequestId>proxy-denied</RequestId></ErrorResponse>",
+            )
+        })
+    });
+    let refused = fleet
+        .xtask_via(&proxy, &["run", "status", "--accounts", "333333333333"])
+        .failure(1);
+    assert!(
+        refused
+            .stderr
+            .contains("failed: AccessDenied: Access Denied"),
+        "{}",
+        refused.stderr
+    );
+    assert_no_debug_dump(&refused.stderr);
 }

@@ -42,7 +42,10 @@ impl TestConnector {
 impl Connector for TestConnector {
     fn connect<'a>(&'a self, reach: &'a Reach) -> ConnectFuture<'a> {
         Box::pin(async move {
-            let account = self.lands_in.get(&reach.account).unwrap_or(&reach.account);
+            let account = self
+                .lands_in
+                .get(reach.account.as_str())
+                .map_or(reach.account.as_str(), String::as_str);
             let config = if account == MGMT {
                 testkit::local_config(&self.endpoint, HOME)
             } else {
@@ -53,13 +56,13 @@ impl Connector for TestConnector {
                 )
                 .await
                 .map_err(|e| runbook::Error::AssumeRoleFailed {
-                    account: reach.account.clone(),
+                    account: reach.account.to_string(),
                     role_arn: reach.role_arn.clone().unwrap_or_default(),
                     caller_arn: reach.caller_arn.clone(),
                     detail: e.to_string(),
                 })?
             };
-            let http = match self.faults.get(&reach.account) {
+            let http = match self.faults.get(reach.account.as_str()) {
                 Some((fault, switch)) => {
                     faulty(runbook::http::real_client(), fault.clone(), switch.clone())
                 }
@@ -73,12 +76,16 @@ impl Connector for TestConnector {
     }
 }
 
+pub fn acct(account: &str) -> runbook::batch::AccountId {
+    runbook::batch::AccountId::parse(account, "test").unwrap()
+}
+
 fn new_batch() -> BatchBegin {
     BatchBegin::New {
         runbook: Runbook::Revert,
         args: testkit::default_args(),
         wanted: AccountsWanted {
-            accounts: vec![MGMT.into(), MEMBER_A.into(), MEMBER_B.into()],
+            accounts: vec![acct(MGMT), acct(MEMBER_A), acct(MEMBER_B)],
             ..AccountsWanted::default()
         },
         role_name: "OrganizationAccountAccessRole".into(),
@@ -174,7 +181,7 @@ fn a_batch_killed_after_a_write_reached_aws_resumes_without_sending_it_again() {
     // What a kill leaves: a batch journal that verifies, without an end.
     let id = batch_id(&fleet);
     let journal = batch_journal::load(&batch_journal::batch_dir(fleet.state(), &id)).unwrap();
-    assert!(journal.unfinished().contains(&MEMBER_A.to_string()));
+    assert!(journal.unfinished().contains(&acct(MEMBER_A)));
 
     let (connector, count) = with_fault(&fleet, MEMBER_A, counting());
     let end = resume(&fleet, &connector, id);
@@ -218,10 +225,15 @@ fn ctrl_c_ends_every_account_as_interrupted_and_the_batch_resumes() {
     let end = rt
         .block_on(launch(&fleet, &connector, new_batch(), interrupt))
         .unwrap();
+    // Issue 22, 14: it says the batch was interrupted (not "run batch-… was interrupted").
+    let error = end.error().expect("interrupted");
     assert!(
-        matches!(end.error(), Some(runbook::Error::Interrupted { .. })),
-        "{:?}",
-        end.error()
+        matches!(error, runbook::Error::BatchInterrupted { .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!("batch {} was interrupted", end.batch_id)
     );
     let outcome_of = |account: &str| {
         end.journal
@@ -297,9 +309,10 @@ fn two_batches_started_in_the_same_instant_write_each_account_once() {
         .into_iter()
         .map(|c| c.wait_with_output().unwrap().status.code().unwrap_or(-1))
         .collect();
-    // Each exits 0 (it did or found every account done) or 1 (an account's lock was held by the
-    // other batch: resumable); never anything else.
-    assert!(codes.iter().all(|c| *c == 0 || *c == 1), "{codes:?}");
+    // Each exits 0 (it did or found every account done) or 2 (the state directory's lock was
+    // held by the other batch: refused before it began); never anything else, and one did it.
+    assert!(codes.iter().all(|c| *c == 0 || *c == 2), "{codes:?}");
+    assert!(codes.contains(&0), "{codes:?}");
     fleet.assert_reverted(MGMT);
     fleet.assert_reverted(MEMBER_A);
     for account in [MGMT, MEMBER_A, MEMBER_B] {

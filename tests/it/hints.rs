@@ -2,9 +2,7 @@
 //! permission (granting the action would not help), in the error and in the key advice, in
 //! English and Japanese. The refusals come from the recording proxy in front of moto.
 
-use std::sync::Arc;
-
-use crate::proxy::{http_response, Proxy, Seen};
+use crate::proxy::{response, Proxy, Seen};
 use crate::support::Env;
 
 /// AWS's AccessDenied for `target` (a JSON-protocol operation) when an SCP denies it.
@@ -18,7 +16,7 @@ fn explicit_deny(seen: &Seen, operation: &str) -> Option<Vec<u8>> {
                  with an explicit deny in a service control policy"
             ),
         });
-        http_response(
+        response(
             "400 Bad Request",
             "application/x-amz-json-1.1\r\nx-amzn-errortype: AccessDeniedException",
             &body.to_string(),
@@ -30,9 +28,7 @@ fn explicit_deny(seen: &Seen, operation: &str) -> Option<Vec<u8>> {
 fn an_explicit_deny_is_not_told_to_grant_the_action() {
     let env = Env::secure_account();
     let proxy = Proxy::start(env.moto.port());
-    proxy.answer(Some(Arc::new(|seen| {
-        explicit_deny(seen, ".DescribeTrails")
-    })));
+    proxy.answer(|seen| explicit_deny(seen, ".DescribeTrails"));
     let run = |lang: &str| {
         env.xtask_at(&proxy.endpoint(), &["run", "status", "--lang", lang])
             .failure(1)
@@ -54,7 +50,7 @@ fn an_explicit_deny_is_not_told_to_grant_the_action() {
 fn the_key_advice_names_an_explicit_deny_of_describe_key() {
     let env = Env::secure_account();
     let proxy = Proxy::start(env.moto.port());
-    proxy.answer(Some(Arc::new(|seen| explicit_deny(seen, ".DescribeKey"))));
+    proxy.answer(|seen| explicit_deny(seen, ".DescribeKey"));
     let run = env.xtask_at(&proxy.endpoint(), &["run", "revert", "--yes"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(

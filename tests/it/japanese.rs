@@ -12,6 +12,10 @@ use crate::support::*;
 pub fn english_left(text: &str) -> Vec<String> {
     let mut left = Vec::new();
     for line in text.lines() {
+        // A command to run (the resume hint's second line) is a command, not prose.
+        if line.trim_start().starts_with("cargo xtask ") {
+            continue;
+        }
         // What AWS, the system or an older record said is quoted as it was, after its marker.
         let line = ["AWS の応答:", "システムの応答:", "(記録された英語の原文)"]
             .iter()
@@ -86,10 +90,15 @@ fn check(state: &Path, args: &[&str], code: i32) -> Run {
 /// [`check`] against the moto server of `env` (with its credentials).
 #[track_caller]
 fn check_on(env: &Env, args: &[&str], code: i32) -> Run {
+    check_at(env, &env.moto.endpoint(), args, code)
+}
+
+/// [`check_on`] through `endpoint` (a proxy in front of `env`'s moto).
+#[track_caller]
+fn check_at(env: &Env, endpoint: &str, args: &[&str], code: i32) -> Run {
     let mut cmd = xtask_command(env.state.path());
     cmd.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing");
-    let endpoint = env.moto.endpoint();
     let args: Vec<&str> = args
         .iter()
         .copied()
@@ -257,4 +266,27 @@ fn the_main_job_and_its_views_in_japanese() {
     check(s, &["audit", "list"], 0);
     check(s, &["audit", "show", "--writes"], 0);
     check(s, &["audit", "verify"], 0);
+}
+
+#[test]
+fn a_refused_assume_role_in_japanese() {
+    let env = Env::secure_account();
+    let proxy = crate::proxy::Proxy::start(env.moto.port());
+    proxy.answer(|seen| {
+        seen.body.contains("Action=AssumeRole").then(|| {
+            crate::proxy::response(
+                "403 Forbidden",
+                "text/xml",
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                 <Type>Sender</Type><Code>AccessDenied</Code><Message>Access Denied</Message>\
+                 </Error><RequestId>proxy-denied</RequestId></ErrorResponse>",
+            )
+        })
+    });
+    check_at(
+        &env,
+        &proxy.endpoint(),
+        &["run", "status", "--accounts", "333333333333"],
+        1,
+    );
 }

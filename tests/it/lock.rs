@@ -138,12 +138,12 @@ fn xtask_in(state: &Path, args: &[&str]) -> Run {
 }
 
 /// An operator's `flock <lock> …`, holding the lock until dropped.
-struct OperatorFlock {
+pub struct OperatorFlock {
     child: Child,
 }
 
 impl OperatorFlock {
-    fn hold(lock_file: &Path) -> OperatorFlock {
+    pub fn hold(lock_file: &Path) -> OperatorFlock {
         let mut child = Command::new("flock")
             .arg(lock_file)
             .args(["sh", "-c", "echo held; exec cat"])

@@ -56,6 +56,17 @@ struct Shared {
     answer: Mutex<Option<Answer>>,
 }
 
+/// An HTTP/1.1 response with `body`, as AWS's JSON 1.1 services send it (Organizations, STS
+/// errors use XML: give their content type in `content_type`).
+pub fn response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\nx-amzn-requestid: proxy-answer\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 pub struct Proxy {
     port: u16,
     shared: Arc<Shared>,
@@ -90,17 +101,7 @@ fn seen_of(request: &[u8]) -> Seen {
 /// access-denied-update-trail fixture) for a JSON-protocol request, S3's XML otherwise.
 fn access_denied(seen: &Seen) -> Vec<u8> {
     let (status, content_type, body) = access_denied_parts(seen);
-    http_response(status, content_type, &body)
-}
-
-/// An HTTP/1.1 answer that closes the connection.
-pub fn http_response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
-         connection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    response(status, content_type, &body)
 }
 
 fn access_denied_parts(seen: &Seen) -> (&'static str, &'static str, String) {
@@ -150,10 +151,15 @@ impl Proxy {
         *self.shared.deny.lock().unwrap() = matches;
     }
 
-    /// Answer the requests `answer` picks with what it returns instead of moto's answer (a
-    /// hostile endpoint); `None` lets everything through again.
-    pub fn answer(&self, answer: Option<Answer>) {
-        *self.shared.answer.lock().unwrap() = answer;
+    /// Answer the requests `answer` picks (it returns a whole HTTP response) instead of moto:
+    /// a hostile or faked endpoint.
+    pub fn answer(&self, answer: impl Fn(&Seen) -> Option<Vec<u8>> + Send + Sync + 'static) {
+        *self.shared.answer.lock().unwrap() = Some(Arc::new(answer));
+    }
+
+    /// Send everything to moto again.
+    pub fn stop_answering(&self) {
+        *self.shared.answer.lock().unwrap() = None;
     }
 
     pub fn seen(&self) -> Vec<Seen> {

@@ -3,9 +3,7 @@
 //! stream, on a real pseudo-terminal, and only our own palette's colour sequences get through.
 //! A hostile endpoint is the recording proxy in front of moto answering one operation itself.
 
-use std::sync::Arc;
-
-use crate::proxy::{http_response, Proxy};
+use crate::proxy::{response, Proxy};
 use crate::support::{xtask_in, Env};
 
 /// An OSC window title, a bell, a screen clear, a hidden-text colour and a right-to-left
@@ -43,18 +41,18 @@ fn assert_inert(screen: &str) {
 fn an_aws_error_message_is_escaped_and_cut_on_the_terminal() {
     let env = Env::secure_account();
     let proxy = Proxy::start(env.moto.port());
-    proxy.answer(Some(Arc::new(|seen| {
+    proxy.answer(|seen| {
         let target = seen.target.as_deref()?;
         target.ends_with(".DescribeTrails").then(|| {
             let message = format!("{HOSTILE}{}", "A".repeat(20_000));
             let body = serde_json::json!({ "__type": "InternalFailure", "message": message });
-            http_response(
+            response(
                 "400 Bad Request",
                 "application/x-amz-json-1.1",
                 &body.to_string(),
             )
         })
-    })));
+    });
     for color in ["never", "always"] {
         let run = env.xtask_on_terminal_at(
             &proxy.endpoint(),
@@ -84,7 +82,7 @@ fn a_config_channel_name_is_shown_not_obeyed_and_colour_stays() {
     let proxy = Proxy::start(env.moto.port());
     let key = env.seeded.key_arn.clone();
     let bucket = env.seeded.bucket.clone();
-    proxy.answer(Some(Arc::new(move |seen| {
+    proxy.answer(move |seen| {
         let target = seen.target.as_deref()?;
         target.ends_with(".DescribeDeliveryChannels").then(|| {
             let body = serde_json::json!({ "DeliveryChannels": [{
@@ -92,9 +90,9 @@ fn a_config_channel_name_is_shown_not_obeyed_and_colour_stays() {
                 "s3BucketName": bucket,
                 "s3KmsKeyArn": key,
             }]});
-            http_response("200 OK", "application/x-amz-json-1.1", &body.to_string())
+            response("200 OK", "application/x-amz-json-1.1", &body.to_string())
         })
-    })));
+    });
     let run = env.xtask_on_terminal_at(
         &proxy.endpoint(),
         &["run", "revert", "--yes", "--color", "always"],

@@ -2,6 +2,7 @@
 //! runbook over many accounts (the library's `runbook::batch`), the one question for all of
 //! them, and the summary table.
 
+use runbook::finding::{Finding, Found};
 use std::fmt::Write as _;
 use std::future::Future;
 use std::io::IsTerminal;
@@ -44,7 +45,7 @@ pub async fn run(
         RunbookName::Revert => Runbook::Revert,
         RunbookName::Status => Runbook::Status,
     };
-    if runbook != Runbook::Status && flags.check {
+    if runbook != Runbook::Status && (flags.check || flags.since.is_some()) {
         anyhow::bail!(Error::RecheckNeedsStatus);
     }
     if runbook == Runbook::Revert && !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal()
@@ -54,17 +55,26 @@ pub async fn run(
     let args = run::args_of(&flags);
     let b = &flags.batch;
     let wanted = AccountsWanted {
-        accounts: b.accounts.clone(),
+        accounts: batch::accounts::parse_all(&b.accounts, "--accounts")?,
         files: b
             .accounts_files
             .iter()
             .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
             .collect(),
         organization: b.organization,
-        exclude: b.exclude_accounts.clone(),
+        exclude: batch::accounts::parse_all(&b.exclude_accounts, "--exclude-account")?,
     };
-    // Bad ids and unreadable files are refused before credentials are looked for.
-    batch::accounts::listed(&wanted)?;
+    // Bad ids and unreadable files are refused before credentials are looked for, and so is a
+    // `--since` that names no run or batch of these accounts.
+    let (listed, _) = batch::accounts::listed(&wanted)?;
+    if let Some(since) = &flags.since {
+        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
+        since_known(
+            &state_dir,
+            since,
+            (!wanted.organization).then_some(&listed[..]),
+        )?;
+    }
     let begin = BatchBegin::New {
         runbook,
         args,
@@ -73,7 +83,7 @@ pub async fn run(
         external_id: b.external_id.is_some(),
         limits: Limits {
             max_concurrent_accounts: b.max_concurrent_accounts.into(),
-            max_errors: b.max_errors,
+            max_errors: b.max_errors.map(|n| n as usize),
         },
     };
     let end = drive(
@@ -94,6 +104,7 @@ pub async fn run(
     finish(
         end,
         flags.check,
+        flags.since.as_deref(),
         flags.yes,
         b.external_id.as_deref(),
         command,
@@ -117,7 +128,7 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
     let begin = BatchBegin::Resume {
         batch_id,
         external_id: flags.external_id.is_some(),
-        only: flags.accounts.clone(),
+        only: batch::accounts::parse_all(&flags.accounts, "--accounts")?,
     };
     let end = drive(
         begin,
@@ -133,6 +144,7 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
     finish(
         end,
         false,
+        None,
         flags.yes,
         flags.external_id.as_deref(),
         "resume",
@@ -206,6 +218,7 @@ async fn drive(
 fn finish(
     end: BatchEnd,
     check: bool,
+    since: Option<&str>,
     yes: bool,
     external_id: Option<&str>,
     command: &str,
@@ -223,7 +236,8 @@ fn finish(
                 runbook::recheck::still_sse_kms(report)
                     .into_iter()
                     .map(move |finding| runbook::finding::Found {
-                        account: Some(r.account.clone()),
+                        account: Some(r.account.to_string()),
+                        since: None,
                         finding,
                     })
             })
@@ -232,9 +246,18 @@ fn finish(
             error = Some(Error::StillSseKms(found));
         }
     }
+    if let (None, Some(since)) = (&error, since) {
+        let state_dir = paths::state_dir(connection.state_dir.as_deref());
+        error = drift_since(&state_dir, since, &end.results, lang);
+    }
     let resume_command = error
         .as_ref()
-        .filter(|e| matches!(e, Error::BatchIncomplete { .. } | Error::Interrupted { .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                Error::BatchIncomplete { .. } | Error::BatchInterrupted { .. }
+            )
+        })
         .map(|_| resume_command(&end.batch_id, yes, external_id, connection, display));
     let doc = document(&end, resume_command.clone());
     if display.output == Output::Human {
@@ -262,14 +285,128 @@ fn finish(
     }
 }
 
+/// `status --since` over a batch: each account compared with its own reference, a revert run in
+/// its folder `accounts/<id>/`: with `latest`, its latest revert; with a batch id, its run of
+/// that batch; with a run id, that run (in the one account whose folder holds it).
+fn reference_run(
+    state_dir: &std::path::Path,
+    account: &batch::AccountId,
+    since: &str,
+) -> Option<String> {
+    let dir = batch::journal::account_dir(state_dir, account);
+    if since == "latest" {
+        return runbook::runs::resolve_latest_of(&dir, "latest", Runbook::Revert).ok();
+    }
+    let ids = runbook::runs::run_ids(&dir).ok()?;
+    if batch::journal::is_batch_id(since) {
+        return ids.into_iter().rev().find(|id| {
+            runbook::journal::load(&dir.join(id)).is_ok_and(|j| {
+                j.fold
+                    .started()
+                    .is_some_and(|s| s.batch.as_deref() == Some(since))
+            })
+        });
+    }
+    ids.into_iter().find(|id| id == since)
+}
+
+/// Refuses, before anything runs, a `--since` that names nothing: a batch that does not exist,
+/// or a run id in none of the listed accounts' folders (`listed`: `None` for `--organization`,
+/// whose accounts are known only later).
+fn since_known(
+    state_dir: &std::path::Path,
+    since: &str,
+    listed: Option<&[batch::AccountId]>,
+) -> Result<()> {
+    if since == "latest" {
+        return Ok(());
+    }
+    if batch::journal::is_batch_id(since) {
+        batch::journal::resolve(state_dir, since)?;
+        return Ok(());
+    }
+    if let Some(listed) = listed {
+        if !listed
+            .iter()
+            .any(|a| reference_run(state_dir, a, since).is_some())
+        {
+            return Err(Error::NoSuchRun {
+                run_id: since.to_string(),
+                dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Each account's drift from its reference run (see [`reference_run`]); an account without one
+/// is named as not compared, never passed over in silence. `None`: no drift anywhere.
+fn drift_since(
+    state_dir: &std::path::Path,
+    since: &str,
+    results: &[AccountResult],
+    lang: Lang,
+) -> Option<Error> {
+    let mut found = Vec::new();
+    let mut compared = 0;
+    for result in results {
+        let Some(report) = &result.report else {
+            continue;
+        };
+        let Some(run_id) = reference_run(state_dir, &result.account, since) else {
+            out::eline(t(
+                lang,
+                &format!(
+                    "account {}: not compared: no revert run `{since}` in its folder",
+                    result.account
+                ),
+                &format!(
+                    "アカウント {}: 比較していません: そのフォルダーに切り戻しの実行 `{since}` がありません",
+                    result.account
+                ),
+            ));
+            continue;
+        };
+        compared += 1;
+        let dir = batch::journal::account_dir(state_dir, &result.account);
+        match runbook::recheck::drift_since(&dir, &run_id, report) {
+            Ok(drift) => found.extend(drift.into_iter().map(|finding| Found {
+                account: Some(result.account.to_string()),
+                since: Some(run_id.clone()),
+                finding,
+            })),
+            Err(e) => found.push(Found {
+                account: Some(result.account.to_string()),
+                since: Some(run_id.clone()),
+                finding: Finding::CompareFailed {
+                    message: Msg::Error(&e).text(lang),
+                },
+            }),
+        }
+    }
+    if compared == 0 {
+        return Some(Error::NoSuchRun {
+            run_id: since.to_string(),
+            dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
+        });
+    }
+    (!found.is_empty()).then(|| Error::Drifted {
+        since: since.to_string(),
+        found,
+    })
+}
+
 /// The batch's one document: every account with its latest outcome, and this attempt's reports.
 fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
+    let results: std::collections::HashMap<&batch::AccountId, &AccountResult> =
+        end.results.iter().map(|r| (&r.account, r)).collect();
     let accounts = end
         .journal
         .accounts()
         .into_iter()
         .map(|(account, ended)| {
-            let this = end.results.iter().find(|r| r.account == account);
+            let this = results.get(&account).copied();
             let report = this.and_then(|r| r.report.as_ref());
             AccountRow {
                 outcome: ended
@@ -281,7 +418,7 @@ fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
                 before: report.map(|r| before_of(r, Lang::En)),
                 error: ended.as_ref().and_then(|e| e.error.clone()),
                 report: report.and_then(|r| serde_json::to_value(r).ok()),
-                account,
+                account: account.to_string(),
             }
         })
         .collect();
@@ -291,7 +428,26 @@ fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
         final_hash: end.journal.final_hash().to_string(),
         resume_command,
         accounts,
+        skipped: end
+            .journal
+            .started
+            .skipped
+            .iter()
+            .map(|s| json::SkippedRow {
+                account: s.account.to_string(),
+                state: s.state.clone(),
+            })
+            .collect(),
     }
+}
+
+/// Why an account the organization listed is not in the batch.
+fn skipped_why(state: &str, lang: Lang) -> String {
+    t(
+        lang,
+        &format!("skipped: the organization lists it as {state} (only ACTIVE accounts are run)"),
+        &format!("対象外: 組織での状態が {state} です (実行するのは ACTIVE のアカウントだけです)"),
+    )
 }
 
 /// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.
@@ -402,8 +558,10 @@ fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
             ),
         )
     );
+    let live: std::collections::HashMap<&str, &AccountResult> =
+        live.iter().map(|r| (r.account.as_str(), r)).collect();
     for row in doc.accounts.iter().filter(|a| a.error.is_some()) {
-        let error = match live.iter().find(|r| r.account == row.account) {
+        let error = match live.get(row.account.as_str()).copied() {
             Some(AccountResult {
                 error: Some(error), ..
             }) => Msg::Error(error).text(lang),
@@ -415,12 +573,15 @@ fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
         };
         let _ = writeln!(out, "  {}: {error}", row.account);
     }
+    for s in &doc.skipped {
+        let _ = writeln!(out, "  {}: {}", s.account, skipped_why(&s.state, lang));
+    }
     out
 }
 
 /// The command that continues the batch, quoted for a POSIX shell. The external id is not
-/// recorded anywhere, so the command carries the one this command was given (AWS does not treat
-/// it as a secret; it guards against a confused deputy).
+/// recorded anywhere, and not printed either: the command carries `--external-id <EXTERNAL_ID>`
+/// for the operator to fill in with the one they gave.
 fn resume_command(
     batch_id: &str,
     yes: bool,
@@ -429,13 +590,8 @@ fn resume_command(
     display: &Display,
 ) -> String {
     let mut command = run::resume_command(batch_id, yes, connection, display);
-    if let Some(id) = external_id {
-        command.push_str(" --external-id ");
-        command.push_str(
-            &shlex::try_quote(id)
-                .map(|q| q.into_owned())
-                .unwrap_or_default(),
-        );
+    if external_id.is_some() {
+        command.push_str(" --external-id <EXTERNAL_ID>");
     }
     command
 }
@@ -560,7 +716,7 @@ pub fn batch_prompt(
             })
             .collect();
         table.add_row(vec![
-            p.account.clone(),
+            p.account.to_string(),
             trails.join(", "),
             homes.join(", "),
             regions,
@@ -581,7 +737,7 @@ pub fn batch_prompt(
     for line in table.to_string().lines() {
         let _ = writeln!(out, "  {}", line.trim_end());
     }
-    if !not_asked.is_empty() {
+    if !not_asked.is_empty() || !batch.skipped.is_empty() {
         let _ = writeln!(
             out,
             "\n{}:",
@@ -589,6 +745,9 @@ pub fn batch_prompt(
         );
         for n in not_asked {
             let _ = writeln!(out, "  {}: {}", n.account, n.why);
+        }
+        for s in &batch.skipped {
+            let _ = writeln!(out, "  {}: {}", s.account, skipped_why(&s.state, lang));
         }
     }
     let _ = write!(
@@ -701,13 +860,21 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
     out::print(&summary_table(&doc, &[], lang));
     for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
         let what = match event {
-            batch::BatchEvent::BatchStarted(s) => format!(
+            batch::BatchEvent::BatchStarted(s) if s.skipped.is_empty() => format!(
                 "batch_started: {} {}",
                 s.accounts.len(),
                 t(lang, "accounts", "アカウント")
             ),
+            batch::BatchEvent::BatchStarted(s) => format!(
+                "batch_started: {} {} ({} {})",
+                s.accounts.len(),
+                t(lang, "accounts", "アカウント"),
+                s.skipped.len(),
+                t(lang, "skipped", "件を対象外")
+            ),
             batch::BatchEvent::BatchResumed(r) => {
-                format!("batch_resumed: {}", r.accounts.join(", "))
+                let accounts: Vec<&str> = r.accounts.iter().map(|a| a.as_str()).collect();
+                format!("batch_resumed: {}", accounts.join(", "))
             }
             batch::BatchEvent::AwsCall(c) => format!(
                 "aws_call {} {} {}",
@@ -816,4 +983,48 @@ pub fn verify(
     }
     out::line(render::final_hash_line(&doc.final_hash, lang));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one question names the organization's accounts that are not run, and why.
+    #[test]
+    fn the_question_names_the_accounts_the_organization_lists_but_the_batch_skips() {
+        let id = |s: &str| batch::AccountId::parse(s, "test").unwrap();
+        let started = BatchStarted {
+            format: batch::journal::BATCH_FORMAT,
+            tool_version: "test".into(),
+            runbook: Runbook::Revert,
+            args: runbook::testkit::default_args(),
+            selection: batch::Selection::Organization,
+            accounts: vec![id("123456789012")],
+            excluded: Vec::new(),
+            skipped: vec![batch::Skipped {
+                account: id("333333333333"),
+                state: "SUSPENDED".into(),
+            }],
+            role_name: batch::DEFAULT_ROLE_NAME.into(),
+            external_id: false,
+            caller_account: "123456789012".into(),
+            caller_arn: "arn:aws:iam::123456789012:user/operator".into(),
+            credentials: "environment".into(),
+            max_concurrent_accounts: 8,
+            max_errors: None,
+        };
+        for (lang, expected) in [
+            (
+                Lang::En,
+                "333333333333: skipped: the organization lists it as SUSPENDED",
+            ),
+            (
+                Lang::Ja,
+                "333333333333: 対象外: 組織での状態が SUSPENDED です",
+            ),
+        ] {
+            let prompt = batch_prompt(&started, &[], &[], lang);
+            assert!(prompt.contains(expected), "{prompt}");
+        }
+    }
 }

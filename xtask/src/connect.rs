@@ -393,17 +393,32 @@ impl runbook::batch::Connector for RoleConnector {
             self.resolutions
                 .lock()
                 .unwrap()
-                .push((reach.account.clone(), provider.counter()));
+                .push((reach.account.to_string(), provider.counter()));
             // Resolved now: an account that cannot be reached is reported before a run opens.
-            provider
-                .provide_credentials()
-                .await
-                .map_err(|e| runbook::Error::AssumeRoleFailed {
-                    account: reach.account.clone(),
-                    role_arn: role_arn.clone(),
-                    caller_arn: reach.caller_arn.clone(),
-                    detail: runbook::aws::error_chain(&e),
-                })?;
+            provider.provide_credentials().await.map_err(|e| {
+                // AWS's code and message, not the SDK's Debug rendering of them.
+                let answer = runbook::aws::aws_code_and_message(&e);
+                let detail = match &answer {
+                    Some((code, message)) if message.is_empty() => code.clone(),
+                    Some((code, message)) => format!("{code}: {message}"),
+                    None => runbook::aws::error_chain(&e),
+                };
+                match answer {
+                    Some((code, _)) if runbook::aws::is_throttling_code(&code) => {
+                        runbook::Error::AssumeRoleThrottled {
+                            account: reach.account.to_string(),
+                            role_arn: role_arn.clone(),
+                            detail,
+                        }
+                    }
+                    _ => runbook::Error::AssumeRoleFailed {
+                        account: reach.account.to_string(),
+                        role_arn: role_arn.clone(),
+                        caller_arn: reach.caller_arn.clone(),
+                        detail,
+                    },
+                }
+            })?;
             let config = self
                 .service_config_for(Some(&reach.account))
                 .to_builder()
@@ -443,7 +458,7 @@ impl runbook::batch::Connector for ReplayConnector {
             self.replays
                 .lock()
                 .unwrap()
-                .push((Some(reach.account.clone()), replayer.clone()));
+                .push((Some(reach.account.to_string()), replayer.clone()));
             let region = self
                 .region
                 .clone()

@@ -275,9 +275,10 @@ pub struct RunFlags {
     /// SSE-KMS (for a weekly re-check from cron or CI).
     #[arg(long)]
     pub check: bool,
-    /// With `status`: compare with the end state the revert run RUN_ID reached, naming each
-    /// drift; exit 3 on any.
-    #[arg(long, value_name = "RUN_ID")]
+    /// With `status`: compare with the end state the revert run RUN_ID reached (`latest`: the
+    /// latest revert), naming each drift; exit 3 on any. With a batch, each account is compared
+    /// with its own: `latest`, its run of a batch BATCH_ID, or the run RUN_ID in its folder.
+    #[arg(long, value_name = "RUN_ID|BATCH_ID|latest")]
     pub since: Option<String>,
     #[command(flatten)]
     pub batch: BatchFlags,
@@ -314,18 +315,23 @@ pub struct BatchFlags {
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
     /// At most this many accounts checked or written at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = BatchFlags::DEFAULT_MAX_CONCURRENT_ACCOUNTS, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub max_concurrent_accounts: u16,
-    /// Stop starting new accounts once this many have failed (default: never stop).
-    #[arg(long, value_name = "N")]
-    pub max_errors: Option<usize>,
+    /// Stop starting new accounts once this many have failed in this attempt (at least 1;
+    /// default: never stop). A resume counts its own failures only, and starts the accounts
+    /// that never ran before it retries those that failed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_errors: Option<u32>,
     /// At most this many AWS calls in flight across the whole batch (each account's region
     /// fan-out is also bounded by --concurrency).
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, default_value_t = BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_calls_in_flight: u16,
 }
 
 impl BatchFlags {
+    pub const DEFAULT_MAX_CONCURRENT_ACCOUNTS: u16 = 8;
+    pub const DEFAULT_MAX_CALLS_IN_FLIGHT: u16 = 128;
+
     pub fn is_batch(&self) -> bool {
         !self.accounts.is_empty() || !self.accounts_files.is_empty() || self.organization
     }
@@ -369,7 +375,7 @@ pub struct ResumeFlags {
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
     /// With a batch: at most this many AWS calls in flight across the batch.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, default_value_t = BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_calls_in_flight: u16,
     /// Refuse (exit 1, before any AWS call) unless the run (or the batch journal) to resume ends
     /// in this hash (the `Final hash` printed when it stopped).

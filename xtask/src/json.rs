@@ -83,6 +83,18 @@ pub struct BatchDoc {
     pub resume_command: Option<String>,
     /// Every account of the batch, in its order, with its latest outcome.
     pub accounts: Vec<AccountRow>,
+    /// Accounts the organization listed that the batch does not run (`--organization`: only
+    /// ACTIVE accounts are run), each with its state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedRow>,
+}
+
+/// An account of the organization left out of the batch, and its state (`SUSPENDED`…).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SkippedRow {
+    pub account: String,
+    pub state: String,
 }
 
 /// One account of a batch.
@@ -351,6 +363,12 @@ pub enum ErrorCode {
     AccountsFileUnreadable,
     /// Every account was excluded, or the organization has no active account.
     NoAccounts,
+    /// More accounts than one batch runs (10,000).
+    TooManyAccounts,
+    /// STS throttled an account's AssumeRole; resume the batch later.
+    Throttled,
+    /// `--organization`, but the caller's account is in no organization.
+    OrganizationsNotInUse,
     /// Some accounts of a batch did not finish; resume the batch.
     BatchIncomplete,
     /// Some accounts of a batch failed in a way a resume would not change; start a new batch.
@@ -469,8 +487,14 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::BadAccountId { .. } => ErrorCode::BadAccountId,
         E::AccountsFileUnreadable { .. } => ErrorCode::AccountsFileUnreadable,
         E::NoAccounts { .. } => ErrorCode::NoAccounts,
+        E::TooManyAccounts { .. } => ErrorCode::TooManyAccounts,
         E::NoSuchBatch { .. } => ErrorCode::NoSuchRun,
         E::BatchFinished { .. } => ErrorCode::AlreadyFinished,
+        E::BatchAccountsDone { .. } => ErrorCode::AlreadyFinished,
+        E::BatchInterrupted { .. } => ErrorCode::Interrupted,
+        E::AssumeRoleThrottled { .. } => ErrorCode::Throttled,
+        E::OrganizationsNotInUse => ErrorCode::OrganizationsNotInUse,
+        E::FlagNotHonoured { .. } => ErrorCode::Usage,
         E::ExternalIdNeeded { .. } => ErrorCode::Usage,
         E::BatchIncomplete { .. } => ErrorCode::BatchIncomplete,
         E::BatchFailedFinally { .. } => ErrorCode::BatchFailed,

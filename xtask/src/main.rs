@@ -181,7 +181,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         ) => exit::VERIFY_FAILED,
         Some(runbook::Error::NotConfirmed) => exit::NOT_CONFIRMED,
         Some(runbook::Error::PartialUndo { .. }) => exit::PARTIAL_UNDO,
-        Some(runbook::Error::Interrupted { .. }) => exit::INTERRUPTED,
+        Some(runbook::Error::Interrupted { .. } | runbook::Error::BatchInterrupted { .. }) => {
+            exit::INTERRUPTED
+        }
         Some(e) if e.is_usage() => exit::USAGE,
         _ => exit::FAILED,
     }

@@ -486,9 +486,18 @@ fn unfit_ja(why: &runbook::error::RunUnfit) -> String {
 fn found_ja(found: &[Found]) -> String {
     found
         .iter()
-        .map(|f| match &f.account {
-            Some(account) => format!("{account}: {}", finding_ja(&f.finding)),
-            None => finding_ja(&f.finding),
+        .map(|f| {
+            let account = f
+                .account
+                .as_ref()
+                .map(|a| format!("{a}: "))
+                .unwrap_or_default();
+            let since = f
+                .since
+                .as_ref()
+                .map(|run| format!(" (実行 {run} 以降)"))
+                .unwrap_or_default();
+            format!("{account}{}{since}", finding_ja(&f.finding))
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -545,6 +554,7 @@ fn finding_ja(f: &Finding) -> String {
         Finding::BucketNotExpected { bucket } => {
             format!("バケット {bucket} のデフォルト暗号化が期待したルールではありません")
         }
+        Finding::CompareFailed { message } => message.clone(),
     }
 }
 
@@ -838,10 +848,43 @@ fn error_ja(e: &E) -> String {
             caller_arn,
             detail,
         } => format!(
-            "アカウント {account} に到達できません: {role_arn} の AssumeRole が失敗しました: {detail}\n\
+            "アカウント {account} に到達できません: {role_arn} の AssumeRole が失敗しました。\n\
              そのアカウントにロールが存在し、{caller_arn} を信頼している必要があります \
-             (`cargo xtask iam-policy --member-role` を参照)。停止・閉鎖されたアカウントには到達できません"
+             (`cargo xtask iam-policy --member-role` を参照)。停止・閉鎖されたアカウントには到達できません\n  \
+             AWS の応答: {detail}"
         ),
+        E::AssumeRoleThrottled {
+            account,
+            role_arn,
+            detail,
+        } => format!(
+            "アカウント {account} の {role_arn} の AssumeRole が STS にスロットリングされました。\
+             そのアカウントでは何も実行していません。時間をおいてバッチを再開するか、--max-concurrent-accounts を下げてください\n  \
+             AWS の応答: {detail}"
+        ),
+        E::OrganizationsNotInUse => {
+            "呼び出し元のアカウントは組織に属していません (Organizations: AWSOrganizationsNotInUseException)。\
+             --organization で一覧にするアカウントがありません。--accounts か --accounts-file でアカウントを指定してください"
+                .into()
+        }
+        E::FlagNotHonoured { flag, resume } => {
+            if *resume {
+                format!("{flag} はバッチの再開 (`resume batch-…`) 用で、実行の再開には使えません。何も実行していません")
+            } else {
+                format!("{flag} はバッチ (--accounts、--accounts-file、--organization) 用で、単一の実行には使えません。何も実行していません")
+            }
+        }
+        E::BatchAccountsDone {
+            batch_id,
+            named,
+            pending,
+        } => format!(
+            "バッチ {batch_id} の {} に再開するものはありません: 完了しています。まだ完了していないアカウント: {} \
+             (`cargo xtask resume {batch_id}` で再開するか、--accounts で指定してください)",
+            named.join(", "),
+            pending.join(", ")
+        ),
+        E::BatchInterrupted { batch_id } => format!("バッチ {batch_id} は中断されました"),
         E::BadAccountId { value, origin } => format!(
             "`{value}` ({origin}) は AWS アカウント ID ではありません: アカウント ID は 12 桁の数字です"
         ),
@@ -849,7 +892,26 @@ fn error_ja(e: &E) -> String {
             "アカウント一覧ファイル {} を読めません: {detail}",
             path.display()
         ),
-        E::NoAccounts { why } => format!("実行するアカウントがありません: {why}"),
+        E::NoAccounts { why } => format!(
+            "実行するアカウントがありません: {}",
+            match why {
+                runbook::error::NoAccountsWhy::Empty => {
+                    "一覧が空です (アカウント ID のないアカウント一覧ファイルか、ACTIVE なアカウントのない組織)"
+                        .to_string()
+                }
+                runbook::error::NoAccountsWhy::AllExcluded { excluded } => format!(
+                    "一覧のアカウントはすべて除外されています ({})",
+                    excluded.join(", ")
+                ),
+                runbook::error::NoAccountsWhy::NotInBatch { account, batch_id } => {
+                    format!("{account} はバッチ {batch_id} のアカウントではありません")
+                }
+            }
+        ),
+        E::TooManyAccounts { count, max } => format!(
+            "{count} アカウントは 1 つのバッチで実行できる数 (最大 {max}) を超えています。何も実行していません。\
+             複数のアカウント一覧ファイルに分けて、それぞれでバッチを実行してください"
+        ),
         E::NoSuchBatch { batch_id, dir } => format!(
             "{} にバッチ `{batch_id}` はありません。`cargo xtask audit list` を参照してください",
             dir.display()
@@ -904,11 +966,19 @@ pub fn outcome_text(name: &str, lang: Lang) -> String {
 }
 
 fn outcomes_ja(which: &[(String, String)]) -> String {
-    which
+    let mut text = which
         .iter()
+        .take(runbook::error::ACCOUNTS_SHOWN)
         .map(|(account, outcome)| format!("{account}: {}", outcome_text(outcome, Lang::Ja)))
         .collect::<Vec<_>>()
-        .join("、")
+        .join("、");
+    if which.len() > runbook::error::ACCOUNTS_SHOWN {
+        text.push_str(&format!(
+            "、ほか {} アカウント",
+            which.len() - runbook::error::ACCOUNTS_SHOWN
+        ));
+    }
+    text
 }
 
 /// The language: `--lang`, else the locale of messages as POSIX orders it: `LC_ALL`, then

@@ -44,6 +44,9 @@ pub async fn run_with(
             http.map(|http| -> connect::Transport { std::sync::Arc::new(move |_| http.clone()) });
         return (run_batch_with(flags, transport).await.0, None);
     }
+    if let Err(e) = refuse_batch_only_flags(&flags.batch) {
+        return (Err(e.into()), None);
+    }
     let (aws, replayer) = match connect::aws(&flags.connection, http).await {
         Ok(connected) => connected,
         Err(e) => return (Err(e), None),
@@ -65,6 +68,34 @@ pub async fn run_with(
         );
     }
     (result, replayer)
+}
+
+/// The flags of a batch are refused on a single run rather than ignored.
+fn refuse_batch_only_flags(b: &crate::flags::BatchFlags) -> Result<(), Error> {
+    let given = [
+        ("--exclude-account", !b.exclude_accounts.is_empty()),
+        (
+            "--role-name",
+            b.role_name != runbook::batch::DEFAULT_ROLE_NAME,
+        ),
+        ("--external-id", b.external_id.is_some()),
+        (
+            "--max-concurrent-accounts",
+            b.max_concurrent_accounts != crate::flags::BatchFlags::DEFAULT_MAX_CONCURRENT_ACCOUNTS,
+        ),
+        ("--max-errors", b.max_errors.is_some()),
+        (
+            "--max-calls-in-flight",
+            b.max_calls_in_flight != crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT,
+        ),
+    ];
+    match given.into_iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(Error::FlagNotHonoured {
+            flag: flag.into(),
+            resume: false,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A batch, with the HTTP client of the caller's and of each account's service clients given by
@@ -237,6 +268,21 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
         .filter(|id| runbook::batch::journal::is_batch_id(id))
     {
         return crate::batch::resume(flags, batch_id).await;
+    }
+    let batch_only = [
+        ("--accounts", !flags.accounts.is_empty()),
+        ("--external-id", flags.external_id.is_some()),
+        (
+            "--max-calls-in-flight",
+            flags.max_calls_in_flight != crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT,
+        ),
+    ];
+    if let Some((flag, _)) = batch_only.into_iter().find(|(_, given)| *given) {
+        return Err(Error::FlagNotHonoured {
+            flag: flag.into(),
+            resume: true,
+        }
+        .into());
     }
     let mut run_id = flags.run_id.clone();
     if let Some(expected) = flags.expect_hash.as_deref() {
@@ -442,6 +488,20 @@ async fn drive(
     }
 }
 
+/// `http://user:pass@host:5000/x` as `http://host:5000/x`: a printed command carries no
+/// credentials (the operator gives them again, as they gave them the first time).
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{tail}"),
+        None => url.to_string(),
+    }
+}
+
 /// The exact command that continues this run, quoted for a POSIX shell, with every flag it
 /// needs to finish: the connection it was given, and `--yes` if this run had it (without it, a
 /// resume before the confirmation would refuse without a terminal).
@@ -460,7 +520,7 @@ pub fn resume_command(run_id: &str, yes: bool, c: &Connection, display: &Display
         flag("--region", r);
     }
     if let Some(e) = &c.endpoint_url {
-        flag("--endpoint-url", e);
+        flag("--endpoint-url", &without_userinfo(e));
     }
     if let Some(s) = &c.replay {
         flag("--replay", s);
@@ -491,4 +551,22 @@ pub fn resume_command(run_id: &str, yes: bool, c: &Connection, display: &Display
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_userinfo;
+
+    /// A printed resume command never carries the credentials of an endpoint URL.
+    #[test]
+    fn an_endpoints_userinfo_is_left_out() {
+        for (url, printed) in [
+            ("http://user:pass@127.0.0.1:5000", "http://127.0.0.1:5000"),
+            ("https://u:p@h.example/x?y=@z", "https://h.example/x?y=@z"),
+            ("http://a@b@host/", "http://host/"),
+            ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ] {
+            assert_eq!(without_userinfo(url), printed, "{url}");
+        }
+    }
 }

@@ -1,29 +1,116 @@
 //! Which accounts a batch runs: `--accounts`, an accounts file, or the organization's ACTIVE
 //! accounts (Organizations `ListAccounts`, every page), less `--exclude-account`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::journal::Skipped;
 use crate::aws::{self, Aws, CallSink};
 use crate::error::{Error, Result};
 
-/// An account id is exactly 12 ASCII digits.
-pub fn check_account_id(value: &str, origin: &str) -> Result<String> {
-    let id = value.trim();
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(id.to_string())
-    } else {
-        Err(Error::BadAccountId {
-            value: value.to_string(),
-            origin: origin.to_string(),
-        })
+/// An AWS account id: exactly 12 ASCII digits, nothing else. Every account id a batch takes in
+/// (flags, accounts files, Organizations `ListAccounts`, every batch journal read) becomes one
+/// through [`AccountId::parse`] or serde, which refuse anything else: an id names a folder
+/// (`accounts/<id>/`), so `../x` or `/tmp/x` must never get that far.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// `value` as an account id (surrounding blanks ignored), or [`Error::BadAccountId`] naming
+    /// where it came from.
+    pub fn parse(value: &str, origin: &str) -> Result<AccountId> {
+        let id = value.trim();
+        if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(AccountId(id.to_string()))
+        } else {
+            Err(Error::BadAccountId {
+                value: excerpt(value),
+                origin: origin.to_string(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// At most 20 characters of `value`, escaped (control characters and quotes as `\n`, `\u{…}`),
+/// with `…` when cut: what an error may echo of input that could be anything (a file's line).
+pub fn excerpt(value: &str) -> String {
+    const MAX: usize = 20;
+    let mut out: String = value
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+impl TryFrom<String> for AccountId {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<AccountId, String> {
+        AccountId::parse(&value, "a journal")
+            .map_err(|_| format!("`{}` is not an AWS account id (12 digits)", excerpt(&value)))
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(id: AccountId) -> String {
+        id.0
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for AccountId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for AccountId {
+    fn as_ref(&self) -> &Path {
+        Path::new(&self.0)
+    }
+}
+
+impl PartialEq<str> for AccountId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for AccountId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for AccountId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
     }
 }
 
 /// The accounts file: one account id per line; `#` starts a comment (to the end of the line);
 /// blank lines are ignored. Anything else on a line is refused, naming the line.
-pub fn parse_accounts_file(path: &Path, text: &str) -> Result<Vec<String>> {
+/// A UTF-8 byte order mark at the start (as some Windows editors write) is skipped. A bad line
+/// is named by its number, with a short escaped excerpt: the file may be anything.
+pub fn parse_accounts_file(path: &Path, text: &str) -> Result<Vec<AccountId>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut ids = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let content = line.split('#').next().unwrap_or_default().trim();
@@ -31,7 +118,7 @@ pub fn parse_accounts_file(path: &Path, text: &str) -> Result<Vec<String>> {
             continue;
         }
         let origin = format!("{} line {}", path.display(), index + 1);
-        ids.push(check_account_id(content, &origin)?);
+        ids.push(AccountId::parse(content, &origin)?);
     }
     Ok(ids)
 }
@@ -42,7 +129,7 @@ const ACCOUNTS_FILE_MAX_BYTES: u64 = 1 << 20;
 /// Reads an accounts file. It must be a regular file (a link to one is fine: it is only read),
 /// opened without blocking so that a FIFO or a device is refused instead of waited on, and of a
 /// list's size.
-pub fn read_accounts_file(path: &Path) -> Result<Vec<String>> {
+pub fn read_accounts_file(path: &Path) -> Result<Vec<AccountId>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let unreadable = |detail: String| Error::AccountsFileUnreadable {
@@ -80,10 +167,10 @@ pub fn read_accounts_file(path: &Path) -> Result<Vec<String>> {
 /// What the operator named, before the organization is asked.
 #[derive(Clone, Debug, Default)]
 pub struct AccountsWanted {
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
     pub files: Vec<PathBuf>,
     pub organization: bool,
-    pub exclude: Vec<String>,
+    pub exclude: Vec<AccountId>,
 }
 
 impl AccountsWanted {
@@ -93,62 +180,97 @@ impl AccountsWanted {
     }
 }
 
-/// The accounts named on the command line and in the files, and the exclusions, checked
-/// without any AWS call: bad input is refused before credentials are even looked for.
-pub fn listed(wanted: &AccountsWanted) -> Result<(Vec<String>, Vec<String>)> {
-    let mut listed = Vec::new();
-    for value in &wanted.accounts {
-        listed.push(check_account_id(value, "--accounts")?);
-    }
+/// The accounts named on the command line and in the files, and the exclusions, read without
+/// any AWS call: bad input is refused before credentials are even looked for.
+pub fn listed(wanted: &AccountsWanted) -> Result<(Vec<AccountId>, Vec<AccountId>)> {
+    let mut listed = wanted.accounts.clone();
     for file in &wanted.files {
         listed.extend(read_accounts_file(file)?);
     }
-    let mut exclude = Vec::new();
-    for value in &wanted.exclude {
-        exclude.push(check_account_id(value, "--exclude-account")?);
-    }
-    Ok((listed, exclude))
+    check_count(&listed, &wanted.exclude)?;
+    Ok((listed, wanted.exclude.clone()))
 }
 
-/// The accounts to run, in order, without duplicates, exclusions applied; and the excluded ones
-/// that were listed.
+/// The most accounts one batch runs. Each account is a run with its own journal, and the batch
+/// holds every account's plan until its one question is answered; BENCHMARKS.md has the
+/// figures. A larger fleet is run as several batches (several accounts files).
+pub const MAX_BATCH_ACCOUNTS: usize = 10_000;
+
+/// Refuses a list of more than [`MAX_BATCH_ACCOUNTS`] distinct accounts, exclusions applied.
+fn check_count(listed: &[AccountId], exclude: &[AccountId]) -> Result<()> {
+    let exclude: HashSet<&AccountId> = exclude.iter().collect();
+    let count = listed
+        .iter()
+        .filter(|a| !exclude.contains(a))
+        .collect::<HashSet<_>>()
+        .len();
+    if count > MAX_BATCH_ACCOUNTS {
+        return Err(Error::TooManyAccounts {
+            count,
+            max: MAX_BATCH_ACCOUNTS,
+        });
+    }
+    Ok(())
+}
+
+/// Ids given as text (a flag's values), each checked, naming the flag when one is not an id.
+pub fn parse_all(values: &[String], origin: &str) -> Result<Vec<AccountId>> {
+    values.iter().map(|v| AccountId::parse(v, origin)).collect()
+}
+
+/// The accounts to run, in order, without duplicates, exclusions applied; the excluded ones
+/// that were listed; and the organization's accounts that are not ACTIVE.
 pub async fn resolve(
     wanted: &AccountsWanted,
     base: &Aws,
     sink: &dyn CallSink,
-) -> Result<(Vec<String>, Vec<String>)> {
+) -> Result<(Vec<AccountId>, Vec<AccountId>, Vec<Skipped>)> {
     let (mut listed, exclude) = listed(wanted)?;
+    let mut skipped = Vec::new();
     if wanted.organization {
-        listed.extend(organization_accounts(base, sink).await?);
+        let (active, inactive) = organization_accounts(base, sink).await?;
+        listed.extend(active);
+        check_count(&listed, &exclude)?;
+        skipped = inactive
+            .into_iter()
+            .filter(|s| !exclude.contains(&s.account))
+            .collect();
     }
-    let mut accounts: Vec<String> = Vec::new();
+    // Linear in the list: an accounts file may hold tens of thousands of ids.
+    let exclude: HashSet<AccountId> = exclude.into_iter().collect();
+    let mut seen = HashSet::new();
+    let mut accounts: Vec<AccountId> = Vec::new();
     let mut excluded = Vec::new();
     for id in listed {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
         if exclude.contains(&id) {
-            if !excluded.contains(&id) {
-                excluded.push(id);
-            }
-        } else if !accounts.contains(&id) {
+            excluded.push(id);
+        } else {
             accounts.push(id);
         }
     }
     if accounts.is_empty() {
         return Err(Error::NoAccounts {
             why: if excluded.is_empty() {
-                "the list is empty (an accounts file with no account id, or an organization \
-                 without an ACTIVE account)"
-                    .into()
+                crate::error::NoAccountsWhy::Empty
             } else {
-                format!("every account listed is excluded ({})", excluded.join(", "))
+                crate::error::NoAccountsWhy::AllExcluded {
+                    excluded: excluded.iter().map(AccountId::to_string).collect(),
+                }
             },
         });
     }
-    Ok((accounts, excluded))
+    Ok((accounts, excluded, skipped))
 }
 
 /// The organization's ACTIVE accounts, every page of `ListAccounts` (called from the management
-/// account or a delegated administrator).
-pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Vec<String>> {
+/// account or a delegated administrator), and the others with their state (SUSPENDED…).
+pub async fn organization_accounts(
+    base: &Aws,
+    sink: &dyn CallSink,
+) -> Result<(Vec<AccountId>, Vec<Skipped>)> {
     // Organizations is a global service answered in us-east-1 (cn-northwest-1 in China).
     let region = if base.default_region().starts_with("cn-") {
         "cn-northwest-1".to_string()
@@ -158,6 +280,7 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
     let client = base.organizations(&region);
     let mut token: Option<String> = None;
     let mut ids = Vec::new();
+    let mut skipped = Vec::new();
     for page_number in 1.. {
         let page = aws::call(
             base,
@@ -167,15 +290,29 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
             json!({ "page": page_number }),
             client.list_accounts().set_next_token(token.clone()).send(),
         )
-        .await?;
+        .await
+        .map_err(|f| {
+            // moto and older answers omit the `Exception` suffix.
+            if f.code.starts_with("AWSOrganizationsNotInUse") {
+                Error::OrganizationsNotInUse
+            } else {
+                Error::from(f)
+            }
+        })?;
         for account in page.accounts() {
-            let active = account
+            let state = account
                 .state()
-                .map(|s| s.as_str() == "ACTIVE")
+                .map(|s| s.as_str().to_string())
                 // Older answers carry only `Status`.
-                .unwrap_or_else(|| account.status().is_some_and(|s| s.as_str() == "ACTIVE"));
-            if let (true, Some(id)) = (active, account.id()) {
-                ids.push(id.to_string());
+                .or_else(|| account.status().map(|s| s.as_str().to_string()))
+                .unwrap_or_else(|| "unknown".into());
+            let Some(id) = account.id() else { continue };
+            // Whatever the answer says, only an account id goes on (it names a folder).
+            let id = AccountId::parse(id, "Organizations ListAccounts")?;
+            if state == "ACTIVE" {
+                ids.push(id);
+            } else {
+                skipped.push(Skipped { account: id, state });
             }
         }
         token = page.next_token().map(str::to_string);
@@ -183,7 +320,7 @@ pub async fn organization_accounts(base: &Aws, sink: &dyn CallSink) -> Result<Ve
             break;
         }
     }
-    Ok(ids)
+    Ok((ids, skipped))
 }
 
 #[cfg(test)]
@@ -210,10 +347,43 @@ mod tests {
             let text = format!("111111111111\n{bad}\n");
             let err = parse_accounts_file(Path::new("a.txt"), &text).unwrap_err();
             assert!(
-                err.to_string()
-                    .contains(&format!("`{bad}` (a.txt line 2) is not an AWS account id")),
+                err.to_string().contains(&format!(
+                    "`{}` (a.txt line 2) is not an AWS account id",
+                    excerpt(bad)
+                )),
                 "{err}"
             );
         }
+    }
+
+    /// A UTF-8 byte order mark (as Windows editors write) is not part of the first id.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let text = "\u{feff}111111111111\r\n222222222222\r\n";
+        assert_eq!(
+            parse_accounts_file(Path::new("a.txt"), text).unwrap(),
+            vec!["111111111111", "222222222222"]
+        );
+    }
+
+    /// A file that is not an accounts file (`/etc/shadow`, say) is refused naming the line,
+    /// with at most 20 characters of it, escaped: the error does not echo the file.
+    #[test]
+    fn a_bad_line_is_echoed_as_a_short_escaped_excerpt_only() {
+        let text = "root:$6$SALTsaltSALT$0123456789abcdefghijklmnop:19000:0:99999:7:::\n";
+        let err = parse_accounts_file(Path::new("/etc/shadow"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "`root:$6$SALTsaltSALT…` (/etc/shadow line 1) is not an AWS account id"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("0123456789"), "{err}");
+        let err = parse_accounts_file(Path::new("a.txt"), "\u{1b}[31mred\tx\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(r"`\u{1b}[31mred\tx`"), "{err}");
     }
 }

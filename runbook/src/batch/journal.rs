@@ -3,6 +3,7 @@
 //! run's `audit.jsonl` ([`crate::journal::log`]); the accounts' own journals hold everything
 //! else, and each names its batch in `run_started`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -15,6 +16,8 @@ use crate::journal::log::{self, LogWriter, Record};
 use crate::journal::ConfirmVia;
 use crate::lock::Lock;
 use crate::model::{Args, Runbook};
+
+use super::accounts::AccountId;
 
 pub const BATCH_FILE: &str = "batch.jsonl";
 /// Where batches live in the state directory.
@@ -39,16 +42,15 @@ pub fn batch_dir(state_dir: &Path, batch_id: &str) -> PathBuf {
 }
 
 /// The state directory of one account's runs.
-pub fn account_dir(state_dir: &Path, account: &str) -> PathBuf {
-    state_dir.join(ACCOUNTS_DIR).join(account)
+pub fn account_dir(state_dir: &Path, account: &AccountId) -> PathBuf {
+    state_dir.join(ACCOUNTS_DIR).join(account.as_str())
 }
 
 /// [`account_dir`], checked before it is read or written: `account` is an account id (12
 /// digits, so never a path), and `accounts/` and `accounts/<id>/`, if they exist, are real
 /// folders of this user that no one else can write to (never links: a link there would take an
 /// account's runs elsewhere).
-pub fn account_state_dir(state_dir: &Path, account: &str) -> Result<PathBuf> {
-    crate::batch::accounts::check_account_id(account, "the batch journal")?;
+pub fn account_state_dir(state_dir: &Path, account: &AccountId) -> Result<PathBuf> {
     files::check_inner_dir(&state_dir.join(ACCOUNTS_DIR))?;
     let dir = account_dir(state_dir, account);
     files::check_inner_dir(&dir)?;
@@ -75,8 +77,11 @@ pub struct BatchStarted {
     pub args: Args,
     pub selection: Selection,
     /// The accounts, in the order they are run (exclusions applied).
-    pub accounts: Vec<String>,
-    pub excluded: Vec<String>,
+    pub accounts: Vec<AccountId>,
+    pub excluded: Vec<AccountId>,
+    /// Accounts the organization listed but the batch does not run (not ACTIVE), with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
     /// The role assumed in each member account (`arn:<partition>:iam::<id>:role/<name>`).
     pub role_name: String,
     /// Whether an external id was given (its value is not recorded).
@@ -88,6 +93,15 @@ pub struct BatchStarted {
     pub max_errors: Option<usize>,
 }
 
+/// An account left out of a batch by what the organization says of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Skipped {
+    pub account: AccountId,
+    /// `SUSPENDED`, `PENDING_CLOSURE`…: the account's state in Organizations `ListAccounts`.
+    pub state: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchResumed {
@@ -95,7 +109,7 @@ pub struct BatchResumed {
     pub caller_arn: String,
     pub credentials: String,
     /// The accounts this attempt runs: those that had not finished.
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +121,7 @@ pub struct BatchConfirmation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
     /// The accounts whose plans were shown, and how many writes they held in all.
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
     pub writes: usize,
 }
 
@@ -162,7 +176,7 @@ impl Outcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountEnded {
-    pub account: String,
+    pub account: AccountId,
     /// The account's run (in `accounts/<account>/`), if one was opened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
@@ -216,24 +230,23 @@ pub struct BatchJournal {
 
 impl BatchJournal {
     /// Each account of the batch with its latest outcome (`None`: none recorded yet).
-    pub fn accounts(&self) -> Vec<(String, Option<AccountEnded>)> {
+    pub fn accounts(&self) -> Vec<(AccountId, Option<AccountEnded>)> {
+        // One pass over the events (a batch may have tens of thousands of accounts).
+        let mut last: HashMap<&AccountId, &AccountEnded> = HashMap::new();
+        for event in &self.events {
+            if let BatchEvent::AccountEnded(ended) = event {
+                last.insert(&ended.account, ended);
+            }
+        }
         self.started
             .accounts
             .iter()
-            .map(|account| {
-                let last = self.events.iter().rev().find_map(|e| match e {
-                    BatchEvent::AccountEnded(ended) if &ended.account == account => {
-                        Some(ended.clone())
-                    }
-                    _ => None,
-                });
-                (account.clone(), last)
-            })
+            .map(|account| (account.clone(), last.get(account).map(|e| (*e).clone())))
             .collect()
     }
 
     /// The accounts a resume runs again.
-    pub fn unfinished(&self) -> Vec<String> {
+    pub fn unfinished(&self) -> Vec<AccountId> {
         self.accounts()
             .into_iter()
             .filter(|(_, ended)| ended.as_ref().is_none_or(|e| e.outcome.unfinished()))
@@ -308,16 +321,6 @@ fn of_records(dir: &Path, path: PathBuf, records: Vec<Record>) -> Result<BatchJo
             "a batch journal begins with `batch_started`".into(),
         ));
     };
-    if let Some(bad) = started
-        .accounts
-        .iter()
-        .find(|a| crate::batch::accounts::check_account_id(a, "").is_err())
-    {
-        return Err(corrupt(
-            1,
-            format!("{bad:?} is not an account id (12 digits)"),
-        ));
-    }
     let folder = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -332,11 +335,12 @@ fn of_records(dir: &Path, path: PathBuf, records: Vec<Record>) -> Result<BatchJo
             ),
         ));
     }
+    let accounts: HashSet<&AccountId> = started.accounts.iter().collect();
     for (index, event) in events.iter().enumerate().skip(1) {
         let line = index + 1;
         let problem = match event {
             BatchEvent::BatchStarted(_) => Some("a second `batch_started`".to_string()),
-            BatchEvent::AccountEnded(e) if !started.accounts.contains(&e.account) => Some(format!(
+            BatchEvent::AccountEnded(e) if !accounts.contains(&e.account) => Some(format!(
                 "account {} is not one of the batch's accounts",
                 e.account
             )),
@@ -406,7 +410,7 @@ fn check_done(state_dir: &Path, batch_id: &str, journal: BatchJournal) -> Result
         let started = run.fold.started();
         let ours = started
             .as_ref()
-            .is_some_and(|s| s.batch.as_deref() == Some(batch_id) && &s.account == account);
+            .is_some_and(|s| s.batch.as_deref() == Some(batch_id) && *account == s.account);
         if !ours {
             return Err(corrupt(format!(
                 "account {account} is recorded done by run {run_id}, which is not this batch's \
@@ -478,10 +482,11 @@ impl BatchLog {
     /// accounts.
     pub fn create(
         state_dir: &Path,
+        id: &str,
         started: BatchStarted,
         calls: Vec<CallRecord>,
     ) -> Result<BatchLog> {
-        let id = new_batch_id();
+        let id = id.to_string();
         files::private_dir(state_dir)?;
         files::private_dir(&state_dir.join(BATCHES_DIR))?;
         let dir = batch_dir(state_dir, &id);

@@ -33,10 +33,10 @@ use crate::runbooks::{self, Begin, Report, Session};
 use crate::runs;
 use crate::steps::{Plan, Settings};
 
-pub use accounts::AccountsWanted;
+pub use accounts::{AccountId, AccountsWanted};
 pub use journal::{
-    account_state_dir, AccountEnded, BatchConfirmation, BatchEnded, BatchEvent, BatchJournal,
-    BatchLog, BatchResumed, BatchStarted, Outcome, Selection,
+    account_dir, account_state_dir, AccountEnded, BatchConfirmation, BatchEnded, BatchEvent,
+    BatchJournal, BatchLog, BatchResumed, BatchStarted, Outcome, Selection, Skipped,
 };
 use rendezvous::{AccountOperator, Rendezvous};
 
@@ -46,7 +46,7 @@ pub const DEFAULT_ROLE_NAME: &str = "OrganizationAccountAccessRole";
 /// How one account is reached.
 #[derive(Clone, Debug)]
 pub struct Reach {
-    pub account: String,
+    pub account: AccountId,
     /// The role to assume; `None` for the caller's own account (its credentials are used as
     /// they are).
     pub role_arn: Option<String>,
@@ -75,7 +75,7 @@ pub trait Connector: Send + Sync {
 /// One account's plan, as the batch's one question shows it.
 #[derive(Clone, Debug)]
 pub struct AccountPlan {
-    pub account: String,
+    pub account: AccountId,
     pub plan: Plan,
     pub left_alone: Vec<TrailTarget>,
     pub started: RunStarted,
@@ -87,14 +87,14 @@ pub struct AccountPlan {
 /// An account that will not be in the question, and why (already reverted, failed, …).
 #[derive(Clone, Debug)]
 pub struct NotAsked {
-    pub account: String,
+    pub account: AccountId,
     pub outcome: Outcome,
     pub why: String,
 }
 
 /// The operator's side of a batch, supplied by the CLI.
 pub trait BatchOperator: Send + Sync {
-    fn account_started(&self, _account: &str) {}
+    fn account_started(&self, _account: &AccountId) {}
     fn account_ended(&self, _result: &AccountResult) {}
     /// Every account's plan at once (and the accounts not in it), asked once before any write.
     fn confirm_batch<'a>(
@@ -140,14 +140,14 @@ pub enum BatchBegin {
         /// Whether `--external-id` was given to this resume.
         external_id: bool,
         /// Resume only these accounts (empty: every unfinished one).
-        only: Vec<String>,
+        only: Vec<AccountId>,
     },
 }
 
 /// How one account's part of this attempt ended.
 #[derive(Debug)]
 pub struct AccountResult {
-    pub account: String,
+    pub account: AccountId,
     pub run_id: Option<String>,
     pub outcome: Outcome,
     pub report: Option<Report>,
@@ -172,8 +172,8 @@ impl BatchEnd {
     /// unfinished (resumable). `None`: every account is done.
     pub fn error(&self) -> Option<Error> {
         if self.interrupted.is_some() {
-            return Some(Error::Interrupted {
-                run_id: self.batch_id.clone(),
+            return Some(Error::BatchInterrupted {
+                batch_id: self.batch_id.clone(),
             });
         }
         if let Some(Err(_)) = &self.confirmation {
@@ -187,7 +187,7 @@ impl BatchEnd {
                 .filter(|(_, e)| keep(outcome(e)))
                 .map(|(a, e)| {
                     let name = outcome(e).map_or("not run", Outcome::name);
-                    (a.clone(), name.to_string())
+                    (a.to_string(), name.to_string())
                 })
                 .collect()
         };
@@ -226,6 +226,14 @@ pub async fn launch_batch(
     begin: BatchBegin,
     interrupt: impl Future<Output = String>,
 ) -> Result<BatchEnd> {
+    // One batch or run at a time per state directory, as a single run: the batch holds
+    // `<state-dir>/lock` from here to its end (each account's run holds its own as well).
+    let batch_id = match &begin {
+        BatchBegin::New { .. } => journal::new_batch_id(),
+        BatchBegin::Resume { batch_id, .. } => journal::resolve(session.state_dir, batch_id)?,
+    };
+    crate::files::private_dir(session.state_dir)?;
+    let _state_lock = crate::lock::Lock::acquire(session.state_dir, &batch_id)?;
     let early = CallBuffer::default();
     let identity = runbooks::identity(session.base, &early).await?;
     let partition = identity.arn.split(':').nth(1).unwrap_or("aws").to_string();
@@ -238,7 +246,8 @@ pub async fn launch_batch(
             external_id,
             limits,
         } => {
-            let (accounts, excluded) = accounts::resolve(&wanted, session.base, &early).await?;
+            let (accounts, excluded, skipped) =
+                accounts::resolve(&wanted, session.base, &early).await?;
             let started = BatchStarted {
                 format: journal::BATCH_FORMAT,
                 tool_version: session.tool_version.to_string(),
@@ -253,6 +262,7 @@ pub async fn launch_batch(
                 },
                 accounts: accounts.clone(),
                 excluded,
+                skipped,
                 role_name,
                 external_id,
                 caller_account: identity.account.clone(),
@@ -261,12 +271,13 @@ pub async fn launch_batch(
                 max_concurrent_accounts: limits.max_concurrent_accounts.max(1),
                 max_errors: limits.max_errors,
             };
-            let log = BatchLog::create(session.state_dir, started.clone(), early.take())?;
+            let log =
+                BatchLog::create(session.state_dir, &batch_id, started.clone(), early.take())?;
             let begins = accounts.iter().map(|_| None).collect();
             (log, started, accounts, begins)
         }
         BatchBegin::Resume {
-            batch_id,
+            batch_id: _,
             external_id,
             only,
         } => {
@@ -288,15 +299,30 @@ pub async fn launch_batch(
             for account in &only {
                 if !started.accounts.contains(account) {
                     return Err(Error::NoAccounts {
-                        why: format!("{account} is not one of batch {}'s accounts", log.id()),
+                        why: crate::error::NoAccountsWhy::NotInBatch {
+                            account: account.to_string(),
+                            batch_id: log.id().to_string(),
+                        },
                     });
                 }
             }
-            let accounts: Vec<String> = journal
-                .unfinished()
-                .into_iter()
-                .filter(|a| only.is_empty() || only.contains(a))
-                .collect();
+            let unfinished = journal.unfinished();
+            let accounts = resume_order(
+                &journal,
+                unfinished
+                    .iter()
+                    .filter(|a| only.is_empty() || only.contains(a))
+                    .cloned()
+                    .collect(),
+            );
+            if accounts.is_empty() && !unfinished.is_empty() {
+                // The accounts named are done; others are not.
+                return Err(Error::BatchAccountsDone {
+                    batch_id: log.id().to_string(),
+                    named: only.iter().map(AccountId::to_string).collect(),
+                    pending: unfinished.iter().map(AccountId::to_string).collect(),
+                });
+            }
             if accounts.is_empty() {
                 return Err(Error::BatchFinished {
                     batch_id: log.id().to_string(),
@@ -368,6 +394,24 @@ pub async fn launch_batch(
     })
 }
 
+/// The order a resume runs its accounts in: those never started first (in the batch's order),
+/// then those that failed or were interrupted in an earlier attempt. `--max-errors` counts this
+/// attempt's failures only, so an account that keeps failing cannot keep the others from ever
+/// being started: each attempt starts the accounts that never ran before it retries.
+fn resume_order(journal: &BatchJournal, accounts: Vec<AccountId>) -> Vec<AccountId> {
+    let latest: std::collections::HashMap<AccountId, Option<AccountEnded>> =
+        journal.accounts().into_iter().collect();
+    let never_ran = |account: &AccountId| {
+        latest.get(account).is_some_and(|ended| {
+            ended
+                .as_ref()
+                .is_none_or(|e| e.outcome == Outcome::NotStarted)
+        })
+    };
+    let (fresh, retried): (Vec<_>, Vec<_>) = accounts.into_iter().partition(never_ran);
+    [fresh, retried].concat()
+}
+
 /// Where an account of a resumed batch stands: its latest run of this batch, if any.
 enum Found {
     /// Resume this run.
@@ -380,7 +424,7 @@ enum Found {
     Unreadable(Error),
 }
 
-fn account_run_of(state_dir: &Path, account: &str, batch_id: &str) -> Found {
+fn account_run_of(state_dir: &Path, account: &AccountId, batch_id: &str) -> Found {
     let dir = match account_state_dir(state_dir, account) {
         Ok(dir) => dir,
         Err(e) => return Found::Unreadable(e),
@@ -457,6 +501,8 @@ fn outcome_of(error: &Error) -> Outcome {
         Error::Interrupted { .. } => Outcome::Interrupted,
         Error::NotConfirmed => Outcome::Declined,
         Error::WrongAccount { .. } | Error::AssumeRoleFailed { .. } => Outcome::Unreachable,
+        // A rate limit: the next attempt may well get through.
+        Error::AssumeRoleThrottled { .. } => Outcome::Failed,
         e if e.is_resumable() => Outcome::Failed,
         // A lock held by another process: the account is for a later attempt.
         Error::Locked { .. } => Outcome::Failed,
@@ -464,7 +510,7 @@ fn outcome_of(error: &Error) -> Outcome {
     }
 }
 
-async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> AccountResult {
+async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) -> AccountResult {
     let result = |outcome, run_id, error: Option<Error>| AccountResult {
         account: account.clone(),
         run_id,
@@ -479,10 +525,11 @@ async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> Ac
         .acquire_owned()
         .await
         .expect("the semaphore stays open");
+    // This attempt's failures only (a journal of an older version may hold 0: read as 1).
     let limit_reached = ctx
         .started
         .max_errors
-        .is_some_and(|max| ctx.errors.load(Ordering::SeqCst) >= max);
+        .is_some_and(|max| ctx.errors.load(Ordering::SeqCst) >= max.max(1));
     if ctx.stopped().is_some() || limit_reached {
         ctx.rendezvous
             .pass(&account, Outcome::NotStarted, "not started");
@@ -543,7 +590,7 @@ async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> Ac
         tool_version: ctx.session.tool_version,
         credentials: &connected.credentials,
         batch: Some(ctx.log.id()),
-        account: Some(&account),
+        account: Some(account.as_str()),
     };
     let mut stop = ctx.stop.clone();
     let interrupt = async move {
@@ -552,7 +599,9 @@ async fn run_account(ctx: &Ctx<'_>, account: String, found: Option<Found>) -> Ac
             Err(_) => std::future::pending().await,
         }
     };
-    let ended = runbooks::launch(&session, begin, interrupt).await;
+    // Boxed: an account waiting for its slot holds a small future, not the whole run's (a batch
+    // may have tens of thousands of accounts).
+    let ended = Box::pin(runbooks::launch(&session, begin, interrupt)).await;
     let result = match ended {
         Err(error) => result(outcome_of(&error), None, Some(error)),
         Ok(ended) => match ended.result {

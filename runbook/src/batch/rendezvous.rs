@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 
+use super::accounts::AccountId;
 use super::{AccountPlan, BatchEvent, BatchLog, BatchOperator, BatchStarted, NotAsked, Outcome};
 use crate::error::{Error, Result};
 use crate::journal::{ConfirmVia, RunStarted, StepName};
@@ -48,9 +49,9 @@ impl Rendezvous {
     }
 
     /// An account that ended (or never started) without reaching the question.
-    pub(super) fn pass(&self, account: &str, outcome: Outcome, why: &str) {
+    pub(super) fn pass(&self, account: &AccountId, outcome: Outcome, why: &str) {
         let _ = self.tx.send(Message::Passed(NotAsked {
-            account: account.to_string(),
+            account: account.clone(),
             outcome,
             why: why.to_string(),
         }));
@@ -91,7 +92,13 @@ impl Rendezvous {
             return None;
         }
         // The question in the batch's order, whatever order the accounts arrived in.
-        let order = |account: &str| batch.accounts.iter().position(|a| a == account);
+        let positions: std::collections::HashMap<&AccountId, usize> = batch
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a, i))
+            .collect();
+        let order = |account: &AccountId| positions.get(account).copied();
         let mut paired: Vec<_> = plans.into_iter().zip(replies).collect();
         paired.sort_by_key(|(p, _)| order(&p.account));
         not_asked.sort_by_key(|n| order(&n.account));
@@ -131,7 +138,7 @@ impl Rendezvous {
 /// The operator of one account's run inside a batch: quiet, and its question is the batch's.
 pub(super) struct AccountOperator<'a> {
     rendezvous: &'a Rendezvous,
-    account: String,
+    account: AccountId,
     slot: Mutex<Option<OwnedSemaphorePermit>>,
     slots: Arc<Semaphore>,
     arrived: AtomicBool,
@@ -142,13 +149,13 @@ pub(super) struct AccountOperator<'a> {
 impl<'a> AccountOperator<'a> {
     pub(super) fn new(
         rendezvous: &'a Rendezvous,
-        account: &str,
+        account: &AccountId,
         slot: OwnedSemaphorePermit,
         slots: Arc<Semaphore>,
     ) -> AccountOperator<'a> {
         AccountOperator {
             rendezvous,
-            account: account.to_string(),
+            account: account.clone(),
             slot: Mutex::new(Some(slot)),
             slots,
             arrived: AtomicBool::new(false),

@@ -158,7 +158,7 @@ async fn measure(moto: &Moto, n: usize, flags: &BenchFlags) -> Result<BatchSampl
         runbook: Runbook::Revert,
         args: testkit::default_args(),
         wanted: AccountsWanted {
-            accounts: accounts.clone(),
+            accounts: batch::accounts::parse_all(&accounts, "bench")?,
             ..AccountsWanted::default()
         },
         role_name: batch::DEFAULT_ROLE_NAME.into(),
