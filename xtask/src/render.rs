@@ -882,9 +882,11 @@ mod tests {
             missing_buckets: vec![],
             foreign_buckets: vec![],
             writes,
-            warnings: vec![runbook::model::PlanWarning::Recorded(
-                "the bucket policy denies PutObject without aws:kms".into(),
-            )],
+            warnings: vec![runbook::model::Warned::PolicyDeniesSseS3 {
+                bucket: "cm-members-cloudtrail-123456789012".into(),
+                sid: "DenyUnencryptedObjectUploads".into(),
+            }
+            .into()],
             keys: vec![],
             not_restored: vec![],
             already_restored: vec![],
