@@ -749,7 +749,7 @@ fn status_since_compares_each_account_of_a_batch_with_its_own_revert() {
         let error = drift
             .stderr
             .lines()
-            .find(|l| l.contains("drift: "))
+            .find(|l| l.contains("drift since run "))
             .unwrap_or_else(|| panic!("a drift error:\n{}", drift.stderr));
         assert!(!error.contains(MGMT), "{error}");
     }
