@@ -380,14 +380,31 @@ async fn restore(cx: &Cx<'_>, args: &Args) -> Result<Report> {
     // CloudTrail use it for them).
     let mut keys: Vec<KeyToCheck> = Vec::new();
     for w in &reversed {
-        let trail = (w.op() == aws::UPDATE_TRAIL).then(|| w.target().to_string());
+        // The trails that will write with the key: the trail itself, or every trail that
+        // delivers to the bucket (CloudTrail encrypts its objects with the bucket's key).
+        let trails: Vec<String> = if w.op() == aws::UPDATE_TRAIL {
+            vec![w.target().to_string()]
+        } else {
+            source
+                .deliveries
+                .iter()
+                .filter(|d| d.bucket == w.target())
+                .map(|d| d.trail_arn.clone())
+                .collect()
+        };
         for key in w.keys_after() {
             match keys.iter_mut().find(|k| k.key == key) {
-                Some(known) => known.trails.extend(trail.clone()),
+                Some(known) => {
+                    for trail in &trails {
+                        if !known.trails.contains(trail) {
+                            known.trails.push(trail.clone());
+                        }
+                    }
+                }
                 None => keys.push(KeyToCheck {
                     key,
                     region: w.region().to_string(),
-                    trails: trail.clone().into_iter().collect(),
+                    trails: trails.clone(),
                 }),
             }
         }

@@ -616,3 +616,35 @@ fn undo_with_another_accounts_credentials_says_undo() {
         );
     }
 }
+
+/// **Finding (review of issue 22, 6): the bucket's key was not checked.** With only the bucket
+/// write's key swapped (the trail's left as it was) and the log re-chained, `undo --yes` put
+/// the bucket on a key whose policy gives CloudTrail nothing: log delivery would break. A key
+/// put back on a bucket is checked for every trail that delivers to the bucket.
+#[test]
+fn undo_checks_the_key_it_puts_back_on_the_bucket() {
+    let env = Env::secure_account();
+    let revert_id = env.xtask(&["run", "revert", "--yes"]).success().run_id();
+    let attacker_key = new_key(&env);
+    let dir = run_dirs(env.state.path()).remove(0);
+    let real_key = env.seeded.key_arn.clone();
+    forge(&dir, |records: &mut Vec<Record>| {
+        for r in records.iter_mut().filter(|r| r.event != "aws_call") {
+            let text = r.data.to_string().replace(
+                &format!("\"kms_master_key_id\":\"{real_key}\""),
+                &format!("\"kms_master_key_id\":\"{attacker_key}\""),
+            );
+            r.data = serde_json::from_str::<Value>(&text).unwrap();
+        }
+    });
+    xtask_in(env.state.path(), &["audit", "verify", &revert_id]).success();
+    let undo = env.xtask(&["undo", &revert_id, "--yes"]).failure(2);
+    assert!(
+        undo.stderr.contains(&attacker_key)
+            && undo.stderr.contains("no statement that lets CloudTrail")
+            && undo.stderr.contains(&env.seeded.trail_arn),
+        "{}",
+        undo.stderr
+    );
+    env.assert_reverted();
+}

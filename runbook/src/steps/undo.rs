@@ -37,6 +37,18 @@ pub struct UndoneRun {
     /// The regions its status check scanned and excluded (verify looks at the same ones).
     pub scan: Vec<String>,
     pub excluded: Vec<String>,
+    /// Each trail its status check found changeable, with the bucket it delivers to: a key put
+    /// back on a bucket must let CloudTrail write with it for these trails. (Absent in a journal
+    /// written before it was recorded.)
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
+}
+
+/// A trail and the bucket it delivers its log files to.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Delivery {
+    pub trail_arn: String,
+    pub bucket: String,
 }
 
 impl Step for UndoSource {
@@ -100,11 +112,27 @@ impl Step for UndoSource {
                 .and_then(|p| serde_json::from_value(p[field].clone()).ok())
                 .unwrap_or_default()
         };
+        let targets: Vec<crate::model::TrailTarget> = source
+            .fold
+            .output(StepName::CheckStatus)
+            .and_then(|s| serde_json::from_value(s["targets"].clone()).ok())
+            .unwrap_or_default();
+        let deliveries = targets
+            .into_iter()
+            .filter(|t| t.skip.is_none())
+            .filter_map(|t| {
+                Some(Delivery {
+                    bucket: t.trail.bucket?,
+                    trail_arn: t.trail.arn,
+                })
+            })
+            .collect();
         Ok(UndoneRun {
             run_id: id,
             writes,
             scan: regions("scan"),
             excluded: regions("excluded"),
+            deliveries,
         })
     }
 }
