@@ -214,6 +214,8 @@ fn everyday_refusals_in_japanese() {
         2,
     );
     check(s, &["run", "revert", "--replay", "secure-account"], 2);
+    // A flag value clap refuses: its own words, marked as such.
+    check(s, &["run", "status", "--endpoint-url", "nope"], 2);
 }
 
 #[test]

@@ -136,3 +136,22 @@ fn a_hostile_folder_name_in_the_state_directory_is_shown_escaped() {
     assert_inert(&screen);
     assert!(screen.contains("\\u{1b}]0;pwned"), "{screen}");
 }
+
+/// A value clap refuses is quoted in clap's own error: shown escaped, without an endpoint's
+/// credentials, whatever `--color` says (it is read after the parse that failed).
+#[test]
+fn a_refused_flag_value_is_shown_escaped_and_without_credentials() {
+    let state = tempfile::tempdir().unwrap();
+    let url = format!("http://u:S3CRETPASS@exa mple{HOSTILE}");
+    for color in ["never", "always"] {
+        let run = xtask_in(
+            state.path(),
+            &["run", "status", "--endpoint-url", &url, "--color", color],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert_inert(&run.stderr);
+        assert!(!run.stderr.contains("S3CRETPASS"), "{}", run.stderr);
+        // clap drops the escape sequences from its text itself; what is left is shown escaped.
+        assert!(run.stderr.contains("\\u{202e}"), "{}", run.stderr);
+    }
+}

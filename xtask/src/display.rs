@@ -75,6 +75,28 @@ pub fn escape_json(json: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with the userinfo of every URL in it left out (`http://user:pass@host/x` as
+/// `http://host/x`): a printed command or a quoted flag value carries no credentials.
+pub fn without_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| "/?#'\"`<>".contains(c) || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rsplit_once('@') {
+            Some((_, host)) => out.push_str(host),
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The sequences of our palette: each style's start and the reset.
 fn palette_sequences() -> Vec<String> {
     let mut sequences: Vec<String> = PALETTE
@@ -130,6 +152,23 @@ mod tests {
         // Japanese, ARNs and ordinary punctuation pass untouched (and unallocated).
         let plain = "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members 有効";
         assert!(matches!(escape(plain), Cow::Borrowed(_)));
+    }
+
+    /// A printed resume command or a quoted flag never carries an endpoint URL's credentials.
+    #[test]
+    fn an_endpoints_userinfo_is_left_out() {
+        for (url, printed) in [
+            ("http://user:pass@127.0.0.1:5000", "http://127.0.0.1:5000"),
+            ("https://u:p@h.example/x?y=@z", "https://h.example/x?y=@z"),
+            ("http://a@b@host/", "http://host/"),
+            ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+            (
+                "invalid value 'http://u:S3CRET@exa mple' for '--endpoint-url <URL>'",
+                "invalid value 'http://exa mple' for '--endpoint-url <URL>'",
+            ),
+        ] {
+            assert_eq!(without_userinfo(url), printed, "{url}");
+        }
     }
 
     #[test]

@@ -144,10 +144,23 @@ fn usage_error(e: clap::Error) -> ExitCode {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
-    if !wants_json || informational {
+    if informational {
         e.exit();
     }
-    let _ = e.print();
+    // clap's own text quotes the value it refused: shown, never obeyed, and without an
+    // endpoint's credentials; in Japanese, marked as the parser's words.
+    let shown = display::without_userinfo(&e.render().to_string());
+    let lang = messages::resolve_lang(lang_in_args(&args));
+    out::eprint(&match lang {
+        flags::Lang::En => shown.clone(),
+        flags::Lang::Ja => format!(
+            "エラー: コマンドラインの引数が正しくありません。`--help` で使い方を表示します。システムの応答: {}\n",
+            shown.lines().next().unwrap_or_default().trim_start_matches("error: ")
+        ),
+    });
+    if !wants_json {
+        return ExitCode::from(exit::USAGE);
+    }
     let command = args
         .iter()
         .skip(1)
@@ -156,8 +169,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .cloned()
         .collect::<Vec<_>>()
         .join(" ");
-    let rendered = e.render().to_string();
-    let message = rendered
+    let message = shown
         .lines()
         .next()
         .unwrap_or_default()
@@ -170,6 +182,20 @@ fn usage_error(e: clap::Error) -> ExitCode {
         json::error_body(&err, message, exit::USAGE),
     );
     ExitCode::from(exit::USAGE)
+}
+
+/// `--lang` as given on a command line clap refused (`--lang ja`, `--lang=ja`).
+fn lang_in_args(args: &[String]) -> Option<flags::Lang> {
+    let value = args
+        .windows(2)
+        .find(|w| w[0] == "--lang")
+        .map(|w| w[1].as_str())
+        .or_else(|| args.iter().find_map(|a| a.strip_prefix("--lang=")))?;
+    match value {
+        "ja" => Some(flags::Lang::Ja),
+        "en" => Some(flags::Lang::En),
+        _ => None,
+    }
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {

@@ -488,20 +488,6 @@ async fn drive(
     }
 }
 
-/// `http://user:pass@host:5000/x` as `http://host:5000/x`: a printed command carries no
-/// credentials (the operator gives them again, as they gave them the first time).
-pub fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://{host}{tail}"),
-        None => url.to_string(),
-    }
-}
-
 /// The exact command that continues this run, quoted for a POSIX shell, with every flag it
 /// needs to finish: the connection it was given, and `--yes` if this run had it (without it, a
 /// resume before the confirmation would refuse without a terminal).
@@ -520,7 +506,7 @@ pub fn resume_command(run_id: &str, yes: bool, c: &Connection, display: &Display
         flag("--region", r);
     }
     if let Some(e) = &c.endpoint_url {
-        flag("--endpoint-url", &without_userinfo(e));
+        flag("--endpoint-url", &crate::display::without_userinfo(e));
     }
     if let Some(s) = &c.replay {
         flag("--replay", s);
@@ -551,22 +537,4 @@ pub fn resume_command(run_id: &str, yes: bool, c: &Connection, display: &Display
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_userinfo;
-
-    /// A printed resume command never carries the credentials of an endpoint URL.
-    #[test]
-    fn an_endpoints_userinfo_is_left_out() {
-        for (url, printed) in [
-            ("http://user:pass@127.0.0.1:5000", "http://127.0.0.1:5000"),
-            ("https://u:p@h.example/x?y=@z", "https://h.example/x?y=@z"),
-            ("http://a@b@host/", "http://host/"),
-            ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
-        ] {
-            assert_eq!(without_userinfo(url), printed, "{url}");
-        }
-    }
 }
