@@ -31,7 +31,11 @@ fn is_hostile(c: char) -> bool {
         // Line and paragraph separators: a line break a reader does not expect.
         | '\u{2028}' | '\u{2029}'
         // Interlinear annotation controls.
-        | '\u{fff9}'..='\u{fffb}')
+        | '\u{fff9}'..='\u{fffb}'
+        // Invisible or blank-looking: a soft hyphen, fillers, the Mongolian vowel separator,
+        // variation selectors, tag characters (two values that look the same must not be).
+        | '\u{ad}' | '\u{115f}' | '\u{1160}' | '\u{180e}' | '\u{3164}' | '\u{ffa0}'
+        | '\u{fe00}'..='\u{fe0f}' | '\u{e0000}'..='\u{e007f}' | '\u{e0100}'..='\u{e01ef}')
 }
 
 fn push_escaped(out: &mut String, c: char) {
@@ -66,8 +70,11 @@ pub fn escape_json(json: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         if c > '\u{7e}' && is_hostile(c) {
-            // Every hostile character is in the Basic Multilingual Plane: four hex digits.
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            // JSON's escapes are UTF-16 code units: a surrogate pair past the BMP.
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
         } else {
             out.push(c);
         }
@@ -144,6 +151,11 @@ mod tests {
 
     #[test]
     fn a_value_cannot_drive_the_terminal() {
+        // The id of a run that does not exist made to look like one that does.
+        assert_eq!(
+            escape("20261204T160731.556Z-ca19\u{ad}\u{e0069}\u{3164}"),
+            "20261204T160731.556Z-ca19\\u{ad}\\u{e0069}\\u{3164}"
+        );
         let hostile = "Members\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}gpj.exe\r\nX";
         assert_eq!(
             escape(hostile),
@@ -173,7 +185,8 @@ mod tests {
 
     #[test]
     fn json_stays_json_and_inert() {
-        let value = serde_json::json!({ "name": "a\u{1b}[2J\u{7f}\u{9b}\u{202e}b 有効" });
+        let value =
+            serde_json::json!({ "name": "a\u{1b}[2J\u{7f}\u{9b}\u{202e}b\u{ad}\u{e0069} 有効" });
         let text = serde_json::to_string_pretty(&value).unwrap();
         let shown = escape_json(&text);
         assert!(
