@@ -100,9 +100,9 @@ fn percent_encoded(value: &str) -> String {
         .collect()
 }
 
-/// Replaces the value of each secret header quoted in `text`: the name (any case), optionally
-/// closed by a quote, then `:` or `=` (so "the authorization header is malformed" stays as it
-/// is), then the value: up to the quote that opened it, or else up to the end of the line or of
+/// Replaces the value of each secret header quoted in `text`: the name (any case), then quotes,
+/// blanks and one `:`, `=` or `>` (so "the authorization header is malformed" stays as it is),
+/// then the value: up to the quote that opened it, or else up to the end of the line or of
 /// the enclosing markup (`<`, `&`, `}`, a quote).
 fn redact_headers(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
@@ -117,25 +117,28 @@ fn redact_headers(text: &str) -> String {
             .min();
         let Some((start, len)) = found else { break };
         let mut i = start + len;
-        // The name may be quoted (`'Authorization': '…'`).
-        if i < bytes.len() && (bytes[i] == b'\'' || bytes[i] == b'"') {
-            i += 1;
+        // Between the name and its value: quotes, blanks (a no-break space too), and one `:`,
+        // `=` or an XML element's `>` (`'Authorization': '…'`, `Authorization\u{a0}: …`,
+        // `<Authorization>…</Authorization>`). Without one of those it is prose.
+        let mut separated = false;
+        let mut quote = None;
+        let mut value_at = text.len();
+        for (offset, c) in text[i..].char_indices() {
+            match c {
+                ':' | '=' | '>' if !separated => separated = true,
+                '\'' | '"' => quote = separated.then_some(c as u8),
+                ' ' | '\t' | '\u{a0}' => {}
+                _ => {
+                    value_at = i + offset;
+                    break;
+                }
+            }
         }
-        while i < bytes.len() && bytes[i] == b' ' {
-            i += 1;
-        }
-        if i >= bytes.len() || (bytes[i] != b':' && bytes[i] != b'=') {
+        if !separated {
             at = start + len;
             continue;
         }
-        i += 1;
-        while i < bytes.len() && bytes[i] == b' ' {
-            i += 1;
-        }
-        let quote = (i < bytes.len() && (bytes[i] == b'\'' || bytes[i] == b'"')).then(|| {
-            i += 1;
-            bytes[i - 1]
-        });
+        i = value_at;
         let value_start = i;
         while i < bytes.len() {
             let b = bytes[i];
@@ -196,6 +199,29 @@ mod tests {
         }
         assert!(!clean.contains(&percent_encoded(TOKEN)), "{clean}");
         assert!(clean.contains("'Host': 'ec2'"), "the rest stays: {clean}");
+    }
+
+    /// An endpoint that echoes the header as an XML element, or with a no-break space before
+    /// its colon, gives nothing of it away either.
+    #[test]
+    fn headers_echoed_as_markup_or_odd_spacing_are_replaced() {
+        for echoed in [
+            "<Message>denied <Authorization>AWS4-HMAC-SHA256 Credential=X/1, \
+             SignedHeaders=host, Signature=67b0ffee</Authorization> ok</Message>",
+            "Authorization\u{a0}: AWS4-HMAC-SHA256 Credential=X/1, Signature=67b0ffee\nok",
+            "\"X-Amz-Security-Token\" = \"Zm9vYmFyYmF6cXV4\"; ok",
+        ] {
+            let clean = secrets().redact(echoed);
+            for leak in [
+                "AWS4-HMAC-SHA256",
+                "Signature=",
+                "67b0ffee",
+                "Zm9vYmFyYmF6cXV4",
+            ] {
+                assert!(!clean.contains(leak), "{leak} in {clean}");
+            }
+            assert!(clean.contains("ok"), "the rest stays: {clean}");
+        }
     }
 
     #[test]
