@@ -116,6 +116,11 @@ fn redact_headers(text: &str) -> String {
             .filter_map(|h| lower[at..].find(h).map(|i| (at + i, h.len())))
             .min();
         let Some((start, len)) = found else { break };
+        // A closing tag (`</Authorization>`) ends a value, it holds none.
+        if text[..start].ends_with("</") {
+            at = start + len;
+            continue;
+        }
         let mut i = start + len;
         // Between the name and its value: quotes, blanks (a no-break space too), and one `:`,
         // `=` or an XML element's `>` (`'Authorization': '…'`, `Authorization\u{a0}: …`,
