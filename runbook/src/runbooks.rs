@@ -95,6 +95,19 @@ pub struct Ended {
     pub result: Result<Report>,
 }
 
+/// The state directory of the fleet whose account folder `state_dir` is
+/// (`<fleet>/accounts/<12 digits>`), if it is one.
+fn fleet_of(state_dir: &Path) -> Option<&Path> {
+    let name = state_dir.file_name()?.to_str()?;
+    let accounts = state_dir.parent()?;
+    let is_account = name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit());
+    // `accounts` is `batch::journal::ACCOUNTS_DIR` (named here: a batch drives runbooks, not
+    // the other way round).
+    (is_account && accounts.file_name()? == "accounts")
+        .then(|| accounts.parent())
+        .flatten()
+}
+
 /// Opens a run and drives it until it ends, or until `interrupt` completes (with the reason),
 /// which ends it as interrupted. Errors before a run is open (credentials, lock, nothing to
 /// resume, a journal that does not verify) are returned as such; errors of the run are in
@@ -114,6 +127,15 @@ pub async fn launch(
         });
     }
     let calls = early.take();
+    // An account's run started on its own (`--state-dir runs/accounts/ID`) also holds the
+    // fleet's lock, so an operator's `flock runs/lock` keeps it out as it keeps batches out. (A
+    // batch's own runs do not: the batch holds that lock for them.)
+    let _fleet_lock = match fleet_of(session.state_dir) {
+        Some(fleet) if session.batch.is_none() => {
+            Some(crate::lock::Lock::acquire(fleet, "an account's run")?)
+        }
+        _ => None,
+    };
     let run = match begin {
         Begin::New { runbook, args } => Run::start(
             session.state_dir,

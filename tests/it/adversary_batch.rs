@@ -716,3 +716,39 @@ fn more_accounts_than_a_batch_runs_are_refused_before_anything() {
     let doc: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
     assert_eq!(doc["error"]["code"], "batch_failed", "{doc:#}");
 }
+
+/// **Finding (review of issue 22, 11): an account's run started on its own ignored the fleet's
+/// lock.** The README tells operators to resume an account's run with `--state-dir
+/// runs/accounts/ID`; with `flock runs/lock` held, such a run (or a new one there) wrote anyway.
+/// It holds the fleet's lock too, and is refused while an operator holds it.
+#[test]
+fn an_accounts_own_run_is_refused_while_the_fleet_lock_is_held() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let account_dir = state.join("accounts").join(MGMT);
+    let run = |state_dir: &Path| {
+        let mut cmd = xtask_command(state_dir);
+        cmd.args([
+            "run",
+            "revert",
+            "--replay",
+            "secure-account",
+            "--yes",
+            "--output",
+            "json",
+        ]);
+        Run::of(cmd)
+    };
+    {
+        let _flock = crate::lock::OperatorFlock::hold(&state.join("lock"));
+        let refused = run(&account_dir).failure(2);
+        let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "lock_held", "{doc:#}");
+        assert!(
+            !account_dir.exists() || run_dirs(&account_dir).is_empty(),
+            "no run was made"
+        );
+    }
+    run(&account_dir).success();
+}
