@@ -74,6 +74,58 @@ impl std::fmt::Display for KeyProblem {
     }
 }
 
+/// What is wrong with a path the tool was to read or write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathProblem {
+    Symlink,
+    NotAFolder,
+    NotRegular,
+    /// A folder where a file is to be written.
+    Folder,
+    /// A FIFO, a socket or a device.
+    Special,
+    OtherOwner {
+        uid: u32,
+        me: u32,
+    },
+    /// A hard link to it exists elsewhere.
+    HardLinked {
+        names: u64,
+    },
+    NamesNoFile,
+    /// `--out` inside the state directory, whose files are the runs' own.
+    InStateDir {
+        state_dir: PathBuf,
+    },
+}
+
+impl std::fmt::Display for PathProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PathProblem::Symlink => write!(f, "is a symbolic link"),
+            PathProblem::NotAFolder => write!(f, "is not a folder"),
+            PathProblem::NotRegular => write!(f, "is not a regular file"),
+            PathProblem::Folder => write!(f, "is a folder"),
+            PathProblem::Special => {
+                write!(f, "is not a regular file (a FIFO, a socket or a device)")
+            }
+            PathProblem::OtherOwner { uid, me } => {
+                write!(f, "belongs to user id {uid}, not to you ({me})")
+            }
+            PathProblem::HardLinked { names } => {
+                write!(f, "has {names} names (a hard link to it exists elsewhere)")
+            }
+            PathProblem::NamesNoFile => write!(f, "names no file"),
+            PathProblem::InStateDir { state_dir } => write!(
+                f,
+                "is in the state directory {} (its files are the runs' own, written only by the \
+                 tool; without --out the report goes to the run's folder)",
+                state_dir.display()
+            ),
+        }
+    }
+}
+
 /// Why a batch has no account to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoAccountsWhy {
@@ -591,7 +643,10 @@ pub enum Error {
     IllegalEvent { problem: String },
 
     #[error("refusing to use {}: it {problem}. Run files are only ever this user's own regular files and folders; move it away and try again", path.display())]
-    UnsafePath { path: PathBuf, problem: String },
+    UnsafePath { path: PathBuf, problem: PathProblem },
+
+    #[error("refusing to write {}: it {problem}. Choose another file for --out", path.display())]
+    UnsafeOutput { path: PathBuf, problem: PathProblem },
 
     #[error("refusing to use {}: other users can write to this folder (mode {mode:o}), so they could plant, rename or replace runs in it. Make it private: chmod 700 {}", path.display(), path.display())]
     UnsafeStateDir { path: PathBuf, mode: u32 },
@@ -677,6 +732,7 @@ impl Error {
                 | Error::NoEndState { .. }
                 | Error::JournalFormat { .. }
                 | Error::UnsafePath { .. }
+                | Error::UnsafeOutput { .. }
                 | Error::UnsafeStateDir { .. }
                 | Error::OutputExists { .. }
                 | Error::AccountMismatch { .. }

@@ -7,12 +7,20 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PathProblem, Result};
 
-fn refuse(path: &Path, problem: impl Into<String>) -> Error {
+fn refuse(path: &Path, problem: PathProblem) -> Error {
     Error::UnsafePath {
         path: path.to_path_buf(),
-        problem: problem.into(),
+        problem,
+    }
+}
+
+/// `--out`'s refusals: the same problems, other advice (choose another file).
+fn refuse_out(path: &Path, problem: PathProblem) -> Error {
+    Error::UnsafeOutput {
+        path: path.to_path_buf(),
+        problem,
     }
 }
 
@@ -24,7 +32,7 @@ pub fn check_own(path: &Path) -> Result<()> {
         Err(e) => return Err(Error::io(path)(e)),
     };
     if meta.file_type().is_symlink() {
-        return Err(refuse(path, "is a symbolic link"));
+        return Err(refuse(path, PathProblem::Symlink));
     }
     owned(path, &meta)
 }
@@ -36,7 +44,10 @@ fn owned(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
     if meta.uid() != me {
         return Err(refuse(
             path,
-            format!("belongs to user id {}, not to you ({me})", meta.uid()),
+            PathProblem::OtherOwner {
+                uid: meta.uid(),
+                me,
+            },
         ));
     }
     Ok(())
@@ -51,7 +62,7 @@ pub fn private_dir(path: &Path) -> Result<()> {
         .mode(0o700)
         .create(path)
         .map_err(|e| match std::fs::metadata(path) {
-            Ok(meta) if !meta.is_dir() => refuse(path, "is not a folder"),
+            Ok(meta) if !meta.is_dir() => refuse(path, PathProblem::NotAFolder),
             _ => Error::io(path)(e),
         })?;
     check_dir(path)
@@ -73,7 +84,7 @@ pub fn check_state_dir(path: &Path) -> Result<()> {
 fn check_dir(path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(Error::io(path))?;
     if !meta.is_dir() {
-        return Err(refuse(path, "is not a folder"));
+        return Err(refuse(path, PathProblem::NotAFolder));
     }
     owned(path, &meta)?;
     let mode = meta.mode() & 0o7777;
@@ -109,28 +120,27 @@ pub fn open(path: &Path, options: &mut OpenOptions) -> Result<File> {
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
-                return refuse(path, "is a symbolic link");
+                return refuse(path, PathProblem::Symlink);
             }
             // A FIFO without a reader (ENXIO), a folder (EISDIR): say what is there.
             match std::fs::symlink_metadata(path) {
-                Ok(meta) if meta.file_type().is_symlink() => refuse(path, "is a symbolic link"),
-                Ok(meta) if !meta.is_file() => refuse(path, "is not a regular file"),
+                Ok(meta) if meta.file_type().is_symlink() => refuse(path, PathProblem::Symlink),
+                Ok(meta) if !meta.is_file() => refuse(path, PathProblem::NotRegular),
                 _ => Error::io(path)(e),
             }
         })?;
     let meta = file.metadata().map_err(Error::io(path))?;
     owned(path, &meta)?;
     if !meta.is_file() {
-        return Err(refuse(path, "is not a regular file"));
+        return Err(refuse(path, PathProblem::NotRegular));
     }
     // A hard link elsewhere would have every write land in that other name too.
     if meta.nlink() != 1 {
         return Err(refuse(
             path,
-            format!(
-                "has {} names (a hard link to it exists elsewhere)",
-                meta.nlink()
-            ),
+            PathProblem::HardLinked {
+                names: meta.nlink(),
+            },
         ));
     }
     Ok(file)
@@ -151,7 +161,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     check_own(path)?;
     // Checked before the temporary file is made: a rename over a folder would fail and leave it.
     if std::fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_file()) {
-        return Err(refuse(path, "is not a regular file"));
+        return Err(refuse(path, PathProblem::NotRegular));
     }
     let tmp = path.with_extension("json.tmp");
     // A leftover temporary file (a crash between write and rename) is ours to replace, but
@@ -181,7 +191,7 @@ pub fn write_out(path: &Path, bytes: &[u8], replace: bool, state_dir: &Path) -> 
     use std::os::unix::fs::PermissionsExt;
     let name = path
         .file_name()
-        .ok_or_else(|| refuse(path, "names no file"))?;
+        .ok_or_else(|| refuse_out(path, PathProblem::NamesNoFile))?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -189,14 +199,11 @@ pub fn write_out(path: &Path, bytes: &[u8], replace: bool, state_dir: &Path) -> 
     let real_parent = std::fs::canonicalize(&parent).map_err(Error::io(&parent))?;
     if let Ok(real_state) = std::fs::canonicalize(state_dir) {
         if real_parent.starts_with(&real_state) {
-            return Err(refuse(
+            return Err(refuse_out(
                 path,
-                format!(
-                    "is in the state directory {} (its files are the runs' own, written only by \
-                     the tool; without --out the report goes to the run's folder). Choose a file \
-                     outside it",
-                    state_dir.display()
-                ),
+                PathProblem::InStateDir {
+                    state_dir: state_dir.to_path_buf(),
+                },
             ));
         }
     }
@@ -204,24 +211,21 @@ pub fn write_out(path: &Path, bytes: &[u8], replace: bool, state_dir: &Path) -> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0o600,
         Err(e) => return Err(Error::io(path)(e)),
         Ok(meta) if meta.file_type().is_symlink() => {
-            return Err(refuse(path, "is a symbolic link"))
+            return Err(refuse_out(path, PathProblem::Symlink))
         }
-        Ok(meta) if meta.is_dir() => return Err(refuse(path, "is a folder")),
-        Ok(meta) if !meta.is_file() => {
-            return Err(refuse(
-                path,
-                "is not a regular file (a FIFO, a socket or a device)",
-            ))
-        }
+        Ok(meta) if meta.is_dir() => return Err(refuse_out(path, PathProblem::Folder)),
+        Ok(meta) if !meta.is_file() => return Err(refuse_out(path, PathProblem::Special)),
         Ok(meta) => {
-            owned(path, &meta)?;
+            owned(path, &meta).map_err(|e| match e {
+                Error::UnsafePath { problem, .. } => refuse_out(path, problem),
+                other => other,
+            })?;
             if meta.nlink() != 1 {
-                return Err(refuse(
+                return Err(refuse_out(
                     path,
-                    format!(
-                        "has {} names (a hard link to it exists elsewhere)",
-                        meta.nlink()
-                    ),
+                    PathProblem::HardLinked {
+                        names: meta.nlink(),
+                    },
                 ));
             }
             if !replace {

@@ -304,6 +304,14 @@ fn undo_refuses_a_deleted_key_as_final() {
         "{}",
         undo.stderr
     );
+    let japanese = env
+        .xtask(&["undo", &revert_id, "--yes", "--lang", "ja"])
+        .failure(2);
+    assert!(
+        japanese.stderr.contains("削除済み") && !japanese.stderr.contains("does not exist"),
+        "{}",
+        japanese.stderr
+    );
     let dirs = run_dirs(env.state.path());
     assert_eq!(writes_of(dirs.last().unwrap()), vec![]);
 }

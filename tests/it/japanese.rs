@@ -292,3 +292,35 @@ fn a_refused_assume_role_in_japanese() {
         1,
     );
 }
+
+#[test]
+fn file_refusals_and_missing_credentials_in_japanese() {
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path();
+    let run = xtask_in(s, &["run", "status", "--replay", "secure-account"]).success();
+    let inside = s.join("x.html");
+    check(
+        s,
+        &[
+            "audit",
+            "report",
+            &run.run_id(),
+            "--out",
+            inside.to_str().unwrap(),
+        ],
+        2,
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(empty.path());
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", empty.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", empty.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    judge(
+        cmd,
+        &["run", "status", "--endpoint-url", "http://127.0.0.1:9"],
+        2,
+    );
+}

@@ -478,9 +478,10 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::StateMismatch { .. } => ErrorCode::StateMismatch,
         E::JournalFormat { .. } => ErrorCode::JournalFormat,
         E::IllegalEvent { .. } => ErrorCode::Internal,
-        E::UnsafePath { .. } | E::UnsafeStateDir { .. } | E::OutputExists { .. } => {
-            ErrorCode::UnsafePath
-        }
+        E::UnsafePath { .. }
+        | E::UnsafeOutput { .. }
+        | E::UnsafeStateDir { .. }
+        | E::OutputExists { .. } => ErrorCode::UnsafePath,
         E::Fixture { .. } => ErrorCode::Fixture,
         E::WrongAccount { .. } => ErrorCode::WrongAccount,
         E::AssumeRoleFailed { .. } => ErrorCode::AssumeRoleFailed,

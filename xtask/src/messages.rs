@@ -464,6 +464,30 @@ fn plan_warning_ja(warning: &runbook::model::PlanWarning) -> String {
     }
 }
 
+/// What is wrong with a path, in Japanese.
+fn path_problem_ja(p: &runbook::error::PathProblem) -> String {
+    use runbook::error::PathProblem as P;
+    match p {
+        P::Symlink => "シンボリックリンクです".into(),
+        P::NotAFolder => "フォルダではありません".into(),
+        P::NotRegular => "通常のファイルではありません".into(),
+        P::Folder => "フォルダです".into(),
+        P::Special => "通常のファイルではありません (FIFO、ソケット、またはデバイス)".into(),
+        P::OtherOwner { uid, me } => {
+            format!("ユーザー ID {uid} のもので、あなた ({me}) のものではありません")
+        }
+        P::HardLinked { names } => {
+            format!("名前が {names} 個あります (別の場所にハードリンクがあります)")
+        }
+        P::NamesNoFile => "ファイルを指していません".into(),
+        P::InStateDir { state_dir } => format!(
+            "状態ディレクトリ {} の中にあります (その中のファイルは実行自身のもので、ツールだけが書きます。\
+             --out を付けなければ、レポートは実行のフォルダに書かれます)",
+            state_dir.display()
+        ),
+    }
+}
+
 /// Why a run cannot be undone or compared with, in Japanese.
 fn unfit_ja(why: &runbook::error::RunUnfit) -> String {
     use runbook::error::RunUnfit as U;
@@ -567,9 +591,11 @@ fn error_ja(e: &E) -> String {
              認証情報やサインインに問題はありません: 少し待ってから再開してください"
         ),
         E::NoCredentials { detail } => format!(
-            "AWS の認証情報が見つかりません: {detail}\n`aws configure`、`aws sso login --profile 名前` と \
+            "AWS の認証情報が見つかりません。システムの応答: {}\n`aws configure`、`aws sso login --profile 名前` と \
              `--profile 名前`、または環境変数 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY で指定してください \
-             (--profile は ~/.aws/config か ~/.aws/credentials にあるものに限ります)"
+             (--profile は ~/.aws/config か ~/.aws/credentials にあるものに限ります)",
+            // The SDK's text on one line: all of it is the system's own words.
+            detail.lines().map(str::trim).collect::<Vec<_>>().join(" / ")
         ),
         E::UnknownProfile {
             profile,
@@ -688,8 +714,12 @@ fn error_ja(e: &E) -> String {
             format!("実行 {run_id} は取り消せません: {}", unfit_ja(why))
         }
         E::KeyUnusable { key, state } => format!(
-            "KMS キー {key} は {state} のため、元に戻せません。何も変更していません。KMS コンソールでキーを\
-             確認してください。取り消しで戻せるのは、存在して有効なキーだけです"
+            "KMS キー {key} は {} のため、元に戻せません。何も変更していません。KMS コンソールでキーを\
+             確認してください。取り消しで戻せるのは、存在して有効なキーだけです",
+            match state.as_str() {
+                "deleted (it does not exist any more)" => "削除済み (もう存在しません)",
+                other => key_state(other, Lang::Ja),
+            }
         ),
         E::PartialUndo {
             undoes,
@@ -820,8 +850,14 @@ fn error_ja(e: &E) -> String {
              ご報告ください。実行は再開できます"
         ),
         E::UnsafePath { path, problem } => format!(
-            "{} は使えません: {problem}。実行ファイルはこのユーザー自身の通常のファイルとフォルダだけです。移動してから再実行してください",
-            path.display()
+            "{} は使えません: {}。実行ファイルはこのユーザー自身の通常のファイルとフォルダだけです。移動してから再実行してください",
+            path.display(),
+            path_problem_ja(problem)
+        ),
+        E::UnsafeOutput { path, problem } => format!(
+            "{} には書き込みません: {}。--out に別のファイルを指定してください",
+            path.display(),
+            path_problem_ja(problem)
         ),
         E::UnsafeStateDir { path, mode } => format!(
             "{} は使えません: 他のユーザーがこのフォルダに書き込めます (モード {mode:o})。実行を置いたり、名前を変えたり、\

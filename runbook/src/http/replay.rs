@@ -88,7 +88,7 @@ pub fn load_fixture(path: &Path) -> Result<Fixture> {
         .map_err(|e| bad(format!("cannot be read ({e})")))?;
     if !meta.is_file() {
         return Err(bad(
-            "is not a regular file (a FIFO, a device or a folder): a scenario is a folder              holding traffic.json, or that file"
+            "is not a regular file (a FIFO, a device or a folder): a scenario is a folder holding traffic.json, or that file"
                 .into(),
         ));
     }
@@ -128,7 +128,7 @@ fn check_exchange(exchange: &Exchange) -> std::result::Result<(), String> {
     for (name, value) in &exchange.response.headers {
         headers.try_insert(name.clone(), value.clone()).map_err(|_| {
             format!(
-                "response header `{}` is not a valid HTTP header (a control character or an                  invalid name); fix or re-record the fixture",
+                "response header `{}` is not a valid HTTP header (a control character or an invalid name); fix or re-record the fixture",
                 name.escape_default()
             )
         })?;
