@@ -466,7 +466,9 @@ fn a_run_id_forged_into_the_batch_journal_is_refused() {
     cmd.args(["audit", "verify", &batch]);
     let verify = Run::of(cmd).failure(1);
     assert!(
-        verify.stderr.contains("\"../../../escape\" is not a run id"),
+        verify
+            .stderr
+            .contains("\"../../../escape\" is not a run id"),
         "{}",
         verify.stderr
     );
