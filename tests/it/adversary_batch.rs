@@ -752,3 +752,46 @@ fn an_accounts_own_run_is_refused_while_the_fleet_lock_is_held() {
     }
     run(&account_dir).success();
 }
+
+/// **Finding (issue 22, review): a batch-only flag given at its default value was silently
+/// ignored on a single run** (`--role-name OrganizationAccountAccessRole`,
+/// `--max-concurrent-accounts 8`, `--max-calls-in-flight 128`): the refusal compared the value
+/// with the default instead of asking whether the flag was given. Given at all, each is refused
+/// (exit 2, `usage`, naming the flag), on a single run and on a single run's resume.
+#[test]
+fn a_batch_only_flag_at_its_default_value_is_refused_on_a_single_run() {
+    let (state, _dir, run_id) = finished_run();
+    let single: [&[&str]; 3] = [
+        &["--role-name", runbook::batch::DEFAULT_ROLE_NAME],
+        &["--max-concurrent-accounts", "8"],
+        &["--max-calls-in-flight", "128"],
+    ];
+    let mut cases: Vec<Vec<&str>> = single
+        .iter()
+        .map(|flag| {
+            let mut args = vec!["run", "revert", "--replay", "secure-account", "--dry-run"];
+            args.extend_from_slice(flag);
+            args
+        })
+        .collect();
+    cases.push(vec![
+        "resume",
+        &run_id,
+        "--replay",
+        "secure-account",
+        "--max-calls-in-flight",
+        "128",
+    ]);
+    for mut args in cases {
+        let flag = args[args.len() - 2];
+        args.extend(["--output", "json"]);
+        let run = xtask_in(state.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "usage", "{args:?}: {doc:#}");
+        assert!(
+            doc["error"]["message"].as_str().unwrap().contains(flag),
+            "{args:?}: {doc:#}"
+        );
+    }
+}

@@ -323,3 +323,47 @@ fn a_run_that_skipped_steps_may_not_finish() {
         resume.stderr
     );
 }
+
+/// A finished revert whose bucket write is cut out of the log (its reading, `write_intent`,
+/// `PutBucketEncryption` call and `write_result`), the step still reporting the write
+/// `changed`, `run_finished` counting the one trail write left, and the chain recomputed. A
+/// write step may report a write made only after a write of it conclusively applied, so the
+/// fold refuses the step's success: `audit verify` names that line and `audit report` refuses.
+#[test]
+fn a_write_step_may_not_claim_a_write_the_log_does_not_hold() {
+    let (state, dir, run_id) = finished_run();
+    let mut line = 0;
+    forge(&dir, |r| {
+        let started = pos(r, "step_started", Some("set_bucket_aes256"));
+        let succeeded = pos(r, "step_succeeded", Some("set_bucket_aes256"));
+        let cut: Vec<&str> = r[started + 1..succeeded]
+            .iter()
+            .map(|r| r.event.as_str())
+            .collect();
+        assert!(
+            cut.contains(&"write_intent") && cut.contains(&"write_result"),
+            "{cut:?}"
+        );
+        assert_eq!(r[succeeded].data["output"][0]["outcome"], "changed");
+        r.drain(started + 1..succeeded);
+        line = started + 2;
+        let end = r.last_mut().unwrap();
+        assert_eq!(end.event, "run_finished");
+        assert_eq!(end.data["writes_made"], json!(2));
+        end.data["writes_made"] = json!(1);
+    });
+    let words = "reports its write to";
+    let run = xtask_in(state.path(), &["audit", "verify", &run_id]).failure(1);
+    assert!(
+        run.stderr
+            .contains(&format!("line {line}: illegal transition: "))
+            && run.stderr.contains("step `set_bucket_aes256`")
+            && run.stderr.contains(words)
+            && run.stderr.contains("answered `ok` or settled as applied"),
+        "{}",
+        run.stderr
+    );
+    let report = xtask_in(state.path(), &["audit", "report", &run_id]).failure(1);
+    assert!(report.stderr.contains(words), "{}", report.stderr);
+    assert!(!dir.join("report.html").exists(), "no evidence page");
+}

@@ -79,17 +79,17 @@ pub async fn run(
         runbook,
         args,
         wanted,
-        role_name: b.role_name.clone(),
+        role_name: b.role_name().to_string(),
         external_id: b.external_id.is_some(),
         limits: Limits {
-            max_concurrent_accounts: b.max_concurrent_accounts.into(),
+            max_concurrent_accounts: b.max_concurrent_accounts().into(),
             max_errors: b.max_errors.map(|n| n as usize),
         },
     };
     let end = drive(
         begin,
         b.external_id.clone(),
-        b.max_calls_in_flight.into(),
+        b.max_calls_in_flight().into(),
         flags.yes,
         &flags.connection,
         &flags.display,
@@ -133,7 +133,10 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
     let end = drive(
         begin,
         flags.external_id.clone(),
-        flags.max_calls_in_flight.into(),
+        flags
+            .max_calls_in_flight
+            .unwrap_or(crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT)
+            .into(),
         flags.yes,
         &flags.connection,
         &flags.display,

@@ -308,24 +308,26 @@ pub struct BatchFlags {
     /// Leave this account out (repeatable).
     #[arg(long = "exclude-account", value_name = "ID")]
     pub exclude_accounts: Vec<String>,
-    /// The role assumed in each member account.
-    #[arg(long, value_name = "NAME", default_value = runbook::batch::DEFAULT_ROLE_NAME)]
-    pub role_name: String,
+    // The three defaulted batch flags are options (their defaults resolved by the methods
+    // below), so that a single run can tell one was given, even at its default, and refuse it.
+    /// The role assumed in each member account [default: OrganizationAccountAccessRole].
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
     /// The external id the member roles' trust policy requires (never recorded).
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
-    /// At most this many accounts checked or written at once.
-    #[arg(long, default_value_t = BatchFlags::DEFAULT_MAX_CONCURRENT_ACCOUNTS, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub max_concurrent_accounts: u16,
+    /// At most this many accounts checked or written at once [default: 8].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrent_accounts: Option<u16>,
     /// Stop starting new accounts once this many have failed in this attempt (at least 1;
     /// default: never stop). A resume counts its own failures only, and starts the accounts
     /// that never ran before it retries those that failed.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_errors: Option<u32>,
     /// At most this many AWS calls in flight across the whole batch (each account's region
-    /// fan-out is also bounded by --concurrency).
-    #[arg(long, default_value_t = BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub max_calls_in_flight: u16,
+    /// fan-out is also bounded by --concurrency) [default: 128].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_calls_in_flight: Option<u16>,
 }
 
 impl BatchFlags {
@@ -334,6 +336,22 @@ impl BatchFlags {
 
     pub fn is_batch(&self) -> bool {
         !self.accounts.is_empty() || !self.accounts_files.is_empty() || self.organization
+    }
+
+    pub fn role_name(&self) -> &str {
+        self.role_name
+            .as_deref()
+            .unwrap_or(runbook::batch::DEFAULT_ROLE_NAME)
+    }
+
+    pub fn max_concurrent_accounts(&self) -> u16 {
+        self.max_concurrent_accounts
+            .unwrap_or(Self::DEFAULT_MAX_CONCURRENT_ACCOUNTS)
+    }
+
+    pub fn max_calls_in_flight(&self) -> u16 {
+        self.max_calls_in_flight
+            .unwrap_or(Self::DEFAULT_MAX_CALLS_IN_FLIGHT)
     }
 }
 
@@ -374,9 +392,9 @@ pub struct ResumeFlags {
     /// With a batch started with --external-id: the same external id.
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
-    /// With a batch: at most this many AWS calls in flight across the batch.
-    #[arg(long, default_value_t = BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub max_calls_in_flight: u16,
+    /// With a batch: at most this many AWS calls in flight across the batch [default: 128].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_calls_in_flight: Option<u16>,
     /// Refuse (exit 1, before any AWS call) unless the run (or the batch journal) to resume ends
     /// in this hash (the `Final hash` printed when it stopped).
     #[arg(long, value_name = "HASH")]

@@ -74,20 +74,14 @@ pub async fn run_with(
 fn refuse_batch_only_flags(b: &crate::flags::BatchFlags) -> Result<(), Error> {
     let given = [
         ("--exclude-account", !b.exclude_accounts.is_empty()),
-        (
-            "--role-name",
-            b.role_name != runbook::batch::DEFAULT_ROLE_NAME,
-        ),
+        ("--role-name", b.role_name.is_some()),
         ("--external-id", b.external_id.is_some()),
         (
             "--max-concurrent-accounts",
-            b.max_concurrent_accounts != crate::flags::BatchFlags::DEFAULT_MAX_CONCURRENT_ACCOUNTS,
+            b.max_concurrent_accounts.is_some(),
         ),
         ("--max-errors", b.max_errors.is_some()),
-        (
-            "--max-calls-in-flight",
-            b.max_calls_in_flight != crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT,
-        ),
+        ("--max-calls-in-flight", b.max_calls_in_flight.is_some()),
     ];
     match given.into_iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(Error::FlagNotHonoured {
@@ -272,10 +266,7 @@ pub async fn resume(flags: ResumeFlags) -> Result<()> {
     let batch_only = [
         ("--accounts", !flags.accounts.is_empty()),
         ("--external-id", flags.external_id.is_some()),
-        (
-            "--max-calls-in-flight",
-            flags.max_calls_in_flight != crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT,
-        ),
+        ("--max-calls-in-flight", flags.max_calls_in_flight.is_some()),
     ];
     if let Some((flag, _)) = batch_only.into_iter().find(|(_, given)| *given) {
         return Err(Error::FlagNotHonoured {

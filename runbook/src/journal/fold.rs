@@ -193,6 +193,10 @@ impl Fold {
                 })?;
                 self.plan_starts_from_what_was_read(&writes, output)
             }
+            Event::StepSucceeded { step, output, .. } if step.writes().is_some() => {
+                self.is_open(event, *step)?;
+                self.reported_writes_were_made(*step, output)
+            }
             Event::StepSucceeded { step, .. } | Event::StepFailed { step, .. } => {
                 self.is_open(event, *step)
             }
@@ -334,6 +338,39 @@ impl Fold {
             }
             Event::RunFailed { .. } | Event::RunInterrupted { .. } => Ok(()),
         }
+    }
+
+    /// A write step may report a write made (`changed`, `settled_applied`: the outcomes of
+    /// `steps::write::WriteOutcome` that count as made) only if the log shows that write of
+    /// this step conclusively applied: its latest intent to that target answered `ok` or settled
+    /// as applied. (Otherwise a forged log could drop a write's intent and answer and still
+    /// claim the change.)
+    fn reported_writes_were_made(&self, step: StepName, output: &Value) -> Result<(), Illegal> {
+        #[derive(Deserialize)]
+        struct Reported {
+            write: PlannedWrite,
+            outcome: String,
+        }
+        let reports: Vec<Reported> = serde_json::from_value(output.clone()).map_err(|_| {
+            format!("the recorded output of step `{step}` does not hold a list of write reports")
+        })?;
+        for r in reports {
+            if !matches!(r.outcome.as_str(), "changed" | "settled_applied") {
+                continue;
+            }
+            match self.last_write_to(step, r.write.target()) {
+                Some(w) if w.made() && w.write == r.write => {}
+                _ => {
+                    return Err(format!(
+                        "step `{step}` reports its write to {} made ({}), but the log holds no \
+                         write intent of it answered `ok` or settled as applied",
+                        r.write.target(),
+                        r.outcome
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A plan's writes start from what the run itself read: a trail's key from the status
@@ -712,6 +749,15 @@ mod tests {
         }
     }
 
+    /// A write step's success reporting `trail_write()` with `outcome`.
+    fn wrote(step: StepName, outcome: &str) -> Event {
+        Event::StepSucceeded {
+            step,
+            output: serde_json::json!([{ "write": trail_write(), "outcome": outcome }]),
+            duration_ms: 0,
+        }
+    }
+
     /// Folds `events`; the 1-based line and problem of the first illegal one.
     fn fold(events: &[Event]) -> Result<Fold, (usize, String)> {
         let mut fold = Fold::default();
@@ -794,7 +840,7 @@ mod tests {
                 applied: true,
                 live: serde_json::json!({ "kms_key_id": null }),
             },
-            succeed(StepName::DisableTrailKms),
+            wrote(StepName::DisableTrailKms, "settled_applied"),
             Event::StepSkipped {
                 step: StepName::SetBucketAes256,
                 skip: StepSkip::NoBucketSseKms,
@@ -1029,8 +1075,8 @@ mod tests {
                     planned_and_confirmed(),
                     vec![
                         start(StepName::DisableTrailKms),
-                        intent,
-                        succeed(StepName::DisableTrailKms),
+                        intent.clone(),
+                        wrote(StepName::DisableTrailKms, "already_done"),
                         Event::RunFinished {
                             writes_made: 0,
                             writes_planned: 1,
@@ -1041,6 +1087,51 @@ mod tests {
                 .concat(),
                 14,
                 "is unsettled",
+            ),
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::DisableTrailKms),
+                        wrote(StepName::DisableTrailKms, "changed"),
+                    ],
+                ]
+                .concat(),
+                12,
+                "holds no write intent of it answered `ok`",
+            ),
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::DisableTrailKms),
+                        intent.clone(),
+                        Event::WriteResult {
+                            intent_seq: 11,
+                            outcome: WriteAnswer::Error,
+                            error_code: Some("AccessDenied".into()),
+                        },
+                        wrote(StepName::DisableTrailKms, "settled_applied"),
+                    ],
+                ]
+                .concat(),
+                14,
+                "holds no write intent of it answered `ok`",
+            ),
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![
+                        start(StepName::DisableTrailKms),
+                        succeed(StepName::DisableTrailKms),
+                    ],
+                ]
+                .concat(),
+                12,
+                "does not hold a list of write reports",
             ),
             (
                 vec![
