@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use runbook::batch::journal::{self as batch_journal};
-use runbook::journal::Record;
 
 use crate::support::*;
 
@@ -175,35 +174,18 @@ fn a_forged_done_in_the_batch_journal_hides_an_account_that_never_ran() {
     assert!(run.stderr.contains("unreachable"), "{}", run.stderr);
     let batch = only_batch(&state);
     let dir = batch_journal::batch_dir(&state, &batch);
-    let path = dir.join(batch_journal::BATCH_FILE);
 
     // Rewrite 222…'s `account_ended` as `done`, and re-chain every line from there.
-    let records = batch_journal::load(&dir).unwrap().records;
-    let mut forged: Vec<Record> = Vec::new();
-    for record in records {
-        let mut data = record.data.clone();
-        if record.event == "account_ended" && data["account"] == wrong {
+    forge_batch(&dir, |event, data| {
+        if event == "account_ended" && data["account"] == wrong {
             data["outcome"] = "done".into();
             data.as_object_mut().unwrap().remove("error");
         }
-        if record.event == "batch_ended" {
+        if event == "batch_ended" {
             data["done"] = 2.into();
             data["unfinished"] = 0.into();
         }
-        let prev = forged
-            .last()
-            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
-        forged.push(Record::sealed(
-            record.seq,
-            record.ts.clone(),
-            record.run_id.clone(),
-            record.event.clone(),
-            data,
-            prev,
-        ));
-    }
-    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
-    std::fs::write(&path, text).unwrap();
+    });
     assert!(
         !state.join("accounts").join(wrong).exists(),
         "no run was ever opened for {wrong}"
@@ -378,12 +360,9 @@ fn an_account_id_forged_into_the_batch_journal_is_refused_everywhere() {
     run.success();
     let batch = only_batch(&state);
     let dir = batch_journal::batch_dir(&state, &batch);
-    let records = batch_journal::load(&dir).unwrap().records;
-    let mut forged: Vec<Record> = Vec::new();
-    for record in records {
-        let mut data = record.data.clone();
+    forge_batch(&dir, |event, data| {
         let escape = serde_json::Value::from("../../escape");
-        match record.event.as_str() {
+        match event {
             "batch_started" => data["accounts"] = vec![escape].into(),
             "account_ended" => {
                 data["account"] = escape;
@@ -395,20 +374,7 @@ fn an_account_id_forged_into_the_batch_journal_is_refused_everywhere() {
             }
             _ => {}
         }
-        let prev = forged
-            .last()
-            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
-        forged.push(Record::sealed(
-            record.seq,
-            record.ts.clone(),
-            record.run_id.clone(),
-            record.event.clone(),
-            data,
-            prev,
-        ));
-    }
-    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
-    std::fs::write(dir.join(batch_journal::BATCH_FILE), text).unwrap();
+    });
 
     let mut cmd = xtask_command(&state);
     cmd.args(["audit", "verify", &batch, "--output", "json"]);
@@ -441,27 +407,11 @@ fn a_run_id_forged_into_the_batch_journal_is_refused() {
     Run::of(batch_command(&state, "two-accounts", MEMBER, &["status"])).success();
     let batch = only_batch(&state);
     let dir = batch_journal::batch_dir(&state, &batch);
-    let records = batch_journal::load(&dir).unwrap().records;
-    let mut forged: Vec<Record> = Vec::new();
-    for record in records {
-        let mut data = record.data.clone();
-        if record.event == "account_ended" {
+    forge_batch(&dir, |event, data| {
+        if event == "account_ended" {
             data["run_id"] = "../../../escape".into();
         }
-        let prev = forged
-            .last()
-            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
-        forged.push(Record::sealed(
-            record.seq,
-            record.ts.clone(),
-            record.run_id.clone(),
-            record.event.clone(),
-            data,
-            prev,
-        ));
-    }
-    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
-    std::fs::write(dir.join(batch_journal::BATCH_FILE), text).unwrap();
+    });
     let mut cmd = xtask_command(&state);
     cmd.args(["audit", "verify", &batch]);
     let verify = Run::of(cmd).failure(1);

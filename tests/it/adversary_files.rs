@@ -12,7 +12,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use runbook::batch::journal as batch_journal;
-use runbook::journal::Record;
 
 use crate::support::*;
 
@@ -544,11 +543,8 @@ fn a_batch_refuses_linked_account_folders_and_run_ids_that_are_paths() {
     // account_ended names a run by an absolute path, to a copy of the real run elsewhere.
     let (tmp, state, batch) = new_batch();
     let dir = batch_journal::batch_dir(&state, &batch);
-    let records = batch_journal::load(&dir).unwrap().records;
-    let mut forged: Vec<Record> = Vec::new();
-    for record in records {
-        let mut data = record.data.clone();
-        if record.event == "account_ended" && data["account"] == MEMBER {
+    forge_batch(&dir, |event, data| {
+        if event == "account_ended" && data["account"] == MEMBER {
             let run_id = data["run_id"].as_str().unwrap().to_string();
             let real = state.join("accounts").join(MEMBER).join(&run_id);
             let copy = tmp.path().join("copy").join(&run_id);
@@ -562,20 +558,7 @@ fn a_batch_refuses_linked_account_folders_and_run_ids_that_are_paths() {
                 .success());
             data["run_id"] = copy.display().to_string().into();
         }
-        let prev = forged
-            .last()
-            .map_or(record.prev_hash.clone(), |p| p.hash.clone());
-        forged.push(Record::sealed(
-            record.seq,
-            record.ts.clone(),
-            record.run_id.clone(),
-            record.event.clone(),
-            data,
-            prev,
-        ));
-    }
-    let text: String = forged.iter().map(|r| r.line() + "\n").collect();
-    std::fs::write(dir.join(batch_journal::BATCH_FILE), text).unwrap();
+    });
     check(
         "a run id that is a path",
         tmp.path(),

@@ -269,7 +269,10 @@ fn chromium_renders_the_page_to_png_and_pdf() {
     };
     let (state, id) = replayed("secure-account", &[], 0);
     let html = report(state.path(), &id, "en");
-    let page = state.path().join("report-en.html");
+    // The page a browser opens: outside the state directory, as `--out` must be.
+    let pages = tempfile::tempdir().unwrap();
+    let page = pages.path().join("report-en.html");
+    std::fs::write(&page, &html).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/evidence");
     std::fs::create_dir_all(&target).unwrap();

@@ -509,3 +509,21 @@ pub fn cloudtrail(env: &Env, region: &str) -> aws_sdk_cloudtrail::Client {
             .build(),
     )
 }
+
+/// Rewrites the batch journal in `batch_dir` through `edit` (each line's event name and data)
+/// and re-chains every line: a forgery only the batch's own checks can catch.
+pub fn forge_batch(batch_dir: &Path, mut edit: impl FnMut(&str, &mut serde_json::Value)) {
+    let path = batch_dir.join(runbook::batch::journal::BATCH_FILE);
+    let records = runbook::batch::journal::load(batch_dir).unwrap().records;
+    let mut prev = journal::log::GENESIS_HASH.to_string();
+    let mut text = String::new();
+    for r in records {
+        let mut data = r.data.clone();
+        edit(&r.event, &mut data);
+        let sealed = Record::sealed(r.seq, r.ts, r.run_id, r.event, data, prev);
+        prev = sealed.hash.clone();
+        text += &sealed.line();
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
