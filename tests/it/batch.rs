@@ -933,17 +933,7 @@ fn a_throttled_assume_role_says_so_and_is_resumable() {
         .success();
 
     // Refused (the role does not trust the caller): code and message, no dump.
-    proxy.answer(|seen: &Seen| {
-        seen.body.contains("Action=AssumeRole").then(|| {
-            crate::proxy::response(
-                "403 Forbidden",
-                "text/xml",
-                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
-                 <Type>Sender</Type><Code>AccessDenied</Code><Message>Access Denied</Message>\
-                 </Error><RequestId>proxy-denied</RequestId></ErrorResponse>",
-            )
-        })
-    });
+    proxy.deny(Some(|seen| seen.body.contains("Action=AssumeRole")));
     let refused = fleet
         .xtask_via(&proxy, &["run", "status", "--accounts", "333333333333"])
         .failure(1);

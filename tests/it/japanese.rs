@@ -274,17 +274,7 @@ fn the_main_job_and_its_views_in_japanese() {
 fn a_refused_assume_role_in_japanese() {
     let env = Env::secure_account();
     let proxy = crate::proxy::Proxy::start(env.moto.port());
-    proxy.answer(|seen| {
-        seen.body.contains("Action=AssumeRole").then(|| {
-            crate::proxy::response(
-                "403 Forbidden",
-                "text/xml",
-                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
-                 <Type>Sender</Type><Code>AccessDenied</Code><Message>Access Denied</Message>\
-                 </Error><RequestId>proxy-denied</RequestId></ErrorResponse>",
-            )
-        })
-    });
+    proxy.deny(Some(|seen| seen.body.contains("Action=AssumeRole")));
     check_at(
         &env,
         &proxy.endpoint(),

@@ -98,7 +98,8 @@ fn seen_of(request: &[u8]) -> Seen {
 }
 
 /// The answer AWS gives a caller that lacks the IAM action: CloudTrail's JSON (as in the
-/// access-denied-update-trail fixture) for a JSON-protocol request, S3's XML otherwise.
+/// access-denied-update-trail fixture) for a JSON-protocol request, STS's XML for a
+/// query-protocol one, S3's XML otherwise.
 fn access_denied(seen: &Seen) -> Vec<u8> {
     let (status, content_type, body) = access_denied_parts(seen);
     response(status, content_type, &body)
@@ -112,6 +113,15 @@ fn access_denied_parts(seen: &Seen) -> (&'static str, &'static str, String) {
             format!(
                 r#"{{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/Operator/session is not authorized to perform: {target}"}}"#
             ),
+        ),
+        // A query-protocol call (STS's AssumeRole): STS's own error document.
+        None if seen.body.contains("Action=") => (
+            "403 Forbidden",
+            "text/xml",
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+             <Type>Sender</Type><Code>AccessDenied</Code><Message>Access Denied</Message>\
+             </Error><RequestId>proxy-denied</RequestId></ErrorResponse>"
+                .to_string(),
         ),
         None => (
             "403 Forbidden",
