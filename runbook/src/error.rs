@@ -189,7 +189,7 @@ impl std::fmt::Display for RunUnfit {
             ),
             RunUnfit::StillResumable { run_id } => write!(
                 f,
-                "it has not finished and can still be resumed; finish it first (`cargo xtask \
+                "it has not finished and can still be resumed; finish it first (`cloudtrail-revert \
                  resume {run_id}`), then undo it"
             ),
             RunUnfit::Unfinished => write!(f, "it has not finished; resume it first"),
@@ -458,7 +458,7 @@ pub enum Error {
 
     #[error(
         "cannot reach account {account}: AssumeRole on {role_arn} failed: {detail}\n\
-         the role must exist in that account and trust {caller_arn} (see `cargo xtask iam-policy \
+         the role must exist in that account and trust {caller_arn} (see `cloudtrail-revert iam-policy \
          --member-role`); a suspended or closed account cannot be reached"
     )]
     AssumeRoleFailed {
@@ -514,18 +514,18 @@ pub enum Error {
     #[error("no account to run: {why}")]
     NoAccounts { why: NoAccountsWhy },
 
-    #[error("no batch `{batch_id}` in {dir}; see `cargo xtask audit list`")]
+    #[error("no batch `{batch_id}` in {dir}; see `cloudtrail-revert audit list`")]
     NoSuchBatch { batch_id: String, dir: PathBuf },
 
     #[error(
         "nothing to resume in batch {batch_id}: every account is done, or ended in a way a resume \
-         would not change (see `cargo xtask audit show {batch_id}`)"
+         would not change (see `cloudtrail-revert audit show {batch_id}`)"
     )]
     BatchFinished { batch_id: String },
 
     #[error(
         "nothing to resume for {} in batch {batch_id}: {} done; still pending: {} (resume them \
-         with `cargo xtask resume {batch_id}`, or name them with --accounts)",
+         with `cloudtrail-revert resume {batch_id}`, or name them with --accounts)",
         named.join(", "), if named.len() == 1 { "it is" } else { "they are" }, pending.join(", ")
     )]
     BatchAccountsDone {
@@ -570,10 +570,10 @@ pub enum Error {
         which: Vec<(String, String)>,
     },
 
-    #[error("no run `{run_id}` in {dir}; see `cargo xtask audit list`")]
+    #[error("no run `{run_id}` in {dir}; see `cloudtrail-revert audit list`")]
     NoSuchRun { run_id: String, dir: PathBuf },
 
-    #[error("no unfinished run in {dir} to resume; see `cargo xtask audit list`")]
+    #[error("no unfinished run in {dir} to resume; see `cloudtrail-revert audit list`")]
     NothingToResume { dir: PathBuf },
 
     #[error("run {run_id} already finished; nothing to resume. Start a new run instead")]
@@ -614,13 +614,13 @@ pub enum Error {
         problem: crate::problem::Problem,
     },
 
-    #[error("run state {} is corrupt: {problem}; the audit log beside it is the record of what happened (`cargo xtask audit verify`)", path.display())]
+    #[error("run state {} is corrupt: {problem}; the audit log beside it is the record of what happened (`cloudtrail-revert audit verify`)", path.display())]
     StateCorrupt { path: PathBuf, problem: String },
 
     #[error(
         "run state {} disagrees with the audit log beside it in `{field}`; the log is the record \
          and the state file only its cache, so nothing was done. Check who edited it \
-         (`cargo xtask audit verify` shows the log)", path.display()
+         (`cloudtrail-revert audit verify` shows the log)", path.display()
     )]
     StateMismatch { path: PathBuf, field: String },
 
@@ -656,6 +656,19 @@ pub enum Error {
 
     #[error("fixture {}: {problem}", path.display())]
     Fixture { path: PathBuf, problem: String },
+
+    #[error("--replay {name}: a name is a recorded scenario under fixtures/ in a checkout of the tool; here give the scenario's folder as a path, e.g. --replay ./{name}")]
+    ReplayNeedsPath { name: String },
+
+    #[error("no state directory: neither XDG_STATE_HOME nor HOME is set to an absolute path; give --state-dir DIR (or RUNBOOK_STATE_DIR)")]
+    NoStateDir,
+
+    #[error("the state directory {} cannot be created: {source}; give a folder you can write to with --state-dir DIR (or RUNBOOK_STATE_DIR)", path.display())]
+    StateDirUnusable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error("{}: {source}", path.display())]
     Io {
@@ -739,6 +752,9 @@ impl Error {
                 | Error::Locked { .. }
                 | Error::ConfirmationUnavailable
                 | Error::Fixture { .. }
+                | Error::ReplayNeedsPath { .. }
+                | Error::NoStateDir
+                | Error::StateDirUnusable { .. }
                 | Error::WrongAccount { .. }
                 | Error::BadAccountId { .. }
                 | Error::AccountsFileUnreadable { .. }

@@ -9,21 +9,12 @@ use crate::model::Runbook;
 
 pub fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hasher};
-    let now = time::OffsetDateTime::now_utc();
+    let now = jiff::Timestamp::now();
     // Milliseconds: runs started within one second still sort in the order they started, so
     // that `latest` is the latest.
-    let stamp = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.millisecond()
-    );
+    let stamp = now.strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(now.unix_timestamp_nanos() as u128);
+    h.write_u128(now.as_nanosecond() as u128);
     h.write_u32(std::process::id());
     format!("{stamp}-{:04x}", h.finish() & 0xffff)
 }

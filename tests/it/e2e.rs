@@ -442,13 +442,22 @@ mod bad_input {
             "names the path and the problem: {}",
             run.stderr
         );
-        // A plain OS error is said once too.
+        // A plain OS error is said once too, and a state directory that cannot be made is
+        // bad input, said before anything else.
         let mut cmd = xtask_command(&not_a_dir.join("below"));
         cmd.args(["run", "revert", "--yes", "--replay", "secure-account"]);
-        let run = Run::of(cmd).failure(1);
+        let run = Run::of(cmd).failure(2);
         assert_eq!(
             run.stderr.matches("(os error 20)").count(),
             1,
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: the state directory {} cannot be created",
+                not_a_dir.join("below").display()
+            )),
             "{}",
             run.stderr
         );

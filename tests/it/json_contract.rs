@@ -1,5 +1,5 @@
 //! The JSON contract: with `--output json` every command prints exactly one document on stdout,
-//! success or failure, that the schema in `xtask/output.schema.json` accepts; failures carry a
+//! success or failure, that the schema in `cli/output.schema.json` accepts; failures carry a
 //! stable `error.code` and the process's exit code. Offline (replayed scenarios), so fast.
 
 use std::io::{BufRead, BufReader};
@@ -17,7 +17,7 @@ struct Schema {
 
 impl Schema {
     fn load() -> Schema {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/output.schema.json");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../cli/output.schema.json");
         let text = std::fs::read_to_string(path).expect("the schema file is in the repository");
         let schema: Value = serde_json::from_str(&text).unwrap();
         let mut schemas = boon::Schemas::new();

@@ -19,7 +19,7 @@ use runbook::steps::Settings;
 use runbook::testkit::{self, Moto, Seed};
 
 use crate::flags::BenchFlags;
-use crate::out;
+use cloudtrail_revert::output::out;
 
 struct Sample {
     wall: Duration,

@@ -9,8 +9,14 @@ use runbook::http::replay::load_fixture;
 use runbook::http::{Fixture, Recorder};
 use runbook::testkit;
 
-use crate::flags::{Command, FixturesCommand, FixturesFlags, RunFlags, Xtask};
-use crate::{connect, out, paths, run, scenarios, shape};
+use cloudtrail_revert::connect;
+use cloudtrail_revert::embed as run;
+use cloudtrail_revert::flags::{Cli, Command, RunFlags};
+use cloudtrail_revert::output::out;
+
+use crate::flags::{FixturesCommand, FixturesFlags};
+use crate::workspace as paths;
+use crate::{scenarios, shape};
 
 pub async fn run(flags: FixturesFlags) -> Result<()> {
     match flags.command {
@@ -71,7 +77,7 @@ fn recorded_account(fixture: &Fixture) -> Option<String> {
 
 /// The `run` flags given after `--` to `fixtures record`.
 pub fn run_flags(run_args: &[String]) -> Result<RunFlags> {
-    let parsed = Xtask::try_parse_from(
+    let parsed = Cli::try_parse_from(
         ["cargo xtask", "run"]
             .into_iter()
             .map(String::from)
@@ -442,7 +448,7 @@ fn replay_flags(
             state.display().to_string(),
         ])
         .chain(["--output".into(), "json".into()]);
-    let Command::Run(flags) = Xtask::try_parse_from(args)?.command else {
+    let Command::Run(flags) = Cli::try_parse_from(args)?.command else {
         unreachable!("built as a run")
     };
     Ok(flags)
@@ -543,7 +549,7 @@ async fn derive(scenario: &scenarios::HandEdited) -> Result<()> {
 }
 
 fn list() -> Result<()> {
-    let root = paths::workspace_root().join("fixtures");
+    let root = paths::root().join("fixtures");
     let mut names: Vec<String> = std::fs::read_dir(&root)
         .with_context(|| format!("reading {}", root.display()))?
         .filter_map(|e| e.ok())
@@ -583,6 +589,6 @@ mod tests {
             refused.to_string().contains("local endpoint"),
             "{refused:#}"
         );
-        assert!(!crate::paths::scenario_dir("never-written").exists());
+        assert!(!crate::workspace::scenario_dir("never-written").exists());
     }
 }

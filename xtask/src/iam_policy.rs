@@ -8,8 +8,10 @@ use anyhow::Result;
 use runbook::aws::{IamResource, ALL_OPS};
 use serde_json::{json, Value};
 
-use crate::flags::{IamPolicyFlags, RunbookName};
-use crate::out;
+use cloudtrail_revert::flags::RunbookName;
+use cloudtrail_revert::output::out;
+
+use crate::flags::IamPolicyFlags;
 
 /// The article's trail and bucket, when none is named.
 const DEFAULT_TRAIL: &str = "Members";

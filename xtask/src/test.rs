@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::paths;
+use crate::workspace;
 
 fn moto_installed() -> bool {
     Command::new("python3")
@@ -64,7 +64,7 @@ pub fn run(args: Vec<String>) -> Result<()> {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .current_dir(paths::workspace_root())
+        .current_dir(workspace::root())
         .args(["test", "--workspace"])
         .args(&args)
         // A snapshot that changed fails the run; it is never silently accepted.

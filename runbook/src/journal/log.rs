@@ -90,9 +90,8 @@ impl Record {
 }
 
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("UTC time always formats")
+    // RFC 3339 in UTC, with as many fractional digits as the instant needs.
+    jiff::Timestamp::now().to_string()
 }
 
 /// Appends records to one run's log.

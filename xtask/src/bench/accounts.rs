@@ -20,7 +20,9 @@ use runbook::steps::Settings;
 use runbook::testkit::{self, Moto, Seed};
 
 use crate::flags::BenchFlags;
-use crate::{connect, out, run};
+use cloudtrail_revert::connect;
+use cloudtrail_revert::embed as run;
+use cloudtrail_revert::output::out;
 
 /// The bound: N accounts at most this many times the wall time of one.
 const MAX_RATIO: f64 = 3.0;

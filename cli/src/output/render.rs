@@ -236,13 +236,13 @@ const JA: Words = Words {
 };
 
 /// SSE-KMS and enabled: what the revert takes away.
-const RED: anstyle::Style = crate::display::PALETTE[0];
+const RED: anstyle::Style = crate::output::display::PALETTE[0];
 /// SSE-S3, disabled, done: what the revert leaves.
-const GREEN: anstyle::Style = crate::display::PALETTE[1];
+const GREEN: anstyle::Style = crate::output::display::PALETTE[1];
 
 /// A value from outside, shown and not obeyed (`display::escape`).
 fn esc(value: &str) -> std::borrow::Cow<'_, str> {
-    crate::display::escape(value)
+    crate::output::display::escape(value)
 }
 
 /// `text` in `style`. Always written; `out::print` and `anstream::eprint!` strip it where colour

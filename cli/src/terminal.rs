@@ -12,7 +12,7 @@ use runbook::steps::{Operator, Plan};
 use runbook::Error;
 
 use crate::flags::Lang;
-use crate::render;
+use crate::output::render;
 
 pub struct Terminal {
     pub yes: bool,
@@ -97,7 +97,7 @@ pub async fn ask(yes: bool, prompt: impl FnOnce() -> String) -> runbook::Result<
     }
     // Through the stderr funnel: values in the plan are shown, not obeyed, and the styles
     // `render` writes are kept only where colour is wanted.
-    crate::out::eprint(&prompt());
+    crate::output::out::eprint(&prompt());
     let answer = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)

@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use runbook::journal::{Event, Journal, StepName};
 
 use super::Words;
-use crate::clock as time;
+use crate::output::clock as time;
 
 /// A quiet stretch longer than this is drawn as a cut, not to scale.
 const CUT_MS: f64 = 5_000.0;

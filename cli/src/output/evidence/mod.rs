@@ -25,7 +25,7 @@ use runbook::steps::{KeyReport, Plan, StatusReport, VerifyReport, WriteReport};
 use serde::de::DeserializeOwned;
 
 use crate::flags::Lang;
-use crate::{out, paths};
+use crate::{output::out, paths};
 
 pub use words::Words;
 
@@ -43,14 +43,9 @@ pub fn run(
     let journal = journal::load(&dir)?;
     // Evidence only from a log whose cache agrees with it (as `audit verify` checks).
     journal.check_cache(&dir)?;
-    let mut verify_command = vec![
-        "cargo".to_string(),
-        "xtask".into(),
-        "audit".into(),
-        "verify".into(),
-        id.clone(),
-    ];
-    if state_dir != paths::state_dir(None) {
+    let mut verify_command = paths::program_words();
+    verify_command.extend(["audit".into(), "verify".into(), id.clone()]);
+    if paths::state_dir(None).ok().as_deref() != Some(state_dir) {
         verify_command.push("--state-dir".into());
         verify_command.push(state_dir.display().to_string());
     }
@@ -73,10 +68,10 @@ pub fn run(
         }
     };
     match output {
-        crate::flags::Output::Json => crate::json::print(
+        crate::flags::Output::Json => crate::output::json::print(
             "audit report",
             true,
-            crate::json::Body::Report(crate::json::ReportDoc {
+            crate::output::json::Body::Report(crate::output::json::ReportDoc {
                 run_id: id,
                 report: path,
             }),

@@ -1,4 +1,6 @@
-//! `audit list|show|verify`: review what runs did, from their audit logs.
+//! `audit list|show|verify|report`: review what runs and batches did, from their journals.
+
+mod batch;
 
 use anyhow::Result;
 use runbook::journal::{self, Event, Record, WriteAnswer};
@@ -6,16 +8,17 @@ use runbook::runs;
 use serde_json::Value;
 
 use crate::flags::{AuditCommand, AuditFlags, Lang, Output};
-use crate::json::{self, AuditFailure, ErrorCode, RunRow, WriteRow};
-use crate::messages::{self, Msg};
-use crate::{clock, out, paths, render};
+use crate::messages::Msg;
+use crate::output::json::{self, AuditFailure, ErrorCode, RunRow, WriteRow};
+use crate::output::{clock, out, render};
+use crate::settings::Settings;
 
-pub fn run(flags: AuditFlags) -> Result<()> {
-    let state_dir = paths::state_dir(flags.state_dir.as_deref());
-    let output = flags.display.output;
-    let lang = messages::resolve_lang(flags.display.lang);
+pub fn run(flags: AuditFlags, settings: &Settings) -> Result<()> {
+    let state_dir = settings.state_dir.clone();
+    let output = settings.output;
+    let lang = settings.lang;
     match flags.command {
-        AuditCommand::Report { run_id, out, force } => crate::evidence::run(
+        AuditCommand::Report { run_id, out, force } => crate::output::evidence::run(
             &state_dir,
             run_id.as_deref(),
             lang,
@@ -40,15 +43,12 @@ pub fn run(flags: AuditFlags) -> Result<()> {
 }
 
 fn seconds_between(a: &str, b: &str) -> Option<f64> {
-    use time::format_description::well_known::Rfc3339;
-    let a = time::OffsetDateTime::parse(a, &Rfc3339).ok()?;
-    let b = time::OffsetDateTime::parse(b, &Rfc3339).ok()?;
-    Some((b - a).as_seconds_f64())
+    Some((crate::output::clock::millis(b)? - crate::output::clock::millis(a)?) / 1000.0)
 }
 
 /// One row per run, from its journal (the cache beside it is not trusted for this either).
 fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
-    let batches = crate::batch::rows(state_dir)?;
+    let batches = batch::rows(state_dir)?;
     let mut rows = Vec::new();
     for id in runs::run_ids(state_dir)? {
         let row = match journal::load(&state_dir.join(&id)) {
@@ -105,7 +105,7 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         return Ok(());
     }
     if !batches.is_empty() {
-        crate::batch::print_batch_rows(&batches, lang);
+        batch::print_batch_rows(&batches, lang);
     }
     if rows.is_empty() {
         if batches.is_empty() {
@@ -133,9 +133,9 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         let started = r.started.as_deref().map(clock::local);
         out::line(format!(
             "{:<28} {:<8} {:<14} {:<24} {:<27} {:>9}  {}",
-            crate::display::escape(&r.run_id),
+            crate::output::display::escape(&r.run_id),
             crate::messages::runbook_word(&dash(&r.runbook), lang),
-            crate::display::escape(&dash(&r.account)),
+            crate::output::display::escape(&dash(&r.account)),
             status,
             dash(&started),
             duration,
@@ -217,7 +217,7 @@ fn describe(event: &Event, lang: Lang) -> String {
             "{} {step} {}: {}",
             t("step", "ステップ"),
             t("skipped", "スキップ"),
-            crate::evidence::skip_text(skip, lang)
+            crate::output::evidence::skip_text(skip, lang)
         ),
         Event::WriteIntent { write, .. } => format!(
             "  {}: {} {} {} {}",
@@ -384,7 +384,7 @@ fn show(
     lang: Lang,
 ) -> Result<()> {
     if let Some(batch_id) = run_id.filter(|id| runbook::batch::journal::is_batch_id(id)) {
-        return crate::batch::show(state_dir, batch_id, output, lang);
+        return batch::show(state_dir, batch_id, output, lang);
     }
     let id = runs::resolve(state_dir, run_id)?;
     let journal = journal::load(&state_dir.join(&id))?;
@@ -423,10 +423,10 @@ fn show(
                 w.line,
                 clock::local(&w.ts),
                 w.operation,
-                crate::display::escape(&w.target),
+                crate::output::display::escape(&w.target),
                 w.region,
-                crate::display::escape(&w.before),
-                crate::display::escape(&w.after),
+                crate::output::display::escape(&w.before),
+                crate::output::display::escape(&w.after),
                 Msg::WriteOutcome {
                     outcome: &w.outcome
                 }
@@ -442,7 +442,7 @@ fn show(
                 seq + 1,
                 clock::local(ts),
                 // A journal line is one line, however its values were spelled.
-                crate::display::escape(&describe(event, lang))
+                crate::output::display::escape(&describe(event, lang))
             ));
         }
     }
@@ -458,7 +458,7 @@ fn verify(
     lang: Lang,
 ) -> Result<()> {
     if let Some(batch_id) = run_id.filter(|id| runbook::batch::journal::is_batch_id(id)) {
-        return crate::batch::verify(state_dir, batch_id, expect_hash, output, lang);
+        return batch::verify(state_dir, batch_id, expect_hash, output, lang);
     }
     let id = runs::resolve(state_dir, run_id)?;
     let dir = state_dir.join(&id);

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use crate::display;
+use crate::output::display;
 
 /// Prints `text` to stdout. Styles in `text` are kept only when colour is wanted (`--color`, a
 /// terminal, `NO_COLOR`).

@@ -16,8 +16,8 @@ use aws_types::os_shim_internal::{Env, Fs};
 use runbook::aws::{Aws, FALLBACK_REGION};
 use runbook::http::replay::{load_fixture, Replayer};
 
-use crate::flags::{Command, Connection, FixturesCommand, FixturesFlags};
-use crate::{fixtures, paths};
+use crate::flags::{Command, Connection};
+use crate::paths;
 
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
@@ -163,19 +163,16 @@ fn describe_profile(profile: &Profile) -> String {
 /// The endpoint a command sends its calls to (`--endpoint-url`, or `AWS_ENDPOINT_URL` through
 /// clap), if it talks to AWS at all.
 fn endpoint_of(command: &Command) -> Option<String> {
-    let recorded;
     let connection = match command {
         Command::Run(f) => &f.connection,
         Command::Resume(f) => &f.connection,
         Command::Undo(f) => &f.connection,
-        Command::Fixtures(FixturesFlags {
-            command: FixturesCommand::Record { run_args, .. },
-        }) => {
-            recorded = fixtures::run_flags(run_args).ok()?;
-            &recorded.connection
-        }
-        _ => return None,
+        Command::Audit(_) => return None,
     };
+    endpoint_of_connection(connection)
+}
+
+fn endpoint_of_connection(connection: &Connection) -> Option<String> {
     if connection.replay.is_some() {
         return None;
     }
@@ -193,6 +190,14 @@ fn endpoint_of(command: &Command) -> Option<String> {
 /// changing the environment while another thread may read it is not sound.
 pub fn route_credential_providers(command: &Command) {
     if let Some(url) = endpoint_of(command) {
+        std::env::set_var("AWS_ENDPOINT_URL", url);
+    }
+}
+
+/// [`route_credential_providers`] for a run driven from outside a command line (the fixture
+/// recorder); the same rule: before any other thread exists.
+pub fn route_credential_providers_of(connection: &Connection) {
+    if let Some(url) = endpoint_of_connection(connection) {
         std::env::set_var("AWS_ENDPOINT_URL", url);
     }
 }
@@ -230,7 +235,7 @@ pub async fn aws(
     http: Option<SharedHttpClient>,
 ) -> Result<(Aws, Option<Replayer>)> {
     if let Some(scenario) = &c.replay {
-        let fixture = load_fixture(&paths::scenario_dir(scenario))?;
+        let fixture = load_fixture(&paths::scenario_dir(scenario)?)?;
         let replayer = Replayer::new(&fixture);
         let region = match (&c.region, fixture.region.is_empty()) {
             (Some(region), _) => region.clone(),
@@ -249,11 +254,12 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::flags::Xtask;
+    use crate::flags::Cli;
 
     fn endpoint(args: &[&str]) -> Option<String> {
-        let flags = Xtask::try_parse_from(std::iter::once("xtask").chain(args.iter().copied()))
-            .expect("valid flags");
+        let flags =
+            Cli::try_parse_from(std::iter::once("cloudtrail-revert").chain(args.iter().copied()))
+                .expect("valid flags");
         endpoint_of(&flags.command)
     }
 
@@ -263,17 +269,6 @@ mod tests {
         let at = ["--endpoint-url", "http://127.0.0.1:5000"];
         assert_eq!(endpoint(&[&["run", "status"][..], &at].concat()), url);
         assert_eq!(endpoint(&[&["resume"][..], &at].concat()), url);
-        assert_eq!(
-            endpoint(
-                &[
-                    &["fixtures", "record", "x", "--", "revert", "--yes"][..],
-                    &at
-                ]
-                .concat()
-            ),
-            url,
-            "the run recorded"
-        );
         // A replay talks to nobody.
         assert_eq!(
             endpoint(&[&["run", "status", "--replay", "secure-account"][..], &at].concat()),

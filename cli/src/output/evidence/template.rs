@@ -11,7 +11,7 @@ use runbook::steps::WriteOutcome;
 
 use super::words::{skip_reason, skip_text};
 use super::{timeline, Attempt, Evidence, GoAhead, Words, WriteRow};
-use crate::clock as time;
+use crate::output::clock as time;
 
 const CSS: &str = include_str!("report.css");
 

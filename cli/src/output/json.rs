@@ -1,6 +1,6 @@
 //! The JSON contract for scripts: with `--output json`, every command prints exactly one
 //! `Document` on stdout, whether it succeeded or failed, even when it failed before a run
-//! existed. The JSON Schema `xtask/output.schema.json` is derived from these types (the unit
+//! existed. The JSON Schema `cli/output.schema.json` is derived from these types (the unit
 //! test `schema_file_is_current` keeps the file equal to them; `UPDATE_SCHEMA=1` rewrites it),
 //! and the integration test `json_contract` checks real outputs of every command against it.
 
@@ -353,6 +353,9 @@ pub enum ErrorCode {
     JournalFormat,
     UnsafePath,
     Fixture,
+    ReplayNeedsPath,
+    NoStateDir,
+    StateDirUnusable,
     /// A batch account's credentials act in another account.
     WrongAccount,
     /// A batch account could not be reached (STS AssumeRole failed).
@@ -379,6 +382,85 @@ pub enum ErrorCode {
 
 /// The run a failure happened in: kept with the error so that the one document printed for it
 /// names the run.
+/// Exit codes (also in README.md).
+pub mod exit {
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const VERIFY_FAILED: u8 = 3;
+    pub const NOT_CONFIRMED: u8 = 4;
+    pub const PARTIAL_UNDO: u8 = 5;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+impl ErrorCode {
+    /// The one place exit codes are decided: each error's stable code has its exit code (no
+    /// wildcard, so a new code does not compile without one).
+    pub fn exit_code(self) -> u8 {
+        use ErrorCode as C;
+        match self {
+            C::VerifyFailed | C::StillSseKms | C::Drifted => exit::VERIFY_FAILED,
+            C::NotConfirmed => exit::NOT_CONFIRMED,
+            C::PartialUndo => exit::PARTIAL_UNDO,
+            C::Interrupted => exit::INTERRUPTED,
+            // Bad input: fix the command line, the profile, the state directory or the files.
+            C::Usage
+            | C::NoCredentials
+            | C::UnknownProfile
+            | C::ProfileFilesUnreadable
+            | C::UnknownRegion
+            | C::NoRegionSelected
+            | C::TrailNotFound
+            | C::AmbiguousTrail
+            | C::OrganizationTrailNotIncluded
+            | C::NoSuchRun
+            | C::NothingToResume
+            | C::AlreadyFinished
+            | C::NotResumable
+            | C::NothingToUndo
+            | C::KeyPendingDeletion
+            | C::KeyDisabled
+            | C::KeyUnusable
+            | C::KeyUnverified
+            | C::NoEndState
+            | C::JournalFormat
+            | C::UnsafePath
+            | C::AccountMismatch
+            | C::LockHeld
+            | C::NoTerminal
+            | C::Fixture
+            | C::ReplayNeedsPath
+            | C::NoStateDir
+            | C::StateDirUnusable
+            | C::WrongAccount
+            | C::BadAccountId
+            | C::AccountsFileUnreadable
+            | C::NoAccounts
+            | C::TooManyAccounts
+            | C::OrganizationsNotInUse => exit::USAGE,
+            C::CredentialsThrottled
+            | C::AccessDenied
+            | C::Unreachable
+            | C::AwsError
+            | C::TrailWithoutBucket
+            | C::BucketNotFound
+            | C::TrailBucketMissing
+            | C::ForeignBucket
+            | C::PlanStale
+            | C::LogBroken
+            | C::LogIncomplete
+            | C::HashMismatch
+            | C::StateCorrupt
+            | C::StateMismatch
+            | C::AssumeRoleFailed
+            | C::Throttled
+            | C::BatchIncomplete
+            | C::BatchFailed
+            | C::Io
+            | C::Internal => exit::FAILED,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct RunFailure {
     pub run_id: String,
@@ -483,6 +565,9 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         | E::UnsafeStateDir { .. }
         | E::OutputExists { .. } => ErrorCode::UnsafePath,
         E::Fixture { .. } => ErrorCode::Fixture,
+        E::ReplayNeedsPath { .. } => ErrorCode::ReplayNeedsPath,
+        E::NoStateDir => ErrorCode::NoStateDir,
+        E::StateDirUnusable { .. } => ErrorCode::StateDirUnusable,
         E::WrongAccount { .. } => ErrorCode::WrongAccount,
         E::AssumeRoleFailed { .. } => ErrorCode::AssumeRoleFailed,
         E::BadAccountId { .. } => ErrorCode::BadAccountId,
@@ -512,7 +597,7 @@ pub fn print(command: &str, ok: bool, body: Body) {
         body,
     };
     let text = serde_json::to_string_pretty(&doc).expect("a document serializes");
-    crate::out::line(crate::display::escape_json(&text));
+    crate::output::out::line(crate::output::display::escape_json(&text));
 }
 
 /// The error document for `err`.
@@ -545,7 +630,7 @@ pub fn error_body(err: &anyhow::Error, message: String, exit_code: u8) -> Body {
     Body::Error(doc)
 }
 
-/// The schema, pretty-printed, as kept in `xtask/output.schema.json`.
+/// The schema, pretty-printed, as kept in `cli/output.schema.json`.
 #[cfg(test)]
 pub fn schema() -> String {
     let schema = schemars::schema_for!(Document);
@@ -566,7 +651,7 @@ mod tests {
         assert!(
             kept == derived,
             "{path} is not the schema the output types derive; rewrite it with \
-             UPDATE_SCHEMA=1 cargo test -p xtask schema_file_is_current"
+             UPDATE_SCHEMA=1 cargo test -p cloudtrail-revert schema_file_is_current"
         );
     }
 }

@@ -16,28 +16,25 @@ use runbook::batch::{
 };
 use runbook::journal::ConfirmVia;
 use runbook::model::Runbook;
-use runbook::runbooks::Report;
-use runbook::steps::Settings;
+use runbook::steps::Settings as StepSettings;
 use runbook::Error;
 
-use crate::flags::{Connection, Display, Lang, Output, ResumeFlags, RunFlags, RunbookName};
-use crate::json::{self, AccountRow, BatchDoc, BatchFailure};
+use crate::connect;
+use crate::drive::expect_hash;
+use crate::flags::{Lang, Output, ResumeFlags, RunFlags, RunbookName};
 use crate::messages::Msg;
-use crate::{connect, out, paths, render, run};
-
-/// English or Japanese, side by side, so that neither can be missing.
-fn t(lang: Lang, en: &str, ja: &str) -> String {
-    match lang {
-        Lang::En => en.to_string(),
-        Lang::Ja => ja.to_string(),
-    }
-}
+use crate::output::batch::{document, outcome_word, skipped_why, summary_table, t};
+use crate::output::json::{self, BatchFailure};
+use crate::output::{out, render};
+use crate::paths;
+use crate::settings::{args_of, Settings, TOOL_VERSION};
 
 /// `http`: the HTTP client of the caller's and of each account's service clients (never the
 /// credential providers'): the fixture recorder gives each its own recording. `replays`
 /// receives the replayers of a replayed batch.
 pub async fn run(
     flags: RunFlags,
+    settings: &Settings,
     http: Option<connect::Transport>,
     replays: connect::Replays,
 ) -> Result<()> {
@@ -52,7 +49,7 @@ pub async fn run(
     {
         return Err(Error::ConfirmationUnavailable.into());
     }
-    let args = run::args_of(&flags);
+    let args = args_of(&flags);
     let b = &flags.batch;
     let wanted = AccountsWanted {
         accounts: batch::accounts::parse_all(&b.accounts, "--accounts")?,
@@ -68,9 +65,8 @@ pub async fn run(
     // `--since` that names no run or batch of these accounts.
     let (listed, _) = batch::accounts::listed(&wanted)?;
     if let Some(since) = &flags.since {
-        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
         since_known(
-            &state_dir,
+            &settings.state_dir,
             since,
             (!wanted.organization).then_some(&listed[..]),
         )?;
@@ -91,8 +87,7 @@ pub async fn run(
         b.external_id.clone(),
         b.max_calls_in_flight().into(),
         flags.yes,
-        &flags.connection,
-        &flags.display,
+        settings,
         http,
         replays,
     )
@@ -108,21 +103,21 @@ pub async fn run(
         flags.yes,
         b.external_id.as_deref(),
         command,
-        &flags.connection,
-        &flags.display,
+        settings,
     )
 }
 
-pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
+/// `resume BATCH_ID`: the accounts of the batch that did not finish.
+pub async fn resume(flags: ResumeFlags, batch_id: String, settings: &Settings) -> Result<()> {
     if flags.expect_hash.is_some() {
-        let state_dir = paths::state_dir(flags.connection.state_dir.as_deref());
-        let id = batch::journal::resolve(&state_dir, &batch_id)?;
-        let dir = batch::journal::batch_dir(&state_dir, &id);
-        run::expect_hash(
+        let state_dir = &settings.state_dir;
+        let id = batch::journal::resolve(state_dir, &batch_id)?;
+        let dir = batch::journal::batch_dir(state_dir, &id);
+        expect_hash(
             &dir.join(batch::journal::BATCH_FILE),
             || batch::journal::load(&dir).map(|j| j.final_hash().to_string()),
             flags.expect_hash.as_deref(),
-            run::lang(&flags.display),
+            settings.lang,
         )?;
     }
     let begin = BatchBegin::Resume {
@@ -138,8 +133,7 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
             .unwrap_or(crate::flags::BatchFlags::DEFAULT_MAX_CALLS_IN_FLIGHT)
             .into(),
         flags.yes,
-        &flags.connection,
-        &flags.display,
+        settings,
         None,
         connect::Replays::default(),
     )
@@ -151,8 +145,7 @@ pub async fn resume(flags: ResumeFlags, batch_id: String) -> Result<()> {
         flags.yes,
         flags.external_id.as_deref(),
         "resume",
-        &flags.connection,
-        &flags.display,
+        settings,
     )
 }
 
@@ -161,25 +154,25 @@ async fn drive(
     external_id: Option<String>,
     max_calls_in_flight: usize,
     yes: bool,
-    connection: &Connection,
-    display: &Display,
+    settings: &Settings,
     http: Option<connect::Transport>,
     replays: connect::Replays,
 ) -> Result<BatchEnd> {
-    let lang = run::lang(display);
-    let state_dir = paths::state_dir(connection.state_dir.as_deref());
+    let lang = settings.lang;
+    let connection = settings.connection();
+    let state_dir = settings.writable_state_dir()?;
     let credentials = connect::credentials_source(connection).await?;
-    let mut settings = Settings {
+    let mut steps = StepSettings {
         concurrency: connection.concurrency.into(),
-        ..Settings::default()
+        ..StepSettings::default()
     };
     let (base, connector): (runbook::aws::Aws, Box<dyn Connector>) = match &connection.replay {
         Some(scenario) => {
             let (base, replayer) = connect::aws(connection, None).await?;
             replays.lock().unwrap().extend(replayer.map(|r| (None, r)));
-            settings = settings.without_waits();
+            steps = steps.without_waits();
             let connector = connect::ReplayConnector {
-                dir: paths::scenario_dir(scenario),
+                dir: paths::scenario_dir(scenario)?,
                 region: connection.region.clone(),
                 replays,
             };
@@ -202,10 +195,10 @@ async fn drive(
     let session = BatchSession {
         base: &base,
         connector: connector.as_ref(),
-        state_dir: &state_dir,
+        state_dir,
         operator: &operator,
-        settings,
-        tool_version: run::TOOL_VERSION,
+        settings: steps,
+        tool_version: TOOL_VERSION,
         credentials: &credentials,
     };
     let interrupt = async {
@@ -225,10 +218,9 @@ fn finish(
     yes: bool,
     external_id: Option<&str>,
     command: &str,
-    connection: &Connection,
-    display: &Display,
+    settings: &Settings,
 ) -> Result<()> {
-    let lang = run::lang(display);
+    let lang = settings.lang;
     let mut error = end.error();
     if error.is_none() && check {
         let found: Vec<runbook::finding::Found> = end
@@ -250,8 +242,7 @@ fn finish(
         }
     }
     if let (None, Some(since)) = (&error, since) {
-        let state_dir = paths::state_dir(connection.state_dir.as_deref());
-        error = drift_since(&state_dir, since, &end.results, lang);
+        error = drift_since(&settings.state_dir, since, &end.results, lang);
     }
     let resume_command = error
         .as_ref()
@@ -261,9 +252,9 @@ fn finish(
                 Error::BatchIncomplete { .. } | Error::BatchInterrupted { .. }
             )
         })
-        .map(|_| resume_command(&end.batch_id, yes, external_id, connection, display));
+        .map(|_| settings.resume_command(&end.batch_id, yes, external_id.is_some()));
     let doc = document(&end, resume_command.clone());
-    if display.output == Output::Human {
+    if settings.output == Output::Human {
         out::print(&summary_table(&doc, &end.results, lang));
     }
     out::eline(format!(
@@ -279,7 +270,7 @@ fn finish(
     }
     match error {
         None => {
-            if display.output == Output::Json {
+            if settings.output == Output::Json {
                 json::print(command, true, json::Body::Batch(doc));
             }
             Ok(())
@@ -400,205 +391,6 @@ fn drift_since(
     })
 }
 
-/// The batch's one document: every account with its latest outcome, and this attempt's reports.
-fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
-    let results: std::collections::HashMap<&batch::AccountId, &AccountResult> =
-        end.results.iter().map(|r| (&r.account, r)).collect();
-    let accounts = end
-        .journal
-        .accounts()
-        .into_iter()
-        .map(|(account, ended)| {
-            let this = results.get(&account).copied();
-            let report = this.and_then(|r| r.report.as_ref());
-            AccountRow {
-                outcome: ended
-                    .as_ref()
-                    .map_or("not run", |e| e.outcome.name())
-                    .to_string(),
-                run_id: ended.as_ref().and_then(|e| e.run_id.clone()),
-                writes_made: ended.as_ref().map_or(0, |e| e.writes_made),
-                before: report.map(|r| before_of(r, Lang::En)),
-                error: ended.as_ref().and_then(|e| e.error.clone()),
-                report: report.and_then(|r| serde_json::to_value(r).ok()),
-                account: account.to_string(),
-            }
-        })
-        .collect();
-    BatchDoc {
-        batch_id: end.batch_id.clone(),
-        batch_log: end.journal.path.clone(),
-        final_hash: end.journal.final_hash().to_string(),
-        resume_command,
-        accounts,
-        skipped: end
-            .journal
-            .started
-            .skipped
-            .iter()
-            .map(|s| json::SkippedRow {
-                account: s.account.to_string(),
-                state: s.state.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// Why an account the organization listed is not in the batch.
-fn skipped_why(state: &str, lang: Lang) -> String {
-    t(
-        lang,
-        &format!("skipped: the organization lists it as {state} (only ACTIVE accounts are run)"),
-        &format!("対象外: 組織での状態が {state} です (実行するのは ACTIVE のアカウントだけです)"),
-    )
-}
-
-/// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.
-fn before_of(report: &Report, lang: Lang) -> String {
-    let regions = encrypted_regions(report).len();
-    let trail = if regions > 0 {
-        t(
-            lang,
-            &format!("trail SSE-KMS in {regions} regions"),
-            &format!("証跡 SSE-KMS ({regions} リージョン)"),
-        )
-    } else {
-        t(lang, "trail not SSE-KMS", "証跡 SSE-KMS なし")
-    };
-    let buckets: Vec<String> = report
-        .plan
-        .buckets
-        .iter()
-        .map(|b| {
-            let algorithms: Vec<&str> = b
-                .current
-                .rules
-                .iter()
-                .map(|r| r.sse_algorithm.as_str())
-                .collect();
-            if algorithms.is_empty() {
-                t(lang, "bucket not set", "バケット 未設定")
-            } else {
-                format!("{} {}", t(lang, "bucket", "バケット"), algorithms.join("+"))
-            }
-        })
-        .collect();
-    if buckets.is_empty() {
-        trail
-    } else {
-        format!("{trail}; {}", buckets.join(", "))
-    }
-}
-
-/// The regions where the status step saw a trail this run may change encrypted.
-fn encrypted_regions(report: &Report) -> Vec<String> {
-    let changeable: Vec<&str> = report
-        .status
-        .changeable()
-        .map(|t| t.trail.arn.as_str())
-        .collect();
-    report
-        .status
-        .regions
-        .iter()
-        .filter(|r| match &r.scan {
-            runbook::model::RegionScan::Scanned { trails } => trails
-                .iter()
-                .any(|t| t.encrypted() && changeable.contains(&t.arn.as_str())),
-            _ => false,
-        })
-        .map(|r| r.region.clone())
-        .collect()
-}
-
-fn outcome_word(outcome: &str, lang: Lang) -> String {
-    crate::messages::outcome_text(outcome, lang)
-}
-
-/// The summary: one row per account, the totals, then each account's error: this attempt's in
-/// the operator's language, an earlier attempt's as its batch journal recorded it (in English).
-fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::NOTHING);
-    table.set_header(vec![
-        t(lang, "Account", "アカウント"),
-        t(lang, "Before", "変更前"),
-        t(lang, "Writes", "書き込み"),
-        t(lang, "Result", "結果"),
-        t(lang, "Run", "実行"),
-    ]);
-    for row in &doc.accounts {
-        table.add_row(vec![
-            row.account.clone(),
-            row.report
-                .as_ref()
-                .and_then(|r| serde_json::from_value::<Report>(r.clone()).ok())
-                .map(|r| before_of(&r, lang))
-                .unwrap_or_else(|| "-".into()),
-            row.writes_made.to_string(),
-            outcome_word(&row.outcome, lang),
-            row.run_id.clone().unwrap_or_else(|| "-".into()),
-        ]);
-    }
-    let mut out = format!("\n{} {}\n", t(lang, "Batch", "バッチ"), doc.batch_id);
-    for line in table.to_string().lines() {
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-    let done = doc.accounts.iter().filter(|a| a.outcome == "done").count();
-    let writes: usize = doc.accounts.iter().map(|a| a.writes_made).sum();
-    let _ = writeln!(
-        out,
-        "{}",
-        t(
-            lang,
-            &format!(
-                "{done} of {} accounts done, {writes} writes made.",
-                doc.accounts.len()
-            ),
-            &format!(
-                "{} アカウント中 {done} アカウント完了、書き込み {writes} 件。",
-                doc.accounts.len()
-            ),
-        )
-    );
-    let live: std::collections::HashMap<&str, &AccountResult> =
-        live.iter().map(|r| (r.account.as_str(), r)).collect();
-    for row in doc.accounts.iter().filter(|a| a.error.is_some()) {
-        let error = match live.get(row.account.as_str()).copied() {
-            Some(AccountResult {
-                error: Some(error), ..
-            }) => Msg::Error(error).text(lang),
-            _ => format!(
-                "{}{}",
-                t(lang, "", "(記録された英語のメッセージ) "),
-                row.error.as_deref().unwrap_or_default()
-            ),
-        };
-        let _ = writeln!(out, "  {}: {error}", row.account);
-    }
-    for s in &doc.skipped {
-        let _ = writeln!(out, "  {}: {}", s.account, skipped_why(&s.state, lang));
-    }
-    out
-}
-
-/// The command that continues the batch, quoted for a POSIX shell. The external id is not
-/// recorded anywhere, and not printed either: the command carries `--external-id <EXTERNAL_ID>`
-/// for the operator to fill in with the one they gave.
-fn resume_command(
-    batch_id: &str,
-    yes: bool,
-    external_id: Option<&str>,
-    connection: &Connection,
-    display: &Display,
-) -> String {
-    let mut command = run::resume_command(batch_id, yes, connection, display);
-    if external_id.is_some() {
-        command.push_str(" --external-id <EXTERNAL_ID>");
-    }
-    command
-}
-
 /// The terminal side of a batch: a line per account as it ends, and the one question.
 struct BatchTerminal {
     yes: bool,
@@ -638,7 +430,7 @@ impl BatchOperator for BatchTerminal {
         not_asked: &'a [NotAsked],
     ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
         Box::pin(async move {
-            crate::operator::ask(self.yes, || {
+            crate::terminal::ask(self.yes, || {
                 batch_prompt(batch, plans, not_asked, self.lang)
             })
             .await
@@ -764,228 +556,6 @@ pub fn batch_prompt(
         )
     );
     out
-}
-
-/// `audit list`'s batches.
-pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
-    let mut rows = Vec::new();
-    for id in batch::journal::batch_ids(state_dir)? {
-        let row = match batch::journal::load_checked(state_dir, &id) {
-            Ok(j) => json::BatchRow {
-                runbook: Some(j.started.runbook.name().to_string()),
-                accounts: j.started.accounts.len(),
-                done: j
-                    .accounts()
-                    .iter()
-                    .filter(|(_, e)| e.as_ref().is_some_and(|e| e.outcome == Outcome::Done))
-                    .count(),
-                started: j.records.first().map(|r| r.ts.clone()),
-                final_hash: Some(j.final_hash().to_string()),
-                error: None,
-                batch_id: id,
-            },
-            Err(e) => json::BatchRow {
-                batch_id: id,
-                runbook: None,
-                accounts: 0,
-                done: 0,
-                started: None,
-                final_hash: None,
-                error: Some(e.to_string()),
-            },
-        };
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
-pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
-    out::line(t(lang, "Batches:", "バッチ:"));
-    for r in rows {
-        let started = r
-            .started
-            .as_deref()
-            .map(crate::clock::local)
-            .unwrap_or_default();
-        match &r.error {
-            Some(e) => out::line(format!(
-                "  {}  {} {e}",
-                r.batch_id,
-                t(lang, "unreadable:", "読めません:")
-            )),
-            None => out::line(format!(
-                "  {}  {:<7} {}/{} {}  {}  {}",
-                r.batch_id,
-                r.runbook.as_deref().unwrap_or("-"),
-                r.done,
-                r.accounts,
-                t(lang, "accounts done", "アカウント完了"),
-                started,
-                r.final_hash.as_deref().unwrap_or("-"),
-            )),
-        }
-    }
-    out::line("");
-}
-
-/// A batch as its journal recorded it (no attempt's live results), for the audit views.
-fn recorded(id: &str, journal: batch::BatchJournal) -> BatchEnd {
-    BatchEnd {
-        batch_id: id.to_string(),
-        journal,
-        results: Vec::new(),
-        confirmation: None,
-        interrupted: None,
-    }
-}
-
-/// `audit show BATCH_ID`: the batch's accounts, each with its outcome and run, then its events.
-pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
-    let id = batch::journal::resolve(state_dir, batch_id)?;
-    let journal = batch::journal::load_checked(state_dir, &id)?;
-    let end = recorded(&id, journal);
-    let doc = document(&end, None);
-    if output == Output::Json {
-        json::print("audit show", true, json::Body::Batch(doc));
-        return Ok(());
-    }
-    let started = &end.journal.started;
-    out::line(format!(
-        "{} {id}: `{}` `{}` ({} {}), {} {}",
-        t(lang, "batch", "バッチ"),
-        started.runbook.name(),
-        started.args.trails_label(),
-        t(lang, "role", "ロール"),
-        started.role_name,
-        t(lang, "from", "実行者"),
-        started.caller_arn
-    ));
-    out::print(&summary_table(&doc, &[], lang));
-    for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
-        let what = match event {
-            batch::BatchEvent::BatchStarted(s) if s.skipped.is_empty() => format!(
-                "batch_started: {} {}",
-                s.accounts.len(),
-                t(lang, "accounts", "アカウント")
-            ),
-            batch::BatchEvent::BatchStarted(s) => format!(
-                "batch_started: {} {} ({} {})",
-                s.accounts.len(),
-                t(lang, "accounts", "アカウント"),
-                s.skipped.len(),
-                t(lang, "skipped", "件を対象外")
-            ),
-            batch::BatchEvent::BatchResumed(r) => {
-                let accounts: Vec<&str> = r.accounts.iter().map(|a| a.as_str()).collect();
-                format!("batch_resumed: {}", accounts.join(", "))
-            }
-            batch::BatchEvent::AwsCall(c) => format!(
-                "aws_call {} {} {}",
-                c.operation,
-                c.region,
-                match c.outcome.as_str() {
-                    "ok" => t(lang, "ok", "成功"),
-                    code => code.to_string(),
-                }
-            ),
-            batch::BatchEvent::BatchConfirmation(c) => match lang {
-                Lang::En => format!(
-                    "batch_confirmation: {} ({} accounts, {} writes)",
-                    if c.confirmed { "yes" } else { "no" },
-                    c.accounts.len(),
-                    c.writes
-                ),
-                Lang::Ja => format!(
-                    "batch_confirmation: {} ({} アカウント、書き込み {} 件)",
-                    if c.confirmed { "はい" } else { "いいえ" },
-                    c.accounts.len(),
-                    c.writes
-                ),
-            },
-            batch::BatchEvent::AccountEnded(e) => format!(
-                "account_ended {}: {}{}",
-                e.account,
-                outcome_word(e.outcome.name(), lang),
-                e.run_id
-                    .as_deref()
-                    .map(|r| format!(" ({} {r})", t(lang, "run", "実行")))
-                    .unwrap_or_default()
-            ),
-            batch::BatchEvent::BatchEnded(e) => match lang {
-                Lang::En => format!("batch_ended: {} done, {} unfinished", e.done, e.unfinished),
-                Lang::Ja => format!("batch_ended: 完了 {}、未完了 {}", e.done, e.unfinished),
-            },
-        };
-        out::line(format!(
-            "{:>4} {} {what}",
-            record.seq + 1,
-            crate::clock::local(&record.ts)
-        ));
-    }
-    out::line(render::final_hash_line(end.journal.final_hash(), lang));
-    Ok(())
-}
-
-/// `audit verify BATCH_ID [--expect-hash HASH]`: the batch journal's chain and events, each
-/// `done` account's run (see `load_checked`), every account run of the batch verified in turn,
-/// and the last line's hash.
-pub fn verify(
-    state_dir: &std::path::Path,
-    batch_id: &str,
-    expect_hash: Option<&str>,
-    output: Output,
-    lang: Lang,
-) -> Result<()> {
-    let id = batch::journal::resolve(state_dir, batch_id)?;
-    let journal = batch::journal::load_checked(state_dir, &id)?;
-    for (account, ended) in journal.accounts() {
-        if let Some(run_id) = ended.and_then(|e| e.run_id) {
-            runbook::journal::verify(
-                &batch::journal::account_state_dir(state_dir, &account)?.join(&run_id),
-            )?;
-        }
-    }
-    let final_hash = journal.final_hash().to_string();
-    if let Some(expected) = expect_hash {
-        if expected != final_hash {
-            return Err(json::AuditFailure {
-                code: json::ErrorCode::HashMismatch,
-                message: Msg::HashMismatch {
-                    log: &journal.path,
-                    actual: &final_hash,
-                    expected,
-                }
-                .text(lang),
-            }
-            .into());
-        }
-    }
-    let end = recorded(&id, journal);
-    let doc = document(&end, None);
-    if output == Output::Json {
-        json::print("audit verify", true, json::Body::Batch(doc));
-        return Ok(());
-    }
-    out::line(format!(
-        "{} {id}: {} ({} {})",
-        t(lang, "batch", "バッチ"),
-        t(lang, "the journal verifies", "記録は検証されました"),
-        end.journal.records.len(),
-        t(lang, "events", "件のイベント")
-    ));
-    for row in &doc.accounts {
-        out::line(format!(
-            "  {}  {}  {}",
-            row.account,
-            outcome_word(&row.outcome, lang),
-            row.run_id.as_deref().unwrap_or("-")
-        ));
-    }
-    if expect_hash.is_some() {
-        out::line(Msg::ExpectedHashMatches.text(lang));
-    }
-    out::line(render::final_hash_line(&doc.final_hash, lang));
-    Ok(())
 }
 
 #[cfg(test)]

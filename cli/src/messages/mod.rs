@@ -76,6 +76,15 @@ pub enum Msg<'a> {
     },
 }
 
+/// `` `cloudtrail-revert …` `` in `text` as the program that was run.
+pub fn with_program(text: String) -> String {
+    let program = crate::paths::program().name;
+    if program == "cloudtrail-revert" {
+        return text;
+    }
+    text.replace("`cloudtrail-revert ", &format!("`{program} "))
+}
+
 /// Why `undo` does not take a key, in `lang`.
 pub fn key_problem(problem: &runbook::error::KeyProblem, lang: Lang) -> String {
     use runbook::error::KeyProblem as P;
@@ -112,11 +121,14 @@ pub fn key_problem(problem: &runbook::error::KeyProblem, lang: Lang) -> String {
 }
 
 impl Msg<'_> {
+    /// The message in `lang`. A command it names (written `` `cloudtrail-revert …` `` here and
+    /// in the library's errors) names the program the operator ran: `cargo xtask` in a checkout.
     pub fn text(&self, lang: Lang) -> String {
-        match lang {
+        let text = match lang {
             Lang::En => self.en(),
             Lang::Ja => self.ja(),
-        }
+        };
+        with_program(text)
     }
 
     fn en(&self) -> String {
@@ -499,7 +511,7 @@ fn unfit_ja(why: &runbook::error::RunUnfit) -> String {
             if *dry_run { " (ドライラン)" } else { "" }
         ),
         U::StillResumable { run_id } => format!(
-            "完了しておらず、まだ再開できます。先に完了させてから (`cargo xtask resume {run_id}`) 取り消してください"
+            "完了しておらず、まだ再開できます。先に完了させてから (`cloudtrail-revert resume {run_id}`) 取り消してください"
         ),
         U::Unfinished => "完了していません。先に再開して完了させてください".into(),
         U::NoWrite => "書き込みをしていません".into(),
@@ -778,11 +790,11 @@ fn error_ja(e: &E) -> String {
             )
         ),
         E::NoSuchRun { run_id, dir } => format!(
-            "{} に実行 `{run_id}` はありません。`cargo xtask audit list` を参照してください",
+            "{} に実行 `{run_id}` はありません。`cloudtrail-revert audit list` を参照してください",
             dir.display()
         ),
         E::NothingToResume { dir } => format!(
-            "{} に再開できる未完了の実行はありません。`cargo xtask audit list` を参照してください",
+            "{} に再開できる未完了の実行はありません。`cloudtrail-revert audit list` を参照してください",
             dir.display()
         ),
         E::AlreadyFinished { run_id } => format!(
@@ -826,12 +838,12 @@ fn error_ja(e: &E) -> String {
             problem_ja(problem)
         ),
         E::StateCorrupt { path, problem } => format!(
-            "実行状態 {} が壊れています: {problem}。実行の記録はその隣の監査ログです (`cargo xtask audit verify`)",
+            "実行状態 {} が壊れています: {problem}。実行の記録はその隣の監査ログです (`cloudtrail-revert audit verify`)",
             path.display()
         ),
         E::StateMismatch { path, field } => format!(
             "実行状態 {} が隣の監査ログと `{field}` で食い違っています。記録はログで、状態ファイルはそのキャッシュに\
-             すぎないため、何もしていません。誰が編集したか確認してください (`cargo xtask audit verify` でログを表示します)",
+             すぎないため、何もしていません。誰が編集したか確認してください (`cloudtrail-revert audit verify` でログを表示します)",
             path.display()
         ),
         E::JournalFormat {
@@ -870,6 +882,18 @@ fn error_ja(e: &E) -> String {
             path.display()
         ),
         E::Fixture { path, problem } => format!("フィクスチャ {}: {problem}", path.display()),
+        E::ReplayNeedsPath { name } => format!(
+            "--replay {name}: 名前で指定できるのは、ツールのチェックアウトの fixtures/ にある\
+             記録済みシナリオだけです。ここではシナリオのフォルダーをパスで指定してください (例: --replay ./{name})"
+        ),
+        E::NoStateDir => "状態ディレクトリがありません: XDG_STATE_HOME も HOME も絶対パスに設定されていません。\
+             --state-dir DIR (または RUNBOOK_STATE_DIR) を指定してください"
+            .to_string(),
+        E::StateDirUnusable { path, source } => format!(
+            "状態ディレクトリ {} を作成できません (システムの応答: {source})。書き込めるフォルダーを \
+             --state-dir DIR (または RUNBOOK_STATE_DIR) で指定してください",
+            path.display()
+        ),
         E::WrongAccount {
             expected,
             actual,
@@ -886,7 +910,7 @@ fn error_ja(e: &E) -> String {
         } => format!(
             "アカウント {account} に到達できません: {role_arn} の AssumeRole が失敗しました。\n\
              そのアカウントにロールが存在し、{caller_arn} を信頼している必要があります \
-             (`cargo xtask iam-policy --member-role` を参照)。停止・閉鎖されたアカウントには到達できません\n  \
+             (`cloudtrail-revert iam-policy --member-role` を参照)。停止・閉鎖されたアカウントには到達できません\n  \
              AWS の応答: {detail}"
         ),
         E::AssumeRoleThrottled {
@@ -916,7 +940,7 @@ fn error_ja(e: &E) -> String {
             pending,
         } => format!(
             "バッチ {batch_id} の {} に再開するものはありません: 完了しています。まだ完了していないアカウント: {} \
-             (`cargo xtask resume {batch_id}` で再開するか、--accounts で指定してください)",
+             (`cloudtrail-revert resume {batch_id}` で再開するか、--accounts で指定してください)",
             named.join(", "),
             pending.join(", ")
         ),
@@ -949,12 +973,12 @@ fn error_ja(e: &E) -> String {
              複数のアカウント一覧ファイルに分けて、それぞれでバッチを実行してください"
         ),
         E::NoSuchBatch { batch_id, dir } => format!(
-            "{} にバッチ `{batch_id}` はありません。`cargo xtask audit list` を参照してください",
+            "{} にバッチ `{batch_id}` はありません。`cloudtrail-revert audit list` を参照してください",
             dir.display()
         ),
         E::BatchFinished { batch_id } => format!(
             "バッチ {batch_id} に再開するものはありません: すべてのアカウントが完了したか、再開しても変わらない理由で終了しています \
-             (`cargo xtask audit show {batch_id}` を参照)"
+             (`cloudtrail-revert audit show {batch_id}` を参照)"
         ),
         E::ExternalIdNeeded { batch_id } => format!(
             "バッチ {batch_id} は --external-id 付きで開始されました。再開するにはもう一度指定してください (記録されていません)"

@@ -1,0 +1,232 @@
+//! The audit views of a batch: `audit list`'s batches, `audit show BATCH_ID`, `audit verify
+//! BATCH_ID`, all from the batch journal alone.
+
+use anyhow::Result;
+use runbook::batch::{self, BatchEnd, Outcome};
+
+use crate::flags::{Lang, Output};
+use crate::messages::Msg;
+use crate::output::batch::{document, outcome_word, summary_table, t};
+use crate::output::{json, out, render};
+
+/// `audit list`'s batches.
+pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
+    let mut rows = Vec::new();
+    for id in batch::journal::batch_ids(state_dir)? {
+        let row = match batch::journal::load_checked(state_dir, &id) {
+            Ok(j) => json::BatchRow {
+                runbook: Some(j.started.runbook.name().to_string()),
+                accounts: j.started.accounts.len(),
+                done: j
+                    .accounts()
+                    .iter()
+                    .filter(|(_, e)| e.as_ref().is_some_and(|e| e.outcome == Outcome::Done))
+                    .count(),
+                started: j.records.first().map(|r| r.ts.clone()),
+                final_hash: Some(j.final_hash().to_string()),
+                error: None,
+                batch_id: id,
+            },
+            Err(e) => json::BatchRow {
+                batch_id: id,
+                runbook: None,
+                accounts: 0,
+                done: 0,
+                started: None,
+                final_hash: None,
+                error: Some(e.to_string()),
+            },
+        };
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
+    out::line(t(lang, "Batches:", "バッチ:"));
+    for r in rows {
+        let started = r
+            .started
+            .as_deref()
+            .map(crate::output::clock::local)
+            .unwrap_or_default();
+        match &r.error {
+            Some(e) => out::line(format!(
+                "  {}  {} {e}",
+                r.batch_id,
+                t(lang, "unreadable:", "読めません:")
+            )),
+            None => out::line(format!(
+                "  {}  {:<7} {}/{} {}  {}  {}",
+                r.batch_id,
+                r.runbook.as_deref().unwrap_or("-"),
+                r.done,
+                r.accounts,
+                t(lang, "accounts done", "アカウント完了"),
+                started,
+                r.final_hash.as_deref().unwrap_or("-"),
+            )),
+        }
+    }
+    out::line("");
+}
+
+/// A batch as its journal recorded it (no attempt's live results), for the audit views.
+fn recorded(id: &str, journal: batch::BatchJournal) -> BatchEnd {
+    BatchEnd {
+        batch_id: id.to_string(),
+        journal,
+        results: Vec::new(),
+        confirmation: None,
+        interrupted: None,
+    }
+}
+
+/// `audit show BATCH_ID`: the batch's accounts, each with its outcome and run, then its events.
+pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
+    let id = batch::journal::resolve(state_dir, batch_id)?;
+    let journal = batch::journal::load_checked(state_dir, &id)?;
+    let end = recorded(&id, journal);
+    let doc = document(&end, None);
+    if output == Output::Json {
+        json::print("audit show", true, json::Body::Batch(doc));
+        return Ok(());
+    }
+    let started = &end.journal.started;
+    out::line(format!(
+        "{} {id}: `{}` `{}` ({} {}), {} {}",
+        t(lang, "batch", "バッチ"),
+        started.runbook.name(),
+        started.args.trails_label(),
+        t(lang, "role", "ロール"),
+        started.role_name,
+        t(lang, "from", "実行者"),
+        started.caller_arn
+    ));
+    out::print(&summary_table(&doc, &[], lang));
+    for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
+        let what = match event {
+            batch::BatchEvent::BatchStarted(s) if s.skipped.is_empty() => format!(
+                "batch_started: {} {}",
+                s.accounts.len(),
+                t(lang, "accounts", "アカウント")
+            ),
+            batch::BatchEvent::BatchStarted(s) => format!(
+                "batch_started: {} {} ({} {})",
+                s.accounts.len(),
+                t(lang, "accounts", "アカウント"),
+                s.skipped.len(),
+                t(lang, "skipped", "件を対象外")
+            ),
+            batch::BatchEvent::BatchResumed(r) => {
+                let accounts: Vec<&str> = r.accounts.iter().map(|a| a.as_str()).collect();
+                format!("batch_resumed: {}", accounts.join(", "))
+            }
+            batch::BatchEvent::AwsCall(c) => format!(
+                "aws_call {} {} {}",
+                c.operation,
+                c.region,
+                match c.outcome.as_str() {
+                    "ok" => t(lang, "ok", "成功"),
+                    code => code.to_string(),
+                }
+            ),
+            batch::BatchEvent::BatchConfirmation(c) => match lang {
+                Lang::En => format!(
+                    "batch_confirmation: {} ({} accounts, {} writes)",
+                    if c.confirmed { "yes" } else { "no" },
+                    c.accounts.len(),
+                    c.writes
+                ),
+                Lang::Ja => format!(
+                    "batch_confirmation: {} ({} アカウント、書き込み {} 件)",
+                    if c.confirmed { "はい" } else { "いいえ" },
+                    c.accounts.len(),
+                    c.writes
+                ),
+            },
+            batch::BatchEvent::AccountEnded(e) => format!(
+                "account_ended {}: {}{}",
+                e.account,
+                outcome_word(e.outcome.name(), lang),
+                e.run_id
+                    .as_deref()
+                    .map(|r| format!(" ({} {r})", t(lang, "run", "実行")))
+                    .unwrap_or_default()
+            ),
+            batch::BatchEvent::BatchEnded(e) => match lang {
+                Lang::En => format!("batch_ended: {} done, {} unfinished", e.done, e.unfinished),
+                Lang::Ja => format!("batch_ended: 完了 {}、未完了 {}", e.done, e.unfinished),
+            },
+        };
+        out::line(format!(
+            "{:>4} {} {what}",
+            record.seq + 1,
+            crate::output::clock::local(&record.ts)
+        ));
+    }
+    out::line(render::final_hash_line(end.journal.final_hash(), lang));
+    Ok(())
+}
+
+/// `audit verify BATCH_ID [--expect-hash HASH]`: the batch journal's chain and events, each
+/// `done` account's run (see `load_checked`), every account run of the batch verified in turn,
+/// and the last line's hash.
+pub fn verify(
+    state_dir: &std::path::Path,
+    batch_id: &str,
+    expect_hash: Option<&str>,
+    output: Output,
+    lang: Lang,
+) -> Result<()> {
+    let id = batch::journal::resolve(state_dir, batch_id)?;
+    let journal = batch::journal::load_checked(state_dir, &id)?;
+    for (account, ended) in journal.accounts() {
+        if let Some(run_id) = ended.and_then(|e| e.run_id) {
+            runbook::journal::verify(
+                &batch::journal::account_state_dir(state_dir, &account)?.join(&run_id),
+            )?;
+        }
+    }
+    let final_hash = journal.final_hash().to_string();
+    if let Some(expected) = expect_hash {
+        if expected != final_hash {
+            return Err(json::AuditFailure {
+                code: json::ErrorCode::HashMismatch,
+                message: Msg::HashMismatch {
+                    log: &journal.path,
+                    actual: &final_hash,
+                    expected,
+                }
+                .text(lang),
+            }
+            .into());
+        }
+    }
+    let end = recorded(&id, journal);
+    let doc = document(&end, None);
+    if output == Output::Json {
+        json::print("audit verify", true, json::Body::Batch(doc));
+        return Ok(());
+    }
+    out::line(format!(
+        "{} {id}: {} ({} {})",
+        t(lang, "batch", "バッチ"),
+        t(lang, "the journal verifies", "記録は検証されました"),
+        end.journal.records.len(),
+        t(lang, "events", "件のイベント")
+    ));
+    for row in &doc.accounts {
+        out::line(format!(
+            "  {}  {}  {}",
+            row.account,
+            outcome_word(&row.outcome, lang),
+            row.run_id.as_deref().unwrap_or("-")
+        ));
+    }
+    if expect_hash.is_some() {
+        out::line(Msg::ExpectedHashMatches.text(lang));
+    }
+    out::line(render::final_hash_line(&doc.final_hash, lang));
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Flags resolved once (ripgrep's LowArgs → HiArgs): the language, the output, the state
+//! directory and the connection, decided here from the command line and the environment, and
+//! read by every command. The resume command a run prints is derived from these settings, so
+//! it spells every flag exactly as it was resolved.
+
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use runbook::runbooks::Args;
+use runbook::Error;
+
+use crate::flags::{Command, Connection, Display, Lang, Output, RunFlags};
+use crate::messages;
+use crate::paths;
+
+/// The tool's version, recorded in every run it starts.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `--lang`, else `LANG`/`LC_*`.
+    pub lang: Lang,
+    pub output: Output,
+    /// Where runs are kept: `--state-dir`/`RUNBOOK_STATE_DIR` (absolute), else the program's
+    /// default ([`paths::state_dir`]).
+    pub state_dir: PathBuf,
+    /// The connection flags as given (`audit` has none).
+    pub connection: Option<Connection>,
+    /// `--lang` as given: a printed command carries it only when it was given.
+    lang_given: Option<Lang>,
+}
+
+impl Settings {
+    /// The settings of an operator command line.
+    pub fn of(command: &Command) -> Result<Settings, Error> {
+        let (connection, state_dir, display) = match command {
+            Command::Run(f) => (
+                Some(&f.connection),
+                f.connection.state_dir.as_deref(),
+                &f.display,
+            ),
+            Command::Resume(f) => (
+                Some(&f.connection),
+                f.connection.state_dir.as_deref(),
+                &f.display,
+            ),
+            Command::Undo(f) => (
+                Some(&f.connection),
+                f.connection.state_dir.as_deref(),
+                &f.display,
+            ),
+            Command::Audit(f) => (None, f.state_dir.as_deref(), &f.display),
+        };
+        Ok(Settings {
+            lang: messages::resolve_lang(display.lang),
+            output: display.output,
+            state_dir: paths::state_dir(state_dir)?,
+            connection: connection.cloned(),
+            lang_given: display.lang,
+        })
+    }
+
+    /// The settings of a run driven from outside a command line (the fixture recorder).
+    pub fn of_run(flags: &RunFlags) -> Result<Settings, Error> {
+        Ok(Settings {
+            lang: messages::resolve_lang(flags.display.lang),
+            output: flags.display.output,
+            state_dir: paths::state_dir(flags.connection.state_dir.as_deref())?,
+            connection: Some(flags.connection.clone()),
+            lang_given: flags.display.lang,
+        })
+    }
+
+    /// The connection of a command that talks to AWS.
+    pub fn connection(&self) -> &Connection {
+        self.connection
+            .as_ref()
+            .expect("only commands with connection flags talk to AWS")
+    }
+
+    /// The state directory, made (as a private folder) before a command that writes runs
+    /// touches AWS: one that cannot be made is bad input, said before any call.
+    pub fn writable_state_dir(&self) -> Result<&Path, Error> {
+        match runbook::files::private_dir(&self.state_dir) {
+            Err(Error::Io { source, .. }) => Err(Error::StateDirUnusable {
+                path: self.state_dir.clone(),
+                source,
+            }),
+            Err(e) => Err(e),
+            Ok(()) => Ok(&self.state_dir),
+        }
+    }
+
+    /// The exact command that continues the run or batch `id`, quoted for a POSIX shell: the
+    /// program the operator ran, and every flag the resume needs: the connection it was
+    /// given, `--yes` if it had it (without it, a resume before the confirmation would refuse
+    /// without a terminal), and `--external-id <EXTERNAL_ID>` for a batch that needs one (the
+    /// id is recorded nowhere, so the operator fills it in).
+    pub fn resume_command(&self, id: &str, yes: bool, needs_external_id: bool) -> String {
+        let mut args = paths::program_words();
+        args.extend(["resume".into(), id.into()]);
+        let mut flag = |name: &str, value: &str| args.extend([name.to_string(), value.to_string()]);
+        if let Some(c) = &self.connection {
+            if let Some(p) = &c.profile {
+                flag("--profile", p);
+            }
+            if let Some(r) = &c.region {
+                flag("--region", r);
+            }
+            if let Some(e) = &c.endpoint_url {
+                flag(
+                    "--endpoint-url",
+                    &crate::output::display::without_userinfo(e),
+                );
+            }
+            if let Some(s) = &c.replay {
+                flag("--replay", s);
+            }
+            if c.state_dir.is_some() {
+                // Absolute, so that the command also runs from another directory.
+                flag("--state-dir", &self.state_dir.to_string_lossy());
+            }
+            if c.concurrency != Connection::DEFAULT_CONCURRENCY {
+                flag("--concurrency", &c.concurrency.to_string());
+            }
+        }
+        if let Some(lang) = self.lang_given.and_then(|l| l.to_possible_value()) {
+            flag("--lang", lang.get_name());
+        }
+        if self.output == Output::Json {
+            flag("--output", "json");
+        }
+        if yes {
+            args.push("--yes".into());
+        }
+        let mut command = args
+            .iter()
+            // Arguments come from argv and the environment, which cannot hold a NUL byte.
+            .map(|a| {
+                shlex::try_quote(a)
+                    .expect("no NUL byte in an argument")
+                    .into_owned()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        if needs_external_id {
+            command.push_str(" --external-id <EXTERNAL_ID>");
+        }
+        command
+    }
+}
+
+/// The runbook's arguments as `run` was given them (a batch gives each account the same).
+pub fn args_of(flags: &RunFlags) -> Args {
+    Args {
+        trails: flags.trails.clone(),
+        regions: flags.regions.clone(),
+        exclude_regions: flags.exclude_regions.clone(),
+        dry_run: flags.dry_run,
+        undoes: None,
+        force: false,
+        include_organization_trail: flags.include_organization_trail,
+    }
+}
+
+/// The display flags a command was given, for code that still takes them whole.
+pub fn display_of(settings: &Settings) -> Display {
+    Display {
+        output: settings.output,
+        lang: settings.lang_given,
+    }
+}
