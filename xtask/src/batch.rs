@@ -303,11 +303,8 @@ fn reference_run(
     let ids = runbook::runs::run_ids(&dir).ok()?;
     if batch::journal::is_batch_id(since) {
         return ids.into_iter().rev().find(|id| {
-            runbook::journal::load(&dir.join(id)).is_ok_and(|j| {
-                j.fold
-                    .started()
-                    .is_some_and(|s| s.batch.as_deref() == Some(since))
-            })
+            runbook::journal::load(&dir.join(id))
+                .is_ok_and(|j| j.started.batch.as_deref() == Some(since))
         });
     }
     ids.into_iter().find(|id| id == since)

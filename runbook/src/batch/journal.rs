@@ -407,10 +407,8 @@ fn check_done(state_dir: &Path, batch_id: &str, journal: BatchJournal) -> Result
                 "account {account} is recorded done by run {run_id}, which cannot be read: {e}"
             )),
         })?;
-        let started = run.fold.started();
-        let ours = started
-            .as_ref()
-            .is_some_and(|s| s.batch.as_deref() == Some(batch_id) && *account == s.account);
+        let ours =
+            run.started.batch.as_deref() == Some(batch_id) && *account == run.started.account;
         if !ours {
             return Err(corrupt(format!(
                 "account {account} is recorded done by run {run_id}, which is not this batch's \

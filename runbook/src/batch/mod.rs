@@ -438,13 +438,7 @@ fn account_run_of(state_dir: &Path, account: &AccountId, batch_id: &str) -> Foun
             Ok(journal) => journal,
             Err(e) => return Found::Unreadable(e),
         };
-        if journal
-            .fold
-            .started()
-            .and_then(|s| s.batch.clone())
-            .as_deref()
-            != Some(batch_id)
-        {
+        if journal.started.batch.as_deref() != Some(batch_id) {
             continue;
         }
         if journal.fold.status() == Some(RunStatus::Finished) {

@@ -74,10 +74,7 @@ impl Step for UndoSource {
         let dir = state_dir.join(&id);
         let source = journal::load(&dir)?;
         source.check_cache(&dir)?;
-        let started = source
-            .fold
-            .started()
-            .expect("a loaded journal began with run_started");
+        let started = &source.started;
         if started.runbook != Runbook::Revert {
             return Err(refuse(RunUnfit::NotARevert {
                 runbook: started.runbook.name().to_string(),
