@@ -11,8 +11,8 @@ use std::pin::Pin;
 use anyhow::Result;
 use comfy_table::{presets, Table};
 use runbook::batch::{
-    self, AccountPlan, AccountResult, AccountsWanted, BatchBegin, BatchEnd, BatchOperator,
-    BatchSession, BatchStarted, Connector, Limits, NotAsked, Outcome,
+    self, AccountOutcome, AccountPlan, AccountResult, AccountsWanted, BatchBegin, BatchEnd,
+    BatchOperator, BatchSession, BatchStarted, Connector, Limits, NotAsked, Outcome,
 };
 use runbook::journal::ConfirmVia;
 use runbook::model::Runbook;
@@ -409,10 +409,7 @@ fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
             let this = results.get(&account).copied();
             let report = this.and_then(|r| r.report.as_ref());
             AccountRow {
-                outcome: ended
-                    .as_ref()
-                    .map_or("not run", |e| e.outcome.name())
-                    .to_string(),
+                outcome: ended.as_ref().map(|e| e.outcome).into(),
                 run_id: ended.as_ref().and_then(|e| e.run_id.clone()),
                 writes_made: ended.as_ref().map_or(0, |e| e.writes_made),
                 before: report.map(|r| before_of(r, Lang::En)),
@@ -508,8 +505,8 @@ fn encrypted_regions(report: &Report) -> Vec<String> {
         .collect()
 }
 
-fn outcome_word(outcome: &str, lang: Lang) -> String {
-    crate::messages::outcome_text(outcome, lang)
+fn outcome_word(outcome: impl Into<AccountOutcome>, lang: Lang) -> String {
+    crate::messages::outcome_text(outcome.into(), lang)
 }
 
 /// The summary: one row per account, the totals, then each account's error: this attempt's in
@@ -533,7 +530,7 @@ fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
                 .map(|r| before_of(&r, lang))
                 .unwrap_or_else(|| "-".into()),
             row.writes_made.to_string(),
-            outcome_word(&row.outcome, lang),
+            outcome_word(row.outcome, lang),
             row.run_id.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
@@ -541,7 +538,11 @@ fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
     for line in table.to_string().lines() {
         let _ = writeln!(out, "{}", line.trim_end());
     }
-    let done = doc.accounts.iter().filter(|a| a.outcome == "done").count();
+    let done = doc
+        .accounts
+        .iter()
+        .filter(|a| a.outcome == AccountOutcome::Done)
+        .count();
     let writes: usize = doc.accounts.iter().map(|a| a.writes_made).sum();
     let _ = writeln!(
         out,
@@ -609,7 +610,7 @@ impl BatchOperator for BatchTerminal {
             "{} {}: {}",
             t(lang, "account", "アカウント"),
             result.account,
-            outcome_word(result.outcome.name(), lang)
+            outcome_word(Some(result.outcome), lang)
         );
         if result.outcome == Outcome::Done && result.report.is_some() {
             let _ = write!(
@@ -902,7 +903,7 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
             batch::BatchEvent::AccountEnded(e) => format!(
                 "account_ended {}: {}{}",
                 e.account,
-                outcome_word(e.outcome.name(), lang),
+                outcome_word(Some(e.outcome), lang),
                 e.run_id
                     .as_deref()
                     .map(|r| format!(" ({} {r})", t(lang, "run", "実行")))
@@ -974,7 +975,7 @@ pub fn verify(
         out::line(format!(
             "  {}  {}  {}",
             row.account,
-            outcome_word(&row.outcome, lang),
+            outcome_word(row.outcome, lang),
             row.run_id.as_deref().unwrap_or("-")
         ));
     }

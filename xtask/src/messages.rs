@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use runbook::batch::AccountOutcome;
 use runbook::finding::{Finding, Found};
 use runbook::problem::Problem;
 use runbook::steps::key_advice::{AdviceProblem, KeyNote};
@@ -984,28 +985,33 @@ fn error_ja(e: &E) -> String {
 }
 
 /// A batch account's outcome (`done`, `unreachable`, …) as the operator reads it.
-pub fn outcome_text(name: &str, lang: Lang) -> String {
+pub fn outcome_text(outcome: AccountOutcome, lang: Lang) -> String {
     match lang {
-        Lang::En => name.to_string(),
-        Lang::Ja => match name {
-            "done" => "完了",
-            "failed" => "失敗 (再開可)",
-            "failed (final)" => "失敗",
-            "not confirmed" => "確認されず",
-            "unreachable" => "到達不可",
-            "interrupted" => "中断",
-            "not started" => "未開始",
-            _ => "未実行",
-        }
-        .to_string(),
+        Lang::En => outcome.name(),
+        Lang::Ja => match outcome {
+            AccountOutcome::Done => "完了",
+            AccountOutcome::Failed => "失敗 (再開可)",
+            AccountOutcome::Final => "失敗",
+            AccountOutcome::Declined => "確認されず",
+            AccountOutcome::Unreachable => "到達不可",
+            AccountOutcome::Interrupted => "中断",
+            AccountOutcome::NotStarted => "未開始",
+            AccountOutcome::NotRun => "未実行",
+        },
     }
+    .to_string()
 }
 
 fn outcomes_ja(which: &[(String, String)]) -> String {
     let mut text = which
         .iter()
         .take(runbook::error::ACCOUNTS_SHOWN)
-        .map(|(account, outcome)| format!("{account}: {}", outcome_text(outcome, Lang::Ja)))
+        // The error carries the outcome's name (`error` sits below `batch`, so it cannot hold
+        // the type); every name it carries is an `AccountOutcome`'s.
+        .map(|(account, outcome)| match AccountOutcome::named(outcome) {
+            Some(o) => format!("{account}: {}", outcome_text(o, Lang::Ja)),
+            None => format!("{account}: {outcome}"),
+        })
         .collect::<Vec<_>>()
         .join("、");
     if which.len() > runbook::error::ACCOUNTS_SHOWN {
