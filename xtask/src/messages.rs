@@ -606,9 +606,10 @@ fn error_ja(e: &E) -> String {
             "AWS プロファイル `{profile}` は存在しません ({config_file} にも {credentials_file} にもありません)。\
              名前を確認するか (`aws configure list-profiles`)、`aws configure --profile {profile}` で作成してください"
         ),
-        E::ProfileFilesUnreadable { detail } => format!(
-            "AWS のプロファイルファイルを読めません: {detail}。修正するか移動してください \
-             (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)"
+        E::ProfileFilesUnreadable { source } => format!(
+            "AWS のプロファイルファイルを読めません: {}。修正するか移動してください \
+             (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)",
+            runbook::aws::error_chain(source.as_ref())
         ),
         E::AccessDenied {
             operation,
@@ -925,8 +926,8 @@ fn error_ja(e: &E) -> String {
         E::BadAccountId { value, origin } => format!(
             "`{value}` ({origin}) は AWS アカウント ID ではありません: アカウント ID は 12 桁の数字です"
         ),
-        E::AccountsFileUnreadable { path, detail } => format!(
-            "アカウント一覧ファイル {} を読めません: {detail}",
+        E::AccountsFileUnreadable { path, source } => format!(
+            "アカウント一覧ファイル {} を読めません: {source}",
             path.display()
         ),
         E::NoAccounts { why } => format!(
