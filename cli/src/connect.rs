@@ -90,7 +90,7 @@ async fn named_profile(name: &str) -> Result<Profile> {
         aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
             .await
             .map_err(|e| runbook::Error::ProfileFilesUnreadable {
-                detail: runbook::aws::error_chain(&e),
+                source: Box::new(e),
             })?;
     let (config_file, credentials_file) = profile_file_paths();
     profiles.get_profile(name).cloned().ok_or_else(|| {

@@ -304,18 +304,8 @@ fn classify_code(code: &str, status: Option<u16>) -> FailureKind {
 
 /// An error and its sources, each by its own `Display`, as one line of text for an operator
 /// (the SDK's `DisplayErrorContext` adds `Debug` output, which is for developers).
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
+/// (It lives in `error`, which is below this module, for its messages that quote a source.)
+pub use crate::error::error_chain;
 
 /// Whether a credentials provider failed because AWS throttled it (STS `Throttling` to an
 /// AssumeRole, SSO's `TooManyRequestsException`, …): the credentials are fine, and asking again

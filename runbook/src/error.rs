@@ -25,6 +25,8 @@ pub enum KeyProblem {
         trail: String,
     },
     PolicyNotJson {
+        /// The JSON parser's words: a key problem is journal data (the plan's `keys`), so it
+        /// is text, not the parser's error value.
         detail: String,
     },
     /// `GetKeyPolicy` failed (permission, …).
@@ -230,13 +232,20 @@ pub enum Error {
          or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables \
          (a --profile must exist in ~/.aws/config or ~/.aws/credentials)"
     )]
-    NoCredentials { detail: String },
+    NoCredentials {
+        /// The SDK's error chain with any secret it quotes redacted: only the redacted text may
+        /// be kept, not the error value.
+        detail: String,
+    },
 
     #[error(
         "the AWS credentials could not be refreshed because AWS throttled the request ({detail}); \
          nothing is wrong with them or with the sign-in: resume in a minute"
     )]
-    CredentialsThrottled { detail: String },
+    CredentialsThrottled {
+        /// As `NoCredentials`' (redacted text).
+        detail: String,
+    },
 
     #[error(
         "AWS profile `{profile}` does not exist: it is in neither {config_file} nor {credentials_file}. \
@@ -248,8 +257,11 @@ pub enum Error {
         credentials_file: String,
     },
 
-    #[error("the AWS profile files cannot be read: {detail}; fix or move them (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)")]
-    ProfileFilesUnreadable { detail: String },
+    #[error("the AWS profile files cannot be read: {}; fix or move them (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)", error_chain(.source.as_ref()))]
+    ProfileFilesUnreadable {
+        /// The SDK's profile loading error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     #[error(
         "access denied: {operation} in {region} was refused ({code}); {}{}",
@@ -282,6 +294,7 @@ pub enum Error {
         service: &'static str,
         operation: &'static str,
         region: String,
+        /// The failure's message as `aws::Failure` classified it (the SDK error is gone by then).
         detail: String,
     },
 
@@ -465,6 +478,7 @@ pub enum Error {
         account: String,
         role_arn: String,
         caller_arn: String,
+        /// AWS's code and message as STS answered them (not the SDK's rendering of its error).
         detail: String,
     },
 
@@ -475,6 +489,7 @@ pub enum Error {
     AssumeRoleThrottled {
         account: String,
         role_arn: String,
+        /// As `AssumeRoleFailed`'s.
         detail: String,
     },
 
@@ -502,8 +517,11 @@ pub enum Error {
     #[error("`{value}` ({origin}) is not an AWS account id: an account id is 12 digits")]
     BadAccountId { value: String, origin: String },
 
-    #[error("the accounts file {path} cannot be read: {detail}")]
-    AccountsFileUnreadable { path: PathBuf, detail: String },
+    #[error("the accounts file {path} cannot be read: {source}")]
+    AccountsFileUnreadable {
+        path: PathBuf,
+        source: AccountsFileProblem,
+    },
 
     #[error(
         "{count} accounts are more than one batch runs (at most {max}); nothing was run. Split \
@@ -678,6 +696,36 @@ pub enum Error {
     },
 }
 
+/// Why an accounts file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsFileProblem {
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
+    #[error("it is not a regular file (a FIFO, a device or a folder)")]
+    NotAFile,
+    #[error("it is {size} bytes; an accounts file is a list of ids, at most {max} bytes")]
+    TooLarge { size: u64, max: u64 },
+    /// (The decoder's error says where; the message never did, so it is not kept.)
+    #[error("it is not UTF-8 text")]
+    NotUtf8,
+}
+
+/// An error and its sources, each by its own `Display`, as one line of text for an operator
+/// (the SDK's `DisplayErrorContext` adds `Debug` output, which is for developers). A source
+/// that an error's own text already quotes is not repeated.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
 /// How many accounts an error names before `… and N more` (the summary lists them all).
 pub const ACCOUNTS_SHOWN: usize = 20;
 
@@ -767,5 +815,25 @@ impl Error {
                 | Error::OrganizationsNotInUse
                 | Error::FlagNotHonoured { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error built from another keeps it as its source, and says its text once.
+    #[test]
+    fn profile_files_unreadable_keeps_its_cause() {
+        let cause = std::io::Error::new(std::io::ErrorKind::InvalidData, "line 1: no `]`");
+        let err = Error::ProfileFilesUnreadable {
+            source: Box::new(cause),
+        };
+        let source = std::error::Error::source(&err).expect("the cause is kept");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        let text = "the AWS profile files cannot be read: line 1: no `]`; fix or move them \
+                    (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)";
+        assert_eq!(err.to_string(), text);
+        assert_eq!(error_chain(&err), text);
     }
 }

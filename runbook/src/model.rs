@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod output;
+pub use output::*;
+
 /// Who is running: from STS GetCallerIdentity.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Identity {

@@ -47,12 +47,7 @@ fn algorithms(rules: &[crate::model::EncryptionRule]) -> String {
 pub fn args_of(state_dir: &Path, run_id: &str) -> Result<crate::model::Args> {
     let id = runs::resolve(state_dir, Some(run_id))?;
     let source = journal::load(&state_dir.join(id))?;
-    Ok(source
-        .fold
-        .started()
-        .expect("a loaded journal began with run_started")
-        .args
-        .clone())
+    Ok(source.started.args)
 }
 
 /// Each way the live state in `report` (a status run's) differs from the end state the revert
@@ -62,10 +57,7 @@ pub fn drift_since(state_dir: &Path, run_id: &str, report: &Report) -> Result<Ve
     let dir = state_dir.join(&id);
     let source = journal::load(&dir)?;
     source.check_cache(&dir)?;
-    let started = source
-        .fold
-        .started()
-        .expect("a loaded journal began with run_started");
+    let started = &source.started;
     if started.account != report.preflight.account {
         return Err(Error::AccountMismatch {
             run_id: id,

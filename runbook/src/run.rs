@@ -27,6 +27,8 @@ struct Inner {
 pub struct Run {
     dir: PathBuf,
     id: String,
+    /// Its `run_started`, recorded first.
+    started: RunStarted,
     inner: Mutex<Inner>,
     _lock: Lock,
 }
@@ -51,6 +53,7 @@ impl Run {
         let run = Run {
             dir,
             id,
+            started: started.clone(),
             inner: Mutex::new(Inner {
                 log,
                 fold,
@@ -85,9 +88,7 @@ impl Run {
         let (journal, _) = journal::load_complete(&dir)?;
         journal.check_cache(&dir)?;
         let fold = journal.fold;
-        let started = fold
-            .started()
-            .expect("a loaded journal began with run_started");
+        let started = journal.started;
         if !fold.resumable() {
             return Err(match fold.status() {
                 Some(journal::RunStatus::Finished) => Error::AlreadyFinished { run_id: id },
@@ -120,6 +121,7 @@ impl Run {
         let run = Run {
             dir,
             id,
+            started: started.clone(),
             inner: Mutex::new(Inner {
                 log,
                 fold,
@@ -154,8 +156,7 @@ impl Run {
 
     /// What the run was started with (from its journal).
     pub fn started(&self) -> RunStarted {
-        self.fold(|f| f.started().cloned())
-            .expect("an open run has started")
+        self.started.clone()
     }
 
     /// A look at where the run stands.
@@ -180,7 +181,7 @@ impl Run {
             .apply(record.seq, &record.ts, &record.hash, &event);
         // Calls and warnings do not change where the run stands: the cache may lag behind them.
         if !matches!(event, Event::AwsCall(_) | Event::Warning { .. }) {
-            RunState::of(&inner.fold).save(&self.dir)?;
+            RunState::of(&self.started, &inner.fold).save(&self.dir)?;
         }
         Ok(record.seq)
     }

@@ -81,7 +81,7 @@ pub fn resolve_latest_of(state_dir: &Path, wanted: &str, runbook: Runbook) -> Re
     }
     for id in run_ids(state_dir)?.iter().rev() {
         let journal = journal::load(&state_dir.join(id))?;
-        if journal.fold.started().is_some_and(|s| s.runbook == runbook) {
+        if journal.started.runbook == runbook {
             return Ok(id.clone());
         }
     }

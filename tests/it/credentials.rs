@@ -127,6 +127,36 @@ fn an_unknown_profile_is_refused_before_any_call_whatever_the_environment_holds(
     env.assert_untouched();
 }
 
+/// Profile files that cannot be read (a config file that does not parse) are a clear error
+/// that says the SDK's cause once, though the error keeps it as its source.
+#[test]
+fn unreadable_profile_files_are_refused_saying_their_cause_once() {
+    let env = Env::secure_account();
+    let proxy = Proxy::start(env.moto.port());
+    let files = tempfile::tempdir().unwrap();
+    let config = files.path().join("config");
+    std::fs::write(&config, "[profile broken\n").unwrap();
+    let mut cmd = xtask_command(env.state.path());
+    cmd.args(["run", "status", "--profile", "acct-a"])
+        .args(["--endpoint-url", &proxy.endpoint()])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", files.path().join("none"));
+    let run = Run::of(cmd).failure(2);
+    assert!(
+        run.stderr.contains(
+            "the AWS profile files cannot be read: could not parse profile file: error parsing"
+        ) && run
+            .stderr
+            .matches("Profile definition must end with ']'")
+            .count()
+            == 1,
+        "{}",
+        run.stderr
+    );
+    assert!(proxy.seen().is_empty(), "no request was sent");
+    assert!(run_dirs(env.state.path()).is_empty(), "no run was started");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The run's own credentials never reach what it writes or prints, even when an endpoint echoes
 // them back.

@@ -490,7 +490,7 @@ pub fn forge(run_dir: &Path, edit: impl FnOnce(&mut Vec<Record>)) {
     }
     std::fs::write(&path, text).unwrap();
     if let Ok(j) = journal::load(run_dir) {
-        RunState::of(&j.fold).save(run_dir).unwrap();
+        RunState::of(&j.started, &j.fold).save(run_dir).unwrap();
     }
 }
 

@@ -294,11 +294,8 @@ fn reference_run(
     let ids = runbook::runs::run_ids(&dir).ok()?;
     if batch::journal::is_batch_id(since) {
         return ids.into_iter().rev().find(|id| {
-            runbook::journal::load(&dir.join(id)).is_ok_and(|j| {
-                j.fold
-                    .started()
-                    .is_some_and(|s| s.batch.as_deref() == Some(since))
-            })
+            runbook::journal::load(&dir.join(id))
+                .is_ok_and(|j| j.started.batch.as_deref() == Some(since))
         });
     }
     ids.into_iter().find(|id| id == since)
@@ -404,7 +401,7 @@ impl BatchOperator for BatchTerminal {
             "{} {}: {}",
             t(lang, "account", "アカウント"),
             result.account,
-            outcome_word(result.outcome.name(), lang)
+            outcome_word(Some(result.outcome), lang)
         );
         if result.outcome == Outcome::Done && result.report.is_some() {
             let _ = write!(

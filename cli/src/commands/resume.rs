@@ -69,10 +69,8 @@ fn refuse_unconfirmable(flags: &ResumeFlags, settings: &Settings) -> Result<()> 
     let Ok(journal) = id.and_then(|id| journal::load(&state_dir.join(id))) else {
         return Ok(());
     };
-    let needs_confirmation = journal
-        .fold
-        .started()
-        .is_some_and(|s| s.runbook.writes() && !s.args.dry_run)
+    let needs_confirmation = journal.started.runbook.writes()
+        && !journal.started.args.dry_run
         && journal.fold.output(StepName::Confirm).is_none();
     if needs_confirmation && journal.fold.resumable() {
         return Err(Error::ConfirmationUnavailable.into());

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use runbook::batch::AccountOutcome;
 use runbook::finding::{Finding, Found};
 use runbook::problem::Problem;
 use runbook::steps::key_advice::{AdviceProblem, KeyNote};
@@ -617,9 +618,10 @@ fn error_ja(e: &E) -> String {
             "AWS プロファイル `{profile}` は存在しません ({config_file} にも {credentials_file} にもありません)。\
              名前を確認するか (`aws configure list-profiles`)、`aws configure --profile {profile}` で作成してください"
         ),
-        E::ProfileFilesUnreadable { detail } => format!(
-            "AWS のプロファイルファイルを読めません: {detail}。修正するか移動してください \
-             (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)"
+        E::ProfileFilesUnreadable { source } => format!(
+            "AWS のプロファイルファイルを読めません: {}。修正するか移動してください \
+             (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)",
+            runbook::aws::error_chain(source.as_ref())
         ),
         E::AccessDenied {
             operation,
@@ -948,8 +950,8 @@ fn error_ja(e: &E) -> String {
         E::BadAccountId { value, origin } => format!(
             "`{value}` ({origin}) は AWS アカウント ID ではありません: アカウント ID は 12 桁の数字です"
         ),
-        E::AccountsFileUnreadable { path, detail } => format!(
-            "アカウント一覧ファイル {} を読めません: {detail}",
+        E::AccountsFileUnreadable { path, source } => format!(
+            "アカウント一覧ファイル {} を読めません: {source}",
             path.display()
         ),
         E::NoAccounts { why } => format!(
@@ -1008,28 +1010,33 @@ fn error_ja(e: &E) -> String {
 }
 
 /// A batch account's outcome (`done`, `unreachable`, …) as the operator reads it.
-pub fn outcome_text(name: &str, lang: Lang) -> String {
+pub fn outcome_text(outcome: AccountOutcome, lang: Lang) -> String {
     match lang {
-        Lang::En => name.to_string(),
-        Lang::Ja => match name {
-            "done" => "完了",
-            "failed" => "失敗 (再開可)",
-            "failed (final)" => "失敗",
-            "not confirmed" => "確認されず",
-            "unreachable" => "到達不可",
-            "interrupted" => "中断",
-            "not started" => "未開始",
-            _ => "未実行",
-        }
-        .to_string(),
+        Lang::En => outcome.name(),
+        Lang::Ja => match outcome {
+            AccountOutcome::Done => "完了",
+            AccountOutcome::Failed => "失敗 (再開可)",
+            AccountOutcome::Final => "失敗",
+            AccountOutcome::Declined => "確認されず",
+            AccountOutcome::Unreachable => "到達不可",
+            AccountOutcome::Interrupted => "中断",
+            AccountOutcome::NotStarted => "未開始",
+            AccountOutcome::NotRun => "未実行",
+        },
     }
+    .to_string()
 }
 
 fn outcomes_ja(which: &[(String, String)]) -> String {
     let mut text = which
         .iter()
         .take(runbook::error::ACCOUNTS_SHOWN)
-        .map(|(account, outcome)| format!("{account}: {}", outcome_text(outcome, Lang::Ja)))
+        // The error carries the outcome's name (`error` sits below `batch`, so it cannot hold
+        // the type); every name it carries is an `AccountOutcome`'s.
+        .map(|(account, outcome)| match AccountOutcome::named(outcome) {
+            Some(o) => format!("{account}: {}", outcome_text(o, Lang::Ja)),
+            None => format!("{account}: {outcome}"),
+        })
         .collect::<Vec<_>>()
         .join("、");
     if which.len() > runbook::error::ACCOUNTS_SHOWN {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use comfy_table::{presets, Table};
-use runbook::batch::{self, AccountResult, BatchEnd};
+use runbook::batch::{self, AccountOutcome, AccountResult, BatchEnd};
 use runbook::runbooks::Report;
 
 use crate::flags::Lang;
@@ -31,10 +31,7 @@ pub fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
             let this = results.get(&account).copied();
             let report = this.and_then(|r| r.report.as_ref());
             AccountRow {
-                outcome: ended
-                    .as_ref()
-                    .map_or("not run", |e| e.outcome.name())
-                    .to_string(),
+                outcome: ended.as_ref().map(|e| e.outcome).into(),
                 run_id: ended.as_ref().and_then(|e| e.run_id.clone()),
                 writes_made: ended.as_ref().map_or(0, |e| e.writes_made),
                 before: report.map(|r| before_of(r, Lang::En)),
@@ -130,8 +127,8 @@ fn encrypted_regions(report: &Report) -> Vec<String> {
         .collect()
 }
 
-pub fn outcome_word(outcome: &str, lang: Lang) -> String {
-    crate::messages::outcome_text(outcome, lang)
+pub fn outcome_word(outcome: impl Into<AccountOutcome>, lang: Lang) -> String {
+    crate::messages::outcome_text(outcome.into(), lang)
 }
 
 /// The summary: one row per account, the totals, then each account's error: this attempt's in
@@ -155,7 +152,7 @@ pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> Stri
                 .map(|r| before_of(&r, lang))
                 .unwrap_or_else(|| "-".into()),
             row.writes_made.to_string(),
-            outcome_word(&row.outcome, lang),
+            outcome_word(row.outcome, lang),
             row.run_id.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
@@ -163,7 +160,11 @@ pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> Stri
     for line in table.to_string().lines() {
         let _ = writeln!(out, "{}", line.trim_end());
     }
-    let done = doc.accounts.iter().filter(|a| a.outcome == "done").count();
+    let done = doc
+        .accounts
+        .iter()
+        .filter(|a| a.outcome == AccountOutcome::Done)
+        .count();
     let writes: usize = doc.accounts.iter().map(|a| a.writes_made).sum();
     let _ = writeln!(
         out,

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use runbook::batch::AccountOutcome;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -104,7 +105,8 @@ pub struct AccountRow {
     pub account: String,
     /// `done`, `failed`, `failed (final)`, `not confirmed`, `unreachable`, `interrupted`,
     /// `not started`, or `not run` (no outcome recorded yet).
-    pub outcome: String,
+    #[schemars(with = "String")]
+    pub outcome: AccountOutcome,
     /// Its run, in `accounts/<account>/<run-id>/` of the state directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,

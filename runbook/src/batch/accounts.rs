@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::journal::Skipped;
 use crate::aws::{self, Aws, CallSink};
-use crate::error::{Error, Result};
+use crate::error::{AccountsFileProblem, Error, Result};
 
 /// An AWS account id: exactly 12 ASCII digits, nothing else. Every account id a batch takes in
 /// (flags, accounts files, Organizations `ListAccounts`, every batch journal read) becomes one
@@ -132,35 +132,32 @@ const ACCOUNTS_FILE_MAX_BYTES: u64 = 1 << 20;
 pub fn read_accounts_file(path: &Path) -> Result<Vec<AccountId>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let unreadable = |detail: String| Error::AccountsFileUnreadable {
+    let unreadable = |source: AccountsFileProblem| Error::AccountsFileUnreadable {
         path: path.to_path_buf(),
-        detail,
+        source,
     };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| unreadable(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+        .map_err(|e| unreadable(AccountsFileProblem::Io(e)))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| unreadable(AccountsFileProblem::Io(e)))?;
     if !meta.is_file() {
-        return Err(unreadable(
-            "it is not a regular file (a FIFO, a device or a folder)".into(),
-        ));
+        return Err(unreadable(AccountsFileProblem::NotAFile));
     }
     if meta.len() > ACCOUNTS_FILE_MAX_BYTES {
-        return Err(unreadable(format!(
-            "it is {} bytes; an accounts file is a list of ids, at most {ACCOUNTS_FILE_MAX_BYTES} bytes",
-            meta.len()
-        )));
+        return Err(unreadable(AccountsFileProblem::TooLarge {
+            size: meta.len(),
+            max: ACCOUNTS_FILE_MAX_BYTES,
+        }));
     }
     let mut bytes = Vec::new();
     file.take(ACCOUNTS_FILE_MAX_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| unreadable(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| Error::AccountsFileUnreadable {
-        path: path.to_path_buf(),
-        detail: "it is not UTF-8 text".into(),
-    })?;
+        .map_err(|e| unreadable(AccountsFileProblem::Io(e)))?;
+    let text = String::from_utf8(bytes).map_err(|_| unreadable(AccountsFileProblem::NotUtf8))?;
     parse_accounts_file(path, &text)
 }
 
@@ -326,6 +323,37 @@ pub async fn organization_accounts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An accounts file that cannot be read keeps the system's error as its source, and says
+    /// it once: the text is the one it always was.
+    #[test]
+    fn an_unreadable_accounts_file_keeps_its_cause() {
+        let dir = std::env::temp_dir().join(format!("accounts-cause-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.txt");
+        let err = read_accounts_file(&missing).unwrap_err();
+        let io = std::error::Error::source(&err)
+            .and_then(|s| s.source())
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the io error is kept as the source");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        let text = format!(
+            "the accounts file {} cannot be read: {io}",
+            missing.display()
+        );
+        assert_eq!(err.to_string(), text);
+        assert_eq!(crate::error::error_chain(&err), text);
+        let err = read_accounts_file(&dir).unwrap_err();
+        assert_eq!(
+            crate::error::error_chain(&err),
+            format!(
+                "the accounts file {} cannot be read: it is not a regular file (a FIFO, a device \
+                 or a folder)",
+                dir.display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn the_accounts_file_takes_ids_comments_and_blank_lines() {

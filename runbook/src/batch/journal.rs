@@ -160,16 +160,85 @@ impl Outcome {
         )
     }
 
+    /// Its name as the summary, the JSON document and the errors spell it.
+    pub fn name(self) -> &'static str {
+        AccountOutcome::from(Some(self)).name()
+    }
+}
+
+/// An account's latest outcome as the batch's summary, its JSON document (`accounts[].outcome`)
+/// and its errors spell it: an [`Outcome`], or `not run` (none recorded yet). Every reader
+/// matches on this, never on its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountOutcome {
+    #[serde(rename = "done")]
+    Done,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "failed (final)")]
+    Final,
+    #[serde(rename = "not confirmed")]
+    Declined,
+    #[serde(rename = "unreachable")]
+    Unreachable,
+    #[serde(rename = "interrupted")]
+    Interrupted,
+    #[serde(rename = "not started")]
+    NotStarted,
+    #[serde(rename = "not run")]
+    NotRun,
+}
+
+impl From<Option<Outcome>> for AccountOutcome {
+    fn from(outcome: Option<Outcome>) -> AccountOutcome {
+        match outcome {
+            Some(Outcome::Done) => AccountOutcome::Done,
+            Some(Outcome::Failed) => AccountOutcome::Failed,
+            Some(Outcome::Final) => AccountOutcome::Final,
+            Some(Outcome::Declined) => AccountOutcome::Declined,
+            Some(Outcome::Unreachable) => AccountOutcome::Unreachable,
+            Some(Outcome::Interrupted) => AccountOutcome::Interrupted,
+            Some(Outcome::NotStarted) => AccountOutcome::NotStarted,
+            None => AccountOutcome::NotRun,
+        }
+    }
+}
+
+impl AccountOutcome {
+    pub const ALL: [AccountOutcome; 8] = [
+        AccountOutcome::Done,
+        AccountOutcome::Failed,
+        AccountOutcome::Final,
+        AccountOutcome::Declined,
+        AccountOutcome::Unreachable,
+        AccountOutcome::Interrupted,
+        AccountOutcome::NotStarted,
+        AccountOutcome::NotRun,
+    ];
+
+    /// Its spelling (the same as its JSON string).
     pub fn name(self) -> &'static str {
         match self {
-            Outcome::Done => "done",
-            Outcome::Failed => "failed",
-            Outcome::Final => "failed (final)",
-            Outcome::Declined => "not confirmed",
-            Outcome::Unreachable => "unreachable",
-            Outcome::Interrupted => "interrupted",
-            Outcome::NotStarted => "not started",
+            AccountOutcome::Done => "done",
+            AccountOutcome::Failed => "failed",
+            AccountOutcome::Final => "failed (final)",
+            AccountOutcome::Declined => "not confirmed",
+            AccountOutcome::Unreachable => "unreachable",
+            AccountOutcome::Interrupted => "interrupted",
+            AccountOutcome::NotStarted => "not started",
+            AccountOutcome::NotRun => "not run",
         }
+    }
+
+    /// The outcome named `name` (as an error's text carries it).
+    pub fn named(name: &str) -> Option<AccountOutcome> {
+        AccountOutcome::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+impl std::fmt::Display for AccountOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -407,10 +476,8 @@ fn check_done(state_dir: &Path, batch_id: &str, journal: BatchJournal) -> Result
                 "account {account} is recorded done by run {run_id}, which cannot be read: {e}"
             )),
         })?;
-        let started = run.fold.started();
-        let ours = started
-            .as_ref()
-            .is_some_and(|s| s.batch.as_deref() == Some(batch_id) && *account == s.account);
+        let ours =
+            run.started.batch.as_deref() == Some(batch_id) && *account == run.started.account;
         if !ours {
             return Err(corrupt(format!(
                 "account {account} is recorded done by run {run_id}, which is not this batch's \
@@ -550,5 +617,42 @@ impl BatchLog {
         let mut log = self.log.lock().unwrap();
         let record = log.next(name, data);
         log.append(&record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON document spells each account outcome as the summary and the errors do, each
+    /// spelling names one outcome, and every journal outcome has its own.
+    #[test]
+    fn account_outcomes_are_spelled_one_way() {
+        for outcome in AccountOutcome::ALL {
+            assert_eq!(
+                serde_json::to_value(outcome).unwrap(),
+                serde_json::Value::from(outcome.name())
+            );
+            assert_eq!(AccountOutcome::named(outcome.name()), Some(outcome));
+            let read: AccountOutcome =
+                serde_json::from_value(serde_json::Value::from(outcome.name())).unwrap();
+            assert_eq!(read, outcome);
+        }
+        let journal = [
+            Outcome::Done,
+            Outcome::Failed,
+            Outcome::Final,
+            Outcome::Declined,
+            Outcome::Unreachable,
+            Outcome::Interrupted,
+            Outcome::NotStarted,
+        ];
+        let mut names: Vec<&str> = journal.iter().map(|o| o.name()).collect();
+        names.push(AccountOutcome::from(None).name());
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), AccountOutcome::ALL.len());
+        assert_eq!(AccountOutcome::from(Some(Outcome::Done)).name(), "done");
+        assert_eq!(AccountOutcome::from(None).name(), "not run");
     }
 }

@@ -35,8 +35,8 @@ use crate::steps::{Plan, Settings};
 
 pub use accounts::{AccountId, AccountsWanted};
 pub use journal::{
-    account_dir, account_state_dir, AccountEnded, BatchConfirmation, BatchEnded, BatchEvent,
-    BatchJournal, BatchLog, BatchResumed, BatchStarted, Outcome, Selection, Skipped,
+    account_dir, account_state_dir, AccountEnded, AccountOutcome, BatchConfirmation, BatchEnded,
+    BatchEvent, BatchJournal, BatchLog, BatchResumed, BatchStarted, Outcome, Selection, Skipped,
 };
 use rendezvous::{AccountOperator, Rendezvous};
 
@@ -185,10 +185,7 @@ impl BatchEnd {
             accounts
                 .iter()
                 .filter(|(_, e)| keep(outcome(e)))
-                .map(|(a, e)| {
-                    let name = outcome(e).map_or("not run", Outcome::name);
-                    (a.to_string(), name.to_string())
-                })
+                .map(|(a, e)| (a.to_string(), AccountOutcome::from(outcome(e)).to_string()))
                 .collect()
         };
         // A resume runs these again: the batch is unfinished, and says how to go on.
@@ -438,13 +435,7 @@ fn account_run_of(state_dir: &Path, account: &AccountId, batch_id: &str) -> Foun
             Ok(journal) => journal,
             Err(e) => return Found::Unreadable(e),
         };
-        if journal
-            .fold
-            .started()
-            .and_then(|s| s.batch.clone())
-            .as_deref()
-            != Some(batch_id)
-        {
+        if journal.started.batch.as_deref() != Some(batch_id) {
             continue;
         }
         if journal.fold.status() == Some(RunStatus::Finished) {

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::FORMAT;
+use super::event::{RunStarted, FORMAT};
 use super::fold::{Fold, RunStatus, StepRecord};
 use crate::error::{Error, Result};
 use crate::files;
@@ -39,9 +39,8 @@ pub struct RunState {
 }
 
 impl RunState {
-    /// What `state.json` says after the events folded into `fold` (which began with `run_started`).
-    pub fn of(fold: &Fold) -> RunState {
-        let started = fold.started().expect("the fold saw run_started");
+    /// What `state.json` says after the events folded into `fold`, which began with `started`.
+    pub fn of(started: &RunStarted, fold: &Fold) -> RunState {
         RunState {
             format: FORMAT,
             run_id: fold.run_id().to_string(),

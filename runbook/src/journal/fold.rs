@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::event::*;
-use crate::model::PlannedWrite;
+use crate::model::{Plan, PlannedWrite, StatusReport, WriteReport};
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -118,23 +118,24 @@ pub struct Fold {
 /// An event that may not come in the state the run is in.
 pub type Illegal = String;
 
-/// The key each trail showed in a status check's output (ARN → key).
-fn status_keys(output: &Value) -> BTreeMap<String, Option<String>> {
-    output["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            let arn = t["trail"]["arn"].as_str()?.to_string();
-            let key = t["trail"]["kms_key_id"].as_str().map(str::to_string);
-            Some((arn, key))
-        })
-        .collect()
+/// A step's recorded output read as the type the step serialized (`T`, which is `what`), or
+/// why it is not one: a field missing or renamed is an illegal line, not an empty check.
+fn typed<T: serde::de::DeserializeOwned>(
+    step: StepName,
+    output: &Value,
+    what: &str,
+) -> Result<T, Illegal> {
+    serde_json::from_value(output.clone())
+        .map_err(|e| format!("the recorded output of step `{step}` is not {what}: {e}"))
 }
 
-/// The writes a plan step's output holds.
-fn planned_writes(output: &Value) -> Option<Vec<PlannedWrite>> {
-    serde_json::from_value(output.get("writes")?.clone()).ok()
+/// The key each trail showed in a status check's report (ARN → key).
+fn status_keys(report: &StatusReport) -> BTreeMap<String, Option<String>> {
+    report
+        .targets
+        .iter()
+        .map(|t| (t.trail.arn.clone(), t.trail.kms_key_id.clone()))
+        .collect()
 }
 
 impl Fold {
@@ -188,10 +189,12 @@ impl Fold {
             }
             Event::StepSucceeded { step, output, .. } if step.plans() => {
                 self.is_open(event, *step)?;
-                let writes = planned_writes(output).ok_or_else(|| {
-                    format!("the recorded output of step `{step}` does not hold a list of writes")
-                })?;
-                self.plan_starts_from_what_was_read(&writes, output)
+                let plan: Plan = typed(*step, output, "a plan")?;
+                self.plan_starts_from_what_was_read(&plan)
+            }
+            Event::StepSucceeded { step, output, .. } if *step == StepName::CheckStatus => {
+                self.is_open(event, *step)?;
+                typed::<StatusReport>(*step, output, "a status report").map(drop)
             }
             Event::StepSucceeded { step, output, .. } if step.writes().is_some() => {
                 self.is_open(event, *step)?;
@@ -340,24 +343,14 @@ impl Fold {
         }
     }
 
-    /// A write step may report a write made (`changed`, `settled_applied`: the outcomes of
-    /// `steps::write::WriteOutcome` that count as made) only if the log shows that write of
+    /// A write step may report a write made ([`WriteReport::made`]: `changed`,
+    /// `settled_applied`) only if the log shows that write of
     /// this step conclusively applied: its latest intent to that target answered `ok` or settled
     /// as applied. (Otherwise a forged log could drop a write's intent and answer and still
     /// claim the change.)
     fn reported_writes_were_made(&self, step: StepName, output: &Value) -> Result<(), Illegal> {
-        #[derive(Deserialize)]
-        struct Reported {
-            write: PlannedWrite,
-            outcome: String,
-        }
-        let reports: Vec<Reported> = serde_json::from_value(output.clone()).map_err(|_| {
-            format!("the recorded output of step `{step}` does not hold a list of write reports")
-        })?;
-        for r in reports {
-            if !matches!(r.outcome.as_str(), "changed" | "settled_applied") {
-                continue;
-            }
+        let reports: Vec<WriteReport> = typed(step, output, "a list of write reports")?;
+        for r in reports.iter().filter(|r| r.made()) {
             match self.last_write_to(step, r.write.target()) {
                 Some(w) if w.made() && w.write == r.write => {}
                 _ => {
@@ -365,7 +358,7 @@ impl Fold {
                         "step `{step}` reports its write to {} made ({}), but the log holds no \
                          write intent of it answered `ok` or settled as applied",
                         r.write.target(),
-                        r.outcome
+                        r.outcome.as_str()
                     ))
                 }
             }
@@ -376,12 +369,8 @@ impl Fold {
     /// A plan's writes start from what the run itself read: a trail's key from the status
     /// check, a bucket's rules from the plan's own reading. (Undo puts back exactly a write's
     /// `before`, so a `before` nobody read must not pass.)
-    fn plan_starts_from_what_was_read(
-        &self,
-        writes: &[PlannedWrite],
-        output: &Value,
-    ) -> Result<(), Illegal> {
-        for w in writes {
+    fn plan_starts_from_what_was_read(&self, plan: &Plan) -> Result<(), Illegal> {
+        for w in &plan.writes {
             let read = match w {
                 PlannedWrite::TrailKms {
                     trail_arn, before, ..
@@ -389,12 +378,11 @@ impl Fold {
                     Some(keys) => keys.get(trail_arn) == Some(before),
                     None => true,
                 },
-                PlannedWrite::SetBucketEncryption { bucket, before, .. } => output["buckets"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|b| b["current"]["bucket"] == bucket.as_str())
-                    .any(|b| b["current"]["rules"] == serde_json::json!(before)),
+                PlannedWrite::SetBucketEncryption { bucket, before, .. } => plan
+                    .buckets
+                    .iter()
+                    .filter(|b| b.current.bucket == *bucket)
+                    .any(|b| b.current.rules == *before),
             };
             if !read {
                 return Err(format!(
@@ -518,11 +506,16 @@ impl Fold {
                 self.set_step(*step, StepStatus::Running);
             }
             Event::StepSucceeded { step, output, .. } => {
+                // `check` read these outputs as their types already.
                 if step.plans() {
-                    self.planned = planned_writes(output);
+                    self.planned = serde_json::from_value::<Plan>(output.clone())
+                        .ok()
+                        .map(|p| p.writes);
                 }
                 if *step == StepName::CheckStatus {
-                    self.status_keys = Some(status_keys(output));
+                    self.status_keys = serde_json::from_value::<StatusReport>(output.clone())
+                        .ok()
+                        .map(|r| status_keys(&r));
                 }
                 self.open_step = None;
                 self.outputs.insert(*step, (seq, output.clone()));
@@ -758,6 +751,44 @@ mod tests {
         }
     }
 
+    /// The status check's report: the trail `Members`, encrypted with key `k`.
+    fn status_output() -> Value {
+        serde_json::to_value(StatusReport {
+            trail: "Members".into(),
+            regions: vec![],
+            targets: vec![crate::model::TrailTarget {
+                trail: crate::model::Trail {
+                    name: "Members".into(),
+                    arn: "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".into(),
+                    home_region: "ap-northeast-1".into(),
+                    multi_region: true,
+                    organization: false,
+                    kms_key_id: Some("k".into()),
+                    bucket: Some("b".into()),
+                },
+                seen_in: vec!["ap-northeast-1".into()],
+                skip: None,
+            }],
+        })
+        .unwrap()
+    }
+
+    /// A plan making `writes` (and reading no bucket).
+    fn plan_output(writes: Vec<PlannedWrite>) -> Value {
+        serde_json::to_value(Plan {
+            trails: vec![],
+            buckets: vec![],
+            missing_buckets: vec![],
+            foreign_buckets: vec![],
+            writes,
+            warnings: vec![],
+            keys: vec![],
+            not_restored: vec![],
+            already_restored: vec![],
+        })
+        .unwrap()
+    }
+
     /// Folds `events`; the 1-based line and problem of the first illegal one.
     fn fold(events: &[Event]) -> Result<Fold, (usize, String)> {
         let mut fold = Fold::default();
@@ -776,10 +807,7 @@ mod tests {
             start(StepName::CheckStatus),
             Event::StepSucceeded {
                 step: StepName::CheckStatus,
-                output: serde_json::json!({ "targets": [{ "trail": {
-                    "arn": "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members",
-                    "kms_key_id": "k"
-                } }] }),
+                output: status_output(),
                 duration_ms: 0,
             },
         ]
@@ -793,7 +821,7 @@ mod tests {
             start(StepName::Plan),
             Event::StepSucceeded {
                 step: StepName::Plan,
-                output: serde_json::json!({ "writes": [trail_write()] }),
+                output: plan_output(vec![trail_write()]),
                 duration_ms: 0,
             },
             start(StepName::Confirm),
@@ -862,6 +890,182 @@ mod tests {
         assert!(!fold.resumable());
     }
 
+    /// Renames the field `from` to `to` wherever it occurs in `value`, as a step whose output
+    /// struct renamed a field would record it.
+    fn renamed(mut value: Value, from: &str, to: &str) -> Value {
+        match &mut value {
+            Value::Object(map) => {
+                if let Some(v) = map.remove(from) {
+                    map.insert(to.into(), v);
+                }
+                for v in map.values_mut() {
+                    *v = renamed(v.take(), from, to);
+                }
+            }
+            Value::Array(items) => {
+                for v in items {
+                    *v = renamed(v.take(), from, to);
+                }
+            }
+            _ => {}
+        }
+        value
+    }
+
+    /// The fold reads the status report, the plan and the write reports as the types the steps
+    /// serialize: what they hold reaches the checks, and an output whose shape is not the
+    /// step's (a field renamed) is an illegal line, not a check silently passed or emptied.
+    #[test]
+    fn step_outputs_are_read_as_the_steps_own_types() {
+        // The status check's report reaches the plan check: a trail write from a key the run
+        // did not read is refused, one from the key it read passes.
+        let other_key = PlannedWrite::TrailKms {
+            region: "ap-northeast-1".into(),
+            trail_arn: "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".into(),
+            before: Some("other".into()),
+            after: None,
+        };
+        let plan = |writes| {
+            [
+                vec![started()],
+                read_first(),
+                vec![
+                    start(StepName::Plan),
+                    Event::StepSucceeded {
+                        step: StepName::Plan,
+                        output: plan_output(writes),
+                        duration_ms: 0,
+                    },
+                ],
+            ]
+            .concat()
+        };
+        let (line, problem) = fold(&plan(vec![other_key])).unwrap_err();
+        assert_eq!(line, 7, "{problem}");
+        assert!(
+            problem.contains("starts from a state the run did not read"),
+            "{problem}"
+        );
+        let folded = fold(&plan(vec![trail_write()])).unwrap();
+        assert_eq!(folded.planned, Some(vec![trail_write()]));
+        assert_eq!(
+            folded.status_keys.unwrap().into_iter().collect::<Vec<_>>(),
+            vec![(
+                "arn:aws:cloudtrail:ap-northeast-1:123456789012:trail/Members".to_string(),
+                Some("k".to_string())
+            )]
+        );
+
+        // A plan's bucket write must start from the rules the plan itself read.
+        let rules = |algorithm: &str| {
+            vec![crate::model::EncryptionRule {
+                sse_algorithm: algorithm.into(),
+                kms_master_key_id: None,
+                bucket_key_enabled: None,
+                blocked_encryption_types: None,
+            }]
+        };
+        let bucket_write = PlannedWrite::SetBucketEncryption {
+            region: "ap-northeast-1".into(),
+            bucket: "b".into(),
+            before: rules("aws:kms"),
+            after: rules("AES256"),
+        };
+        let mut read_bucket: Plan = serde_json::from_value(plan_output(vec![])).unwrap();
+        read_bucket.writes = vec![bucket_write.clone()];
+        read_bucket.buckets = vec![crate::model::BucketPlan {
+            current: crate::model::BucketState {
+                bucket: "b".into(),
+                region: "ap-northeast-1".into(),
+                rules: rules("aws:kms"),
+            },
+            new_rules: Some(rules("AES256")),
+        }];
+        let with_output = |output: Value| {
+            [
+                vec![started()],
+                read_first(),
+                vec![
+                    start(StepName::Plan),
+                    Event::StepSucceeded {
+                        step: StepName::Plan,
+                        output,
+                        duration_ms: 0,
+                    },
+                ],
+            ]
+            .concat()
+        };
+        let read = serde_json::to_value(&read_bucket).unwrap();
+        assert!(fold(&with_output(read.clone())).is_ok());
+        let mut unread = read_bucket.clone();
+        unread.buckets[0].current.rules = rules("AES256");
+        let (_, problem) = fold(&with_output(serde_json::to_value(&unread).unwrap())).unwrap_err();
+        assert!(
+            problem.contains("starts from a state the run did not read"),
+            "{problem}"
+        );
+
+        // A field of a step's output renamed: the fold refuses the line naming the field.
+        let cases = [
+            (
+                StepName::CheckStatus,
+                status_output(),
+                "targets",
+                "a status report",
+            ),
+            (
+                StepName::CheckStatus,
+                status_output(),
+                "arn",
+                "a status report",
+            ),
+            (StepName::Plan, read.clone(), "writes", "a plan"),
+            (StepName::Plan, read.clone(), "current", "a plan"),
+            (StepName::Plan, read, "rules", "a plan"),
+        ];
+        for (step, output, field, what) in cases {
+            let mut events = vec![started()];
+            events.extend(read_first());
+            if step == StepName::CheckStatus {
+                events.pop();
+            } else {
+                events.push(start(step));
+            }
+            events.push(Event::StepSucceeded {
+                step,
+                output: renamed(output, field, "renamed"),
+                duration_ms: 0,
+            });
+            let (line, problem) = fold(&events).expect_err(field);
+            assert_eq!(line, events.len(), "{field}: {problem}");
+            assert!(
+                problem.contains(&format!("is not {what}")) && problem.contains(field),
+                "{field}: {problem}"
+            );
+        }
+        for field in ["write", "outcome"] {
+            let mut events = vec![started()];
+            events.extend(planned_and_confirmed());
+            events.push(start(StepName::DisableTrailKms));
+            let Event::StepSucceeded { output, .. } = wrote(StepName::DisableTrailKms, "changed")
+            else {
+                unreachable!()
+            };
+            events.push(Event::StepSucceeded {
+                step: StepName::DisableTrailKms,
+                output: renamed(output, field, "renamed"),
+                duration_ms: 0,
+            });
+            let (line, problem) = fold(&events).expect_err(field);
+            assert_eq!(line, events.len(), "{field}: {problem}");
+            assert!(
+                problem.contains("is not a list of write reports") && problem.contains(field),
+                "{field}: {problem}"
+            );
+        }
+    }
+
     #[test]
     fn illegal_transitions_are_refused_at_their_line() {
         let intent = Event::WriteIntent {
@@ -891,7 +1095,7 @@ mod tests {
                         start(StepName::Plan),
                         Event::StepSucceeded {
                             step: StepName::Plan,
-                            output: serde_json::json!({ "writes": [] }),
+                            output: plan_output(vec![]),
                             duration_ms: 0,
                         },
                         Event::StepSkipped {
@@ -951,7 +1155,7 @@ mod tests {
                         start(StepName::Plan),
                         Event::StepSucceeded {
                             step: StepName::Plan,
-                            output: serde_json::json!({ "writes": [] }),
+                            output: plan_output(vec![]),
                             duration_ms: 0,
                         },
                         start(StepName::Confirm),
@@ -1131,7 +1335,7 @@ mod tests {
                 ]
                 .concat(),
                 12,
-                "does not hold a list of write reports",
+                "is not a list of write reports",
             ),
             (
                 vec![

@@ -28,6 +28,8 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 /// A run's log, read, chain-checked, typed and folded.
 pub struct Journal {
     pub path: PathBuf,
+    /// Its first event (a log that does not begin with one does not load).
+    pub started: RunStarted,
     pub records: Vec<Record>,
     pub events: Vec<Event>,
     pub fold: Fold,
@@ -115,8 +117,17 @@ pub fn load_complete(run_dir: &Path) -> Result<(Journal, log::Tail)> {
 fn of_records(run_dir: &Path, path: PathBuf, records: Vec<Record>) -> Result<Journal> {
     check_folder_name(run_dir, &path, &records)?;
     let (events, fold) = fold_records(&path, &records)?;
+    let Some(Event::RunStarted(started)) = events.first().cloned() else {
+        // `fold_records` refuses an empty log and a first event other than `run_started`.
+        return Err(Error::AuditCorrupt {
+            path,
+            line: 1,
+            problem: Problem::Empty,
+        });
+    };
     Ok(Journal {
         path,
+        started,
         records,
         events,
         fold,
@@ -177,7 +188,8 @@ impl Journal {
             });
         };
         let (_, fold) = fold_records(&self.path, prefix)?;
-        let truth = serde_json::to_value(RunState::of(&fold)).expect("state serializes");
+        let truth =
+            serde_json::to_value(RunState::of(&self.started, &fold)).expect("state serializes");
         match cache::first_difference(&cached, &truth, "") {
             Some(field) => Err(mismatch(field)),
             None => Ok(()),

@@ -1,11 +1,13 @@
 //! CheckStatus: the article's check, in every region at once, plus which trails may be changed.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::journal::StepName;
 use crate::model::{RegionScan, RegionStatus, SkipReason, TrailTarget};
 use crate::steps::{scan, Cx, Step};
+
+pub use crate::model::StatusReport;
 
 #[derive(Debug, Serialize)]
 pub struct CheckStatus {
@@ -17,20 +19,6 @@ pub struct CheckStatus {
     /// `--include-organization-trail`: this (management) account's organization trails may be
     /// changed.
     pub include_organization_trail: bool,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct StatusReport {
-    pub trail: String,
-    pub regions: Vec<RegionStatus>,
-    /// Every distinct trail (by ARN) that matched, with why it is skipped if it is.
-    pub targets: Vec<TrailTarget>,
-}
-
-impl StatusReport {
-    pub fn changeable(&self) -> impl Iterator<Item = &TrailTarget> {
-        self.targets.iter().filter(|t| t.skip.is_none())
-    }
 }
 
 /// Groups what the regions showed into distinct trails and decides which may be changed.

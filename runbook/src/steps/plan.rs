@@ -1,62 +1,20 @@
 //! MakePlan (read-only): where the trails' bucket lives, how it is encrypted, what the bucket
 //! policy would do after the revert, and so the exact list of writes a revert would make.
 
-use crate::model::{PlanWarning, Warned};
-use serde::{Deserialize, Serialize};
+use crate::model::Warned;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::journal::StepName;
-use crate::model::{BucketState, BucketVerdict, EncryptionRule, PlannedWrite, TrailTarget};
+use crate::model::{BucketVerdict, EncryptionRule, PlannedWrite, TrailTarget};
 use crate::steps::{bucket, Cx, Step};
+
+pub use crate::model::{BucketPlan, Plan, TrailChange};
 
 #[derive(Debug, Serialize)]
 pub struct MakePlan {
     /// The trails that may be changed (CheckStatus's targets without a skip reason).
     pub trails: Vec<TrailTarget>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct TrailChange {
-    pub name: String,
-    pub arn: String,
-    pub home_region: String,
-    /// The key in use now; `None`: already not encrypted, nothing to do.
-    pub kms_key_id: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct BucketPlan {
-    pub current: BucketState,
-    /// The configuration to put; `None`: the bucket is not SSE-KMS, nothing to do.
-    pub new_rules: Option<Vec<EncryptionRule>>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Plan {
-    pub trails: Vec<TrailChange>,
-    pub buckets: Vec<BucketPlan>,
-    /// Buckets the trails name that do not exist (deleted): CloudTrail cannot deliver to them.
-    #[serde(default)]
-    pub missing_buckets: Vec<String>,
-    /// Buckets the trails deliver to that belong to another account (S3 refused a request naming
-    /// this account as the owner): their default encryption is that account's to change. The
-    /// trails are still reverted.
-    #[serde(default)]
-    pub foreign_buckets: Vec<String>,
-    /// Every write a revert makes, in order: what the operator confirms, what each write's
-    /// intent records, and what is sent.
-    pub writes: Vec<PlannedWrite>,
-    pub warnings: Vec<PlanWarning>,
-    /// `restore`: each key it puts back, as checked (its ARN, state, and the key policy's
-    /// statement that lets CloudTrail use it, or what was wrong).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub keys: Vec<super::undo::KeyState>,
-    /// `restore`: what the revert changed that this undo does not put back, and why.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_restored: Vec<super::undo::NotRestored>,
-    /// `restore`: what is already as it was before the revert (nothing to write).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub already_restored: Vec<String>,
 }
 
 impl Plan {

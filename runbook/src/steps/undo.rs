@@ -18,10 +18,12 @@ use serde_json::json;
 use crate::aws::{DESCRIBE_KEY, GET_KEY_POLICY};
 use crate::error::{Error, KeyProblem, Result};
 use crate::journal::{self, StepName};
-use crate::model::{BucketState, PlannedWrite, Runbook};
+use crate::model::{BucketState, PlannedWrite, Runbook, StatusReport};
 use crate::runs;
 use crate::steps::write::write_step;
 use crate::steps::{bucket, write, BucketPlan, Cx, Plan, Step, TrailChange};
+
+pub use crate::model::{KeyState, NotRestored, NotRestoredWhy};
 
 #[derive(Debug, Serialize)]
 pub struct UndoSource {
@@ -72,10 +74,7 @@ impl Step for UndoSource {
         let dir = state_dir.join(&id);
         let source = journal::load(&dir)?;
         source.check_cache(&dir)?;
-        let started = source
-            .fold
-            .started()
-            .expect("a loaded journal began with run_started");
+        let started = &source.started;
         if started.runbook != Runbook::Revert {
             return Err(refuse(RunUnfit::NotARevert {
                 runbook: started.runbook.name().to_string(),
@@ -106,16 +105,19 @@ impl Step for UndoSource {
         if writes.is_empty() {
             return Err(refuse(RunUnfit::NoWrite));
         }
-        let preflight = source.fold.output(StepName::Preflight);
-        let regions = |field: &str| -> Vec<String> {
-            preflight
-                .and_then(|p| serde_json::from_value(p[field].clone()).ok())
-                .unwrap_or_default()
+        // Read as the types the steps recorded (a verified journal's status report is one).
+        let preflight: Option<crate::steps::PreflightOutput> = source
+            .fold
+            .output(StepName::Preflight)
+            .and_then(|p| serde_json::from_value(p.clone()).ok());
+        let regions = |field: fn(&crate::steps::PreflightOutput) -> &Vec<String>| -> Vec<String> {
+            preflight.as_ref().map(field).cloned().unwrap_or_default()
         };
         let targets: Vec<crate::model::TrailTarget> = source
             .fold
             .output(StepName::CheckStatus)
-            .and_then(|s| serde_json::from_value(s["targets"].clone()).ok())
+            .and_then(|s| serde_json::from_value::<StatusReport>(s.clone()).ok())
+            .map(|s| s.targets)
             .unwrap_or_default();
         let deliveries = targets
             .into_iter()
@@ -130,8 +132,8 @@ impl Step for UndoSource {
         Ok(UndoneRun {
             run_id: id,
             writes,
-            scan: regions("scan"),
-            excluded: regions("excluded"),
+            scan: regions(|p| &p.scan),
+            excluded: regions(|p| &p.excluded),
             deliveries,
         })
     }
@@ -152,24 +154,6 @@ pub struct KeyToCheck {
     pub region: String,
     /// The trails it goes back on: its key policy must let CloudTrail use it for each.
     pub trails: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct KeyState {
-    pub key: String,
-    pub state: String,
-    /// The key's ARN, as KMS names it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// The trails it goes back on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub trails: Vec<String>,
-    /// The key policy's statement that lets CloudTrail use the key for those trails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloudtrail_statement: Option<serde_json::Value>,
-    /// What the checks found wrong (put back only with `--force`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<KeyProblem>,
 }
 
 fn key_region(key: &str) -> Option<&str> {
@@ -413,23 +397,6 @@ impl Step for CheckKeys {
         }
         Ok(states)
     }
-}
-
-/// Something the revert changed that the undo does not put back.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct NotRestored {
-    /// The trail's ARN or the bucket's name.
-    pub target: String,
-    pub why: NotRestoredWhy,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum NotRestoredWhy {
-    /// It does not exist any more (deleted, or deleted and re-created under another ARN).
-    Deleted,
-    /// It changed since the revert, and `--force` was not given.
-    ChangedSince,
 }
 
 /// A target deleted since the revert: reported, and left alone (even with `--force`).

@@ -13,7 +13,6 @@
 //!    each attempt its own intent and `aws_call`.
 
 use aws_config::retry::RetryConfig;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::aws::{Failure, FailureKind, DESCRIBE_TRAILS};
@@ -21,6 +20,8 @@ use crate::error::{Error, Result};
 use crate::journal::{Event, StepName, WriteAnswer, WriteState};
 use crate::model::{EncryptionRule, PlannedWrite, Trail};
 use crate::steps::{bucket, Cx};
+
+pub use crate::model::{WriteOutcome, WriteReport};
 
 /// A step that makes the plan's writes of one kind through [`apply_all`]: the four write steps
 /// of the runbooks differ only in their name (and so in the writes the journal lets them make).
@@ -46,35 +47,6 @@ macro_rules! write_step {
     };
 }
 pub(crate) use write_step;
-
-/// Whether a write was made, found already done, or applied without its answer reaching us.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WriteOutcome {
-    /// This run made it, and AWS confirmed it.
-    Changed,
-    /// The live state did not need it (changed by someone else, or an earlier run).
-    AlreadyDone,
-    /// This run sent it and the answer was lost; the live state shows it applied.
-    SettledApplied,
-}
-
-/// One planned write and what became of it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct WriteReport {
-    pub write: PlannedWrite,
-    pub outcome: WriteOutcome,
-}
-
-impl WriteReport {
-    /// Whether this run changed the account with it.
-    pub fn made(&self) -> bool {
-        matches!(
-            self.outcome,
-            WriteOutcome::Changed | WriteOutcome::SettledApplied
-        )
-    }
-}
 
 /// What the live state shows of a write's target.
 enum Live {

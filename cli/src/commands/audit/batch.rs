@@ -148,7 +148,7 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
             batch::BatchEvent::AccountEnded(e) => format!(
                 "account_ended {}: {}{}",
                 e.account,
-                outcome_word(e.outcome.name(), lang),
+                outcome_word(Some(e.outcome), lang),
                 e.run_id
                     .as_deref()
                     .map(|r| format!(" ({} {r})", t(lang, "run", "実行")))
@@ -220,7 +220,7 @@ pub fn verify(
         out::line(format!(
             "  {}  {}  {}",
             row.account,
-            outcome_word(&row.outcome, lang),
+            outcome_word(row.outcome, lang),
             row.run_id.as_deref().unwrap_or("-")
         ));
     }

@@ -54,9 +54,7 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         let row = match journal::load(&state_dir.join(&id)) {
             Ok(j) => {
                 let f = &j.fold;
-                let started = f
-                    .started()
-                    .expect("a loaded journal began with run_started");
+                let started = &j.started;
                 RunRow {
                     run_id: id,
                     runbook: Some(started.runbook.name().to_string()),

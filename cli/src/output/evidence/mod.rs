@@ -155,10 +155,7 @@ fn output<T: DeserializeOwned>(journal: &Journal, step: StepName) -> Option<T> {
 impl Evidence {
     pub fn of(run_id: &str, journal: &Journal, verify_command: String) -> Evidence {
         let fold = &journal.fold;
-        let started = fold
-            .started()
-            .expect("a loaded journal begins with run_started")
-            .clone();
+        let started = journal.started.clone();
         let status_report: Option<StatusReport> = output(journal, StepName::CheckStatus);
         let not_scanned = output::<runbook::steps::PreflightOutput>(journal, StepName::Preflight)
             .map(|p| p.not_scanned_groups())
