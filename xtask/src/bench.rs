@@ -6,6 +6,7 @@
 //! `--accounts N` times a batch over many accounts instead ([`accounts`]).
 
 mod accounts;
+mod median;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use runbook::testkit::{self, Moto, Seed};
 
 use crate::flags::BenchFlags;
 use cloudtrail_revert::output::out;
+use median::median;
 
 struct Sample {
     wall: Duration,
@@ -67,11 +69,6 @@ async fn measure(
         stages: meter.stages(),
         calls: by_operation,
     })
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
 }
 
 /// The article's commands, verbatim but for `--endpoint-url`, timed once.

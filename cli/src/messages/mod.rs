@@ -13,6 +13,8 @@ use runbook::Error as E;
 
 use crate::flags::Lang;
 
+pub mod evidence;
+
 pub enum Msg<'a> {
     /// A library error.
     Error(&'a E),

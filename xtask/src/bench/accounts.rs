@@ -214,7 +214,7 @@ async fn median_of(moto: &Moto, n: usize, flags: &BenchFlags) -> Result<(Duratio
         .map(|w| format!("{:.3} s", w.as_secs_f64()))
         .collect();
     out::line(format!("{n} account(s), each run: {}", each.join(", ")));
-    Ok((super::median(walls), last))
+    Ok((super::median::median(walls), last))
 }
 
 fn print_accounts(sample: &BatchSample) {

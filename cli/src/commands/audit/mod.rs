@@ -1,6 +1,7 @@
 //! `audit list|show|verify|report`: review what runs and batches did, from their journals.
 
 mod batch;
+mod report;
 
 use anyhow::Result;
 use runbook::journal::{self, Event, Record, WriteAnswer};
@@ -18,7 +19,7 @@ pub fn run(flags: AuditFlags, settings: &Settings) -> Result<()> {
     let output = settings.output;
     let lang = settings.lang;
     match flags.command {
-        AuditCommand::Report { run_id, out, force } => crate::output::evidence::run(
+        AuditCommand::Report { run_id, out, force } => report::report(
             &state_dir,
             run_id.as_deref(),
             lang,
@@ -215,7 +216,7 @@ fn describe(event: &Event, lang: Lang) -> String {
             "{} {step} {}: {}",
             t("step", "ステップ"),
             t("skipped", "スキップ"),
-            crate::output::evidence::skip_text(skip, lang)
+            crate::messages::evidence::skip_text(skip, crate::messages::evidence::of(lang))
         ),
         Event::WriteIntent { write, .. } => format!(
             "  {}: {} {} {} {}",

@@ -9,8 +9,9 @@ use runbook::model::{
 };
 use runbook::steps::WriteOutcome;
 
-use super::words::{skip_reason, skip_text};
-use super::{timeline, Attempt, Evidence, GoAhead, Words, WriteRow};
+use super::model::{Attempt, Evidence, GoAhead, WriteRow};
+use super::timeline;
+use crate::messages::evidence::{skip_reason, skip_text, Words};
 use crate::output::clock as time;
 
 const CSS: &str = include_str!("report.css");

@@ -8,7 +8,7 @@
 use maud::{html, Markup};
 use runbook::journal::{Event, Journal, StepName};
 
-use super::Words;
+use crate::messages::evidence::Words;
 use crate::output::clock as time;
 
 /// A quiet stretch longer than this is drawn as a cut, not to scale.
@@ -152,7 +152,10 @@ impl Timeline {
                         lane,
                         t,
                         kind,
-                        title: format!("{step} skipped: {}", super::words::skip_key(skip)),
+                        title: format!(
+                            "{step} skipped: {}",
+                            crate::messages::evidence::skip_key(skip)
+                        ),
                     });
                 }
                 Event::Warning { step, message } => {
