@@ -51,6 +51,10 @@ impl Settings {
             ),
             Command::Audit(f) => (None, f.state_dir.as_deref(), &f.display),
         };
+        if let Some(scenario) = connection.and_then(|c| c.replay.as_deref()) {
+            // A scenario named where none can be found is bad input, said before anything.
+            paths::scenario_dir(scenario)?;
+        }
         Ok(Settings {
             lang: messages::resolve_lang(display.lang),
             output: display.output,

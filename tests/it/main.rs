@@ -13,6 +13,8 @@
 //! - `evidence`: `audit report`, the HTML evidence page: snapshots, escaping, headless Chromium.
 //! - `hints`: the hint fits the refusal (an explicit deny is not a missing permission).
 //! - `resume`: interruptions at every step boundary and mid-write, then resume.
+//! - `installed`: the operator's binary run from no checkout: XDG state directory, `--replay` by
+//!   path, its own name in what it prints, an unusable state directory refused first.
 //! - `interrupt`: Ctrl-C (SIGINT) during a revert.
 //! - `audit_log`: tamper detection, corrupt state, planted links.
 //! - `japanese`: every error path an operator meets, under `LANG=ja_JP.UTF-8`, without English
@@ -45,6 +47,7 @@ mod credentials;
 mod e2e;
 mod evidence;
 mod hints;
+mod installed;
 mod interrupt;
 mod japanese;
 mod journal;
