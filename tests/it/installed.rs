@@ -127,8 +127,11 @@ fn a_state_directory_that_cannot_be_made_is_refused_before_any_call() {
     cmd.env("HOME", &home)
         .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
         .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
-        .args(["run", "revert", "--yes", "--endpoint-url", &endpoint]);
+        .args(["run", "revert", "--yes", "--output", "json"])
+        .args(["--endpoint-url", &endpoint]);
     let run = Run::of(cmd).failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "state_dir_unusable");
     assert!(
         run.stderr.starts_with(&format!(
             "error: the state directory {} cannot be created",
