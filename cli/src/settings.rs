@@ -26,6 +26,9 @@ pub struct Settings {
     pub state_dir: PathBuf,
     /// The connection flags as given (`audit` has none).
     pub connection: Option<Connection>,
+    /// Whether the state directory was named (`--state-dir`, `RUNBOOK_STATE_DIR`): a printed
+    /// command then names it too.
+    state_dir_given: bool,
     /// `--lang` as given: a printed command carries it only when it was given.
     lang_given: Option<Lang>,
 }
@@ -58,6 +61,7 @@ impl Settings {
         Ok(Settings {
             lang: messages::resolve_lang(display.lang),
             output: display.output,
+            state_dir_given: state_dir.is_some(),
             state_dir: paths::state_dir(state_dir)?,
             connection: connection.cloned(),
             lang_given: display.lang,
@@ -70,6 +74,7 @@ impl Settings {
             lang: messages::resolve_lang(flags.display.lang),
             output: flags.display.output,
             state_dir: paths::state_dir(flags.connection.state_dir.as_deref())?,
+            state_dir_given: flags.connection.state_dir.is_some(),
             connection: Some(flags.connection.clone()),
             lang_given: flags.display.lang,
         })
@@ -120,13 +125,13 @@ impl Settings {
             if let Some(s) = &c.replay {
                 flag("--replay", s);
             }
-            if c.state_dir.is_some() {
-                // Absolute, so that the command also runs from another directory.
-                flag("--state-dir", &self.state_dir.to_string_lossy());
-            }
             if c.concurrency != Connection::DEFAULT_CONCURRENCY {
                 flag("--concurrency", &c.concurrency.to_string());
             }
+        }
+        if self.state_dir_given {
+            // Absolute, so that the command also runs from another directory.
+            flag("--state-dir", &self.state_dir.to_string_lossy());
         }
         if let Some(lang) = self.lang_given.and_then(|l| l.to_possible_value()) {
             flag("--lang", lang.get_name());
@@ -137,21 +142,40 @@ impl Settings {
         if yes {
             args.push("--yes".into());
         }
-        let mut command = args
-            .iter()
-            // Arguments come from argv and the environment, which cannot hold a NUL byte.
-            .map(|a| {
-                shlex::try_quote(a)
-                    .expect("no NUL byte in an argument")
-                    .into_owned()
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        let mut command = quoted(&args);
         if needs_external_id {
             command.push_str(" --external-id <EXTERNAL_ID>");
         }
         command
     }
+}
+
+/// The command that verifies the log of `id` (run or batch), quoted for a POSIX shell.
+impl Settings {
+    pub fn verify_command(&self, id: &str) -> String {
+        let mut args = paths::program_words();
+        args.extend(["audit".into(), "verify".into(), id.into()]);
+        if self.state_dir_given {
+            args.extend([
+                "--state-dir".into(),
+                self.state_dir.to_string_lossy().into(),
+            ]);
+        }
+        quoted(&args)
+    }
+}
+
+/// `args` as one POSIX shell line.
+fn quoted(args: &[String]) -> String {
+    args.iter()
+        // Arguments come from argv, the environment and run ids, which cannot hold a NUL byte.
+        .map(|a| {
+            shlex::try_quote(a)
+                .expect("no NUL byte in an argument")
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The runbook's arguments as `run` was given them (a batch gives each account the same).

@@ -20,11 +20,9 @@ pub fn run(flags: AuditFlags, settings: &Settings) -> Result<()> {
     let lang = settings.lang;
     match flags.command {
         AuditCommand::Report { run_id, out, force } => report::report(
-            &state_dir,
+            settings,
             run_id.as_deref(),
-            lang,
             out.as_deref().map(|out| (out, force)),
-            output,
         ),
         AuditCommand::List => list(&state_dir, output, lang),
         AuditCommand::Show { run_id, writes } => {
