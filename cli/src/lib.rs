@@ -145,9 +145,9 @@ pub fn failed(err: &anyhow::Error, lang: flags::Lang, json_command: Option<Strin
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     let settings = settings::Settings::of(&command)?;
     if matches!(command, Command::Run(_)) {
-        // A new run needs its state directory (made here if missing) before anything else;
+        // A new run needs a state directory it can make, checked before anything else;
         // `resume` and `undo` need runs already in it.
-        settings.writable_state_dir()?;
+        settings.check_state_dir()?;
     }
     match command {
         Command::Run(f) if f.batch.is_batch() => embed::run_batch_with(f, None).await.0,

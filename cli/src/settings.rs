@@ -87,8 +87,24 @@ impl Settings {
             .expect("only commands with connection flags talk to AWS")
     }
 
-    /// The state directory, made (as a private folder) before a command that writes runs
-    /// touches AWS: one that cannot be made is bad input, said before any call.
+    /// Refuses, before anything is done, a state directory a new run could not make: bad
+    /// input, said before any call (nothing is made here).
+    pub fn check_state_dir(&self) -> Result<(), Error> {
+        if std::fs::metadata(&self.state_dir).is_ok_and(|m| !m.is_dir()) {
+            // There, but not a folder: refused by name, as any run file that is not what it
+            // should be (nothing is made).
+            return runbook::files::private_dir(&self.state_dir);
+        }
+        match runbook::files::could_make_dir(&self.state_dir) {
+            Err(source) => Err(Error::StateDirUnusable {
+                path: self.state_dir.clone(),
+                source,
+            }),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// The state directory, made (as a private folder) when a run starts.
     pub fn writable_state_dir(&self) -> Result<&Path, Error> {
         match runbook::files::private_dir(&self.state_dir) {
             Err(Error::Io { source, .. }) => Err(Error::StateDirUnusable {

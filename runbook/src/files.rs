@@ -53,6 +53,35 @@ fn owned(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
     Ok(())
 }
 
+/// Whether [`private_dir`] could make `path`, asked without making anything: it exists as a
+/// folder, or its nearest existing ancestor is a folder this process may write into. (So a
+/// command can refuse a state directory it cannot make before it does anything else.)
+pub fn could_make_dir(path: &Path) -> std::io::Result<()> {
+    use std::io::{Error as IoError, ErrorKind};
+    let mut at = path;
+    loop {
+        match std::fs::metadata(at) {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) => return Err(IoError::from_raw_os_error(libc::ENOTDIR)),
+            Err(e) if e.kind() == ErrorKind::NotFound => match at.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => at = parent,
+                _ => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    if at == path {
+        return Ok(());
+    }
+    let c_path = std::ffi::CString::new(at.as_os_str().as_encoded_bytes())
+        .map_err(|_| IoError::from(ErrorKind::InvalidInput))?;
+    // SAFETY: `c_path` is a valid NUL-terminated string that outlives the call.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        return Err(IoError::last_os_error());
+    }
+    Ok(())
+}
+
 /// Makes `path` (and its parents) as a private folder, or checks the one that is there. The
 /// state directory itself may be a link the operator made; a run's folder may not
 /// ([`check_own`] checks that).
@@ -258,6 +287,22 @@ pub fn write_out(path: &Path, bytes: &[u8], replace: bool, state_dir: &Path) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn could_make_dir_asks_without_making() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        could_make_dir(&deep).unwrap();
+        assert!(!dir.path().join("a").exists(), "nothing is made");
+        could_make_dir(dir.path()).unwrap();
+        // Below a file: no folder can be made there.
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = could_make_dir(&file.join("state")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTDIR), "{err}");
+        let err = could_make_dir(&file).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTDIR), "{err}");
+    }
 
     #[test]
     fn a_link_in_place_of_a_file_is_refused_and_its_target_untouched() {

@@ -297,3 +297,22 @@ fn the_checker_sees_grouped_and_relative_imports() {
     std::fs::write(dir.path().join("b.rs"), "use crate::a;\n").unwrap();
     assert_eq!(circles(&graph(dir.path())), ["crate::a <-> crate::b"]);
 }
+
+/// What an operator installs links nothing of the workshop: no test kit (moto, seeding), no
+/// insta. (Dev-dependencies are for its unit tests only and never reach the binary.)
+#[test]
+fn the_operator_crate_depends_on_no_test_kit() {
+    let manifest =
+        std::fs::read_to_string(crate::workspace::root().join("cli/Cargo.toml")).unwrap();
+    let normal: String = manifest
+        .split("\n[")
+        .filter(|section| section.starts_with("dependencies]"))
+        .collect();
+    assert!(normal.contains("runbook"), "{normal}");
+    for forbidden in ["testkit", "insta", "boon", "moto"] {
+        assert!(
+            !normal.contains(forbidden),
+            "cli/Cargo.toml's [dependencies] name `{forbidden}`:\n{normal}"
+        );
+    }
+}
