@@ -6,6 +6,7 @@ mod bench;
 mod clock;
 mod connect;
 mod display;
+mod dist;
 mod evidence;
 mod fixtures;
 mod flags;
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
             Command::Fixtures(f) => fixtures::run(f).await,
             Command::Bench(f) => bench::run(f).await,
             Command::IamPolicy(f) => iam_policy::run(f),
+            Command::Dist(f) => dist::run(f),
             Command::Test { args } => test::run(args),
         }
     });
