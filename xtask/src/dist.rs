@@ -42,6 +42,10 @@ const DEVELOPER_END: &str = "<!-- dist: developer part ends -->";
 /// `cargo xtask dist` takes no flags: the version is the package's, the output folder
 /// `<target-dir>/dist/`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  cargo xtask dist    # target/dist/cloudtrail-revert-<version>-x86_64-linux.tar.gz and its .sha256
+  CARGO_TARGET_DIR=/tmp/t cargo xtask dist    # the same, built and written under /tmp/t")]
 pub struct DistFlags {}
 
 pub fn run(_flags: DistFlags) -> Result<()> {
