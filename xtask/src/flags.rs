@@ -41,6 +41,8 @@ pub enum Command {
     /// trail and bucket.
     #[command(after_help = examples::IAM_POLICY)]
     IamPolicy(IamPolicyFlags),
+    /// [developer] Build the release binary for x86_64 Linux and pack it with its checksum.
+    Dist(crate::dist::DistFlags),
     /// [developer] Run every test (installs moto[server] with pip if it is missing).
     #[command(after_help = examples::TEST)]
     Test {

@@ -3,6 +3,7 @@
 //! commands (`fixtures`, `bench`, `iam-policy`, `test`, `dist`) live here, one module each.
 
 mod bench;
+mod dist;
 mod fixtures;
 mod flags;
 mod iam_policy;
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
             Command::Fixtures(f) => fixtures::run(f).await,
             Command::Bench(f) => bench::run(f).await,
             Command::IamPolicy(f) => iam_policy::run(f),
+            Command::Dist(f) => dist::run(f),
             Command::Test { args } => test::run(args),
         }
     });
