@@ -57,7 +57,8 @@ pub fn run(_flags: DistFlags) -> Result<()> {
         meta.version
     );
     let started = Instant::now();
-    let binary_path = build(&cargo, &meta.workspace_root)?;
+    let machine = MachinePaths::here(&meta);
+    let binary_path = build(&cargo, &meta.workspace_root, &machine)?;
     let build_time = started.elapsed();
     let binary = std::fs::read(&binary_path)
         .with_context(|| format!("reading the built binary {}", binary_path.display()))?;
@@ -73,6 +74,7 @@ pub fn run(_flags: DistFlags) -> Result<()> {
     let needs = glibc_needs(&binary)
         .with_context(|| format!("reading the glibc versions {} needs", binary_path.display()))?;
     check_glibc(&needs, GLIBC_LIMIT)?;
+    machine.check_absent(&binary)?;
 
     let readme_path = meta.workspace_root.join(README);
     let readme = std::fs::read_to_string(&readme_path)
@@ -154,10 +156,59 @@ fn metadata(cargo: &str) -> Result<Metadata> {
 }
 
 /// Builds the binary with cargo and returns the path cargo reports for it.
-fn build(cargo: &str, workspace_root: &Path) -> Result<PathBuf> {
+/// The build machine's own folders, which the binary must not name: source paths reach a
+/// binary through panic locations (`file!()`), so they are remapped while compiling, then
+/// looked for in what was built.
+struct MachinePaths {
+    /// (path, what it is remapped to), in rustc's order: the last match wins.
+    remaps: Vec<(PathBuf, &'static str)>,
+}
+
+impl MachinePaths {
+    fn here(meta: &Metadata) -> MachinePaths {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".cargo")));
+        let mut remaps = Vec::new();
+        remaps.extend(home.map(|h| (h, "/home")));
+        remaps.push((meta.workspace_root.clone(), "/build"));
+        remaps.extend(cargo_home.map(|c| (c, "/cargo")));
+        remaps.push((meta.target_directory.clone(), "/target"));
+        MachinePaths { remaps }
+    }
+
+    /// `--config build.rustflags=[…]`: every machine path remapped.
+    fn rustflags(&self) -> String {
+        let flags: Vec<String> = self
+            .remaps
+            .iter()
+            .map(|(from, to)| format!("\"--remap-path-prefix={}={to}\"", from.display()))
+            .collect();
+        format!("build.rustflags=[{}]", flags.join(", "))
+    }
+
+    /// Refuses a binary that still names one of the machine's folders.
+    fn check_absent(&self, binary: &[u8]) -> Result<()> {
+        for (path, _) in &self.remaps {
+            let needle = path.as_os_str().as_encoded_bytes();
+            if needle.len() > 1 && binary.windows(needle.len()).any(|w| w == needle) {
+                bail!(
+                    "the binary names {}, a folder of the machine it was built on; is \
+                     RUSTFLAGS set (it replaces the path remapping `dist` gives cargo)?",
+                    path.display()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn build(cargo: &str, workspace_root: &Path, machine: &MachinePaths) -> Result<PathBuf> {
     let mut child = Command::new(cargo)
         .current_dir(workspace_root)
         .args(["build", "--release", "-p", PACKAGE, "--bin", BINARY])
+        .args(["--config", &machine.rustflags()])
         .arg("--message-format=json-render-diagnostics")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -625,6 +676,28 @@ mod tests {
             text.contains("GLIBC_2.99 (symbol future_call, from libc.so.6)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_binary_that_names_a_build_folder_is_refused() {
+        let machine = MachinePaths {
+            remaps: vec![
+                (PathBuf::from("/home/dev"), "/home"),
+                (PathBuf::from("/home/dev/src/tool"), "/build"),
+            ],
+        };
+        let flags = machine.rustflags();
+        assert!(
+            flags.contains("\"--remap-path-prefix=/home/dev/src/tool=/build\""),
+            "{flags}"
+        );
+        machine
+            .check_absent(b"panicked at /build/cli/src/lib.rs:1:1")
+            .unwrap();
+        let err = machine
+            .check_absent(b"panicked at /home/dev/src/tool/cli/src/lib.rs:1:1")
+            .unwrap_err();
+        assert!(err.to_string().contains("names /home/dev,"), "{err}");
     }
 
     #[test]
