@@ -249,34 +249,6 @@ pub async fn aws(
     Ok((Aws::new(config, c.endpoint_url.is_some()), None))
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::Parser;
-
-    use super::*;
-    use crate::flags::Cli;
-
-    fn endpoint(args: &[&str]) -> Option<String> {
-        let flags =
-            Cli::try_parse_from(std::iter::once("cloudtrail-revert").chain(args.iter().copied()))
-                .expect("valid flags");
-        endpoint_of(&flags.command)
-    }
-
-    #[test]
-    fn every_command_that_talks_to_aws_routes_its_credential_providers() {
-        let url = Some("http://127.0.0.1:5000".to_string());
-        let at = ["--endpoint-url", "http://127.0.0.1:5000"];
-        assert_eq!(endpoint(&[&["run", "status"][..], &at].concat()), url);
-        assert_eq!(endpoint(&[&["resume"][..], &at].concat()), url);
-        // A replay talks to nobody.
-        assert_eq!(
-            endpoint(&[&["run", "status", "--replay", "secure-account"][..], &at].concat()),
-            None
-        );
-    }
-}
-
 /// How a batch reaches each account: STS AssumeRole on the member role from the base
 /// credentials, or the base credentials themselves for the caller's own account.
 ///
@@ -467,5 +439,33 @@ impl runbook::batch::Connector for ReplayConnector {
                 },
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::flags::Cli;
+
+    fn endpoint(args: &[&str]) -> Option<String> {
+        let flags =
+            Cli::try_parse_from(std::iter::once("cloudtrail-revert").chain(args.iter().copied()))
+                .expect("valid flags");
+        endpoint_of(&flags.command)
+    }
+
+    #[test]
+    fn every_command_that_talks_to_aws_routes_its_credential_providers() {
+        let url = Some("http://127.0.0.1:5000".to_string());
+        let at = ["--endpoint-url", "http://127.0.0.1:5000"];
+        assert_eq!(endpoint(&[&["run", "status"][..], &at].concat()), url);
+        assert_eq!(endpoint(&[&["resume"][..], &at].concat()), url);
+        // A replay talks to nobody.
+        assert_eq!(
+            endpoint(&[&["run", "status", "--replay", "secure-account"][..], &at].concat()),
+            None
+        );
     }
 }

@@ -102,7 +102,7 @@ fn check_at(env: &Env, endpoint: &str, args: &[&str], code: i32) -> Run {
     let args: Vec<&str> = args
         .iter()
         .copied()
-        .chain(["--endpoint-url", &endpoint])
+        .chain(["--endpoint-url", endpoint])
         .collect();
     judge(cmd, &args, code)
 }

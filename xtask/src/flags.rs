@@ -26,6 +26,9 @@ pub struct Xtask {
     pub color: ColorWhen,
 }
 
+// The operator's flags are the large variant; a command line is parsed once, so its size does
+// not matter, and clap does not flatten a boxed subcommand.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// run, resume, undo, audit: `cloudtrail-revert`'s own commands, forwarded to it.
