@@ -443,7 +443,7 @@ pub fn batch_prompt(
     not_asked: &[NotAsked],
     lang: Lang,
 ) -> String {
-    let w = render::words(lang);
+    let w = crate::messages::terminal::words(lang);
     let mut out = String::new();
     let _ = writeln!(
         out,

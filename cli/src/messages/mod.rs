@@ -14,6 +14,7 @@ use runbook::Error as E;
 use crate::flags::Lang;
 
 pub mod evidence;
+pub mod terminal;
 
 pub enum Msg<'a> {
     /// A library error.
