@@ -129,10 +129,7 @@ pub fn failed(err: &anyhow::Error, lang: flags::Lang, json_command: Option<Strin
         Some(e) => messages::Msg::Error(e).text(lang),
         None => messages::with_program(runbook::aws::error_chain(err.as_ref())),
     };
-    let label = match lang {
-        flags::Lang::En => "error",
-        flags::Lang::Ja => "エラー",
-    };
+    let label = messages::error_label(lang);
     out::eline(format!("{label}: {message}"));
     let code = exit_code(err);
     if let Some(command) = json_command {
@@ -224,13 +221,7 @@ fn usage_error(e: clap::Error, args: &[OsString]) -> ExitCode {
     // endpoint's credentials; in Japanese, marked as the parser's words.
     let shown = display::without_userinfo(&e.render().to_string());
     let lang = messages::resolve_lang(lang_in_args(&args));
-    out::eprint(&match lang {
-        flags::Lang::En => shown.clone(),
-        flags::Lang::Ja => format!(
-            "エラー: コマンドラインの引数が正しくありません。`--help` で使い方を表示します。システムの応答: {}\n",
-            shown.lines().next().unwrap_or_default().trim_start_matches("error: ")
-        ),
-    });
+    out::eprint(&messages::usage_error(&shown, lang));
     if !wants_json {
         return ExitCode::from(exit::USAGE);
     }

@@ -316,3 +316,33 @@ fn the_operator_crate_depends_on_no_test_kit() {
         );
     }
 }
+
+/// Whether `c` is Japanese: hiragana, katakana (with their punctuation), or a CJK ideograph.
+fn is_japanese(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
+}
+
+/// One catalogue: every sentence the operator reads in Japanese (and so its English twin) is in
+/// `cli/src/messages/`. Code elsewhere names the catalogue's words; test code and comments may
+/// quote Japanese.
+#[test]
+fn japanese_words_live_only_in_the_message_catalogue() {
+    let src = crate_src("cli");
+    let catalogue = src.join("messages");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| !f.starts_with(&catalogue)) {
+        let code = code_of(&std::fs::read_to_string(file).unwrap());
+        for line in code.lines().filter(|l| l.chars().any(is_japanese)) {
+            let rel = file.strip_prefix(&src).unwrap().display();
+            found.push(format!("cli/src/{rel}: {}", line.trim()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "Japanese outside cli/src/messages/ (move the words into the catalogue):\n{}",
+        found.join("\n")
+    );
+}

@@ -22,8 +22,9 @@ use runbook::Error;
 use crate::connect;
 use crate::drive::expect_hash;
 use crate::flags::{Lang, Output, ResumeFlags, RunFlags, RunbookName};
+use crate::messages::batch as words;
 use crate::messages::Msg;
-use crate::output::batch::{document, outcome_word, skipped_why, summary_table, t};
+use crate::output::batch::{document, outcome_word, summary_table};
 use crate::output::json::{self, BatchFailure};
 use crate::output::{out, render};
 use crate::paths;
@@ -221,6 +222,7 @@ fn finish(
     settings: &Settings,
 ) -> Result<()> {
     let lang = settings.lang;
+    let w = words::of(lang);
     let mut error = end.error();
     if error.is_none() && check {
         let found: Vec<runbook::finding::Found> = end
@@ -259,9 +261,9 @@ fn finish(
     }
     out::eline(format!(
         "{}: {} ({} {})",
-        t(lang, "Batch journal", "バッチの記録"),
+        w.batch_journal,
         doc.batch_log.display(),
-        t(lang, "batch", "バッチ"),
+        w.batch,
         end.batch_id
     ));
     out::eline(render::final_hash_line(&doc.final_hash, lang));
@@ -346,17 +348,7 @@ fn drift_since(
             continue;
         };
         let Some(run_id) = reference_run(state_dir, &result.account, since) else {
-            out::eline(t(
-                lang,
-                &format!(
-                    "account {}: not compared: no revert run `{since}` in its folder",
-                    result.account
-                ),
-                &format!(
-                    "アカウント {}: 比較していません: そのフォルダーに切り戻しの実行 `{since}` がありません",
-                    result.account
-                ),
-            ));
+            out::eline(words::not_compared(result.account.as_str(), since, lang));
             continue;
         };
         compared += 1;
@@ -397,22 +389,18 @@ struct BatchTerminal {
 impl BatchOperator for BatchTerminal {
     fn account_ended(&self, result: &AccountResult) {
         let lang = self.lang;
+        let w = words::of(lang);
         let mut line = format!(
             "{} {}: {}",
-            t(lang, "account", "アカウント"),
+            w.account,
             result.account,
             outcome_word(Some(result.outcome), lang)
         );
         if result.outcome == Outcome::Done && result.report.is_some() {
-            let _ = write!(
-                line,
-                " ({} {})",
-                t(lang, "writes", "書き込み"),
-                result.writes_made
-            );
+            let _ = write!(line, " ({} {})", w.writes, result.writes_made);
         }
         if let Some(run_id) = &result.run_id {
-            let _ = write!(line, ", {} {run_id}", t(lang, "run", "実行"));
+            let _ = write!(line, ", {} {run_id}", w.run);
         }
         if let Some(error) = &result.error {
             let _ = write!(line, "\n  {}", Msg::Error(error).text(lang));
@@ -443,32 +431,24 @@ pub fn batch_prompt(
     not_asked: &[NotAsked],
     lang: Lang,
 ) -> String {
-    let w = render::words(lang);
+    let w = crate::messages::terminal::words(lang);
+    let b = words::of(lang);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} {} ({}; {} {})",
         w.acting_as, batch.caller_account, batch.caller_arn, w.credentials_from, batch.credentials
     );
-    let _ = writeln!(
-        out,
-        "{}: {}",
-        t(
-            lang,
-            "Role in each member account",
-            "各メンバーアカウントで引き受けるロール"
-        ),
-        batch.role_name
-    );
+    let _ = writeln!(out, "{}: {}", b.member_role, batch.role_name);
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     table.set_header(vec![
-        t(lang, "Account", "アカウント"),
-        t(lang, "Trail", "証跡"),
-        t(lang, "Home region", "ホームリージョン"),
-        t(lang, "SSE-KMS in", "SSE-KMS のリージョン"),
-        t(lang, "Bucket", "バケット"),
-        t(lang, "Writes", "書き込み"),
+        b.account_header,
+        b.trail_header,
+        b.home_region_header,
+        b.kms_in_header,
+        b.bucket_header,
+        b.writes_header,
     ]);
     for p in plans {
         let trails: Vec<&str> = p.plan.trails.iter().map(|t| t.name.as_str()).collect();
@@ -479,11 +459,7 @@ pub fn batch_prompt(
             .map(|t| t.home_region.as_str())
             .collect();
         let regions = match &p.encrypted_regions {
-            Some(r) => t(
-                lang,
-                &format!("{} regions", r.len()),
-                &format!("{} リージョン", r.len()),
-            ),
+            Some(r) => words::regions(r.len(), lang),
             None => "-".into(),
         };
         let buckets: Vec<String> = p
@@ -517,40 +493,29 @@ pub fn batch_prompt(
         ]);
     }
     let writes: usize = plans.iter().map(|p| p.plan.writes.len()).sum();
-    let _ = writeln!(
-        out,
-        "\n{}:",
-        t(
-            lang,
-            &format!("Plan for {} accounts ({writes} writes)", plans.len()),
-            &format!("{} アカウントの計画 (書き込み {writes} 件)", plans.len()),
-        )
-    );
+    let _ = writeln!(out, "\n{}:", words::plan_for(plans.len(), writes, lang));
     for line in table.to_string().lines() {
         let _ = writeln!(out, "  {}", line.trim_end());
     }
     if !not_asked.is_empty() || !batch.skipped.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}:",
-            t(lang, "Not in this plan", "この計画に含まれないアカウント")
-        );
+        let _ = writeln!(out, "\n{}:", b.not_in_plan);
         for n in not_asked {
             let _ = writeln!(out, "  {}: {}", n.account, n.why);
         }
         for s in &batch.skipped {
-            let _ = writeln!(out, "  {}: {}", s.account, skipped_why(&s.state, lang));
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                s.account,
+                words::skipped_why(&s.state, lang)
+            );
         }
     }
     let _ = write!(
         out,
         "\n{}\n{}",
         w.prompt_intro,
-        t(
-            lang,
-            &format!("Is the opt-in off in every account, and should these {writes} writes be made in {} accounts? [y/N] ", plans.len()),
-            &format!("すべてのアカウントでオプトインは無効ですか。{} アカウントで上記の {writes} 件の変更を実行しますか? [y/N] ", plans.len()),
-        )
+        words::question(plans.len(), writes, lang)
     );
     out
 }

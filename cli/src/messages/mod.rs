@@ -13,7 +13,10 @@ use runbook::Error as E;
 
 use crate::flags::Lang;
 
+pub mod batch;
 pub mod evidence;
+pub mod terminal;
+pub mod timeline;
 
 pub enum Msg<'a> {
     /// A library error.
@@ -86,6 +89,30 @@ pub fn with_program(text: String) -> String {
         return text;
     }
     text.replace("`cloudtrail-revert ", &format!("`{program} "))
+}
+
+/// The label before a failed command's message: `error: …`.
+pub fn error_label(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "error",
+        Lang::Ja => "エラー",
+    }
+}
+
+/// A command line the parser refused: its own text in English; in Japanese, our sentence with
+/// the parser's first line quoted as its words.
+pub fn usage_error(parser_text: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => parser_text.to_string(),
+        Lang::Ja => format!(
+            "エラー: コマンドラインの引数が正しくありません。`--help` で使い方を表示します。システムの応答: {}\n",
+            parser_text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+        ),
+    }
 }
 
 /// Why `undo` does not take a key, in `lang`.

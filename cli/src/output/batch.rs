@@ -8,16 +8,9 @@ use runbook::batch::{self, AccountOutcome, AccountResult, BatchEnd};
 use runbook::runbooks::Report;
 
 use crate::flags::Lang;
+use crate::messages::batch as words;
 use crate::messages::Msg;
 use crate::output::json::{self, AccountRow, BatchDoc};
-
-/// English or Japanese, side by side, so that neither can be missing.
-pub fn t(lang: Lang, en: &str, ja: &str) -> String {
-    match lang {
-        Lang::En => en.to_string(),
-        Lang::Ja => ja.to_string(),
-    }
-}
 
 /// The batch's one document: every account with its latest outcome, and this attempt's reports.
 pub fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
@@ -60,26 +53,14 @@ pub fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
     }
 }
 
-/// Why an account the organization listed is not in the batch.
-pub fn skipped_why(state: &str, lang: Lang) -> String {
-    t(
-        lang,
-        &format!("skipped: the organization lists it as {state} (only ACTIVE accounts are run)"),
-        &format!("対象外: 組織での状態が {state} です (実行するのは ACTIVE のアカウントだけです)"),
-    )
-}
-
 /// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.
 pub fn before_of(report: &Report, lang: Lang) -> String {
+    let w = words::of(lang);
     let regions = encrypted_regions(report).len();
     let trail = if regions > 0 {
-        t(
-            lang,
-            &format!("trail SSE-KMS in {regions} regions"),
-            &format!("証跡 SSE-KMS ({regions} リージョン)"),
-        )
+        words::trail_kms_in(regions, lang)
     } else {
-        t(lang, "trail not SSE-KMS", "証跡 SSE-KMS なし")
+        w.trail_not_kms.to_string()
     };
     let buckets: Vec<String> = report
         .plan
@@ -93,9 +74,9 @@ pub fn before_of(report: &Report, lang: Lang) -> String {
                 .map(|r| r.sse_algorithm.as_str())
                 .collect();
             if algorithms.is_empty() {
-                t(lang, "bucket not set", "バケット 未設定")
+                w.bucket_not_set.to_string()
             } else {
-                format!("{} {}", t(lang, "bucket", "バケット"), algorithms.join("+"))
+                format!("{} {}", w.bucket, algorithms.join("+"))
             }
         })
         .collect();
@@ -134,14 +115,15 @@ pub fn outcome_word(outcome: impl Into<AccountOutcome>, lang: Lang) -> String {
 /// The summary: one row per account, the totals, then each account's error: this attempt's in
 /// the operator's language, an earlier attempt's as its batch journal recorded it (in English).
 pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
+    let w = words::of(lang);
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     table.set_header(vec![
-        t(lang, "Account", "アカウント"),
-        t(lang, "Before", "変更前"),
-        t(lang, "Writes", "書き込み"),
-        t(lang, "Result", "結果"),
-        t(lang, "Run", "実行"),
+        w.account_header,
+        w.before_header,
+        w.writes_header,
+        w.result_header,
+        w.run_header,
     ]);
     for row in &doc.accounts {
         table.add_row(vec![
@@ -156,7 +138,7 @@ pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> Stri
             row.run_id.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
-    let mut out = format!("\n{} {}\n", t(lang, "Batch", "バッチ"), doc.batch_id);
+    let mut out = format!("\n{} {}\n", w.batch_title, doc.batch_id);
     for line in table.to_string().lines() {
         let _ = writeln!(out, "{}", line.trim_end());
     }
@@ -169,17 +151,7 @@ pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> Stri
     let _ = writeln!(
         out,
         "{}",
-        t(
-            lang,
-            &format!(
-                "{done} of {} accounts done, {writes} writes made.",
-                doc.accounts.len()
-            ),
-            &format!(
-                "{} アカウント中 {done} アカウント完了、書き込み {writes} 件。",
-                doc.accounts.len()
-            ),
-        )
+        words::totals(done, doc.accounts.len(), writes, lang)
     );
     let live: std::collections::HashMap<&str, &AccountResult> =
         live.iter().map(|r| (r.account.as_str(), r)).collect();
@@ -190,14 +162,19 @@ pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> Stri
             }) => Msg::Error(error).text(lang),
             _ => format!(
                 "{}{}",
-                t(lang, "", "(記録された英語のメッセージ) "),
+                w.recorded_in_english,
                 row.error.as_deref().unwrap_or_default()
             ),
         };
         let _ = writeln!(out, "  {}: {error}", row.account);
     }
     for s in &doc.skipped {
-        let _ = writeln!(out, "  {}: {}", s.account, skipped_why(&s.state, lang));
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            s.account,
+            words::skipped_why(&s.state, lang)
+        );
     }
     out
 }

@@ -5,8 +5,9 @@ use anyhow::Result;
 use runbook::batch::{self, BatchEnd, Outcome};
 
 use crate::flags::{Lang, Output};
+use crate::messages::batch as words;
 use crate::messages::Msg;
-use crate::output::batch::{document, outcome_word, summary_table, t};
+use crate::output::batch::{document, outcome_word, summary_table};
 use crate::output::{json, out, render};
 
 /// `audit list`'s batches.
@@ -43,7 +44,8 @@ pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
 }
 
 pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
-    out::line(t(lang, "Batches:", "バッチ:"));
+    let w = words::of(lang);
+    out::line(w.batches);
     for r in rows {
         let started = r
             .started
@@ -51,18 +53,14 @@ pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
             .map(crate::output::clock::local)
             .unwrap_or_default();
         match &r.error {
-            Some(e) => out::line(format!(
-                "  {}  {} {e}",
-                r.batch_id,
-                t(lang, "unreadable:", "読めません:")
-            )),
+            Some(e) => out::line(format!("  {}  {} {e}", r.batch_id, w.unreadable)),
             None => out::line(format!(
                 "  {}  {:<7} {}/{} {}  {}  {}",
                 r.batch_id,
                 r.runbook.as_deref().unwrap_or("-"),
                 r.done,
                 r.accounts,
-                t(lang, "accounts done", "アカウント完了"),
+                w.accounts_done,
                 started,
                 r.final_hash.as_deref().unwrap_or("-"),
             )),
@@ -92,31 +90,30 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
         json::print("audit show", true, json::Body::Batch(doc));
         return Ok(());
     }
+    let w = words::of(lang);
     let started = &end.journal.started;
     out::line(format!(
         "{} {id}: `{}` `{}` ({} {}), {} {}",
-        t(lang, "batch", "バッチ"),
+        w.batch,
         started.runbook.name(),
         started.args.trails_label(),
-        t(lang, "role", "ロール"),
+        w.role,
         started.role_name,
-        t(lang, "from", "実行者"),
+        w.from,
         started.caller_arn
     ));
     out::print(&summary_table(&doc, &[], lang));
     for (record, event) in end.journal.records.iter().zip(&end.journal.events) {
         let what = match event {
-            batch::BatchEvent::BatchStarted(s) if s.skipped.is_empty() => format!(
-                "batch_started: {} {}",
-                s.accounts.len(),
-                t(lang, "accounts", "アカウント")
-            ),
+            batch::BatchEvent::BatchStarted(s) if s.skipped.is_empty() => {
+                format!("batch_started: {} {}", s.accounts.len(), w.accounts)
+            }
             batch::BatchEvent::BatchStarted(s) => format!(
                 "batch_started: {} {} ({} {})",
                 s.accounts.len(),
-                t(lang, "accounts", "アカウント"),
+                w.accounts,
                 s.skipped.len(),
-                t(lang, "skipped", "件を対象外")
+                w.skipped
             ),
             batch::BatchEvent::BatchResumed(r) => {
                 let accounts: Vec<&str> = r.accounts.iter().map(|a| a.as_str()).collect();
@@ -127,37 +124,23 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
                 c.operation,
                 c.region,
                 match c.outcome.as_str() {
-                    "ok" => t(lang, "ok", "成功"),
+                    "ok" => w.ok.to_string(),
                     code => code.to_string(),
                 }
             ),
-            batch::BatchEvent::BatchConfirmation(c) => match lang {
-                Lang::En => format!(
-                    "batch_confirmation: {} ({} accounts, {} writes)",
-                    if c.confirmed { "yes" } else { "no" },
-                    c.accounts.len(),
-                    c.writes
-                ),
-                Lang::Ja => format!(
-                    "batch_confirmation: {} ({} アカウント、書き込み {} 件)",
-                    if c.confirmed { "はい" } else { "いいえ" },
-                    c.accounts.len(),
-                    c.writes
-                ),
-            },
+            batch::BatchEvent::BatchConfirmation(c) => {
+                words::confirmation_event(c.confirmed, c.accounts.len(), c.writes, lang)
+            }
             batch::BatchEvent::AccountEnded(e) => format!(
                 "account_ended {}: {}{}",
                 e.account,
                 outcome_word(Some(e.outcome), lang),
                 e.run_id
                     .as_deref()
-                    .map(|r| format!(" ({} {r})", t(lang, "run", "実行")))
+                    .map(|r| format!(" ({} {r})", w.run))
                     .unwrap_or_default()
             ),
-            batch::BatchEvent::BatchEnded(e) => match lang {
-                Lang::En => format!("batch_ended: {} done, {} unfinished", e.done, e.unfinished),
-                Lang::Ja => format!("batch_ended: 完了 {}、未完了 {}", e.done, e.unfinished),
-            },
+            batch::BatchEvent::BatchEnded(e) => words::ended_event(e.done, e.unfinished, lang),
         };
         out::line(format!(
             "{:>4} {} {what}",
@@ -209,12 +192,13 @@ pub fn verify(
         json::print("audit verify", true, json::Body::Batch(doc));
         return Ok(());
     }
+    let w = words::of(lang);
     out::line(format!(
         "{} {id}: {} ({} {})",
-        t(lang, "batch", "バッチ"),
-        t(lang, "the journal verifies", "記録は検証されました"),
+        w.batch,
+        w.journal_verifies,
         end.journal.records.len(),
-        t(lang, "events", "件のイベント")
+        w.events
     ));
     for row in &doc.accounts {
         out::line(format!(

@@ -144,83 +144,69 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
 
 /// One journal event as a line of the `audit show` timeline, in `lang`.
 fn describe(event: &Event, lang: Lang) -> String {
-    let ja = lang == Lang::Ja;
-    // The same words in the operator's language.
-    let t = |en: &'static str, jp: &'static str| if ja { jp } else { en };
+    let w = crate::messages::timeline::of(lang);
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
-        Value::Null => t("none", "なし").into(),
+        Value::Null => w.none.into(),
         other => other.to_string(),
     };
     match event {
         Event::RunStarted(r) => format!(
             "{}: {} {} {} {} ({} {}, {} {}), {} {}",
-            t("run started", "実行開始"),
+            w.run_started,
             r.runbook.name(),
             serde_json::to_string(&r.args).unwrap_or_default(),
-            t("by", "実行者"),
+            w.by,
             r.caller_arn,
-            t("account", "アカウント"),
+            w.account,
             r.account,
-            t("credentials from", "認証情報の取得元"),
+            w.credentials_from,
             r.credentials,
-            t("tool", "ツール"),
+            w.tool,
             r.tool_version
         ),
         Event::RunResumed(r) => format!(
             "{} ({} {}) {} {} ({} {})",
-            t("resumed", "再開"),
-            t("attempt", "試行"),
-            r.attempt,
-            t("by", "実行者"),
-            r.caller_arn,
-            t("credentials from", "認証情報の取得元"),
-            r.credentials
+            w.resumed, w.attempt, r.attempt, w.by, r.caller_arn, w.credentials_from, r.credentials
         ),
         Event::AwsCall(c) => {
             let outcome = match &c.error_code {
-                Some(code) => format!("{} {code}", t("error", "エラー")),
-                None => t("ok", "成功").into(),
+                Some(code) => format!("{} {code}", w.error),
+                None => w.ok.into(),
             };
             format!(
                 "  {} {} {} {} {} {} -> {outcome} ({} ms, {} {})",
-                t("call", "呼び出し"),
+                w.call,
                 c.service,
                 c.operation,
-                t("in", "リージョン"),
+                w.in_region,
                 c.region,
                 c.params,
                 c.duration_ms,
-                t("request", "リクエスト ID"),
-                c.request_id.as_deref().unwrap_or(t("none", "なし"))
+                w.request,
+                c.request_id.as_deref().unwrap_or(w.none)
             )
         }
         Event::StepStarted { step, .. } => {
-            format!("{} {step} {}", t("step", "ステップ"), t("started", "開始"))
+            format!("{} {step} {}", w.step, w.started)
         }
         Event::StepSucceeded {
             step, duration_ms, ..
-        } => format!(
-            "{} {step} {} ({duration_ms} ms)",
-            t("step", "ステップ"),
-            t("succeeded", "成功")
-        ),
-        Event::StepFailed { step, error, .. } => format!(
-            "{} {step} {}: {error}",
-            t("step", "ステップ"),
-            t("FAILED", "失敗")
-        ),
+        } => format!("{} {step} {} ({duration_ms} ms)", w.step, w.succeeded),
+        Event::StepFailed { step, error, .. } => {
+            format!("{} {step} {}: {error}", w.step, w.step_failed)
+        }
         Event::StepSkipped { step, skip } => format!(
             "{} {step} {}: {}",
-            t("step", "ステップ"),
-            t("skipped", "スキップ"),
+            w.step,
+            w.skipped,
             crate::messages::evidence::skip_text(skip, crate::messages::evidence::of(lang))
         ),
         Event::WriteIntent { write, .. } => format!(
             "  {}: {} {} {} {}",
-            t("WRITE intended", "書き込み予定"),
+            w.write_intended,
             write.op().qualified(),
-            t("in", "リージョン"),
+            w.in_region,
             write.region(),
             write.params()
         ),
@@ -230,13 +216,13 @@ fn describe(event: &Event, lang: Lang) -> String {
             error_code,
         } => format!(
             "  {} ({} {}): {}{}",
-            t("WRITE result", "書き込み結果"),
-            t("line", "行"),
+            w.write_result,
+            w.line,
             intent_seq + 1,
             match outcome {
-                WriteAnswer::Ok => t("ok", "成功"),
-                WriteAnswer::Error => t("refused", "拒否"),
-                WriteAnswer::Unknown => t("unknown (no answer)", "不明 (応答なし)"),
+                WriteAnswer::Ok => w.ok,
+                WriteAnswer::Error => w.refused,
+                WriteAnswer::Unknown => w.unknown,
             },
             error_code
                 .as_deref()
@@ -249,76 +235,45 @@ fn describe(event: &Event, lang: Lang) -> String {
             live,
         } => format!(
             "  {} ({} {}): {} {}",
-            t(
-                "WRITE settled from live state",
-                "書き込みを現在の状態で確認"
-            ),
-            t("line", "行"),
+            w.write_settled,
+            w.line,
             intent_seq + 1,
-            if *applied {
-                t("applied", "適用済み")
-            } else {
-                t("not applied", "未適用")
-            },
+            if *applied { w.applied } else { w.not_applied },
             s(live)
         ),
         Event::OperatorConfirmation(c) => match (&c.via, &c.refusal) {
             (Some(via), _) => format!(
                 "{} ({} {}, {via:?})",
-                t("operator confirmed", "オペレーターが確認"),
+                w.operator_confirmed,
                 c.writes.len(),
-                t("writes", "件の書き込み")
+                w.writes
             ),
             (None, Some(refusal)) => {
-                format!(
-                    "{}: {refusal}",
-                    t(
-                        "operator did not confirm",
-                        "オペレーターが確認しませんでした"
-                    )
-                )
+                format!("{}: {refusal}", w.operator_did_not_confirm)
             }
-            (None, None) => t(
-                "operator did not confirm",
-                "オペレーターが確認しませんでした",
-            )
-            .into(),
+            (None, None) => w.operator_did_not_confirm.into(),
         },
-        Event::Warning { message, .. } => format!("  {}: {message}", t("warning", "警告")),
+        Event::Warning { message, .. } => format!("  {}: {message}", w.warning),
         Event::LogRepaired {
             dropped_torn_last_line_bytes,
-        } => format!(
-            "{} ({dropped_torn_last_line_bytes} bytes)",
-            t(
-                "cut a torn last line left by a crash",
-                "クラッシュで途中まで書かれた最後の行を削除"
-            )
-        ),
+        } => format!("{} ({dropped_torn_last_line_bytes} bytes)", w.torn_line_cut),
         Event::RunFinished {
             writes_made,
             writes_planned,
             dry_run,
         } => format!(
             "{}: {writes_made}/{writes_planned} {}{}",
-            t("run finished", "実行完了"),
-            t("planned writes made", "件の予定された書き込みを実行"),
-            if *dry_run {
-                t(" (dry run)", " (ドライラン)")
-            } else {
-                ""
-            }
+            w.run_finished,
+            w.planned_writes_made,
+            if *dry_run { w.dry_run } else { "" }
         ),
         Event::RunFailed { error, resumable } => format!(
             "{}{}: {error}",
-            t("run FAILED", "実行失敗"),
-            if *resumable {
-                ""
-            } else {
-                t(" (final)", " (再開不可)")
-            }
+            w.run_failed,
+            if *resumable { "" } else { w.not_resumable }
         ),
         Event::RunInterrupted { reason, .. } => {
-            format!("{}: {reason}", t("run interrupted", "実行中断"))
+            format!("{}: {reason}", w.run_interrupted)
         }
     }
 }
