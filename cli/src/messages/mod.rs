@@ -1086,7 +1086,7 @@ pub fn resolve_lang(flag: Option<Lang>) -> Lang {
 fn lang_from(var: impl Fn(&str) -> Option<String>) -> Lang {
     let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
         .into_iter()
-        .filter_map(|name| var(name))
+        .filter_map(&var)
         .find(|value| !value.is_empty())
         .unwrap_or_default();
     if locale.starts_with("ja") {

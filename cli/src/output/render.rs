@@ -452,7 +452,7 @@ pub fn report(r: &Report, lang: Lang) -> String {
                 out,
                 "  {} {} ({}): {} [{was} -> {now}]",
                 done.write.op().operation,
-                esc(&done.write.target()),
+                esc(done.write.target()),
                 done.write.region(),
                 outcome(done.outcome, w)
             );
