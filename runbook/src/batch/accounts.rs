@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::journal::Skipped;
 use crate::aws::{self, Aws, CallSink};
 use crate::error::{AccountsFileProblem, Error, Result};
 
@@ -318,6 +317,15 @@ pub async fn organization_accounts(
         }
     }
     Ok((ids, skipped))
+}
+
+/// An account left out of a batch by what the organization says of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Skipped {
+    pub account: AccountId,
+    /// `SUSPENDED`, `PENDING_CLOSURE`…: the account's state in Organizations `ListAccounts`.
+    pub state: String,
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::journal::ConfirmVia;
 use crate::lock::Lock;
 use crate::model::{Args, Runbook};
 
-use super::accounts::AccountId;
+use super::accounts::{AccountId, Skipped};
 
 pub const BATCH_FILE: &str = "batch.jsonl";
 /// Where batches live in the state directory.
@@ -91,15 +91,6 @@ pub struct BatchStarted {
     pub credentials: String,
     pub max_concurrent_accounts: usize,
     pub max_errors: Option<usize>,
-}
-
-/// An account left out of a batch by what the organization says of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Skipped {
-    pub account: AccountId,
-    /// `SUSPENDED`, `PENDING_CLOSURE`…: the account's state in Organizations `ListAccounts`.
-    pub state: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod journal;
+mod operator;
 mod rendezvous;
 
 use std::future::Future;
@@ -27,17 +28,18 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::aws::{Aws, CallBuffer};
 use crate::error::{Error, Result};
-use crate::journal::{ConfirmVia, RunStarted, RunStatus};
-use crate::model::{Args, Runbook, TrailTarget};
-use crate::runbooks::{self, Begin, Report, Session};
+use crate::journal::{ConfirmVia, RunStatus};
+use crate::model::{Args, Runbook};
+use crate::runbooks::{self, Begin, Session};
 use crate::runs;
-use crate::steps::{Plan, Settings};
+use crate::steps::Settings;
 
-pub use accounts::{AccountId, AccountsWanted};
+pub use accounts::{AccountId, AccountsWanted, Skipped};
 pub use journal::{
     account_dir, account_state_dir, AccountEnded, AccountOutcome, BatchConfirmation, BatchEnded,
-    BatchEvent, BatchJournal, BatchLog, BatchResumed, BatchStarted, Outcome, Selection, Skipped,
+    BatchEvent, BatchJournal, BatchLog, BatchResumed, BatchStarted, Outcome, Selection,
 };
+pub use operator::{AccountPlan, AccountResult, BatchOperator, NotAsked};
 use rendezvous::{AccountOperator, Rendezvous};
 
 /// The default role reached in each member account: the one AWS Organizations creates.
@@ -70,39 +72,6 @@ pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = Result<Connected>> + Se
 /// credentials, cached and refreshed; tests: whatever transport they need).
 pub trait Connector: Send + Sync {
     fn connect<'a>(&'a self, reach: &'a Reach) -> ConnectFuture<'a>;
-}
-
-/// One account's plan, as the batch's one question shows it.
-#[derive(Clone, Debug)]
-pub struct AccountPlan {
-    pub account: AccountId,
-    pub plan: Plan,
-    pub left_alone: Vec<TrailTarget>,
-    pub started: RunStarted,
-    /// Where the run's status step saw a changeable trail encrypted (`None`: a resumed run
-    /// that had checked before).
-    pub encrypted_regions: Option<Vec<String>>,
-}
-
-/// An account that will not be in the question, and why (already reverted, failed, …).
-#[derive(Clone, Debug)]
-pub struct NotAsked {
-    pub account: AccountId,
-    pub outcome: Outcome,
-    pub why: String,
-}
-
-/// The operator's side of a batch, supplied by the CLI.
-pub trait BatchOperator: Send + Sync {
-    fn account_started(&self, _account: &AccountId) {}
-    fn account_ended(&self, _result: &AccountResult) {}
-    /// Every account's plan at once (and the accounts not in it), asked once before any write.
-    fn confirm_batch<'a>(
-        &'a self,
-        batch: &'a BatchStarted,
-        plans: &'a [AccountPlan],
-        not_asked: &'a [NotAsked],
-    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>>;
 }
 
 pub struct BatchSession<'a> {
@@ -142,17 +111,6 @@ pub enum BatchBegin {
         /// Resume only these accounts (empty: every unfinished one).
         only: Vec<AccountId>,
     },
-}
-
-/// How one account's part of this attempt ended.
-#[derive(Debug)]
-pub struct AccountResult {
-    pub account: AccountId,
-    pub run_id: Option<String>,
-    pub outcome: Outcome,
-    pub report: Option<Report>,
-    pub error: Option<Error>,
-    pub writes_made: usize,
 }
 
 /// A batch attempt driven to its end.

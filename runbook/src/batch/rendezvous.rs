@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 
 use super::accounts::AccountId;
-use super::{AccountPlan, BatchEvent, BatchLog, BatchOperator, BatchStarted, NotAsked, Outcome};
+use super::journal::{BatchConfirmation, BatchEvent, BatchLog, BatchStarted, Outcome};
+use super::operator::{AccountPlan, BatchOperator, NotAsked};
 use crate::error::{Error, Result};
 use crate::journal::{ConfirmVia, RunStarted, StepName};
 use crate::model::{RegionScan, TrailTarget};
@@ -121,7 +122,7 @@ impl Rendezvous {
         };
         // A journal that cannot be written stops the batch at its end; the runs still record
         // the answer in their own journals.
-        let _ = log.record(&BatchEvent::BatchConfirmation(super::BatchConfirmation {
+        let _ = log.record(&BatchEvent::BatchConfirmation(BatchConfirmation {
             confirmed: recorded.0,
             via: recorded.1,
             refusal: recorded.2.clone(),

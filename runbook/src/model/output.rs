@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::KeyProblem;
-use crate::model::{
+use crate::model::domain::{
     BucketState, EncryptionRule, PlanWarning, PlannedWrite, RegionStatus, TrailTarget,
 };
 

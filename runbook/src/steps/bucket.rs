@@ -16,7 +16,7 @@ use crate::aws::{
 };
 use crate::error::{Error, Result};
 use crate::model::{BucketState, EncryptionRule};
-use crate::steps::Cx;
+use crate::steps::step::Cx;
 
 pub const NO_ENCRYPTION_CONFIG: &str = "ServerSideEncryptionConfigurationNotFoundError";
 

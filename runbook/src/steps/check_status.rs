@@ -5,7 +5,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::journal::StepName;
 use crate::model::{RegionScan, RegionStatus, SkipReason, TrailTarget};
-use crate::steps::{scan, Cx, Step};
+use crate::steps::scan;
+use crate::steps::step::{Cx, Step};
 
 pub use crate::model::StatusReport;
 

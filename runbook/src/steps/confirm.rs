@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::journal::{ConfirmVia, Event, OperatorConfirmation, StepName};
+use crate::model::Plan;
 use crate::model::TrailTarget;
-use crate::steps::{Cx, Plan, Step};
+use crate::steps::step::{Cx, Step};
 
 #[derive(Debug, Serialize)]
 pub struct Confirm {

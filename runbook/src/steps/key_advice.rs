@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::aws::{FailureKind, DESCRIBE_DELIVERY_CHANNELS, DESCRIBE_KEY};
 use crate::error::Result;
 use crate::journal::StepName;
-use crate::steps::{scan, Cx, Step};
+use crate::steps::scan;
+use crate::steps::step::{Cx, Step};
 
 #[derive(Debug, Serialize)]
 pub struct KeyAdvice {

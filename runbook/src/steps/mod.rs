@@ -2,22 +2,6 @@
 //! an `Output` (logged when it succeeds, and reused instead of re-running it on resume). Every
 //! step that writes re-reads the live state right before writing, so running it twice is safe.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_types::request_id::RequestId;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::Value;
-
-use crate::aws::{self, Aws, Failure, Op};
-use crate::error::Result;
-use crate::journal::{ConfirmVia, StepName};
-use crate::run::Run;
-
 pub mod bucket;
 pub mod check_status;
 pub mod confirm;
@@ -28,6 +12,7 @@ pub mod preflight;
 mod runner;
 pub mod scan;
 pub mod set_bucket_aes256;
+mod step;
 pub mod undo;
 pub mod verify;
 pub mod write;
@@ -39,96 +24,10 @@ pub use key_advice::{KeyAdvice, KeyInfo, KeyReport};
 pub use plan::{BucketPlan, MakePlan, Plan, TrailChange};
 pub use preflight::{Preflight, PreflightOutput};
 pub use set_bucket_aes256::SetBucketAes256;
+pub use step::{Cx, Operator, Settings, Step};
 pub use undo::{
     CheckKeys, KeyState, KeyToCheck, NotRestored, NotRestoredWhy, RestoreBucketEncryption,
     RestoreTrailKms, UndoPlan, UndoSource, UndoneRun,
 };
 pub use verify::{ExpectedBucket, Verify, VerifyReport};
 pub use write::{WriteOutcome, WriteReport};
-
-/// One step of a runbook.
-pub trait Step: Serialize + Sync {
-    const NAME: StepName;
-    type Output: Serialize + DeserializeOwned + Send;
-    fn execute(&self, cx: &Cx<'_>) -> impl Future<Output = Result<Self::Output>> + Send;
-}
-
-/// The operator's side, supplied by the CLI: progress display and the one confirmation.
-/// The library never reads the terminal itself.
-pub trait Operator: Send + Sync {
-    fn step_started(&self, _step: StepName) {}
-    fn step_finished(&self, _step: StepName, _output: &Value) {}
-    fn step_reused(&self, _step: StepName) {}
-    fn regions_scanned(&self, _done: usize, _total: usize) {}
-    /// Shown the plan (and who is running, with which credentials, and the trails that matched
-    /// but will be left alone, each with its reason) before any write; answers
-    /// how the go-ahead was given, or why not ([`crate::Error::NotConfirmed`], [`crate::Error::ConfirmationUnavailable`]).
-    /// Asynchronous so that Ctrl-C still works while it waits.
-    fn confirm<'a>(
-        &'a self,
-        plan: &'a Plan,
-        who: &'a crate::journal::RunStarted,
-        left_alone: &'a [crate::model::TrailTarget],
-    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>>;
-}
-
-/// Tuning that does not change what is done, only how fast.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// At most this many AWS calls in flight during a region fan-out.
-    pub concurrency: usize,
-    /// How long verify waits before each re-read of what still disagrees (a multi-region
-    /// trail's change reaches the other regions from its home region).
-    pub verify_waits: Vec<std::time::Duration>,
-    /// How long a write waits before it is sent again, when its answer proved it was not
-    /// applied (throttling) or a read showed it was not; one more send than waits at most.
-    pub write_waits: Vec<std::time::Duration>,
-}
-
-impl Settings {
-    /// Replayed answers come at once: no point in waiting between re-reads.
-    pub fn without_waits(self) -> Settings {
-        Settings {
-            verify_waits: vec![std::time::Duration::ZERO; self.verify_waits.len()],
-            write_waits: vec![std::time::Duration::ZERO; self.write_waits.len()],
-            ..self
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let s = std::time::Duration::from_secs;
-        Settings {
-            concurrency: 40,
-            verify_waits: vec![s(1), s(2), s(4), s(8)],
-            write_waits: vec![s(1), s(2)],
-        }
-    }
-}
-
-/// What a step works with.
-pub struct Cx<'a> {
-    pub aws: &'a Aws,
-    pub run: &'a Run,
-    pub operator: &'a dyn Operator,
-    pub settings: Settings,
-}
-
-impl Cx<'_> {
-    /// An AWS call, recorded in this run's audit log.
-    pub async fn call<T, E, F>(
-        &self,
-        op: Op,
-        region: &str,
-        params: Value,
-        fut: F,
-    ) -> std::result::Result<T, Failure>
-    where
-        F: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
-        T: RequestId + aws::ExtendedRequestId,
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        aws::call(self.aws, self.run, op, region, params, fut).await
-    }
-}

@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::journal::StepName;
 use crate::model::{BucketVerdict, EncryptionRule, PlannedWrite, TrailTarget};
-use crate::steps::{bucket, Cx, Step};
+use crate::steps::bucket;
+use crate::steps::step::{Cx, Step};
 
 pub use crate::model::{BucketPlan, Plan, TrailChange};
 

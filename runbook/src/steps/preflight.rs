@@ -16,7 +16,7 @@ use crate::model::{
     partition_of_arn, partition_of_region, Identity, NotScanned, UnscannedRegion,
     ENABLED_OPT_IN_STATUSES,
 };
-use crate::steps::{Cx, Step};
+use crate::steps::step::{Cx, Step};
 
 #[derive(Debug, Serialize)]
 pub struct Preflight {

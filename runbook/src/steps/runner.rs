@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::journal::{Event, StepName, StepSkip};
-use crate::steps::{Cx, Step};
+use crate::steps::step::{Cx, Step};
 
 impl Cx<'_> {
     pub async fn step<S: Step>(&self, step: &S) -> Result<S::Output> {

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::aws::{FailureKind, DESCRIBE_TRAILS};
 use crate::error::{Error, Result};
 use crate::model::{RegionScan, RegionStatus, Trail};
-use crate::steps::Cx;
+use crate::steps::step::Cx;
 
 /// Runs `f` for every region, at most `settings.concurrency` at once; results in region order.
 pub async fn fan_out<T, F, Fut>(cx: &Cx<'_>, regions: &[String], f: F) -> Vec<(String, T)>

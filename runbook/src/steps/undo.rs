@@ -18,10 +18,13 @@ use serde_json::json;
 use crate::aws::{DESCRIBE_KEY, GET_KEY_POLICY};
 use crate::error::{Error, KeyProblem, Result};
 use crate::journal::{self, StepName};
+use crate::model::{BucketPlan, Plan, TrailChange};
 use crate::model::{BucketState, PlannedWrite, Runbook, StatusReport};
 use crate::runs;
+use crate::steps::preflight::PreflightOutput;
+use crate::steps::step::{Cx, Step};
 use crate::steps::write::write_step;
-use crate::steps::{bucket, write, BucketPlan, Cx, Plan, Step, TrailChange};
+use crate::steps::{bucket, write};
 
 pub use crate::model::{KeyState, NotRestored, NotRestoredWhy};
 
@@ -106,11 +109,11 @@ impl Step for UndoSource {
             return Err(refuse(RunUnfit::NoWrite));
         }
         // Read as the types the steps recorded (a verified journal's status report is one).
-        let preflight: Option<crate::steps::PreflightOutput> = source
+        let preflight: Option<PreflightOutput> = source
             .fold
             .output(StepName::Preflight)
             .and_then(|p| serde_json::from_value(p.clone()).ok());
-        let regions = |field: fn(&crate::steps::PreflightOutput) -> &Vec<String>| -> Vec<String> {
+        let regions = |field: fn(&PreflightOutput) -> &Vec<String>| -> Vec<String> {
             preflight.as_ref().map(field).cloned().unwrap_or_default()
         };
         let targets: Vec<crate::model::TrailTarget> = source

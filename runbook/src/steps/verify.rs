@@ -15,7 +15,8 @@ use crate::journal::StepName;
 use crate::model::{
     BucketState, BucketVerdict, EncryptionRule, PlannedWrite, RegionScan, RegionStatus,
 };
-use crate::steps::{bucket, scan, Cx, Step};
+use crate::steps::step::{Cx, Step};
+use crate::steps::{bucket, scan};
 
 #[derive(Debug, Serialize)]
 pub struct Verify {

@@ -19,7 +19,8 @@ use crate::aws::{Failure, FailureKind, DESCRIBE_TRAILS};
 use crate::error::{Error, Result};
 use crate::journal::{Event, StepName, WriteAnswer, WriteState};
 use crate::model::{EncryptionRule, PlannedWrite, Trail};
-use crate::steps::{bucket, Cx};
+use crate::steps::bucket;
+use crate::steps::step::Cx;
 
 pub use crate::model::{WriteOutcome, WriteReport};
 
@@ -33,14 +34,14 @@ macro_rules! write_step {
             pub writes: Vec<$crate::model::PlannedWrite>,
         }
 
-        impl $crate::steps::Step for $name {
+        impl $crate::steps::step::Step for $name {
             const NAME: $crate::journal::StepName = $step;
-            type Output = Vec<$crate::steps::WriteReport>;
+            type Output = Vec<$crate::model::WriteReport>;
 
             async fn execute(
                 &self,
-                cx: &$crate::steps::Cx<'_>,
-            ) -> $crate::error::Result<Vec<$crate::steps::WriteReport>> {
+                cx: &$crate::steps::step::Cx<'_>,
+            ) -> $crate::error::Result<Vec<$crate::model::WriteReport>> {
                 $crate::steps::write::apply_all(cx, Self::NAME, &self.writes).await
             }
         }

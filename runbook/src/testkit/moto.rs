@@ -5,7 +5,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::TestkitResult;
+use super::config::TestkitResult;
 
 pub struct Moto {
     child: Child,

@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 use aws_types::region::Region;
 
-use super::TestkitResult;
+use super::config::TestkitResult;
 
 pub const ACCOUNT: &str = "123456789012";
 pub const HOME: &str = "ap-northeast-1";

@@ -1,0 +1,57 @@
+//! The operator's side of a batch and what it is shown: each account's plan, the accounts not
+//! asked about, each account's result.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::accounts::AccountId;
+use super::journal::{BatchStarted, Outcome};
+use crate::error::{Error, Result};
+use crate::journal::{ConfirmVia, RunStarted};
+use crate::model::TrailTarget;
+use crate::runbooks::Report;
+use crate::steps::Plan;
+
+/// One account's plan, as the batch's one question shows it.
+#[derive(Clone, Debug)]
+pub struct AccountPlan {
+    pub account: AccountId,
+    pub plan: Plan,
+    pub left_alone: Vec<TrailTarget>,
+    pub started: RunStarted,
+    /// Where the run's status step saw a changeable trail encrypted (`None`: a resumed run
+    /// that had checked before).
+    pub encrypted_regions: Option<Vec<String>>,
+}
+
+/// An account that will not be in the question, and why (already reverted, failed, …).
+#[derive(Clone, Debug)]
+pub struct NotAsked {
+    pub account: AccountId,
+    pub outcome: Outcome,
+    pub why: String,
+}
+
+/// The operator's side of a batch, supplied by the CLI.
+pub trait BatchOperator: Send + Sync {
+    fn account_started(&self, _account: &AccountId) {}
+    fn account_ended(&self, _result: &AccountResult) {}
+    /// Every account's plan at once (and the accounts not in it), asked once before any write.
+    fn confirm_batch<'a>(
+        &'a self,
+        batch: &'a BatchStarted,
+        plans: &'a [AccountPlan],
+        not_asked: &'a [NotAsked],
+    ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>>;
+}
+
+/// How one account's part of this attempt ended.
+#[derive(Debug)]
+pub struct AccountResult {
+    pub account: AccountId,
+    pub run_id: Option<String>,
+    pub outcome: Outcome,
+    pub report: Option<Report>,
+    pub error: Option<Error>,
+    pub writes_made: usize,
+}
