@@ -116,8 +116,9 @@ pub async fn drive(aws: &Aws, begin: Begin, yes: bool, settings: &Settings) -> R
     if connection.replay.is_some() {
         steps = steps.without_waits();
     }
-    let state_dir = settings.writable_state_dir()?;
+    // Credentials first: a command refused for want of them leaves no state directory behind.
     let credentials = connect::credentials_source(connection).await?;
+    let state_dir = settings.writable_state_dir()?;
     let session = Session {
         aws,
         state_dir,

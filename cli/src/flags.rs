@@ -88,7 +88,7 @@ pub enum Command {
 /// revert), then resume, undo and the audit.
 mod examples {
     pub const TOP: &str = "\
-Examples (an operator needs run, resume, undo and audit; [developer] commands maintain the tool):
+Examples:
   cloudtrail-revert run status --profile my-account             # the article's check; writes nothing
   cloudtrail-revert run revert --profile my-account --dry-run   # every write it would make, made none
   cloudtrail-revert run revert --profile my-account             # shows the plan, asks, reverts, verifies
@@ -105,7 +105,7 @@ Examples:
   cloudtrail-revert run revert --profile my-account --dry-run   # every write it would make, made none
   cloudtrail-revert run revert --profile my-account             # shows the plan, asks, reverts, verifies
   cloudtrail-revert run status --profile my-account --check     # weekly re-check: exit 3 if SSE-KMS is back
-  cloudtrail-revert run revert --replay secure-account --yes    # offline, on a recorded account
+  cloudtrail-revert run revert --replay fixtures/secure-account --yes   # offline, on a recorded account
   cloudtrail-revert run revert --profile mgmt --organization    # every account of the organization, one question
   cloudtrail-revert run revert --profile mgmt --accounts-file accounts.txt --role-name Ops --external-id X";
 
@@ -186,12 +186,12 @@ pub struct Connection {
     #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint_url, global = true)]
     pub endpoint_url: Option<String>,
     /// Replay a recorded scenario instead of calling AWS (no credentials, no network): the
-    /// scenario's folder (a path), or, under `cargo xtask`, a name under fixtures/. Profile and
-    /// endpoint are then ignored.
+    /// scenario's folder (a path; in a checkout of the tool, also a name under fixtures/).
+    /// Profile and endpoint are then ignored.
     #[arg(long, value_name = "SCENARIO", global = true)]
     pub replay: Option<String>,
     /// Where runs (audit logs, state) are kept; default: $XDG_STATE_HOME/cloudtrail-revert, else
-    /// ~/.local/state/cloudtrail-revert (under `cargo xtask`: runs/ at the workspace root).
+    /// ~/.local/state/cloudtrail-revert (in a checkout of the tool: runs/ at its root).
     #[arg(long, env = "RUNBOOK_STATE_DIR", global = true)]
     pub state_dir: Option<PathBuf>,
     /// At most this many AWS calls in flight during the per-region scans (40 covers every region
@@ -378,7 +378,7 @@ pub struct AuditFlags {
     #[command(subcommand)]
     pub command: AuditCommand,
     /// Where runs are kept; default: $XDG_STATE_HOME/cloudtrail-revert, else
-    /// ~/.local/state/cloudtrail-revert (under `cargo xtask`: runs/ at the workspace root).
+    /// ~/.local/state/cloudtrail-revert (in a checkout of the tool: runs/ at its root).
     #[arg(long, env = "RUNBOOK_STATE_DIR", global = true)]
     pub state_dir: Option<PathBuf>,
     #[command(flatten)]

@@ -141,11 +141,9 @@ pub fn failed(err: &anyhow::Error, lang: flags::Lang, json_command: Option<Strin
 /// Resolves the flags once into [`settings::Settings`], and runs the command.
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     let settings = settings::Settings::of(&command)?;
-    if matches!(command, Command::Run(_)) {
-        // A new run needs a state directory it can make, checked before anything else;
-        // `resume` and `undo` need runs already in it.
-        settings.check_state_dir()?;
-    }
+    // A state directory that could not be made (so holds nothing to read, and could take no
+    // new run) is bad input, said before anything else; nothing is made here.
+    settings.check_state_dir()?;
     match command {
         Command::Run(f) if f.batch.is_batch() => embed::run_batch_with(f, None).await.0,
         Command::Run(f) => commands::run::run(f, &settings, None).await.0,

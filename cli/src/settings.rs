@@ -139,7 +139,14 @@ impl Settings {
                 );
             }
             if let Some(s) = &c.replay {
-                flag("--replay", s);
+                // A folder given by path is made absolute, so that the command also runs from
+                // another directory; a checkout's scenario name stays a name.
+                let path = std::path::Path::new(s);
+                let is_path = s.contains('/') || path.is_absolute() || s == "." || s == "..";
+                match std::path::absolute(path) {
+                    Ok(absolute) if is_path => flag("--replay", &absolute.to_string_lossy()),
+                    _ => flag("--replay", s),
+                }
             }
             if c.concurrency != Connection::DEFAULT_CONCURRENCY {
                 flag("--concurrency", &c.concurrency.to_string());

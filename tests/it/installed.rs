@@ -192,3 +192,39 @@ fn every_command_it_prints_names_itself() {
     cmd.args(["audit", "verify", &failed.run_id()]);
     Run::of(cmd).success();
 }
+
+#[test]
+fn refused_commands_leave_no_state_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let default = home.path().join(".local/state/cloudtrail-revert");
+    // Nothing to resume: said before credentials are looked for (there are none), and nothing
+    // is made for it.
+    let mut cmd = installed(home.path());
+    cmd.args(["resume", "--output", "json"]);
+    let run = Run::of(cmd).failure(2);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "nothing_to_resume", "{}", run.stderr);
+    assert!(!default.exists(), "{} was made", default.display());
+
+    // A state directory that cannot be made is the same refusal for every command.
+    let file_home = home.path().join("a-file");
+    std::fs::write(&file_home, "").unwrap();
+    for args in [
+        &["undo", "20990101T000000.000Z-beef", "--yes"][..],
+        &["resume"],
+        &["audit", "list"],
+        &["audit", "verify"],
+    ] {
+        let mut cmd = installed(home.path());
+        cmd.env("HOME", &file_home)
+            .args(args)
+            .args(["--output", "json"]);
+        let run = Run::of(cmd).failure(2);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(
+            doc["error"]["code"], "state_dir_unusable",
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -161,8 +161,9 @@ async fn drive(
 ) -> Result<BatchEnd> {
     let lang = settings.lang;
     let connection = settings.connection();
-    let state_dir = settings.writable_state_dir()?;
+    // Credentials first: a command refused for want of them leaves no state directory behind.
     let credentials = connect::credentials_source(connection).await?;
+    let state_dir = settings.writable_state_dir()?;
     let mut steps = StepSettings {
         concurrency: connection.concurrency.into(),
         ..StepSettings::default()

@@ -28,13 +28,14 @@ pub async fn resume(flags: ResumeFlags, settings: &Settings) -> Result<()> {
         .into());
     }
     let mut run_id = flags.run_id.clone();
+    // A run to resume, found before anything else: none is bad input, said before any call.
+    let state_dir = &settings.state_dir;
+    let id = match run_id.as_deref() {
+        Some(id) if id != "latest" => runs::resolve(state_dir, Some(id))?,
+        _ => runs::latest_resumable(state_dir)?,
+    };
     if let Some(expected) = flags.expect_hash.as_deref() {
         // The run resumed is the one whose hash was checked, named from here on.
-        let state_dir = &settings.state_dir;
-        let id = match run_id.as_deref() {
-            Some(id) if id != "latest" => runs::resolve(state_dir, Some(id))?,
-            _ => runs::latest_resumable(state_dir)?,
-        };
         let dir = state_dir.join(&id);
         expect_hash(
             &dir.join(AUDIT_FILE),

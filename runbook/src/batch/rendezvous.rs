@@ -29,7 +29,7 @@ enum Refused {
 type Answer = std::result::Result<ConfirmVia, Refused>;
 
 enum Message {
-    Arrived(AccountPlan, oneshot::Sender<Answer>),
+    Arrived(Box<AccountPlan>, oneshot::Sender<Answer>),
     Passed(NotAsked),
 }
 
@@ -80,7 +80,7 @@ impl Rendezvous {
             tokio::select! {
                 message = rx.recv() => match message {
                     Some(Message::Arrived(plan, reply)) => {
-                        plans.push(plan);
+                        plans.push(*plan);
                         replies.push(reply);
                     }
                     Some(Message::Passed(passed)) => not_asked.push(passed),
@@ -205,13 +205,13 @@ impl Operator for AccountOperator<'_> {
             self.slot.lock().unwrap().take();
             if first {
                 let _ = self.rendezvous.tx.send(Message::Arrived(
-                    AccountPlan {
+                    Box::new(AccountPlan {
                         account: self.account.clone(),
                         plan: plan.clone(),
                         left_alone: left_alone.to_vec(),
                         started: who.clone(),
                         encrypted_regions: self.encrypted_regions.lock().unwrap().clone(),
-                    },
+                    }),
                     reply,
                 ));
             }

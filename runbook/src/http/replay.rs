@@ -80,7 +80,8 @@ pub fn load_fixture(path: &Path) -> Result<Fixture> {
         .open(&file)
         .map_err(|e| {
             bad(format!(
-                "cannot be read ({e}); `cargo xtask fixtures list` shows the scenarios"
+                "cannot be read ({e}); give the folder of a recorded scenario (it holds \
+                 traffic.json)"
             ))
         })?;
     let meta = opened
