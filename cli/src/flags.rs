@@ -16,6 +16,13 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub globals: Globals,
+}
+
+/// The flags every command takes, the workshop's too (`cargo xtask`).
+#[derive(Debug, Args)]
+pub struct Globals {
     /// Show each AWS call, each SDK attempt and retry on stderr (no credentials, signatures or
     /// bodies).
     #[arg(short, long, global = true)]
@@ -24,6 +31,16 @@ pub struct Cli {
     /// in red, SSE-S3, disabled and done in green), `always`, or `never`.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
     pub color: ColorWhen,
+}
+
+impl Globals {
+    /// Said once, before anything is shown: colour, and `-v`'s subscriber.
+    pub fn apply(&self) {
+        self.color.apply();
+        if self.verbose {
+            crate::verbose::install();
+        }
+    }
 }
 
 /// The clap command, its usage, help and examples naming `program`, the command the operator

@@ -99,10 +99,7 @@ pub fn main(program: Program, args: impl IntoIterator<Item = OsString>) -> ExitC
         Ok(flags) => flags,
         Err(e) => return usage_error(e, &args),
     };
-    flags.color.apply();
-    if flags.verbose {
-        verbose::install();
-    }
+    flags.globals.apply();
     let json_command = json_command(&flags.command);
     let lang = messages::resolve_lang(lang_flag(&flags.command));
     // While this is still the only thread: see `route_credential_providers`.

@@ -148,13 +148,13 @@ impl Settings {
                     _ => flag("--replay", s),
                 }
             }
+            if self.state_dir_given {
+                // Absolute, so that the command also runs from another directory.
+                flag("--state-dir", &self.state_dir.to_string_lossy());
+            }
             if c.concurrency != Connection::DEFAULT_CONCURRENCY {
                 flag("--concurrency", &c.concurrency.to_string());
             }
-        }
-        if self.state_dir_given {
-            // Absolute, so that the command also runs from another directory.
-            flag("--state-dir", &self.state_dir.to_string_lossy());
         }
         if let Some(lang) = self.lang_given.and_then(|l| l.to_possible_value()) {
             flag("--lang", lang.get_name());

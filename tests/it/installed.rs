@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{run_dirs, scenario_with, Run};
+use crate::support::{cut_before, run_dirs, scenario_with, Run};
 
 /// The fixtures of this checkout, named by path (an installed binary has no fixtures/ of its
 /// own).
@@ -170,14 +170,7 @@ fn every_command_it_prints_names_itself() {
         run.stderr
     );
     // The resume command of a run that stopped.
-    let scenario = scenario_with("secure-account", home.path(), |fixture| {
-        let cut = fixture
-            .exchanges
-            .iter()
-            .position(|e| e.key.operation == "UpdateTrail")
-            .unwrap();
-        fixture.exchanges.truncate(cut);
-    });
+    let scenario = scenario_with("secure-account", home.path(), cut_before("UpdateTrail"));
     let mut cmd = installed(home.path());
     cmd.args(["run", "revert", "--yes", "--replay"])
         .arg(&scenario);

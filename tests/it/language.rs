@@ -58,14 +58,7 @@ fn japanese_error_and_resume_hint() {
     let run = run.failure(2);
     assert!(run.stderr.starts_with("エラー: "), "{}", run.stderr);
     // A run that fails in Japanese prints the Japanese resume hint, with the command as is.
-    let scenario = scenario_with("secure-account", state.path(), |fixture| {
-        let cut = fixture
-            .exchanges
-            .iter()
-            .position(|e| e.key.operation == "UpdateTrail")
-            .unwrap();
-        fixture.exchanges.truncate(cut);
-    });
+    let scenario = scenario_with("secure-account", state.path(), cut_before("UpdateTrail"));
     let other = tempfile::tempdir().unwrap();
     let mut cmd = xtask_command(other.path());
     cmd.args(["run", "revert", "--yes", "--lang", "ja", "--replay"])

@@ -440,17 +440,23 @@ pub fn scenario_with(
     scenario
 }
 
-/// An unfinished run: the replay of secure-account cut before UpdateTrail.
-pub fn failed_run() -> (tempfile::TempDir, PathBuf, String) {
-    let state = tempfile::tempdir().unwrap();
-    let scenario = scenario_with("secure-account", state.path(), |fixture| {
+/// A scenario edit: the recording stops before the first call of `operation` (a run of it
+/// fails there, resumable).
+pub fn cut_before(operation: &'static str) -> impl FnOnce(&mut runbook::http::exchange::Fixture) {
+    move |fixture| {
         let cut = fixture
             .exchanges
             .iter()
-            .position(|e| e.key.operation == "UpdateTrail")
+            .position(|e| e.key.operation == operation)
             .unwrap();
         fixture.exchanges.truncate(cut);
-    });
+    }
+}
+
+/// An unfinished run: the replay of secure-account cut before UpdateTrail.
+pub fn failed_run() -> (tempfile::TempDir, PathBuf, String) {
+    let state = tempfile::tempdir().unwrap();
+    let scenario = scenario_with("secure-account", state.path(), cut_before("UpdateTrail"));
     let mut cmd = xtask_command(&state.path().join("runs"));
     cmd.args(["run", "revert", "--yes", "--replay"])
         .arg(&scenario);

@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use cloudtrail_revert::flags::{endpoint_url, ColorWhen, RunbookName};
+use cloudtrail_revert::flags::{endpoint_url, RunbookName};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -16,14 +16,8 @@ use cloudtrail_revert::flags::{endpoint_url, ColorWhen, RunbookName};
 pub struct Xtask {
     #[command(subcommand)]
     pub command: Command,
-    /// Show each AWS call, each SDK attempt and retry on stderr (no credentials, signatures or
-    /// bodies).
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
-    /// Colour in human output: `auto` on a terminal unless NO_COLOR is set (SSE-KMS and enabled
-    /// in red, SSE-S3, disabled and done in green), `always`, or `never`.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
-    pub color: ColorWhen,
+    #[command(flatten)]
+    pub globals: cloudtrail_revert::flags::Globals,
 }
 
 // The operator's flags are the large variant; a command line is parsed once, so its size does

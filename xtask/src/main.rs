@@ -35,10 +35,7 @@ fn main() -> ExitCode {
         Ok(flags) => flags,
         Err(e) => e.exit(),
     };
-    flags.color.apply();
-    if flags.verbose {
-        cloudtrail_revert::verbose::install();
-    }
+    flags.globals.apply();
     if let Command::Fixtures(flags::FixturesFlags {
         command: flags::FixturesCommand::Record { run_args, .. },
     }) = &flags.command

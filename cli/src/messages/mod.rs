@@ -82,6 +82,23 @@ pub enum Msg<'a> {
     },
 }
 
+/// What the program that was run adds to a library error: a command of its own to try.
+fn hint(e: &E, lang: Lang) -> String {
+    let in_checkout = matches!(
+        crate::paths::program().home,
+        crate::paths::Home::Checkout(_)
+    );
+    match (e, lang) {
+        (E::Fixture { .. }, Lang::En) if in_checkout => {
+            "; `cloudtrail-revert fixtures list` shows the scenarios".into()
+        }
+        (E::Fixture { .. }, Lang::Ja) if in_checkout => {
+            "。シナリオの一覧は `cloudtrail-revert fixtures list` で表示します".into()
+        }
+        _ => String::new(),
+    }
+}
+
 /// `` `cloudtrail-revert …` `` in `text` as the program that was run.
 pub fn with_program(text: String) -> String {
     let program = crate::paths::program().name;
@@ -163,7 +180,7 @@ impl Msg<'_> {
 
     fn en(&self) -> String {
         match self {
-            Msg::Error(e) => runbook::aws::error_chain(*e),
+            Msg::Error(e) => runbook::aws::error_chain(*e) + &hint(e, Lang::En),
             Msg::HashMismatch {
                 log,
                 actual,
@@ -269,7 +286,7 @@ impl Msg<'_> {
 
     fn ja(&self) -> String {
         match self {
-            Msg::Error(e) => error_ja(e),
+            Msg::Error(e) => error_ja(e) + &hint(e, Lang::Ja),
             Msg::HashMismatch {
                 log,
                 actual,
