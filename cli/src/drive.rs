@@ -127,7 +127,7 @@ pub async fn drive(aws: &Aws, begin: Begin, yes: bool, settings: &Settings) -> R
         tool_version: TOOL_VERSION,
         credentials: &credentials,
         batch: None,
-        account: None,
+        account: settings.acts_in.as_deref(),
     };
     let interrupt = async {
         // If no handler can be installed, the run simply cannot be interrupted this way.

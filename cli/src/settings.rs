@@ -31,6 +31,13 @@ pub struct Settings {
     state_dir_given: bool,
     /// `--lang` as given: a printed command carries it only when it was given.
     lang_given: Option<Lang>,
+    /// Where this command's run is kept, when not in `state_dir` itself: the account folder
+    /// (`<state-dir>/accounts/<id>/`) of a batch run that `resume` or `undo` names by id. The
+    /// printed commands still name `state_dir`, where the id is found again.
+    runs_in: Option<PathBuf>,
+    /// The account this command's run must act in, checked before the run opens (an undo acts
+    /// on the account its revert changed).
+    pub acts_in: Option<String>,
 }
 
 impl Settings {
@@ -65,6 +72,8 @@ impl Settings {
             state_dir: paths::state_dir(state_dir)?,
             connection: connection.cloned(),
             lang_given: display.lang,
+            runs_in: None,
+            acts_in: None,
         })
     }
 
@@ -77,6 +86,8 @@ impl Settings {
             state_dir_given: flags.connection.state_dir.is_some(),
             connection: Some(flags.connection.clone()),
             lang_given: flags.display.lang,
+            runs_in: None,
+            acts_in: None,
         })
     }
 
@@ -104,15 +115,26 @@ impl Settings {
         }
     }
 
-    /// The state directory, made (as a private folder) when a run starts.
+    /// These settings with the run kept in `dir`, where a located run lives
+    /// ([`runbook::locate::Located::state_dir`]).
+    pub fn running_in(&self, dir: &Path) -> Settings {
+        Settings {
+            runs_in: (dir != self.state_dir).then(|| dir.to_path_buf()),
+            ..self.clone()
+        }
+    }
+
+    /// The folder this command's run is kept in, made (as a private folder) when a run starts:
+    /// the state directory, or the account folder set by [`Settings::running_in`].
     pub fn writable_state_dir(&self) -> Result<&Path, Error> {
-        match runbook::files::private_dir(&self.state_dir) {
+        let dir = self.runs_in.as_ref().unwrap_or(&self.state_dir);
+        match runbook::files::private_dir(dir) {
             Err(Error::Io { source, .. }) => Err(Error::StateDirUnusable {
-                path: self.state_dir.clone(),
+                path: dir.clone(),
                 source,
             }),
             Err(e) => Err(e),
-            Ok(()) => Ok(&self.state_dir),
+            Ok(()) => Ok(dir),
         }
     }
 

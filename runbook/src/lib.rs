@@ -12,6 +12,7 @@ pub mod files;
 pub mod finding;
 pub mod http;
 pub mod journal;
+pub mod locate;
 pub mod lock;
 pub mod model;
 pub mod problem;

@@ -78,7 +78,7 @@ impl Fleet {
         self.members.push((account.to_string(), seeded));
     }
 
-    fn config(&self, account: &str) -> SdkConfig {
+    pub fn config(&self, account: &str) -> SdkConfig {
         if account == MGMT {
             self.env.config()
         } else {
@@ -86,7 +86,7 @@ impl Fleet {
         }
     }
 
-    fn seeded(&self, account: &str) -> &Seeded {
+    pub fn seeded(&self, account: &str) -> &Seeded {
         if account == MGMT {
             return &self.env.seeded;
         }
@@ -156,7 +156,7 @@ impl Fleet {
         Run::of(cmd)
     }
 
-    fn batch(&self) -> batch_journal::BatchJournal {
+    pub fn batch(&self) -> batch_journal::BatchJournal {
         let ids = batch_journal::batch_ids(self.state()).unwrap();
         assert_eq!(ids.len(), 1, "one batch: {ids:?}");
         batch_journal::load(&batch_journal::batch_dir(self.state(), &ids[0])).unwrap()
@@ -171,7 +171,7 @@ fn outcomes(batch: &batch_journal::BatchJournal) -> Vec<(String, Outcome)> {
         .collect()
 }
 
-fn all_three() -> String {
+pub fn all_three() -> String {
     format!("{MGMT},{MEMBER_A},{MEMBER_B}")
 }
 

@@ -42,6 +42,7 @@ mod adversary_files;
 mod adversary_undo;
 mod audit_log;
 mod batch;
+mod batch_ids;
 mod batch_inprocess;
 mod credentials;
 mod e2e;

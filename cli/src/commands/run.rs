@@ -7,8 +7,8 @@ use anyhow::Result;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use runbook::aws::Aws;
 use runbook::http::Replayer;
+use runbook::locate::{self, Located};
 use runbook::runbooks::{self, Begin, Runbook};
-use runbook::runs;
 use runbook::Error;
 
 use crate::connect;
@@ -90,13 +90,14 @@ async fn run_connected(flags: RunFlags, settings: &Settings, aws: &Aws) -> Resul
     let state_dir = &settings.state_dir;
     let since = match &flags.since {
         Some(wanted) => {
-            let id = runs::resolve_latest_of(state_dir, wanted, Runbook::Revert)?;
+            // That revert, wherever it is (a batch account's too).
+            let found = locate::locate_latest_of(state_dir, wanted, Runbook::Revert)?;
             // Look at what that revert looked at: its trails and regions.
-            let source = runbook::recheck::args_of(state_dir, &id)?;
+            let source = runbook::recheck::args_of(&found.state_dir, &found.run_id)?;
             args.trails = source.trails;
             args.regions = source.regions;
             args.exclude_regions = source.exclude_regions;
-            Some(id)
+            Some(found)
         }
         None => None,
     };
@@ -107,19 +108,14 @@ async fn run_connected(flags: RunFlags, settings: &Settings, aws: &Aws) -> Resul
     let done = drive(aws, Begin::New { runbook, args }, flags.yes, settings).await?;
     // The re-check: the report is printed; the exit code says whether the account is still
     // reverted.
-    if let Err(error) = recheck(flags.check, since.as_deref(), state_dir, &done.report) {
+    if let Err(error) = recheck(flags.check, since.as_ref(), &done.report) {
         return Err(done.failure(error, None));
     }
     done.print_json(command, settings)
 }
 
 /// `status --check` / `--since RUN_ID` on the status run's report.
-fn recheck(
-    check: bool,
-    since: Option<&str>,
-    state_dir: &std::path::Path,
-    report: &runbooks::Report,
-) -> Result<(), Error> {
+fn recheck(check: bool, since: Option<&Located>, report: &runbooks::Report) -> Result<(), Error> {
     if check {
         let found = runbook::recheck::still_sse_kms(report);
         if !found.is_empty() {
@@ -129,10 +125,10 @@ fn recheck(
         }
     }
     if let Some(since) = since {
-        let drift = runbook::recheck::drift_since(state_dir, since, report)?;
+        let drift = runbook::recheck::drift_since(&since.state_dir, &since.run_id, report)?;
         if !drift.is_empty() {
             return Err(Error::Drifted {
-                since: since.to_string(),
+                since: since.run_id.clone(),
                 found: drift.into_iter().map(Into::into).collect(),
             });
         }

@@ -4,8 +4,9 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 use runbook::journal::{self, AUDIT_FILE};
+use runbook::locate;
 use runbook::runbooks::{Args, Begin, Runbook};
-use runbook::runs;
+use runbook::error::RunPurpose;
 use runbook::Error;
 
 use crate::connect;
@@ -17,21 +18,29 @@ pub async fn undo(flags: UndoFlags, settings: &Settings) -> Result<()> {
     if !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal() {
         return Err(Error::ConfirmationUnavailable.into());
     }
-    let state_dir = &settings.state_dir;
-    let undoes = runs::resolve_latest_of(state_dir, &flags.run_id, Runbook::Revert)?;
+    // The revert undone, wherever it is: a batch account's revert is undone in its account's
+    // folder, where the restore run is kept beside it.
+    let found = locate::locate_latest_of(&settings.state_dir, &flags.run_id, Runbook::Revert)?;
+    let (dir, undoes) = (found.dir(), found.run_id.clone());
     expect_hash(
-        &state_dir.join(&undoes).join(AUDIT_FILE),
-        || journal::load(&state_dir.join(&undoes)).map(|j| last_hash(&j.records)),
+        &dir.join(AUDIT_FILE),
+        || journal::load(&dir).map(|j| last_hash(&j.records)),
         flags.expect_hash.as_deref(),
         settings.lang,
     )?;
+    // Credentials of another account are refused before the restore run opens, with the
+    // undo's own advice (no failed run of one account left in another's folder).
+    let recorded = journal::load(&dir)?.started.account;
+    let mut settings = settings.running_in(&found.state_dir);
+    settings.acts_in = Some(recorded.clone());
+    let settings = &settings;
     let (aws, _replayer) = connect::aws(settings.connection(), None).await?;
     let args = Args {
         trails: Vec::new(),
         regions: None,
         exclude_regions: Vec::new(),
         dry_run: flags.dry_run,
-        undoes: Some(undoes),
+        undoes: Some(undoes.clone()),
         force: flags.force,
         include_organization_trail: false,
     };
@@ -39,7 +48,22 @@ pub async fn undo(flags: UndoFlags, settings: &Settings) -> Result<()> {
         runbook: Runbook::Restore,
         args,
     };
-    let done = drive(&aws, begin, flags.yes, settings).await?;
+    let done = match drive(&aws, begin, flags.yes, settings).await {
+        Err(e) => match e.downcast::<Error>() {
+            Ok(Error::WrongAccount { actual, .. }) => {
+                return Err(Error::AccountMismatch {
+                    run_id: undoes,
+                    recorded,
+                    current: actual,
+                    purpose: RunPurpose::Undo,
+                }
+                .into())
+            }
+            Ok(other) => return Err(other.into()),
+            Err(e) => return Err(e),
+        },
+        Ok(done) => done,
+    };
     if let Some(error) = partial_undo(&done.report, settings.lang) {
         return Err(done.failure(error, None));
     }

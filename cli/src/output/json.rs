@@ -147,9 +147,11 @@ impl std::error::Error for BatchFailure {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ListDoc {
     pub state_dir: PathBuf,
+    /// Single runs, oldest first: those in the state directory, and those in an account's
+    /// folder `accounts/<account>/` that no batch started (an undo of a batch's revert, a run
+    /// started there with `--state-dir`).
     pub runs: Vec<RunRow>,
-    /// Batches (`run … --accounts`), oldest first; their accounts' runs are in
-    /// `accounts/<account>/` of the state directory.
+    /// Batches (`run … --accounts`), oldest first, each with its accounts' runs.
     pub batches: Vec<BatchRow>,
 }
 
@@ -171,6 +173,14 @@ pub struct BatchRow {
     /// Why the journal cannot be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The runs this batch started, one per account that got one (in
+    /// `accounts/<account>/`), in the batch's order of accounts; each id works with every
+    /// command that takes one.
+    pub runs: Vec<RunRow>,
+    /// The batch's accounts in its order (the order of `runs`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub order: Vec<String>,
 }
 
 /// One run of `audit list`, read from its journal.
@@ -178,6 +188,9 @@ pub struct BatchRow {
 #[schemars(deny_unknown_fields)]
 pub struct RunRow {
     pub run_id: String,
+    /// The batch that started this run; absent for a single run (or an unreadable journal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
     /// `revert`, `status` or `restore`; absent when the journal cannot be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,

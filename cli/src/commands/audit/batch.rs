@@ -8,7 +8,7 @@ use crate::flags::{Lang, Output};
 use crate::messages::batch as words;
 use crate::messages::Msg;
 use crate::output::batch::{document, outcome_word, summary_table};
-use crate::output::{json, out, render};
+use crate::output::{display, json, out, render};
 
 /// `audit list`'s batches.
 pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
@@ -26,7 +26,9 @@ pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
                 started: j.records.first().map(|r| r.ts.clone()),
                 final_hash: Some(j.final_hash().to_string()),
                 error: None,
+                order: j.started.accounts.iter().map(|a| a.to_string()).collect(),
                 batch_id: id,
+                runs: Vec::new(),
             },
             Err(e) => json::BatchRow {
                 batch_id: id,
@@ -36,6 +38,8 @@ pub fn rows(state_dir: &std::path::Path) -> Result<Vec<json::BatchRow>> {
                 started: None,
                 final_hash: None,
                 error: Some(e.to_string()),
+                runs: Vec::new(),
+                order: Vec::new(),
             },
         };
         rows.push(row);
@@ -64,6 +68,21 @@ pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
                 started,
                 r.final_hash.as_deref().unwrap_or("-"),
             )),
+        }
+        // Each account's run, its id as any command takes it.
+        for run in &r.runs {
+            let status = Msg::RunStatus {
+                status: &run.status,
+                resumable: run.resumable,
+            }
+            .text(lang);
+            out::line(format!(
+                "    {}  {}  {:<24} {}",
+                display::escape(&run.run_id),
+                display::escape(run.account.as_deref().unwrap_or("-")),
+                status,
+                run.final_hash.as_deref().unwrap_or("-"),
+            ));
         }
     }
     out::line("");

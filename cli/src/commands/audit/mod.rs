@@ -5,6 +5,7 @@ mod report;
 
 use anyhow::Result;
 use runbook::journal::{self, Event, Record, WriteAnswer};
+use runbook::locate::locate;
 use runbook::runs;
 use serde_json::Value;
 
@@ -41,53 +42,84 @@ pub fn run(flags: AuditFlags, settings: &Settings) -> Result<()> {
     }
 }
 
+/// A run's row of `audit list`, from its journal in `dir`.
+fn run_row(run_id: String, dir: &std::path::Path) -> RunRow {
+    match journal::load(dir) {
+        Ok(j) => {
+            let f = &j.fold;
+            let started = &j.started;
+            RunRow {
+                run_id,
+                batch_id: started.batch.clone(),
+                runbook: Some(started.runbook.name().to_string()),
+                account: Some(started.account.clone()),
+                status: f.status().map(|s| s.as_str()).unwrap_or("running").into(),
+                resumable: Some(f.resumable()),
+                started: Some(f.started_at().to_string()),
+                duration_s: seconds_between(f.started_at(), f.updated_at()),
+                attempts: Some(f.attempts()),
+                final_hash: j.records.last().map(|r| r.hash.clone()),
+                error: None,
+            }
+        }
+        Err(e) => {
+            let err = anyhow::Error::new(e);
+            RunRow {
+                run_id,
+                batch_id: None,
+                runbook: None,
+                account: None,
+                status: "unreadable".into(),
+                resumable: None,
+                started: None,
+                duration_s: None,
+                attempts: None,
+                final_hash: None,
+                error: Some(json::ErrorDetail {
+                    code: json::code_of(&err),
+                    message: err.to_string(),
+                    exit_code: 0,
+                }),
+            }
+        }
+    }
+}
+
 fn seconds_between(a: &str, b: &str) -> Option<f64> {
     Some((crate::output::clock::millis(b)? - crate::output::clock::millis(a)?) / 1000.0)
 }
 
-/// One row per run, from its journal (the cache beside it is not trusted for this either).
+/// One row per run, from its journal (the cache beside it is not trusted for this either):
+/// each batch with its accounts' runs under it, then the single runs, wherever they are kept.
 fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
-    let batches = batch::rows(state_dir)?;
+    let mut batches = batch::rows(state_dir)?;
     let mut rows = Vec::new();
     for id in runs::run_ids(state_dir)? {
-        let row = match journal::load(&state_dir.join(&id)) {
-            Ok(j) => {
-                let f = &j.fold;
-                let started = &j.started;
-                RunRow {
-                    run_id: id,
-                    runbook: Some(started.runbook.name().to_string()),
-                    account: Some(started.account.clone()),
-                    status: f.status().map(|s| s.as_str()).unwrap_or("running").into(),
-                    resumable: Some(f.resumable()),
-                    started: Some(f.started_at().to_string()),
-                    duration_s: seconds_between(f.started_at(), f.updated_at()),
-                    attempts: Some(f.attempts()),
-                    final_hash: j.records.last().map(|r| r.hash.clone()),
-                    error: None,
-                }
+        let dir = state_dir.join(&id);
+        rows.push(run_row(id, &dir));
+    }
+    for account in runbook::locate::batch_accounts(state_dir)? {
+        let dir = runbook::batch::account_state_dir(state_dir, &account)?;
+        for id in runs::run_ids(&dir)? {
+            let row = run_row(id.clone(), &dir.join(&id));
+            let of_batch = |b: &&mut json::BatchRow| row.batch_id.as_ref() == Some(&b.batch_id);
+            match batches.iter_mut().find(of_batch) {
+                Some(batch) => batch.runs.push(row),
+                None => rows.push(row),
             }
-            Err(e) => {
-                let err = anyhow::Error::new(e);
-                RunRow {
-                    run_id: id,
-                    runbook: None,
-                    account: None,
-                    status: "unreadable".into(),
-                    resumable: None,
-                    started: None,
-                    duration_s: None,
-                    attempts: None,
-                    final_hash: None,
-                    error: Some(json::ErrorDetail {
-                        code: json::code_of(&err),
-                        message: err.to_string(),
-                        exit_code: 0,
-                    }),
-                }
-            }
+        }
+    }
+    // Oldest first, wherever each run is kept; a batch's runs in its order of accounts.
+    rows.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+    for batch in &mut batches {
+        let order = std::mem::take(&mut batch.order);
+        let place = |run: &RunRow| {
+            let account = run.account.as_deref().unwrap_or_default();
+            order.iter().position(|a| a == account)
         };
-        rows.push(row);
+        batch
+            .runs
+            .sort_by(|a, b| (place(a), &a.run_id).cmp(&(place(b), &b.run_id)));
     }
     if output == Output::Json {
         json::print(
@@ -338,8 +370,9 @@ fn show(
     if let Some(batch_id) = run_id.filter(|id| runbook::batch::journal::is_batch_id(id)) {
         return batch::show(state_dir, batch_id, output, lang);
     }
-    let id = runs::resolve(state_dir, run_id)?;
-    let journal = journal::load(&state_dir.join(&id))?;
+    let found = locate(state_dir, run_id)?;
+    let id = found.run_id.clone();
+    let journal = journal::load(&found.dir())?;
     let final_hash = journal
         .records
         .last()
@@ -412,8 +445,8 @@ fn verify(
     if let Some(batch_id) = run_id.filter(|id| runbook::batch::journal::is_batch_id(id)) {
         return batch::verify(state_dir, batch_id, expect_hash, output, lang);
     }
-    let id = runs::resolve(state_dir, run_id)?;
-    let dir = state_dir.join(&id);
+    let found = locate(state_dir, run_id)?;
+    let (id, dir) = (found.run_id.clone(), found.dir());
     // The chain, every transition, and state.json against the log.
     let v = journal::verify(&dir)?;
     if let Some(expected) = expect_hash {

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use runbook::journal;
-use runbook::runs;
 
 use crate::messages::evidence as words;
 use crate::output::evidence::{self, Evidence};
@@ -19,8 +18,8 @@ pub fn report(
     out_file: Option<(&Path, bool)>,
 ) -> Result<()> {
     let state_dir = &settings.state_dir;
-    let id = runs::resolve(state_dir, run_id)?;
-    let dir = state_dir.join(&id);
+    let found = runbook::locate::locate(state_dir, run_id)?;
+    let (id, dir) = (found.run_id.clone(), found.dir());
     let journal = journal::load(&dir)?;
     // Evidence only from a log whose cache agrees with it (as `audit verify` checks).
     journal.check_cache(&dir)?;
