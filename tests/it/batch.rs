@@ -434,6 +434,52 @@ fn max_errors_stops_starting_new_accounts() {
     fleet.assert_reverted(MEMBER_A);
 }
 
+/// A batch resume that would ask the operator, without a terminal and without `--yes`, is
+/// refused before any account is touched (exit 2, `no_terminal`), as a single run's is; one
+/// whose accounts all recorded their confirmation needs no answer and goes on.
+#[test]
+fn a_batch_resume_nobody_can_confirm_is_refused_before_anything() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.deny(Some(deny_two_roles));
+    let accounts = format!("333333333333,{MEMBER_A}");
+    let args = [
+        "run",
+        "revert",
+        "--yes",
+        "--max-concurrent-accounts",
+        "1",
+        "--max-errors",
+        "1",
+        "--accounts",
+        &accounts,
+    ];
+    fleet.xtask_via(&proxy, &args).failure(1);
+    proxy.deny(None);
+    let batch = fleet.batch();
+    let id = batch.batch_id().to_string();
+    let lines = batch.records.len();
+    for only in [None, Some(MEMBER_A)] {
+        let mut resume = vec!["resume", id.as_str(), "--output", "json"];
+        resume.extend(only.map(|a| ["--accounts", a]).into_iter().flatten());
+        let refused = fleet.xtask_via(&proxy, &resume).failure(2);
+        let doc: serde_json::Value = serde_json::from_str(&refused.stdout).unwrap();
+        assert_eq!(doc["error"]["code"], "no_terminal", "{doc:#}");
+        assert_eq!(
+            fleet.batch().records.len(),
+            lines,
+            "the batch journal is as it was"
+        );
+        assert!(fleet.account_runs(MEMBER_A).is_empty(), "no run started");
+        fleet.assert_untouched(MEMBER_A);
+    }
+    // With `--yes`, member A is reverted; 333… stays unreachable.
+    fleet
+        .xtask_via(&proxy, &["resume", &id, "--yes"])
+        .failure(1);
+    fleet.assert_reverted(MEMBER_A);
+}
+
 #[test]
 fn one_question_on_a_terminal_for_the_whole_batch() {
     let fleet = Fleet::new();

@@ -129,13 +129,11 @@ fn every_run_id_a_batch_prints_works_with_every_command() {
         "the trail write is not sent again"
     );
 
-    // The batch, resumed now, finds that run finished and records it done: no write is sent
-    // again.
+    // The batch, resumed now (no terminal, no `--yes`: every account recorded its
+    // confirmation, nothing to ask), finds that run finished and records it done: no write is
+    // sent again.
     let writes_before = calls(&a_events, WRITES);
-    let resumed = fleet
-        .env
-        .xtask(&["resume", batch.batch_id(), "--yes"])
-        .success();
+    let resumed = fleet.env.xtask(&["resume", batch.batch_id()]).success();
     assert!(
         resumed.stdout.contains("3 of 3 accounts done"),
         "{}",
@@ -175,7 +173,11 @@ fn every_run_id_a_batch_prints_works_with_every_command() {
     let refused = json(&wrong.failure(2));
     assert_eq!(refused["error"]["code"], "account_mismatch", "{refused:#}");
     assert!(refused["run_id"].is_null(), "no run opened: {refused:#}");
-    assert_eq!(fleet.account_runs(MEMBER_A).len(), 1, "nothing kept in A's folder");
+    assert_eq!(
+        fleet.account_runs(MEMBER_A).len(),
+        1,
+        "nothing kept in A's folder"
+    );
     fleet.assert_reverted(MEMBER_A);
 
     // `undo RUN_ID` puts member A back, its restore run kept beside the revert it undoes.

@@ -121,10 +121,19 @@ pub async fn resume(flags: ResumeFlags, batch_id: String, settings: &Settings) -
             settings.lang,
         )?;
     }
+    let only = batch::accounts::parse_all(&flags.accounts, "--accounts")?;
+    // Refused before any account is touched, as a single run's resume is: a resume that
+    // would ask the operator when nobody can answer (no terminal, no `--yes`).
+    if !flags.yes
+        && !std::io::stdin().is_terminal()
+        && batch::resume_would_ask(&settings.state_dir, &batch_id, &only)?
+    {
+        return Err(Error::ConfirmationUnavailable.into());
+    }
     let begin = BatchBegin::Resume {
         batch_id,
         external_id: flags.external_id.is_some(),
-        only: batch::accounts::parse_all(&flags.accounts, "--accounts")?,
+        only,
     };
     let end = drive(
         begin,

@@ -3,10 +3,10 @@
 use std::io::IsTerminal;
 
 use anyhow::Result;
+use runbook::error::RunPurpose;
 use runbook::journal::{self, AUDIT_FILE};
 use runbook::locate;
 use runbook::runbooks::{Args, Begin, Runbook};
-use runbook::error::RunPurpose;
 use runbook::Error;
 
 use crate::connect;

@@ -28,7 +28,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::aws::{Aws, CallBuffer};
 use crate::error::{Error, Result};
-use crate::journal::{ConfirmVia, RunStatus};
+use crate::journal::{ConfirmVia, RunStatus, StepName};
 use crate::model::{Args, Runbook};
 use crate::runbooks::{self, Begin, Session};
 use crate::runs;
@@ -365,6 +365,35 @@ fn resume_order(journal: &BatchJournal, accounts: Vec<AccountId>) -> Vec<Account
     };
     let (fresh, retried): (Vec<_>, Vec<_>) = accounts.into_iter().partition(never_ran);
     [fresh, retried].concat()
+}
+
+/// Whether resuming `batch_id` (its unfinished accounts, or those of `only` among them) would
+/// ask the operator: a runbook that writes, not a dry run, and an account with no run of this
+/// batch yet or whose run has not recorded its confirmation. Read from the journals alone,
+/// before anything is done, so that a resume nobody can confirm is refused before it starts
+/// (an account's runs that cannot be read are for the resume itself to report).
+pub fn resume_would_ask(state_dir: &Path, batch_id: &str, only: &[AccountId]) -> Result<bool> {
+    let id = journal::resolve(state_dir, batch_id)?;
+    let batch = journal::load(&journal::batch_dir(state_dir, &id))?;
+    if !batch.started.runbook.writes() || batch.started.args.dry_run {
+        return Ok(false);
+    }
+    for account in batch.unfinished() {
+        if !only.is_empty() && !only.contains(&account) {
+            continue;
+        }
+        let unconfirmed = |run: &str| {
+            account_state_dir(state_dir, &account)
+                .and_then(|dir| crate::journal::load(&dir.join(run)))
+                .is_ok_and(|j| j.fold.output(StepName::Confirm).is_none())
+        };
+        match account_run_of(state_dir, &account, &id) {
+            Found::Fresh => return Ok(true),
+            Found::Resumable(run) if unconfirmed(&run) => return Ok(true),
+            Found::Resumable(_) | Found::Finished(..) | Found::Unreadable(_) => {}
+        }
+    }
+    Ok(false)
 }
 
 /// Where an account of a resumed batch stands: its latest run of this batch, if any.
