@@ -155,3 +155,67 @@ fn a_refused_flag_value_is_shown_escaped_and_without_credentials() {
         assert!(run.stderr.contains("\\u{202e}"), "{}", run.stderr);
     }
 }
+
+/// A replayed account whose trail's key ARN (in CloudTrail's answers) holds a right-to-left
+/// override and an escape sequence: every view shows them as `\u{…}` (the run's report, `audit
+/// show`, its `--writes`, the evidence page, the JSON documents as JSON escapes), and the
+/// journal keeps the value as AWS sent it.
+#[test]
+fn a_hostile_key_arn_is_escaped_in_every_view() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = "key/6dff396d-b82f-4621-8b08-acb239904f69";
+    // JSON escapes in CloudTrail's JSON bodies: the SDK reads U+202E and ESC.
+    let hostile = "key/6dff396d\\u202e\\u001b[2Jfdp.exe";
+    let scenario = crate::support::scenario_with("secure-account", tmp.path(), |fixture| {
+        for exchange in &mut fixture.exchanges {
+            let body = &mut exchange.response.body;
+            if body.trim_start().starts_with('{') {
+                *body = body.replace(plain, hostile);
+            }
+        }
+    });
+    let state = tmp.path().join("runs");
+    let replay = scenario.to_string_lossy().into_owned();
+    let run = xtask_in(&state, &["run", "revert", "--yes", "--replay", &replay]).success();
+    let shown = "key/6dff396d\\u{202e}\\u{1b}[2Jfdp.exe";
+    assert!(run.stdout.contains(shown), "{}", run.stdout);
+    assert_inert(&run.stdout);
+    assert_inert(&run.stderr);
+    let id = run.run_id();
+
+    // The journal keeps the raw value.
+    let journal = std::fs::read_to_string(state.join(&id).join("audit.jsonl")).unwrap();
+    assert!(
+        journal.contains("key/6dff396d\u{202e}\\u001b[2Jfdp.exe"),
+        "{journal}"
+    );
+
+    for args in [
+        vec!["audit", "show", id.as_str()],
+        vec!["audit", "show", id.as_str(), "--writes"],
+    ] {
+        let view = xtask_in(&state, &args).success();
+        assert!(
+            view.stdout.contains("6dff396d\\u{202e}"),
+            "{args:?}:\n{}",
+            view.stdout
+        );
+        assert_inert(&view.stdout);
+    }
+    for args in [
+        vec!["audit", "show", id.as_str(), "--output", "json"],
+        vec!["run", "status", "--replay", &replay, "--output", "json"],
+    ] {
+        let doc = xtask_in(&state, &args);
+        assert_inert(&doc.stdout);
+        let value: serde_json::Value = serde_json::from_str(&doc.stdout).unwrap();
+        assert!(
+            value.to_string().contains('\u{202e}'),
+            "{args:?}: JSON keeps the value"
+        );
+    }
+    xtask_in(&state, &["audit", "report", &id]).success();
+    let page = std::fs::read_to_string(state.join(&id).join("report.html")).unwrap();
+    assert!(page.contains(shown), "the page shows the key escaped");
+    assert_inert(&page);
+}

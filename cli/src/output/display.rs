@@ -145,6 +145,27 @@ pub fn for_stream(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The backstop of a page (the evidence page): `text` with every hostile character escaped
+/// but the line breaks and tabs of its own layout. Nothing is let through as a sequence: a
+/// page has no colours.
+pub fn for_page(text: &str) -> Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c != '\n' && c != '\t' && is_hostile(c))
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c != '\n' && c != '\t' && is_hostile(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +217,18 @@ mod tests {
         assert_eq!(for_stream(&shown), shown);
         let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
         assert_eq!(back, value);
+    }
+
+    #[test]
+    fn a_page_keeps_its_layout_only() {
+        let red = PALETTE[0];
+        let page = format!("<p>a\tb</p>\n<p>{red}x\u{202e}y\u{2066}</p>\n");
+        assert_eq!(
+            for_page(&page),
+            "<p>a\tb</p>\n<p>\\u{1b}[31mx\\u{202e}y\\u{2066}</p>\n"
+        );
+        let plain = "<p>有効 arn:aws:kms:ap-northeast-1:123456789012:key/x</p>\n";
+        assert!(matches!(for_page(plain), Cow::Borrowed(_)));
     }
 
     #[test]

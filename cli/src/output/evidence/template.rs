@@ -1,5 +1,7 @@
-//! The page. `maud` escapes every value it interpolates; the only unescaped text is this
-//! file's own stylesheet.
+//! The page. `maud` escapes every value it interpolates for HTML; the only unescaped text is
+//! this file's own stylesheet. Then the whole page goes through `display::for_page`: a
+//! control character or bidi override from an AWS answer is shown as `\u{…}` here as on a
+//! terminal, never obeyed (the page itself holds none).
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use runbook::journal::{ConfirmVia, RunStatus, WriteAnswer, WriteState};
@@ -17,6 +19,10 @@ use crate::output::clock as time;
 const CSS: &str = include_str!("report.css");
 
 pub fn page(e: &Evidence, w: &Words) -> String {
+    crate::output::display::for_page(&markup(e, w)).into_owned()
+}
+
+fn markup(e: &Evidence, w: &Words) -> String {
     let s = &e.started;
     html! {
         (DOCTYPE)
