@@ -48,7 +48,7 @@ fn run_id_in(state: &Path) -> String {
 
 /// One tag a line, and the timeline's geometry, tick labels, times and durations filtered:
 /// they change from run to run; the structure and every value from the journal do not.
-fn snapshot(name: &str, html: &str) {
+pub fn snapshot(name: &str, html: &str) {
     let mut s = insta_settings();
     s.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[TIME]");
     s.add_filter(
@@ -89,7 +89,7 @@ fn assert_self_contained(html: &str) {
     assert!(!html.contains("testing"), "no credential in the page");
 }
 
-fn count(html: &str, needle: &str) -> usize {
+pub fn count(html: &str, needle: &str) -> usize {
     html.matches(needle).count()
 }
 
@@ -215,7 +215,7 @@ fn the_default_place_is_the_runs_folder() {
 }
 
 /// Debian's `chromium`, if installed (`cargo xtask test` installs it).
-fn chromium() -> Option<PathBuf> {
+pub fn chromium() -> Option<PathBuf> {
     for name in ["chromium", "chromium-browser"] {
         let found = Command::new(name)
             .arg("--version")
@@ -228,7 +228,12 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-fn headless(chromium: &Path, profile: &Path, args: &[&str], page: &Path) -> std::process::Output {
+pub fn headless(
+    chromium: &Path,
+    profile: &Path,
+    args: &[&str],
+    page: &Path,
+) -> std::process::Output {
     let out = Command::new(chromium)
         .args([
             "--headless",

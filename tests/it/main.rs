@@ -42,6 +42,7 @@ mod adversary_files;
 mod adversary_undo;
 mod audit_log;
 mod batch;
+mod batch_evidence;
 mod batch_ids;
 mod batch_inprocess;
 mod credentials;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use comfy_table::{presets, Table};
 use runbook::batch::{self, AccountOutcome, AccountResult, BatchEnd};
 use runbook::runbooks::Report;
+use runbook::steps::{Plan, StatusReport};
 
 use crate::flags::Lang;
 use crate::messages::batch as words;
@@ -55,15 +56,19 @@ pub fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
 
 /// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.
 pub fn before_of(report: &Report, lang: Lang) -> String {
+    before_text(&report.status, &report.plan, lang)
+}
+
+/// [`before_of`] from a run's status report and plan (as its journal holds them).
+pub fn before_text(status: &StatusReport, plan: &Plan, lang: Lang) -> String {
     let w = words::of(lang);
-    let regions = encrypted_regions(report).len();
+    let regions = encrypted_regions(status).len();
     let trail = if regions > 0 {
         words::trail_kms_in(regions, lang)
     } else {
         w.trail_not_kms.to_string()
     };
-    let buckets: Vec<String> = report
-        .plan
+    let buckets: Vec<String> = plan
         .buckets
         .iter()
         .map(|b| {
@@ -88,14 +93,9 @@ pub fn before_of(report: &Report, lang: Lang) -> String {
 }
 
 /// The regions where the status step saw a trail this run may change encrypted.
-fn encrypted_regions(report: &Report) -> Vec<String> {
-    let changeable: Vec<&str> = report
-        .status
-        .changeable()
-        .map(|t| t.trail.arn.as_str())
-        .collect();
-    report
-        .status
+fn encrypted_regions(status: &StatusReport) -> Vec<String> {
+    let changeable: Vec<&str> = status.changeable().map(|t| t.trail.arn.as_str()).collect();
+    status
         .regions
         .iter()
         .filter(|r| match &r.scan {

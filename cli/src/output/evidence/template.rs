@@ -16,7 +16,7 @@ use super::timeline;
 use crate::messages::evidence::{skip_reason, skip_text, Words};
 use crate::output::clock as time;
 
-const CSS: &str = include_str!("report.css");
+pub(super) const CSS: &str = include_str!("report.css");
 
 pub fn page(e: &Evidence, w: &Words) -> String {
     crate::output::display::for_page(&markup(e, w)).into_owned()
@@ -96,7 +96,7 @@ fn outcome(e: &Evidence, w: &Words) -> String {
     }
 }
 
-fn when(ts: &str) -> Markup {
+pub(super) fn when(ts: &str) -> Markup {
     html! { (time::local_with_offset(ts)) br; span.utc { (time::utc(ts)) } }
 }
 
@@ -224,7 +224,7 @@ fn bucket_cell(b: Option<&BucketState>, w: &Words) -> Markup {
     }
 }
 
-fn state(e: &Evidence, w: &Words) -> Markup {
+pub(super) fn state(e: &Evidence, w: &Words) -> Markup {
     let trail = e
         .status_report
         .as_ref()
@@ -423,7 +423,7 @@ fn row_result(row: &WriteRow, w: &Words) -> (String, &'static str) {
     }
 }
 
-fn writes(e: &Evidence, w: &Words) -> Markup {
+pub(super) fn writes(e: &Evidence, w: &Words) -> Markup {
     let note = if e.started.runbook == Runbook::Status {
         Some(w.not_made_status)
     } else if e.started.args.dry_run {
@@ -499,7 +499,7 @@ fn keys(e: &Evidence, w: &Words) -> Markup {
 }
 
 /// The page's language, for what the one catalogue says.
-fn page_lang(w: &Words) -> crate::flags::Lang {
+pub(super) fn page_lang(w: &Words) -> crate::flags::Lang {
     if w.lang == "ja" {
         crate::flags::Lang::Ja
     } else {
