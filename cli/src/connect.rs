@@ -268,6 +268,9 @@ pub struct RoleConnector {
     path_style: bool,
     external_id: Option<String>,
     base_credentials: String,
+    /// The one STS client every account's AssumeRole goes through (`assume_role.rs`), in the
+    /// caller's region: made on first use.
+    sts: std::sync::OnceLock<aws_sdk_sts::Client>,
     /// Credential resolutions per account (AssumeRole calls), for the benchmark.
     pub resolutions:
         std::sync::Mutex<Vec<(String, std::sync::Arc<std::sync::atomic::AtomicUsize>)>>,
@@ -300,8 +303,27 @@ impl RoleConnector {
             path_style,
             external_id,
             base_credentials,
+            sts: std::sync::OnceLock::new(),
             resolutions: Default::default(),
         }
+    }
+
+    /// The batch's one STS client: the base configuration (its credentials, the real HTTP
+    /// client), in the caller's region (a regional endpoint, as every other account-wide call).
+    fn sts(&self) -> aws_sdk_sts::Client {
+        self.sts
+            .get_or_init(|| {
+                let region = self
+                    .provider_config
+                    .region()
+                    .cloned()
+                    .unwrap_or_else(|| Region::new(FALLBACK_REGION));
+                let conf = aws_sdk_sts::config::Builder::from(&self.provider_config)
+                    .region(region)
+                    .build();
+                aws_sdk_sts::Client::from_conf(conf)
+            })
+            .clone()
     }
 
     /// The service configuration for `account` (`None`: the caller's own), its HTTP client
@@ -341,21 +363,13 @@ impl runbook::batch::Connector for RoleConnector {
                     credentials: self.base_credentials.clone(),
                 });
             };
-            // STS in the caller's region (a regional endpoint), as every other account-wide call.
-            let region = self
-                .provider_config
-                .region()
-                .cloned()
-                .unwrap_or_else(|| Region::new(FALLBACK_REGION));
-            let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-                .session_name(&reach.session_name)
-                .configure(&self.provider_config)
-                .region(region);
-            if let Some(id) = &self.external_id {
-                builder = builder.external_id(id);
-            }
             let provider = runbook::credentials::Reused::new(SharedCredentialsProvider::new(
-                builder.build().await,
+                crate::assume_role::AssumeRole {
+                    sts: self.sts(),
+                    role_arn: role_arn.clone(),
+                    session_name: reach.session_name.clone(),
+                    external_id: self.external_id.clone(),
+                },
             ));
             self.resolutions
                 .lock()

@@ -3,6 +3,7 @@
 //! ran ([`Program`]); flags are parsed here once, each command lives in its own module under
 //! `commands/`, and what is shown (human, JSON, the evidence page) lives under `output/`.
 
+mod assume_role;
 mod commands;
 pub mod connect;
 mod drive;

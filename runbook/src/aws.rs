@@ -540,6 +540,13 @@ macro_rules! client_getter {
 }
 
 impl Aws {
+    /// Drops every service client made so far (the next call makes its own again): a run that
+    /// waits for its operator holds none, which matters where many wait at once (a batch's
+    /// accounts, waiting for its one question, each keep their run open until the answer).
+    pub fn release_clients(&self) {
+        *self.clients.lock().unwrap() = Clients::default();
+    }
+
     /// `path_style`: address S3 buckets in the path (needed for custom endpoints such as moto).
     pub fn new(config: SdkConfig, path_style: bool) -> Aws {
         let secrets = Secrets::default();

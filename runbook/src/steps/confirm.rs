@@ -29,6 +29,8 @@ impl Step for Confirm {
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<Confirmation> {
         let who = cx.run.started();
+        // Nothing held while waiting that the next step can make again.
+        cx.aws.release_clients();
         let answer = cx
             .operator
             .confirm(&self.plan, &who, &self.left_alone)
