@@ -108,7 +108,7 @@ impl Done {
 pub async fn drive(aws: &Aws, begin: Begin, yes: bool, settings: &Settings) -> Result<Done> {
     let lang = settings.lang;
     let connection = settings.connection();
-    let operator = Terminal::new(yes, lang);
+    let operator = Terminal::new(yes, lang, settings.live_progress);
     let mut steps = StepSettings {
         concurrency: connection.concurrency.into(),
         ..StepSettings::default()

@@ -11,6 +11,7 @@ pub mod flags;
 mod messages;
 pub mod output;
 pub mod paths;
+mod progress;
 pub mod settings;
 mod terminal;
 pub mod verbose;

@@ -38,6 +38,9 @@ pub struct Settings {
     /// The account this command's run must act in, checked before the run opens (an undo acts
     /// on the account its revert changed).
     pub acts_in: Option<String>,
+    /// Whether progress is drawn live on stderr (a single run's region bar, a batch's display):
+    /// see [`live_progress`]. Otherwise only the plain lines are written.
+    pub live_progress: bool,
 }
 
 impl Settings {
@@ -74,6 +77,7 @@ impl Settings {
             lang_given: display.lang,
             runs_in: None,
             acts_in: None,
+            live_progress: live_progress_here(display.output),
         })
     }
 
@@ -88,6 +92,7 @@ impl Settings {
             lang_given: flags.display.lang,
             runs_in: None,
             acts_in: None,
+            live_progress: live_progress_here(flags.display.output),
         })
     }
 
@@ -195,6 +200,33 @@ impl Settings {
     }
 }
 
+/// Whether progress may be drawn live (redrawn in place, with indicatif's cursor sequences):
+/// only for a person (human output) at a terminal (stderr, where progress goes) that has not
+/// asked for plain text (`NO_COLOR` set to anything but empty, `TERM=dumb`). Otherwise the
+/// plain lines are all there is, so a log, a pipe or a script reads exactly what it did before.
+pub fn live_progress(
+    output: Output,
+    stderr_is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    output == Output::Human
+        && stderr_is_terminal
+        && no_color.is_none_or(|v| v.is_empty())
+        && term.is_none_or(|t| t != "dumb")
+}
+
+/// [`live_progress`] for this process: its stderr and environment.
+fn live_progress_here(output: Output) -> bool {
+    use std::io::IsTerminal;
+    live_progress(
+        output,
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
 /// The command that verifies the log of `id` (run or batch), quoted for a POSIX shell.
 impl Settings {
     pub fn verify_command(&self, id: &str) -> String {
@@ -241,5 +273,30 @@ pub fn display_of(settings: &Settings) -> Display {
     Display {
         output: settings.output,
         lang: settings.lang_given,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    /// Drawn live only for a person at a terminal that did not ask for plain text.
+    #[test]
+    fn progress_is_live_only_on_a_terminal_that_wants_it() {
+        let os = |s: &'static str| Some(OsStr::new(s));
+        let live =
+            |output, terminal, no_color, term| live_progress(output, terminal, no_color, term);
+        assert!(live(Output::Human, true, None, os("xterm-256color")));
+        assert!(live(Output::Human, true, None, None));
+        // `NO_COLOR` set but empty does not count (no-color.org).
+        assert!(live(Output::Human, true, os(""), os("xterm")));
+        assert!(!live(Output::Human, false, None, os("xterm")), "a pipe");
+        assert!(
+            !live(Output::Json, true, None, os("xterm")),
+            "--output json"
+        );
+        assert!(!live(Output::Human, true, os("1"), os("xterm")), "NO_COLOR");
+        assert!(!live(Output::Human, true, None, os("dumb")), "TERM=dumb");
     }
 }

@@ -19,17 +19,18 @@ pub struct Terminal {
     pub lang: Lang,
     step: Mutex<Option<StepName>>,
     progress: Mutex<Option<ProgressBar>>,
-    show_progress: bool,
+    /// `Settings::live_progress`: the region bar is drawn only where a batch's display would be.
+    live_progress: bool,
 }
 
 impl Terminal {
-    pub fn new(yes: bool, lang: Lang) -> Terminal {
+    pub fn new(yes: bool, lang: Lang, live_progress: bool) -> Terminal {
         Terminal {
             yes,
             lang,
             step: Mutex::new(None),
             progress: Mutex::new(None),
-            show_progress: std::io::stderr().is_terminal(),
+            live_progress,
         }
     }
 
@@ -43,9 +44,9 @@ impl Operator for Terminal {
         *self.step.lock().unwrap() = Some(step);
     }
 
-    /// A bar only while regions are scanned, and only on a terminal.
+    /// A bar only while regions are scanned, and only where progress is drawn live.
     fn regions_scanned(&self, done: usize, total: usize) {
-        if !self.show_progress {
+        if !self.live_progress {
             return;
         }
         let mut progress = self.progress.lock().unwrap();

@@ -10,10 +10,12 @@ use std::sync::Arc;
 use runbook::aws::Aws;
 use runbook::batch::journal::{self as batch_journal, Outcome};
 use runbook::batch::{
-    self, AccountsWanted, BatchBegin, BatchEnd, BatchSession, ConnectFuture, Connected, Connector,
-    Limits, Reach,
+    self, AccountId, AccountPlan, AccountResult, AccountsWanted, BatchBegin, BatchEnd,
+    BatchOperator, BatchSession, BatchStarted, ConnectFuture, Connected, Connector, Limits,
+    NotAsked, Reach,
 };
 use runbook::http::wrap::{faulty, Fault, FaultSwitch, Trigger};
+use runbook::journal::ConfirmVia;
 use runbook::runbooks::Runbook;
 use runbook::steps::Settings;
 use runbook::testkit;
@@ -103,12 +105,23 @@ async fn launch(
     begin: BatchBegin,
     interrupt: impl Future<Output = String>,
 ) -> runbook::Result<BatchEnd> {
+    launch_with(fleet, connector, begin, interrupt, &testkit::AlwaysYes).await
+}
+
+/// [`launch`] with the batch's operator given.
+async fn launch_with(
+    fleet: &Fleet,
+    connector: &TestConnector,
+    begin: BatchBegin,
+    interrupt: impl Future<Output = String>,
+    operator: &dyn BatchOperator,
+) -> runbook::Result<BatchEnd> {
     let base = Aws::new(fleet.env.config(), true);
     let session = BatchSession {
         base: &base,
         connector,
         state_dir: fleet.state(),
-        operator: &testkit::AlwaysYes,
+        operator,
         settings: Settings::default().without_waits(),
         tool_version: "in-process",
         credentials: "testkit",
@@ -331,4 +344,135 @@ fn two_batches_started_in_the_same_instant_write_each_account_once() {
     for id in batch_journal::batch_ids(fleet.state()).unwrap() {
         batch_journal::load(&batch_journal::batch_dir(fleet.state(), &id)).unwrap();
     }
+}
+
+/// Notes every hook a batch calls, in order, and answers its question yes.
+#[derive(Default)]
+struct Noting(std::sync::Mutex<Vec<String>>);
+
+impl Noting {
+    fn note(&self, what: String) {
+        self.0.lock().unwrap().push(what);
+    }
+
+    /// What `account` went through, in order (without the account).
+    fn of(&self, account: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.strip_prefix(&format!("{account} ")).map(str::to_string))
+            .collect()
+    }
+
+    fn position(&self, what: &str) -> usize {
+        let notes = self.0.lock().unwrap();
+        notes
+            .iter()
+            .position(|n| n == what)
+            .unwrap_or_else(|| panic!("{what}: {notes:?}"))
+    }
+}
+
+impl BatchOperator for Noting {
+    fn attempt_started(&self, accounts: &[AccountId]) {
+        self.note(format!("attempt of {}", accounts.len()));
+    }
+    fn account_started(&self, account: &AccountId) {
+        self.note(format!("{account} started"));
+    }
+    fn account_checked(&self, account: &AccountId) {
+        self.note(format!("{account} checked"));
+    }
+    fn account_waiting(&self, account: &AccountId) {
+        self.note(format!("{account} waiting"));
+    }
+    fn account_writing(&self, account: &AccountId) {
+        self.note(format!("{account} writing"));
+    }
+    fn account_ended(&self, result: &AccountResult) {
+        self.note(format!(
+            "{} ended {}",
+            result.account,
+            result.outcome.name()
+        ));
+    }
+    fn confirm_batch<'a>(
+        &'a self,
+        _batch: &'a BatchStarted,
+        _plans: &'a [AccountPlan],
+        _not_asked: &'a [NotAsked],
+    ) -> std::pin::Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
+        self.note("asked".into());
+        Box::pin(async { Ok(ConfirmVia::YesFlag) })
+    }
+}
+
+/// The batch tells its operator where each account stands, in order (what the CLI's live
+/// display counts): checked, waiting for the one question, writing after it, ended; an
+/// account with nothing to change is checked and ends without waiting; a resumed run that
+/// had its plan and its confirmation is checked and goes straight to its writes.
+#[test]
+fn the_operator_hears_where_each_account_stands() {
+    let fleet = Fleet::new();
+    let connector = TestConnector::new(fleet.env.moto.endpoint());
+    let noting = Noting::default();
+    let end = runtime()
+        .block_on(launch_with(
+            &fleet,
+            &connector,
+            new_batch(),
+            std::future::pending(),
+            &noting,
+        ))
+        .unwrap();
+    assert!(end.error().is_none(), "{:?}", end.error());
+    assert_eq!(noting.0.lock().unwrap()[0], "attempt of 3");
+    for account in [MGMT, MEMBER_A] {
+        assert_eq!(
+            noting.of(account),
+            ["started", "checked", "waiting", "writing", "ended done"],
+            "{account}"
+        );
+        let asked = noting.position("asked");
+        assert!(noting.position(&format!("{account} waiting")) < asked);
+        assert!(asked < noting.position(&format!("{account} writing")));
+    }
+    assert_eq!(noting.of(MEMBER_B), ["started", "checked", "ended done"]);
+
+    // A batch killed once member A's write reached AWS: its resume reuses member A's plan
+    // and answer.
+    let fleet = Fleet::new();
+    let rt = runtime();
+    let (connector, switch) = with_fault(&fleet, MEMBER_A, lost_update_trail(true));
+    rt.block_on(async {
+        tokio::select! {
+            _ = launch(&fleet, &connector, new_batch(), std::future::pending()) => {
+                panic!("the batch must not have ended")
+            }
+            () = switch.struck.notified() => {}
+        }
+    });
+    let (connector, _) = with_fault(&fleet, MEMBER_A, counting());
+    let noting = Noting::default();
+    let begin = BatchBegin::Resume {
+        batch_id: batch_id(&fleet),
+        external_id: false,
+        only: vec![],
+    };
+    let end = rt
+        .block_on(launch_with(
+            &fleet,
+            &connector,
+            begin,
+            std::future::pending(),
+            &noting,
+        ))
+        .unwrap();
+    assert!(end.error().is_none(), "{:?}", end.error());
+    assert_eq!(
+        noting.of(MEMBER_A),
+        ["started", "checked", "writing", "ended done"]
+    );
+    assert!(noting.0.lock().unwrap()[0].starts_with("attempt of "));
 }

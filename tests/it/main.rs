@@ -26,6 +26,8 @@
 //! - `operator`: `-v`, the question before a revert (en, ja), colour, the help.
 //! - `credentials`: the profile named is the one that signs; an unknown profile is refused.
 //! - `resume_command`: the printed resume command runs as printed.
+//! - `progress`: the live display on a terminal (a batch's, a single run's region bar) and
+//!   its absence off a terminal, with `NO_COLOR`, `TERM=dumb` and `--output json`.
 //! - `proxy`: an HTTP proxy in front of moto that records signers and can deny an operation.
 //! - `terminal`: values from outside (AWS errors, Config names, folder names) shown escaped on a
 //!   pseudo-terminal; only our own colours get through.
@@ -58,6 +60,7 @@ mod language;
 mod lock;
 mod operator;
 mod organization;
+mod progress;
 mod proxy;
 mod recording;
 mod replay;

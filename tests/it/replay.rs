@@ -680,15 +680,32 @@ fn a_refused_call_on_our_own_bucket_is_a_missing_permission() {
 }
 
 /// The accounts of the recorded batch: the caller's own, and a member reached by AssumeRole.
-const TWO_ACCOUNTS: &str = "123456789012,111111111111";
+pub const TWO_ACCOUNTS: &str = "123456789012,111111111111";
 
 /// Replays the batch `scenario` over [`TWO_ACCOUNTS`] through `cargo xtask run ARGS --replay
 /// scenario --accounts …`, checks that no account asked for anything unrecorded (and, if
 /// `uses_everything`, that every recorded exchange was used), and snapshots stdout and stderr
 /// as `name`.
 fn check_batch(scenario: &str, args: &[&str], name: &str, uses_everything: bool) -> Run {
+    check_batch_with(scenario, args, name, uses_everything, &[])
+}
+
+/// [`check_batch`] with these environment variables set (`Some`) or removed (`None`).
+pub fn check_batch_with(
+    scenario: &str,
+    args: &[&str],
+    name: &str,
+    uses_everything: bool,
+    vars: &[(&str, Option<&str>)],
+) -> Run {
     let state = tempfile::tempdir().unwrap();
     let mut cmd = xtask_command(state.path());
+    for (k, v) in vars {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
     cmd.args(["run"])
         .args(args)
         .args(["--replay", scenario, "--accounts", TWO_ACCOUNTS])

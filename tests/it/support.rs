@@ -241,6 +241,82 @@ pub fn xtask_command(state_dir: &Path) -> Command {
     cmd
 }
 
+/// How [`xtask_on_terminal_answering`] runs the tool on its pseudo-terminal.
+pub struct OnTerminal<'a> {
+    pub args: &'a [&'a str],
+    /// Set (`Some`) or removed (`None`) after [`xtask_command`]'s environment.
+    pub vars: &'a [(&'a str, Option<&'a str>)],
+    /// The terminal's width (its height then 24); `None`: as `script` makes it.
+    pub columns: Option<u16>,
+    /// Typed once `prompt` has appeared on the terminal, as a person would; if it never
+    /// appears, nothing is typed.
+    pub prompt: &'a str,
+    pub answer: &'a str,
+}
+
+/// `cargo xtask ARGS` on a pseudo-terminal (`script`), with the state directory `state`, typing
+/// the answer only after the prompt is shown: the terminal then holds the prompt, the answer's
+/// echo and what follows, in the order a person sees them. Both streams arrive in `stdout`.
+pub fn xtask_on_terminal_answering(state: &Path, on: &OnTerminal) -> Run {
+    use std::io::{Read, Write};
+    let mut line = String::new();
+    if let Some(columns) = on.columns {
+        line.push_str(&format!("stty rows 24 cols {columns}; "));
+    }
+    line.push_str(
+        &std::iter::once(env!("CARGO_BIN_EXE_xtask"))
+            .chain(on.args.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    let cmd = xtask_command(state);
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (k, v) in cmd.get_envs().chain(
+        on.vars
+            .iter()
+            .map(|(k, v)| (std::ffi::OsStr::new(*k), v.map(std::ffi::OsStr::new))),
+    ) {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    script
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = script.spawn().expect("script runs");
+    let mut stdin = child.stdin.take();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        text
+    });
+    let mut screen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stdout.read(&mut chunk).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        screen.extend_from_slice(&chunk[..n]);
+        if stdin.is_some() && String::from_utf8_lossy(&screen).contains(on.prompt) {
+            let mut typed = stdin.take().unwrap();
+            typed.write_all(on.answer.as_bytes()).unwrap();
+        }
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&screen).into_owned(),
+        stderr: String::from_utf8_lossy(&errors.join().unwrap()).into_owned(),
+    }
+}
+
 /// A finished xtask process.
 pub struct Run {
     pub code: i32,

@@ -10,9 +10,10 @@ use crate::support::{xtask_in, Env};
 /// override: each would make the terminal do or show something other than the text.
 const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[8m\u{202e}";
 
-/// `text` with our own sequences taken out: the palette's (red, green, reset) and the progress
-/// bar's line clear (`HOSTILE` holds neither). What is left must hold no escape, bell or bidi
-/// override.
+/// `text` with our own sequences taken out: the palette's (red, green, reset) and what
+/// indicatif writes to redraw a progress display in place: the line clear, and the cursor one
+/// line up and down when the display is wider than the terminal and wraps (`HOSTILE` holds
+/// none). What is left must hold no escape, bell or bidi override.
 fn without_ours(text: &str) -> String {
     [
         "\u{1b}[31m",
@@ -20,13 +21,15 @@ fn without_ours(text: &str) -> String {
         "\u{1b}[39m",
         "\u{1b}[0m",
         "\r\u{1b}[2K",
+        "\u{1b}[1A",
+        "\u{1b}[1B",
     ]
     .iter()
     .fold(text.to_string(), |t, seq| t.replace(seq, ""))
 }
 
 #[track_caller]
-fn assert_inert(screen: &str) {
+pub fn assert_inert(screen: &str) {
     let rest = without_ours(screen);
     for (what, c) in [("ESC", '\u{1b}'), ("BEL", '\u{7}'), ("RLO", '\u{202e}')] {
         assert!(

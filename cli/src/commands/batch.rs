@@ -11,8 +11,8 @@ use std::pin::Pin;
 use anyhow::Result;
 use comfy_table::{presets, Table};
 use runbook::batch::{
-    self, AccountPlan, AccountResult, AccountsWanted, BatchBegin, BatchEnd, BatchOperator,
-    BatchSession, BatchStarted, Connector, Limits, NotAsked, Outcome,
+    self, AccountId, AccountPlan, AccountResult, AccountsWanted, BatchBegin, BatchEnd,
+    BatchOperator, BatchSession, BatchStarted, Connector, Limits, NotAsked, Outcome,
 };
 use runbook::journal::ConfirmVia;
 use runbook::model::Runbook;
@@ -28,6 +28,7 @@ use crate::output::batch::{document, outcome_word, summary_table};
 use crate::output::json::{self, BatchFailure};
 use crate::output::{out, render};
 use crate::paths;
+use crate::progress::{BatchProgress, Tally};
 use crate::settings::{args_of, Settings, TOOL_VERSION};
 
 /// `http`: the HTTP client of the caller's and of each account's service clients (never the
@@ -202,7 +203,11 @@ async fn drive(
             (connector.base(), Box::new(connector))
         }
     };
-    let operator = BatchTerminal { yes, lang };
+    let operator = BatchTerminal {
+        yes,
+        lang,
+        progress: settings.live_progress.then(|| BatchProgress::new(lang)),
+    };
     let session = BatchSession {
         base: &base,
         connector: connector.as_ref(),
@@ -390,13 +395,46 @@ fn drift_since(
     })
 }
 
-/// The terminal side of a batch: a line per account as it ends, and the one question.
+/// The terminal side of a batch: a line per account as it ends, the one question, and where
+/// progress is drawn live, the display of the whole batch (cleared when this is dropped, before
+/// the summary).
 struct BatchTerminal {
     yes: bool,
     lang: Lang,
+    progress: Option<BatchProgress>,
+}
+
+impl BatchTerminal {
+    fn count(&self, change: impl FnOnce(&mut Tally)) {
+        if let Some(progress) = &self.progress {
+            progress.update(change);
+        }
+    }
 }
 
 impl BatchOperator for BatchTerminal {
+    fn attempt_started(&self, accounts: &[AccountId]) {
+        if let Some(progress) = &self.progress {
+            progress.attempt_started(accounts.len());
+        }
+    }
+
+    fn account_started(&self, account: &AccountId) {
+        self.count(|t| t.started(account));
+    }
+
+    fn account_checked(&self, account: &AccountId) {
+        self.count(|t| t.checked(account));
+    }
+
+    fn account_waiting(&self, account: &AccountId) {
+        self.count(|t| t.waiting(account));
+    }
+
+    fn account_writing(&self, account: &AccountId) {
+        self.count(|t| t.writing(account));
+    }
+
     fn account_ended(&self, result: &AccountResult) {
         let lang = self.lang;
         let w = words::of(lang);
@@ -415,7 +453,12 @@ impl BatchOperator for BatchTerminal {
         if let Some(error) = &result.error {
             let _ = write!(line, "\n  {}", Msg::Error(error).text(lang));
         }
-        out::eline(line);
+        match &self.progress {
+            Some(progress) => {
+                progress.update_with_line(|t| t.ended(&result.account, result.outcome), &line)
+            }
+            None => out::eline(line),
+        }
     }
 
     fn confirm_batch<'a>(
@@ -425,10 +468,20 @@ impl BatchOperator for BatchTerminal {
         not_asked: &'a [NotAsked],
     ) -> Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
         Box::pin(async move {
-            crate::terminal::ask(self.yes, || {
+            // Off the screen until the answer is read (or the question given up on Ctrl-C).
+            let _asking = self
+                .progress
+                .as_ref()
+                .filter(|_| !self.yes)
+                .map(BatchProgress::asking);
+            let answer = crate::terminal::ask(self.yes, || {
                 batch_prompt(batch, plans, not_asked, self.lang)
             })
-            .await
+            .await;
+            // Counted before the display is back: the accounts wait for their slots now, or
+            // end on a "no".
+            self.count(Tally::answered);
+            answer
         })
     }
 }

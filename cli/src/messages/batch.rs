@@ -146,6 +146,28 @@ pub fn totals(done: usize, accounts: usize, writes: usize, lang: Lang) -> String
     }
 }
 
+/// A batch's live display on a terminal (one line, redrawn in place): where the accounts of
+/// this attempt stand. `checked` counts those whose status and plan are done, whatever came
+/// after; `waiting` (for the one question) and `writing` those that are there now.
+pub fn progress(
+    total: usize,
+    checked: usize,
+    waiting: usize,
+    writing: usize,
+    done: usize,
+    failed: usize,
+    lang: Lang,
+) -> String {
+    match lang {
+        Lang::En => format!(
+            "{checked} of {total} checked, {waiting} waiting for the question, {writing} writing, {done} done, {failed} failed"
+        ),
+        Lang::Ja => format!(
+            "{total} アカウント中 確認済み {checked}、質問待ち {waiting}、書き込み中 {writing}、完了 {done}、失敗 {failed}"
+        ),
+    }
+}
+
 /// `--since` could not compare an account: its folder has no such revert run.
 pub fn not_compared(account: &str, since: &str, lang: Lang) -> String {
     match lang {

@@ -309,6 +309,7 @@ pub async fn launch_batch(
         stop: stop_rx,
         record_error: Mutex::new(None),
     };
+    session.operator.attempt_started(&accounts);
     let all = async {
         let runs = futures_util::future::join_all(
             accounts
@@ -559,7 +560,13 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
             return ctx.end(result(outcome, None, Some(error)));
         }
     };
-    let operator = AccountOperator::new(&ctx.rendezvous, &account, slot, ctx.slots.clone());
+    let operator = AccountOperator::new(
+        &ctx.rendezvous,
+        ctx.session.operator,
+        &account,
+        slot,
+        ctx.slots.clone(),
+    );
     let session = Session {
         aws: &connected.aws,
         state_dir: &state_dir,

@@ -32,9 +32,23 @@ pub struct NotAsked {
     pub why: String,
 }
 
-/// The operator's side of a batch, supplied by the CLI.
+/// The operator's side of a batch, supplied by the CLI. The hooks before `confirm_batch` say
+/// where each account stands, in this order for one account (each may be missing: an account
+/// may end anywhere, and a resumed run that had confirmed goes straight to its writes), so that
+/// the CLI can show the whole batch as it goes; they must return at once.
 pub trait BatchOperator: Send + Sync {
+    /// The accounts this attempt runs (all of a new batch, the unfinished ones of a resume),
+    /// before any of them starts.
+    fn attempt_started(&self, _accounts: &[AccountId]) {}
+    /// The account has its slot and is being reached (credentials, then its run).
     fn account_started(&self, _account: &AccountId) {}
+    /// Its run has its status and its plan (the plan step finished, or was reused on resume).
+    fn account_checked(&self, _account: &AccountId) {}
+    /// Its run reached the confirmation and handed its plan over: it waits for the one answer.
+    fn account_waiting(&self, _account: &AccountId) {}
+    /// The go-ahead reached its run (or a resumed run had recorded it): on to its writes and
+    /// verification.
+    fn account_writing(&self, _account: &AccountId) {}
     fn account_ended(&self, _result: &AccountResult) {}
     /// Every account's plan at once (and the accounts not in it), asked once before any write.
     fn confirm_batch<'a>(

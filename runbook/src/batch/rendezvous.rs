@@ -137,8 +137,10 @@ impl Rendezvous {
 }
 
 /// The operator of one account's run inside a batch: quiet, and its question is the batch's.
+/// It tells the batch's operator where the account stands (checked, waiting, writing).
 pub(super) struct AccountOperator<'a> {
     rendezvous: &'a Rendezvous,
+    batch_operator: &'a dyn BatchOperator,
     account: AccountId,
     slot: Mutex<Option<OwnedSemaphorePermit>>,
     slots: Arc<Semaphore>,
@@ -150,12 +152,14 @@ pub(super) struct AccountOperator<'a> {
 impl<'a> AccountOperator<'a> {
     pub(super) fn new(
         rendezvous: &'a Rendezvous,
+        batch_operator: &'a dyn BatchOperator,
         account: &AccountId,
         slot: OwnedSemaphorePermit,
         slots: Arc<Semaphore>,
     ) -> AccountOperator<'a> {
         AccountOperator {
             rendezvous,
+            batch_operator,
             account: account.clone(),
             slot: Mutex::new(Some(slot)),
             slots,
@@ -172,6 +176,9 @@ impl<'a> AccountOperator<'a> {
 
 impl Operator for AccountOperator<'_> {
     fn step_finished(&self, step: StepName, output: &serde_json::Value) {
+        if step == StepName::Plan {
+            self.batch_operator.account_checked(&self.account);
+        }
         if step != StepName::CheckStatus {
             return;
         }
@@ -189,6 +196,16 @@ impl Operator for AccountOperator<'_> {
                 .map(|r| r.region.clone())
                 .collect();
             *self.encrypted_regions.lock().unwrap() = Some(regions);
+        }
+    }
+
+    /// A resumed run reuses what it had done: its plan (checked), its confirmation (on to its
+    /// writes without the question).
+    fn step_reused(&self, step: StepName) {
+        match step {
+            StepName::Plan => self.batch_operator.account_checked(&self.account),
+            StepName::Confirm => self.batch_operator.account_writing(&self.account),
+            _ => {}
         }
     }
 
@@ -214,6 +231,7 @@ impl Operator for AccountOperator<'_> {
                     }),
                     reply,
                 ));
+                self.batch_operator.account_waiting(&self.account);
             }
             let answer = match answer.await {
                 Ok(answer) => answer,
@@ -227,6 +245,9 @@ impl Operator for AccountOperator<'_> {
                 .await
                 .expect("the semaphore stays open");
             *self.slot.lock().unwrap() = Some(slot);
+            if answer.is_ok() {
+                self.batch_operator.account_writing(&self.account);
+            }
             answer.map_err(|refused| match refused {
                 Refused::No => Error::NotConfirmed,
                 Refused::Unavailable => Error::ConfirmationUnavailable,
