@@ -100,9 +100,12 @@ impl Meters {
     }
 }
 
-/// Every account's service calls through the real client, delayed and metered per account.
+/// Every account's service calls through one real client (as the tool's connector shares
+/// one: each real client holds its own TLS configuration and connection pool), delayed and
+/// metered per account.
 fn transport(meters: Arc<Meters>, latency: Duration) -> connect::Transport {
-    Arc::new(move |account| delayed(runbook::http::real_client(), latency, meters.of(account)))
+    let real = runbook::http::real_client();
+    Arc::new(move |account| delayed(real.clone(), latency, meters.of(account)))
 }
 
 /// AssumeRole calls per account, as the connector counted them.
