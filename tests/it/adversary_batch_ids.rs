@@ -1,0 +1,126 @@
+//! Review reproductions for issue 20: a batch account's run found by its id wherever it is
+//! (`runbook::locate`), and the batch's evidence page. Each fails until its finding is fixed.
+
+use std::path::Path;
+
+use runbook::batch::journal as batch_journal;
+
+use crate::batch::{Fleet, MEMBER_A, MEMBER_B, MGMT};
+use crate::batch_ids::as_account;
+use crate::proxy::{Proxy, Seen};
+use crate::support::*;
+
+fn batch_ids(state: &Path) -> Vec<String> {
+    batch_journal::batch_ids(state).unwrap()
+}
+
+/// A run of member A moved by hand into member B's folder is not member B's run. A single
+/// run's folder renamed to another id is refused by every reader ("folder is named"); an
+/// account's run in another account's folder is found by `locate` and trusted: `audit verify`
+/// says it is fine, and `undo` with member A's keys (the journal's account, not the folder's)
+/// opens its restore run of member A in member B's folder, under member B's lock.
+#[test]
+fn an_account_run_in_another_accounts_folder_is_refused() {
+    let fleet = Fleet::new();
+    let accounts = format!("{MGMT},{MEMBER_A}");
+    fleet
+        .env
+        .xtask(&["run", "revert", "--yes", "--accounts", &accounts])
+        .success();
+    let a_run = fleet.account_runs(MEMBER_A).remove(0);
+    let id = a_run.file_name().unwrap().to_string_lossy().into_owned();
+    let state = fleet.state();
+    let b_dir = state.join("accounts").join(MEMBER_B);
+    std::fs::create_dir(&b_dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&b_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::rename(&a_run, b_dir.join(&id)).unwrap();
+
+    let mut broken = Vec::new();
+    let undo = as_account(
+        &fleet,
+        &fleet.env.moto.endpoint(),
+        MEMBER_A,
+        &["undo", &id, "--yes", "--output", "json"],
+    );
+    let in_b = fleet.account_runs(MEMBER_B).len();
+    if undo.code == 0 || in_b != 1 {
+        broken.push(format!(
+            "undo exit {}, {in_b} runs in {MEMBER_B}'s folder:\n{}{}",
+            undo.code, undo.stdout, undo.stderr
+        ));
+    }
+    let verified = xtask_in(state, &["audit", "verify", &id]);
+    if verified.code == 0 {
+        broken.push(format!(
+            "a run of {MEMBER_A} in {MEMBER_B}'s folder verified:\n{}",
+            verified.stdout
+        ));
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// Every AssumeRole into member A refused: A is unreachable, no run.
+fn deny_member_a_role(seen: &Seen) -> bool {
+    seen.body.contains("Action=AssumeRole") && seen.body.contains(MEMBER_A)
+}
+
+/// The batch page shows, for an account recorded `failed`, the run its `account_ended` names
+/// without checking that it is this batch's run of that account (`load_checked` checks only
+/// accounts recorded `done`). A re-chained batch journal (anyone can recompute the chain) that
+/// names another batch's run of member A puts that batch's writes on this batch's page, and
+/// `audit report` writes it as evidence.
+#[test]
+fn the_batch_page_refuses_another_batchs_run() {
+    let fleet = Fleet::new();
+    // Batch 1 reverts member A: its run is the one borrowed.
+    fleet
+        .env
+        .xtask(&["run", "revert", "--yes", "--accounts", MEMBER_A])
+        .success();
+    let borrowed = fleet.account_runs(MEMBER_A).remove(0);
+    let borrowed = borrowed.file_name().unwrap().to_string_lossy().into_owned();
+    let first = batch_ids(fleet.state()).remove(0);
+
+    // Batch 2: member A unreachable (no run), the management account done.
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.deny(Some(deny_member_a_role));
+    let accounts = format!("{MGMT},{MEMBER_A}");
+    let second_run = fleet.xtask_via(&proxy, &["run", "revert", "--yes", "--accounts", &accounts]);
+    assert_ne!(second_run.code, 0, "{}", second_run.stdout);
+    let second = batch_ids(fleet.state())
+        .into_iter()
+        .find(|b| *b != first)
+        .unwrap();
+
+    // Forged: member A "failed" in batch 2 with batch 1's run.
+    let dir = batch_journal::batch_dir(fleet.state(), &second);
+    forge_batch(&dir, |event, data| {
+        if event == "account_ended" && data["account"] == MEMBER_A {
+            data["outcome"] = "failed".into();
+            data["run_id"] = borrowed.clone().into();
+        }
+    });
+    assert!(
+        batch_journal::load(&dir).unwrap().events.len() > 1,
+        "the forged journal reads"
+    );
+
+    let pages = tempfile::tempdir().unwrap();
+    let out = pages.path().join("batch.html");
+    let run = xtask_in(
+        fleet.state(),
+        &["audit", "report", &second, "--out", &out.to_string_lossy()],
+    );
+    let page = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        run.code != 0 && !page.contains(&borrowed),
+        "batch {second}'s page was written with batch {first}'s run {borrowed} (exit {}):\n{}{}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+}
