@@ -124,3 +124,47 @@ fn the_batch_page_refuses_another_batchs_run() {
         run.stderr
     );
 }
+
+/// `audit list` with one account folder planted as a link (or `accounts/` itself a link): before
+/// issue 20 the batch was listed `unreadable` with the link named, and every other run and
+/// batch was listed (exit 0), as for a linked or renamed run folder. Now `audit list` walks
+/// `accounts/*/` with `?` (`locate::batch_accounts`, `account_state_dir`, `runs::run_ids`) and
+/// refuses the whole list (exit 2): one planted link hides every run and batch of the state
+/// directory from the operator.
+#[test]
+fn audit_list_survives_a_linked_account_folder() {
+    const MGMT_R: &str = "123456789012";
+    const MEMBER_R: &str = "111111111111";
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let mut cmd = xtask_command(&state);
+    cmd.args(["run", "status", "--replay", "two-accounts"])
+        .args(["--accounts", &format!("{MGMT_R},{MEMBER_R}")])
+        .args(["--max-concurrent-accounts", "1", "--concurrency", "1"]);
+    Run::of(cmd).success();
+    let batch = batch_journal::batch_ids(&state).unwrap().remove(0);
+
+    let mut broken = Vec::new();
+    for linked in [
+        state.join("accounts").join(MEMBER_R),
+        state.join("accounts"),
+    ] {
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::rename(&linked, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &linked).unwrap();
+        let listed = xtask_in(&state, &["audit", "list"]);
+        if listed.code != 0 || !listed.stdout.contains(&batch) {
+            broken.push(format!(
+                "{} a link: `audit list` exit {}:\n{}{}",
+                linked.display(),
+                listed.code,
+                listed.stdout,
+                listed.stderr
+            ));
+        }
+        std::fs::remove_file(&linked).unwrap();
+        std::fs::rename(&elsewhere, &linked).unwrap();
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
