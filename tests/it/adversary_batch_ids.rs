@@ -9,6 +9,7 @@ use crate::batch::{Fleet, MEMBER_A, MEMBER_B, MGMT};
 use crate::batch_ids::as_account;
 use crate::proxy::{Proxy, Seen};
 use crate::support::*;
+use crate::support::{xtask_on_terminal_answering, OnTerminal};
 
 fn batch_ids(state: &Path) -> Vec<String> {
     batch_journal::batch_ids(state).unwrap()
@@ -167,4 +168,51 @@ fn audit_list_survives_a_linked_account_folder() {
         std::fs::rename(&elsewhere, &linked).unwrap();
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// `-v` on a terminal with the live display: the SDK's lines (tracing to stderr) are written
+/// while indicatif redraws the display every 120 ms from its own thread, without
+/// `ProgressBar::suspend`: a log line lands after the drawn display on the same line, and the
+/// display's text stays in the scrollback glued to it. `Settings::live_progress` does not look
+/// at `-v`; the account lines go through `suspend`, the log lines do not.
+#[test]
+fn verbose_lines_are_not_glued_to_the_live_display() {
+    let state = tempfile::tempdir().unwrap();
+    let run = xtask_on_terminal_answering(
+        state.path(),
+        &OnTerminal {
+            args: &[
+                "run",
+                "revert",
+                "-v",
+                "--replay",
+                "two-accounts",
+                "--accounts",
+                crate::replay::TWO_ACCOUNTS,
+            ],
+            vars: &[("NO_COLOR", None), ("TERM", Some("xterm"))],
+            columns: Some(400),
+            prompt: "[y/N] ",
+            answer: "y\n",
+        },
+    );
+    assert_eq!(run.code, 0, "{:?}", run.stdout);
+    let raw = &run.stdout;
+    assert!(
+        raw.contains(" of 2 checked, "),
+        "the display is drawn: {raw:?}"
+    );
+    // Each line as left on the screen: what follows the last clear of the line.
+    let torn: Vec<&str> = raw
+        .split("\r\n")
+        .map(|line| line.rsplit("\r\u{1b}[2K").next().unwrap_or_default())
+        .filter(|line| {
+            line.contains(" checked, ")
+                && (line.contains("DEBUG") || line.contains("attempt") || line.contains("invoke"))
+        })
+        .collect();
+    assert!(
+        torn.is_empty(),
+        "lines left on the screen with the display glued to a log line:\n{torn:#?}"
+    );
 }
