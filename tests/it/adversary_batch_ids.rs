@@ -216,3 +216,44 @@ fn verbose_lines_are_not_glued_to_the_live_display() {
         "lines left on the screen with the display glued to a log line:\n{torn:#?}"
     );
 }
+
+/// Member A's status check refused: its run fails before the question, resumable.
+fn deny_member_a_read(seen: &Seen) -> bool {
+    seen.line.starts_with("GET ")
+        && seen.line.contains(MEMBER_A)
+        && seen.line.contains("encryption")
+}
+
+/// A batch resume without a terminal and without `--yes` must be refused before anything
+/// (`no_terminal`) when it would ask. Member A's run failed before the question; a crash then
+/// left a torn last line in its journal (what a kill in the middle of an append leaves, and
+/// what resume cuts). `resume_would_ask` reads that run with `journal::load`, which refuses a
+/// torn line, and counts an unreadable run as "would not ask": the resume goes on, records
+/// member A `failed (final)` in the batch journal, and a later `resume BATCH_ID --yes` says
+/// there is nothing to resume. Member A is never reverted by its batch.
+#[test]
+fn a_torn_account_run_does_not_let_an_unconfirmable_batch_resume_through() {
+    let fleet = Fleet::new();
+    let proxy = Proxy::start(fleet.env.moto.port());
+    proxy.deny(Some(deny_member_a_read));
+    let accounts = format!("{MGMT},{MEMBER_A}");
+    fleet
+        .xtask_via(&proxy, &["run", "revert", "--yes", "--accounts", &accounts])
+        .failure(1);
+    proxy.deny(None);
+    let id = batch_ids(fleet.state()).remove(0);
+    let batch_lines = fleet.batch().records.len();
+    let log = fleet.account_runs(MEMBER_A).remove(0).join("audit.jsonl");
+    let mut torn = std::fs::read(&log).unwrap();
+    torn.extend_from_slice(b"{\"seq\":99,\"ts\":\"2026");
+    std::fs::write(&log, &torn).unwrap();
+
+    let resumed = fleet.xtask_via(&proxy, &["resume", &id, "--output", "json"]);
+    let recorded = fleet.batch().records.len();
+    assert!(
+        resumed.code == 2 && resumed.stdout.contains("no_terminal") && recorded == batch_lines,
+        "exit {}, batch journal {batch_lines} -> {recorded} lines:\n{}",
+        resumed.code,
+        resumed.stdout
+    );
+}
