@@ -147,7 +147,7 @@ impl Fleet {
     }
 
     /// `cargo xtask ARGS` through `proxy` (in front of this moto), with the base credentials.
-    fn xtask_via(&self, proxy: &Proxy, args: &[&str]) -> Run {
+    pub fn xtask_via(&self, proxy: &Proxy, args: &[&str]) -> Run {
         let mut cmd = xtask_command(self.state());
         cmd.args(args)
             .args(["--endpoint-url", &proxy.endpoint()])

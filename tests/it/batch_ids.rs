@@ -11,7 +11,7 @@ use crate::support::*;
 
 /// `cargo xtask ARGS` against the fleet's moto as `account` acts: the management account with
 /// the base keys, a member with its assumed role's keys (a shell holding that account's keys).
-fn as_account(fleet: &Fleet, endpoint: &str, account: &str, args: &[&str]) -> Run {
+pub fn as_account(fleet: &Fleet, endpoint: &str, account: &str, args: &[&str]) -> Run {
     let mut cmd = xtask_command(fleet.state());
     cmd.args(args).args(["--endpoint-url", endpoint]);
     if account == MGMT {

@@ -3,6 +3,8 @@
 //! - `adversary`: review reproductions; each fails until its finding is fixed.
 //! - `adversary_undo`: review reproductions for `undo` and the re-check; each fails until fixed.
 //! - `adversary_batch`: review reproductions for batches over many accounts; each fails until fixed.
+//! - `adversary_batch_ids`: review reproductions for issue 20 (batch run ids everywhere, the
+//!   batch page); each fails until its finding is fixed.
 //! - `adversary_files`: hostile paths and states (links, FIFOs, devices, folders, a state
 //!   directory others can write to, renamed run folders, `--out` into the state directory, bad
 //!   fixtures) against every command that reads or writes them; nothing may change.
@@ -40,6 +42,7 @@
 
 mod adversary;
 mod adversary_batch;
+mod adversary_batch_ids;
 mod adversary_files;
 mod adversary_undo;
 mod audit_log;
