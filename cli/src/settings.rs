@@ -219,12 +219,14 @@ pub fn live_progress(
 /// [`live_progress`] for this process: its stderr and environment.
 fn live_progress_here(output: Output) -> bool {
     use std::io::IsTerminal;
-    live_progress(
-        output,
-        std::io::stderr().is_terminal(),
-        std::env::var_os("NO_COLOR").as_deref(),
-        std::env::var_os("TERM").as_deref(),
-    )
+    // `-v` writes its own lines to stderr: the plain lines then, as off a terminal.
+    !crate::verbose::is_on()
+        && live_progress(
+            output,
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        )
 }
 
 /// The command that verifies the log of `id` (run or batch), quoted for a POSIX shell.

@@ -9,7 +9,16 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// Whether `-v`'s lines are being written: no live progress is drawn then (its redraws and
+/// these lines would tear each other on the same stderr).
+static ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn is_on() -> bool {
+    ON.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 pub fn install() {
+    ON.store(true, std::sync::atomic::Ordering::SeqCst);
     let targets = Targets::new()
         .with_target(
             "aws_smithy_runtime::client::orchestrator",

@@ -10,6 +10,7 @@ use crate::batch::journal::{account_state_dir, ACCOUNTS_DIR};
 use crate::error::{Error, Result};
 use crate::journal::AUDIT_FILE;
 use crate::model::Runbook;
+use crate::problem::Problem;
 use crate::runs;
 
 /// A run found by its id: the state directory holding its folder, and the id.
@@ -58,6 +59,19 @@ pub fn locate(state_dir: &Path, wanted: Option<&str>) -> Result<Located> {
     for account in batch_accounts(state_dir)? {
         let dir = account_state_dir(state_dir, &account)?;
         if dir.join(id).join(AUDIT_FILE).exists() {
+            // A run found by its account's folder must be of that account: a run moved into
+            // another's folder would be undone, resumed or shown as that account's.
+            let started = crate::journal::load(&dir.join(id))?.started;
+            if started.account != account.as_str() {
+                return Err(Error::AuditCorrupt {
+                    path: dir.join(id).join(AUDIT_FILE),
+                    line: 1,
+                    problem: Problem::OtherAccountsFolder {
+                        account: started.account,
+                        folder: account.to_string(),
+                    },
+                });
+            }
             return Ok(Located {
                 state_dir: dir,
                 run_id: id.to_string(),

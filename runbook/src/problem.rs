@@ -31,6 +31,8 @@ pub enum Problem {
     Empty,
     /// The journal's run id is not its folder's name.
     FolderRenamed { run_id: String, folder: String },
+    /// A run of one account kept in another account's folder (`accounts/<id>/`).
+    OtherAccountsFolder { account: String, folder: String },
     /// `state.json` has seen more lines than the log holds.
     LinesRemoved { log_lines: usize, seen: u64 },
     /// Any other check, in its English sentence.
@@ -88,6 +90,12 @@ impl fmt::Display for Problem {
                 "the journal is of run {run_id}, but its folder is named {folder}: a run folder \
                  was renamed or copied. Give it back its name ({run_id}) or move it out of the \
                  state directory"
+            ),
+            Problem::OtherAccountsFolder { account, folder } => write!(
+                f,
+                "the journal is of a run in account {account}, but it is kept in account \
+                 {folder}'s folder: a run folder was moved or copied. Move it back to \
+                 accounts/{account}/ or out of the state directory"
             ),
             Problem::LinesRemoved { log_lines, seen } => write!(
                 f,

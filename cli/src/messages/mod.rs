@@ -455,6 +455,10 @@ pub fn problem_ja(p: &Problem) -> String {
             "このジャーナルは実行 {run_id} のものですが、フォルダ名は {folder} です: 実行フォルダの名前が変更\
              またはコピーされています。元の名前 ({run_id}) に戻すか、状態ディレクトリの外に移動してください"
         ),
+        Problem::OtherAccountsFolder { account, folder } => format!(
+            "このジャーナルはアカウント {account} の実行ですが、アカウント {folder} のフォルダにあります: \
+             実行フォルダが移動またはコピーされています。accounts/{account}/ に戻すか、状態ディレクトリの外に移動してください"
+        ),
         Problem::LinesRemoved { log_lines, seen } => format!(
             "ログは {log_lines} 行目で終わっていますが、state.json は {seen} 行目まで見ています: 行が削除されています"
         ),

@@ -445,15 +445,32 @@ fn check_done(state_dir: &Path, batch_id: &str, journal: BatchJournal) -> Result
         let BatchEvent::AccountEnded(ended) = event else {
             continue;
         };
-        if ended.outcome != Outcome::Done {
-            continue;
-        }
         let corrupt = |problem: String| Error::AuditCorrupt {
             path: journal.path.clone(),
             line: record.seq as usize + 1,
             problem: problem.into(),
         };
         let account = &ended.account;
+        if ended.outcome != Outcome::Done {
+            // Any other outcome that names a run names this batch's run of that account too
+            // (a page or a resume would otherwise take another batch's run for it). A run that
+            // cannot be read (a torn last line after a kill) is for resume to repair.
+            let named = ended.run_id.as_ref().and_then(|run_id| {
+                let dir = account_state_dir(state_dir, account).ok()?;
+                Some((run_id, crate::journal::load(&dir.join(run_id)).ok()?))
+            });
+            if let Some((run_id, run)) = named {
+                let ours = run.started.batch.as_deref() == Some(batch_id)
+                    && *account == run.started.account;
+                if !ours {
+                    return Err(corrupt(format!(
+                        "account {account} is recorded with run {run_id}, which is not this \
+                         batch's run of that account"
+                    )));
+                }
+            }
+            continue;
+        }
         let Some(run_id) = &ended.run_id else {
             return Err(corrupt(format!(
                 "account {account} is recorded done without a run"

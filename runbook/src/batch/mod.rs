@@ -383,15 +383,17 @@ pub fn resume_would_ask(state_dir: &Path, batch_id: &str, only: &[AccountId]) ->
         if !only.is_empty() && !only.contains(&account) {
             continue;
         }
+        // A run that cannot be read is counted as one that would ask: refusing early is the
+        // safe side (the resume with `--yes` says what is wrong with it).
         let unconfirmed = |run: &str| {
             account_state_dir(state_dir, &account)
-                .and_then(|dir| crate::journal::load(&dir.join(run)))
-                .is_ok_and(|j| j.fold.output(StepName::Confirm).is_none())
+                .and_then(|dir| crate::journal::load_complete(&dir.join(run)))
+                .map_or(true, |(j, _)| j.fold.output(StepName::Confirm).is_none())
         };
         match account_run_of(state_dir, &account, &id) {
-            Found::Fresh => return Ok(true),
+            Found::Fresh | Found::Unreadable(_) => return Ok(true),
             Found::Resumable(run) if unconfirmed(&run) => return Ok(true),
-            Found::Resumable(_) | Found::Finished(..) | Found::Unreadable(_) => {}
+            Found::Resumable(_) | Found::Finished(..) => {}
         }
     }
     Ok(false)
@@ -419,8 +421,10 @@ fn account_run_of(state_dir: &Path, account: &AccountId, batch_id: &str) -> Foun
         Err(e) => return Found::Unreadable(e),
     };
     for id in ids.iter().rev() {
-        let journal = match crate::journal::load(&dir.join(id)) {
-            Ok(journal) => journal,
+        // A torn last line (a kill in the middle of an append) does not hide a run: its resume
+        // cuts the line, as a single run's does.
+        let journal = match crate::journal::load_complete(&dir.join(id)) {
+            Ok((journal, _)) => journal,
             Err(e) => return Found::Unreadable(e),
         };
         if journal.started.batch.as_deref() != Some(batch_id) {

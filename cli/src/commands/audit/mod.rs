@@ -98,9 +98,47 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         let dir = state_dir.join(&id);
         rows.push(run_row(id, &dir));
     }
-    for account in runbook::locate::batch_accounts(state_dir)? {
-        let dir = runbook::batch::account_state_dir(state_dir, &account)?;
-        for id in runs::run_ids(&dir)? {
+    // The batches' account folders: one that cannot be read (a planted link, another user's)
+    // is an unreadable row, never the end of the list.
+    let unreadable = |what: String, e: runbook::Error| {
+        let err = anyhow::Error::new(e);
+        RunRow {
+            run_id: what,
+            batch_id: None,
+            runbook: None,
+            account: None,
+            status: "unreadable".into(),
+            resumable: None,
+            started: None,
+            duration_s: None,
+            attempts: None,
+            final_hash: None,
+            error: Some(json::ErrorDetail {
+                code: json::code_of(&err),
+                message: err.to_string(),
+                exit_code: 0,
+            }),
+        }
+    };
+    let accounts = match runbook::locate::batch_accounts(state_dir) {
+        Ok(accounts) => accounts,
+        Err(e) => {
+            rows.push(unreadable(runbook::batch::journal::ACCOUNTS_DIR.into(), e));
+            Vec::new()
+        }
+    };
+    for account in accounts {
+        let folder = format!("{}/{account}", runbook::batch::journal::ACCOUNTS_DIR);
+        let ids = runbook::batch::account_state_dir(state_dir, &account)
+            .and_then(|dir| Ok((runs::run_ids(&dir)?, dir)));
+        let (ids, dir) = match ids {
+            Ok(found) => found,
+            Err(e) => {
+                rows.push(unreadable(folder, e));
+                continue;
+            }
+        };
+        for id in ids {
             let row = run_row(id.clone(), &dir.join(&id));
             let of_batch = |b: &&mut json::BatchRow| row.batch_id.as_ref() == Some(&b.batch_id);
             match batches.iter_mut().find(of_batch) {
