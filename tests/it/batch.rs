@@ -297,7 +297,7 @@ fn dry_run_and_status_batches_write_nothing() {
 }
 
 /// Refuses the bucket write of member A (as an IAM policy would), once.
-fn deny_member_a_bucket(seen: &Seen) -> bool {
+pub fn deny_member_a_bucket(seen: &Seen) -> bool {
     seen.line.starts_with("PUT ")
         && seen.line.contains(MEMBER_A)
         && seen.line.contains("encryption")

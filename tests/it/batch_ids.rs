@@ -5,8 +5,8 @@
 use aws_credential_types::provider::ProvideCredentials;
 use serde_json::Value;
 
-use crate::batch::{all_three, Fleet, MEMBER_A, MEMBER_B, MGMT};
-use crate::proxy::{Proxy, Seen};
+use crate::batch::{all_three, deny_member_a_bucket, Fleet, MEMBER_A, MEMBER_B, MGMT};
+use crate::proxy::Proxy;
 use crate::support::*;
 
 /// `cargo xtask ARGS` against the fleet's moto as `account` acts: the management account with
@@ -35,13 +35,6 @@ pub fn as_account(fleet: &Fleet, endpoint: &str, account: &str, args: &[&str]) -
 fn json(run: &Run) -> Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{e}: a JSON document:\n{}\n{}", run.stdout, run.stderr))
-}
-
-/// Refuses member A's bucket write (as an IAM policy would), so its run is left to resume.
-fn deny_member_a_bucket(seen: &Seen) -> bool {
-    seen.line.starts_with("PUT ")
-        && seen.line.contains(MEMBER_A)
-        && seen.line.contains("encryption")
 }
 
 #[test]

@@ -62,26 +62,30 @@ fn run_row(run_id: String, dir: &std::path::Path) -> RunRow {
                 error: None,
             }
         }
-        Err(e) => {
-            let err = anyhow::Error::new(e);
-            RunRow {
-                run_id,
-                batch_id: None,
-                runbook: None,
-                account: None,
-                status: "unreadable".into(),
-                resumable: None,
-                started: None,
-                duration_s: None,
-                attempts: None,
-                final_hash: None,
-                error: Some(json::ErrorDetail {
-                    code: json::code_of(&err),
-                    message: err.to_string(),
-                    exit_code: 0,
-                }),
-            }
-        }
+        Err(e) => unreadable_row(run_id, e),
+    }
+}
+
+/// A row of `audit list` for what cannot be read (a journal, an account's folder): named, with
+/// why, never the end of the list.
+fn unreadable_row(what: String, e: runbook::Error) -> RunRow {
+    let err = anyhow::Error::new(e);
+    RunRow {
+        run_id: what,
+        batch_id: None,
+        runbook: None,
+        account: None,
+        status: "unreadable".into(),
+        resumable: None,
+        started: None,
+        duration_s: None,
+        attempts: None,
+        final_hash: None,
+        error: Some(json::ErrorDetail {
+            code: json::code_of(&err),
+            message: err.to_string(),
+            exit_code: 0,
+        }),
     }
 }
 
@@ -99,31 +103,14 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         rows.push(run_row(id, &dir));
     }
     // The batches' account folders: one that cannot be read (a planted link, another user's)
-    // is an unreadable row, never the end of the list.
-    let unreadable = |what: String, e: runbook::Error| {
-        let err = anyhow::Error::new(e);
-        RunRow {
-            run_id: what,
-            batch_id: None,
-            runbook: None,
-            account: None,
-            status: "unreadable".into(),
-            resumable: None,
-            started: None,
-            duration_s: None,
-            attempts: None,
-            final_hash: None,
-            error: Some(json::ErrorDetail {
-                code: json::code_of(&err),
-                message: err.to_string(),
-                exit_code: 0,
-            }),
-        }
-    };
+    // is an unreadable row.
     let accounts = match runbook::locate::batch_accounts(state_dir) {
         Ok(accounts) => accounts,
         Err(e) => {
-            rows.push(unreadable(runbook::batch::journal::ACCOUNTS_DIR.into(), e));
+            rows.push(unreadable_row(
+                runbook::batch::journal::ACCOUNTS_DIR.into(),
+                e,
+            ));
             Vec::new()
         }
     };
@@ -134,7 +121,7 @@ fn list(state_dir: &std::path::Path, output: Output, lang: Lang) -> Result<()> {
         let (ids, dir) = match ids {
             Ok(found) => found,
             Err(e) => {
-                rows.push(unreadable(folder, e));
+                rows.push(unreadable_row(folder, e));
                 continue;
             }
         };
