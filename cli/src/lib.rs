@@ -102,6 +102,7 @@ pub fn main(program: Program, args: impl IntoIterator<Item = OsString>) -> ExitC
         Err(e) => return usage_error(e, &args),
     };
     flags.globals.apply();
+    raise_open_files_limit();
     let json_command = json_command(&flags.command);
     let lang = messages::resolve_lang(lang_flag(&flags.command));
     // While this is still the only thread: see `route_credential_providers`.
@@ -116,6 +117,26 @@ pub fn main(program: Program, args: impl IntoIterator<Item = OsString>) -> ExitC
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => failed(&err, lang, json_command),
+    }
+}
+
+/// A revert batch keeps every waiting account's journal and lock open until its one question
+/// is answered, and its region fan-outs open many connections: a common soft limit of open
+/// files (1024) runs out in a large batch (EMFILE, accounts failed half-way). The soft limit is
+/// raised to the hard one, as `ulimit -n` could without privileges; where it cannot be, the
+/// limit stays as it was and an account that runs out fails resumably, saying so.
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
     }
 }
 

@@ -64,7 +64,7 @@ impl Fleet {
         fleet
     }
 
-    fn add(&mut self, account: &str, seed: Seed) {
+    pub fn add(&mut self, account: &str, seed: Seed) {
         let config = member_config(&self.env.moto.endpoint(), account);
         let seeded = runtime()
             .block_on(testkit::seed(
@@ -991,4 +991,53 @@ fn a_throttled_assume_role_says_so_and_is_resumable() {
         refused.stderr
     );
     assert_no_debug_dump(&refused.stderr);
+}
+
+/// A revert batch keeps every waiting account's journal and lock open until the one question is
+/// answered: two files an account. Under a low soft limit of open files (1024 is common; here
+/// 48), a batch of 30 accounts would run out (EMFILE) and fail accounts half-way. The tool raises
+/// its soft limit to the hard limit at start, as `ulimit -n` could without privileges.
+#[test]
+fn a_low_open_files_limit_does_not_fail_a_large_batch() {
+    let mut fleet = Fleet::new();
+    let members: Vec<String> = (1..=30)
+        .map(|i| format!("{:012}", 300_000_000_000u64 + i))
+        .collect();
+    for account in &members {
+        fleet.add(
+            account,
+            Seed {
+                unrelated_trail: false,
+                config_channel: false,
+                ..Seed::default()
+            },
+        );
+    }
+    let accounts = members.join(",");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -S -n 48 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_xtask"))
+        .args(["run", "revert", "--yes", "--accounts", &accounts])
+        .args(["--endpoint-url", &fleet.env.moto.endpoint()]);
+    let xtask = xtask_command(fleet.state());
+    for (name, value) in xtask.get_envs() {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .stdin(std::process::Stdio::null());
+    let run = Run::of(cmd);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(outcomes(&fleet.batch())
+        .iter()
+        .all(|(_, o)| *o == Outcome::Done));
+    fleet.assert_reverted(&members[29]);
 }
