@@ -19,8 +19,6 @@ pub struct Located {
     /// The state directory itself, or a batch account's `accounts/<account>/`.
     pub state_dir: PathBuf,
     pub run_id: String,
-    /// The account whose batch folder holds the run; `None` for a single run.
-    pub batch_account: Option<AccountId>,
 }
 
 impl Located {
@@ -38,7 +36,6 @@ pub fn locate(state_dir: &Path, wanted: Option<&str>) -> Result<Located> {
     let single = |run_id: String| Located {
         state_dir: state_dir.to_path_buf(),
         run_id,
-        batch_account: None,
     };
     let id = match wanted {
         None | Some("latest") => return runs::resolve(state_dir, wanted).map(single),
@@ -75,7 +72,6 @@ pub fn locate(state_dir: &Path, wanted: Option<&str>) -> Result<Located> {
             return Ok(Located {
                 state_dir: dir,
                 run_id: id.to_string(),
-                batch_account: Some(account),
             });
         }
     }
@@ -89,7 +85,6 @@ pub fn locate_latest_of(state_dir: &Path, wanted: &str, runbook: Runbook) -> Res
         return Ok(Located {
             state_dir: state_dir.to_path_buf(),
             run_id: runs::resolve_latest_of(state_dir, wanted, runbook)?,
-            batch_account: None,
         });
     }
     locate(state_dir, Some(wanted))

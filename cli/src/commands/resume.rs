@@ -65,7 +65,6 @@ fn to_resume(wanted: Option<&str>, state_dir: &Path) -> Result<Located> {
         _ => Located {
             run_id: runs::latest_resumable(state_dir)?,
             state_dir: state_dir.to_path_buf(),
-            batch_account: None,
         },
     })
 }

@@ -22,15 +22,16 @@ pub async fn undo(flags: UndoFlags, settings: &Settings) -> Result<()> {
     // folder, where the restore run is kept beside it.
     let found = locate::locate_latest_of(&settings.state_dir, &flags.run_id, Runbook::Revert)?;
     let (dir, undoes) = (found.dir(), found.run_id.clone());
+    let undone = journal::load(&dir)?;
     expect_hash(
         &dir.join(AUDIT_FILE),
-        || journal::load(&dir).map(|j| last_hash(&j.records)),
+        || Ok(last_hash(&undone.records)),
         flags.expect_hash.as_deref(),
         settings.lang,
     )?;
     // Credentials of another account are refused before the restore run opens, with the
     // undo's own advice (no failed run of one account left in another's folder).
-    let recorded = journal::load(&dir)?.started.account;
+    let recorded = undone.started.account;
     let mut settings = settings.running_in(&found.state_dir);
     settings.acts_in = Some(recorded.clone());
     let settings = &settings;

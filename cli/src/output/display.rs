@@ -118,18 +118,30 @@ fn palette_sequences() -> Vec<String> {
 /// The backstop of every stream: `text` with every hostile character escaped but the line
 /// breaks and tabs of our own layout and the exact sequences of our palette.
 pub fn for_stream(text: &str) -> Cow<'_, str> {
+    keeping_layout(text, palette_sequences)
+}
+
+/// The backstop of a page (the evidence page): the same as [`for_stream`], but no sequence is
+/// let through: a page has no colours.
+pub fn for_page(text: &str) -> Cow<'_, str> {
+    keeping_layout(text, Vec::new)
+}
+
+/// `text` with every hostile character escaped but line breaks, tabs and the exact `sequences`
+/// given (made only when there is something to escape: most text has nothing).
+fn keeping_layout(text: &str, sequences: impl FnOnce() -> Vec<String>) -> Cow<'_, str> {
     if !text
         .chars()
         .any(|c| c != '\n' && c != '\t' && is_hostile(c))
     {
         return Cow::Borrowed(text);
     }
-    let palette = palette_sequences();
+    let sequences = sequences();
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '\u{1b}' {
-            if let Some(seq) = palette.iter().find(|seq| rest.starts_with(seq.as_str())) {
+            if let Some(seq) = sequences.iter().find(|seq| rest.starts_with(seq.as_str())) {
                 out.push_str(seq);
                 rest = &rest[seq.len()..];
                 continue;
@@ -141,27 +153,6 @@ pub fn for_stream(text: &str) -> Cow<'_, str> {
             out.push(c);
         }
         rest = &rest[c.len_utf8()..];
-    }
-    Cow::Owned(out)
-}
-
-/// The backstop of a page (the evidence page): `text` with every hostile character escaped
-/// but the line breaks and tabs of its own layout. Nothing is let through as a sequence: a
-/// page has no colours.
-pub fn for_page(text: &str) -> Cow<'_, str> {
-    if !text
-        .chars()
-        .any(|c| c != '\n' && c != '\t' && is_hostile(c))
-    {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if c != '\n' && c != '\t' && is_hostile(c) {
-            push_escaped(&mut out, c);
-        } else {
-            out.push(c);
-        }
     }
     Cow::Owned(out)
 }

@@ -385,15 +385,15 @@ pub fn resume_would_ask(state_dir: &Path, batch_id: &str, only: &[AccountId]) ->
         }
         // A run that cannot be read is counted as one that would ask: refusing early is the
         // safe side (the resume with `--yes` says what is wrong with it).
-        let unconfirmed = |run: &str| {
-            account_state_dir(state_dir, &account)
-                .and_then(|dir| crate::journal::load_complete(&dir.join(run)))
-                .map_or(true, |(j, _)| j.fold.output(StepName::Confirm).is_none())
-        };
         match account_run_of(state_dir, &account, &id) {
             Found::Fresh | Found::Unreadable(_) => return Ok(true),
-            Found::Resumable(run) if unconfirmed(&run) => return Ok(true),
-            Found::Resumable(_) | Found::Finished(..) => {}
+            Found::Resumable {
+                confirmed: false, ..
+            } => return Ok(true),
+            Found::Resumable {
+                confirmed: true, ..
+            }
+            | Found::Finished(..) => {}
         }
     }
     Ok(false)
@@ -401,8 +401,8 @@ pub fn resume_would_ask(state_dir: &Path, batch_id: &str, only: &[AccountId]) ->
 
 /// Where an account of a resumed batch stands: its latest run of this batch, if any.
 enum Found {
-    /// Resume this run.
-    Resumable(String),
+    /// Resume this run; `confirmed`: it recorded its go-ahead (a resume does not ask again).
+    Resumable { run_id: String, confirmed: bool },
     /// Its run finished after all (the batch was stopped before it recorded so).
     Finished(String, usize),
     /// No run of this batch, or one a resume cannot continue: start a new one.
@@ -435,7 +435,10 @@ fn account_run_of(state_dir: &Path, account: &AccountId, batch_id: &str) -> Foun
             return Found::Finished(id.clone(), writes);
         }
         return if journal.fold.resumable() {
-            Found::Resumable(id.clone())
+            Found::Resumable {
+                run_id: id.clone(),
+                confirmed: journal.fold.output(StepName::Confirm).is_some(),
+            }
         } else {
             Found::Fresh
         };
@@ -523,7 +526,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
             runbook: ctx.started.runbook,
             args: ctx.started.args.clone(),
         },
-        Some(Found::Resumable(run_id)) => Begin::Resume {
+        Some(Found::Resumable { run_id, .. }) => Begin::Resume {
             run_id: Some(run_id),
         },
         Some(Found::Finished(run_id, writes)) => {

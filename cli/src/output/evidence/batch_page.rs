@@ -152,7 +152,8 @@ fn accounts(b: &BatchEvidence, bw: &BatchWords, w: &Words) -> Markup {
                         td { a href=(format!("#account-{}", a.account)) { (a.account) } }
                         td { (before(a, w)) }
                         td.n { (a.writes_made) }
-                        td class=(if a.outcome == AccountOutcome::Done { "on" } else { "bad" }) {
+                        // Green as SSE-S3 is on the run page: the account is where it should be.
+                        td class=(if a.outcome == AccountOutcome::Done { "off" } else { "bad" }) {
                             (outcome_word(a.outcome, lang))
                         }
                         td { @match &a.run { Some(e) => code { (e.run_id) }, None => (bw.no_run) } }
