@@ -76,8 +76,14 @@ pub enum ColorWhen {
 
 impl ColorWhen {
     /// Told to `anstream`, whose stdout and stderr then keep or strip the styles `render` writes.
+    /// `auto` on a `TERM=dumb` terminal is plain even where `anstream` would colour it because
+    /// `CI` is set: a dumb terminal shows escape sequences as text, and the progress display
+    /// makes the same decision (`Settings::live_progress`).
     pub fn apply(self) {
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+            && std::env::var_os("CLICOLOR_FORCE").is_none_or(|v| v.is_empty() || v == "0");
         anstream::ColorChoice::write_global(match self {
+            ColorWhen::Auto if dumb => anstream::ColorChoice::Never,
             ColorWhen::Auto => anstream::ColorChoice::Auto,
             ColorWhen::Always => anstream::ColorChoice::Always,
             ColorWhen::Never => anstream::ColorChoice::Never,

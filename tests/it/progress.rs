@@ -194,13 +194,22 @@ fn a_single_runs_region_bar_follows_the_same_decision() {
     assert_eq!(live.code, 0, "{:?}", live.stdout);
     assert_inert(&live.stdout);
     assert!(live.stdout.contains("/17 regions"), "{:?}", live.stdout);
-    for (what, vars) in [
+    let cases: [(&str, &[(&str, Option<&str>)]); 2] = [
         (
             "NO_COLOR",
             &[("NO_COLOR", Some("1")), ("TERM", Some("xterm"))],
         ),
-        ("TERM=dumb", &[("NO_COLOR", None), ("TERM", Some("dumb"))]),
-    ] {
+        // `CI` set, as on a CI machine: `anstream` alone would colour this terminal.
+        (
+            "TERM=dumb",
+            &[
+                ("NO_COLOR", None),
+                ("TERM", Some("dumb")),
+                ("CI", Some("true")),
+            ],
+        ),
+    ];
+    for (what, vars) in cases {
         let run = on_terminal(vars);
         assert_eq!(run.code, 0, "{what}: {:?}", run.stdout);
         assert_plain(what, &run.stdout);

@@ -223,6 +223,10 @@ pub fn xtask_command(state_dir: &Path) -> Command {
             || name == "LC_ALL"
             || name == "LC_MESSAGES"
             || name == "TZ"
+            // `anstream` colours a terminal whatever TERM says when these are set.
+            || name == "CI"
+            || name == "CLICOLOR"
+            || name == "CLICOLOR_FORCE"
         {
             cmd.env_remove(name);
         }
