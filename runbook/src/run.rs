@@ -33,7 +33,80 @@ pub struct Run {
     _lock: Lock,
 }
 
+/// A run put aside while it waits (a batch's account waiting for the batch's one question):
+/// its lock and its journal writer, without the fold of what it recorded, which is most of an
+/// open run's memory. [`Run::unpark`] reads the fold back from the journal.
+pub struct ParkedRun {
+    dir: PathBuf,
+    id: String,
+    started: RunStarted,
+    log: LogWriter,
+    lock: Lock,
+}
+
+impl ParkedRun {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn started(&self) -> &RunStarted {
+        &self.started
+    }
+}
+
 impl Run {
+    /// Puts the run aside: nothing is recorded (the process goes on; this is not an
+    /// interruption), the lock stays held and the fold is dropped.
+    pub fn park(self) -> Result<ParkedRun> {
+        self.check_healthy()?;
+        let inner = self.inner.into_inner().unwrap();
+        Ok(ParkedRun {
+            dir: self.dir,
+            id: self.id,
+            started: self.started,
+            log: inner.log,
+            lock: self._lock,
+        })
+    }
+
+    /// Takes a parked run up again, in the same attempt: its journal is read back and must
+    /// verify and end with the last line this run wrote (nobody wrote to it meanwhile).
+    pub fn unpark(parked: ParkedRun) -> Result<Run> {
+        let journal = journal::load(&parked.dir)?;
+        let last = journal
+            .records
+            .last()
+            .expect("a loaded journal is not empty");
+        if !parked.log.follows(last) {
+            return Err(Error::AuditCorrupt {
+                path: journal.path.clone(),
+                line: journal.records.len(),
+                problem: format!(
+                    "the journal changed while the run waited for the batch's question (its \
+                     last line is {}, this run last wrote line {})",
+                    last.seq + 1,
+                    parked.log.next_seq()
+                )
+                .into(),
+            });
+        }
+        Ok(Run {
+            dir: parked.dir,
+            id: parked.id,
+            started: parked.started,
+            inner: Mutex::new(Inner {
+                log: parked.log,
+                fold: journal.fold,
+                broken: None,
+            }),
+            _lock: parked.lock,
+        })
+    }
+
     /// Starts a new run: takes the lock, makes the run folder, records `run_started` and the
     /// calls made before the run existed (the identity check).
     pub fn start(

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::journal::{LeftAlone, RunStarted, StepName, StepSkip, FORMAT};
 pub use crate::model::{Args, Runbook};
 use crate::model::{Identity, PlannedWrite, RegionScan};
-use crate::run::Run;
+use crate::run::{ParkedRun, Run};
 use crate::steps::*;
 
 /// Everything a run found and did, step by step (`None`: the step was not needed or not reached).
@@ -108,6 +108,28 @@ fn fleet_of(state_dir: &Path) -> Option<&Path> {
         .flatten()
 }
 
+/// A run put aside at its confirmation (a batch's account, until the batch's one question is
+/// answered): what it found and planned, and its journal, lock held. Its future has ended, so
+/// a waiting account holds this and nothing more. [`take_up`] goes on with the answer.
+pub struct Parked {
+    pub run: ParkedRun,
+    /// What the run found and planned (preflight, status, plan; nothing after).
+    pub report: Report,
+}
+
+/// How [`launch_or_park`] left a run.
+pub enum Launched {
+    Ended(Ended),
+    Parked(Box<Parked>),
+}
+
+/// How far the steps went.
+enum Progress {
+    Ended(Report),
+    /// Stopped before the confirmation, which nothing has answered yet.
+    Parked(Report),
+}
+
 /// Opens a run and drives it until it ends, or until `interrupt` completes (with the reason),
 /// which ends it as interrupted. Errors before a run is open (credentials, lock, nothing to
 /// resume, a journal that does not verify) are returned as such; errors of the run are in
@@ -117,6 +139,86 @@ pub async fn launch(
     begin: Begin,
     interrupt: impl Future<Output = String>,
 ) -> Result<Ended> {
+    match open_and_drive(session, begin, interrupt, false).await? {
+        Launched::Ended(ended) => Ok(ended),
+        Launched::Parked(_) => unreachable!("a run that may not park does not"),
+    }
+}
+
+/// [`launch`], except that a run reaching a confirmation it has not had is put aside there
+/// ([`Launched::Parked`]) instead of asking: nothing is recorded for the confirmation yet.
+pub async fn launch_or_park(
+    session: &Session<'_>,
+    begin: Begin,
+    interrupt: impl Future<Output = String>,
+) -> Result<Launched> {
+    open_and_drive(session, begin, interrupt, true).await
+}
+
+/// Takes a parked run up again in the same attempt (no `run_resumed`: the process never
+/// stopped) at its confirmation, which `session.operator` now answers, and drives it to its
+/// end as [`launch`] does. Its journal must still end where the run left it.
+pub async fn take_up(
+    session: &Session<'_>,
+    parked: Parked,
+    interrupt: impl Future<Output = String>,
+) -> Result<Ended> {
+    let run = Run::unpark(parked.run)?;
+    let started = run.started();
+    let cx = Cx {
+        aws: session.aws,
+        run: &run,
+        operator: session.operator,
+        settings: session.settings.clone(),
+    };
+    let result = tokio::select! {
+        result = async {
+            let acted = Box::pin(act(&cx, parked.report, &started.args))
+                .await
+                .map(Progress::Ended);
+            record_end(&cx, acted)
+        } => result,
+        reason = interrupt => {
+            run.interrupt(&reason)?;
+            Err(Error::Interrupted { run_id: run.id().to_string() })
+        }
+    };
+    Ok(Ended {
+        run_id: run.id().to_string(),
+        dir: run.dir().to_path_buf(),
+        started,
+        result: result.map(Progress::into_report),
+    })
+}
+
+/// Records, in a parked run's journal, that it was interrupted while it waited.
+pub fn interrupt_parked(parked: Parked, reason: &str) -> Result<Ended> {
+    let run = Run::unpark(parked.run)?;
+    run.interrupt(reason)?;
+    Ok(Ended {
+        run_id: run.id().to_string(),
+        dir: run.dir().to_path_buf(),
+        started: run.started(),
+        result: Err(Error::Interrupted {
+            run_id: run.id().to_string(),
+        }),
+    })
+}
+
+impl Progress {
+    fn into_report(self) -> Report {
+        match self {
+            Progress::Ended(report) | Progress::Parked(report) => report,
+        }
+    }
+}
+
+async fn open_and_drive(
+    session: &Session<'_>,
+    begin: Begin,
+    interrupt: impl Future<Output = String>,
+    park: bool,
+) -> Result<Launched> {
     let early = CallBuffer::default();
     let identity = identity(session.aws, &early).await?;
     if let Some(expected) = session.account.filter(|a| *a != identity.account) {
@@ -167,18 +269,27 @@ pub async fn launch(
         settings: session.settings.clone(),
     };
     let result = tokio::select! {
-        result = execute(&cx, started.runbook, &started.args) => result,
+        result = execute(&cx, started.runbook, &started.args, park) => result,
         reason = interrupt => {
             run.interrupt(&reason)?;
             Err(Error::Interrupted { run_id: run.id().to_string() })
         }
     };
-    Ok(Ended {
+    if let Ok(Progress::Parked(_)) = &result {
+        let Ok(Progress::Parked(report)) = result else {
+            unreachable!()
+        };
+        return Ok(Launched::Parked(Box::new(Parked {
+            run: run.park()?,
+            report,
+        })));
+    }
+    Ok(Launched::Ended(Ended {
         run_id: run.id().to_string(),
         dir: run.dir().to_path_buf(),
         started,
-        result,
-    })
+        result: result.map(Progress::into_report),
+    }))
 }
 
 /// Runs a write step over `writes`, or records why it was not needed.
@@ -196,19 +307,26 @@ async fn write_step<S: Step<Output = Vec<WriteReport>>>(
     }
 }
 
-/// Runs `runbook` to its end and records how it ended.
-async fn execute(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
-    let result = steps(cx, runbook, args).await;
-    match &result {
-        Ok(report) => cx.run.finish(report.plan.writes.len(), report.dry_run)?,
-        Err(err) => cx.run.fail(err)?,
-    }
-    result
+/// Runs `runbook` to its end (or to its confirmation, when it may `park`) and records how it
+/// ended.
+async fn execute(cx: &Cx<'_>, runbook: Runbook, args: &Args, park: bool) -> Result<Progress> {
+    let progress = steps(cx, runbook, args, park).await;
+    record_end(cx, progress)
 }
 
-async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
+/// Records how the run ended (nothing, for a run that was put aside).
+fn record_end(cx: &Cx<'_>, progress: Result<Progress>) -> Result<Progress> {
+    match &progress {
+        Ok(Progress::Ended(report)) => cx.run.finish(report.plan.writes.len(), report.dry_run)?,
+        Ok(Progress::Parked(_)) => {}
+        Err(err) => cx.run.fail(err)?,
+    }
+    progress
+}
+
+async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args, park: bool) -> Result<Progress> {
     if runbook == Runbook::Restore {
-        return restore(cx, args).await;
+        return restore(cx, args).await.map(Progress::Ended);
     }
     let started = cx.run.started();
     let identity = Identity {
@@ -239,7 +357,7 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
             trails: status.changeable().cloned().collect(),
         })
         .await?;
-    let mut report = Report {
+    let report = Report {
         runbook,
         dry_run: args.dry_run,
         preflight,
@@ -253,7 +371,7 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         undoes: None,
     };
     if runbook == Runbook::Status || args.dry_run {
-        return Ok(report);
+        return Ok(Progress::Ended(report));
     }
     // Reverting the trail while it cannot deliver at all would hide the real problem.
     if let Some(bucket) = report.plan.missing_buckets.first() {
@@ -290,8 +408,18 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args) -> Result<Report> {
         for step in LATER {
             cx.skip(step, why.clone())?;
         }
-        return Ok(report);
+        return Ok(Progress::Ended(report));
     }
+    // A resumed run that had its answer goes on without asking.
+    if park && cx.run.fold(|f| f.output_at(Confirm::NAME).is_none()) {
+        return Ok(Progress::Parked(report));
+    }
+    act(cx, report, args).await.map(Progress::Ended)
+}
+
+/// The confirmation, the writes, the verification and the key advice, from what the run found
+/// and planned.
+async fn act(cx: &Cx<'_>, mut report: Report, args: &Args) -> Result<Report> {
     report.confirmation = Some(
         cx.step(&Confirm {
             plan: report.plan.clone(),

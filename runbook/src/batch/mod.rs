@@ -30,7 +30,7 @@ use crate::aws::{Aws, CallBuffer};
 use crate::error::{Error, Result};
 use crate::journal::{ConfirmVia, RunStatus, StepName};
 use crate::model::{Args, Runbook};
-use crate::runbooks::{self, Begin, Session};
+use crate::runbooks::{self, Begin, Launched, Session};
 use crate::runs;
 use crate::steps::Settings;
 
@@ -567,13 +567,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
             return ctx.end(result(outcome, None, Some(error)));
         }
     };
-    let operator = AccountOperator::new(
-        &ctx.rendezvous,
-        ctx.session.operator,
-        &account,
-        slot,
-        ctx.slots.clone(),
-    );
+    let operator = AccountOperator::new(ctx.session.operator, &account);
     let session = Session {
         aws: &connected.aws,
         state_dir: &state_dir,
@@ -584,16 +578,66 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
         batch: Some(ctx.log.id()),
         account: Some(account.as_str()),
     };
-    let mut stop = ctx.stop.clone();
-    let interrupt = async move {
-        match stop.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone().unwrap_or_default(),
-            Err(_) => std::future::pending().await,
+    let interrupt = || {
+        let mut stop = ctx.stop.clone();
+        async move {
+            match stop.wait_for(Option::is_some).await {
+                Ok(reason) => reason.clone().unwrap_or_default(),
+                Err(_) => std::future::pending().await,
+            }
         }
     };
     // Boxed: an account waiting for its slot holds a small future, not the whole run's (a batch
-    // may have tens of thousands of accounts).
-    let ended = Box::pin(runbooks::launch(&session, begin, interrupt)).await;
+    // may have tens of thousands of accounts); and a run waiting for the question is put aside
+    // (its future ended), so that a waiting account holds its plan and little else.
+    let mut arrived = false;
+    let ended = match Box::pin(runbooks::launch_or_park(&session, begin, interrupt())).await {
+        Err(error) => Err(error),
+        Ok(Launched::Ended(ended)) => Ok(ended),
+        Ok(Launched::Parked(parked)) => {
+            arrived = true;
+            // Free the slot while waiting: the accounts not checked yet need it; and the
+            // clients, which the writes make again.
+            drop(slot);
+            connected.aws.release_clients();
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            ctx.rendezvous.arrive(
+                AccountPlan {
+                    account: account.clone(),
+                    plan: parked.report.plan.clone(),
+                    left_alone: parked
+                        .report
+                        .status
+                        .targets
+                        .iter()
+                        .filter(|t| t.skip.is_some())
+                        .cloned()
+                        .collect(),
+                    started: parked.run.started().clone(),
+                    encrypted_regions: operator.encrypted_regions(),
+                },
+                reply,
+            );
+            ctx.session.operator.account_waiting(&account);
+            match answer.await {
+                Ok(answer) => {
+                    let _slot = ctx
+                        .slots
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore stays open");
+                    if answer.is_ok() {
+                        ctx.session.operator.account_writing(&account);
+                    }
+                    operator.answered(answer);
+                    Box::pin(runbooks::take_up(&session, *parked, interrupt())).await
+                }
+                // The batch was interrupted before it asked: the run ends as interrupted.
+                Err(_) => runbooks::interrupt_parked(*parked, &ctx.stopped().unwrap_or_default()),
+            }
+        }
+    };
     let result = match ended {
         Err(error) => result(outcome_of(&error), None, Some(error)),
         Ok(ended) => match ended.result {
@@ -608,7 +652,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
             Err(error) => result(outcome_of(&error), Some(ended.run_id), Some(error)),
         },
     };
-    if !operator.arrived() {
+    if !arrived {
         let why = match &result.error {
             Some(e) => e.to_string(),
             None if result.writes_made > 0 => "confirmed before; finished".to_string(),
@@ -616,6 +660,5 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
         };
         ctx.rendezvous.pass(&account, result.outcome, &why);
     }
-    drop(operator);
     ctx.end(result)
 }

@@ -1,15 +1,15 @@
-//! The batch's one confirmation. Each account's run calls its operator's `confirm` when it
-//! reaches the question; the [`AccountOperator`] hands the plan to the [`Rendezvous`], frees
-//! the account's slot (so that the other accounts can be checked meanwhile) and waits. Once
-//! every account of the attempt has arrived or ended without arriving, the operator is asked
-//! once; the answer goes back to every waiting run, which takes a slot again for its writes.
+//! The batch's one confirmation. Each account's run is put aside when it reaches the question
+//! (`runbooks::Parked`); its account hands the plan to the [`Rendezvous`], frees its slot (so
+//! that the other accounts can be checked meanwhile) and waits. Once every account of the
+//! attempt has arrived or ended without arriving, the operator is asked once; the answer goes
+//! back to every waiting account, which takes a slot again and takes its run up: the
+//! [`AccountOperator`] answers the run's confirmation with it.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::accounts::AccountId;
 use super::journal::{BatchConfirmation, BatchEvent, BatchLog, BatchStarted, Outcome};
@@ -21,12 +21,12 @@ use crate::steps::{Operator, Plan, StatusReport};
 
 /// Why the batch's question got no go-ahead.
 #[derive(Clone, Copy, Debug)]
-enum Refused {
+pub(super) enum Refused {
     No,
     Unavailable,
 }
 
-type Answer = std::result::Result<ConfirmVia, Refused>;
+pub(super) type Answer = std::result::Result<ConfirmVia, Refused>;
 
 enum Message {
     Arrived(Box<AccountPlan>, oneshot::Sender<Answer>),
@@ -47,6 +47,12 @@ impl Rendezvous {
             tx,
             rx: Mutex::new(Some(rx)),
         }
+    }
+
+    /// An account whose run waits at the question with `plan`: the answer comes on `reply`
+    /// (dropped unanswered when the batch is interrupted first).
+    pub(super) fn arrive(&self, plan: AccountPlan, reply: oneshot::Sender<Answer>) {
+        let _ = self.tx.send(Message::Arrived(Box::new(plan), reply));
     }
 
     /// An account that ended (or never started) without reaching the question.
@@ -136,41 +142,36 @@ impl Rendezvous {
     }
 }
 
-/// The operator of one account's run inside a batch: quiet, and its question is the batch's.
-/// It tells the batch's operator where the account stands (checked, waiting, writing).
+/// The operator of one account's run inside a batch: quiet, and its question is the batch's,
+/// answered before the run is taken up. It tells the batch's operator where the account stands.
 pub(super) struct AccountOperator<'a> {
-    rendezvous: &'a Rendezvous,
     batch_operator: &'a dyn BatchOperator,
     account: AccountId,
-    slot: Mutex<Option<OwnedSemaphorePermit>>,
-    slots: Arc<Semaphore>,
-    arrived: AtomicBool,
+    /// The batch's answer, once the account has it.
+    answer: Mutex<Option<Answer>>,
     /// The regions where the run's status step saw a changeable trail encrypted.
     encrypted_regions: Mutex<Option<Vec<String>>>,
 }
 
 impl<'a> AccountOperator<'a> {
-    pub(super) fn new(
-        rendezvous: &'a Rendezvous,
-        batch_operator: &'a dyn BatchOperator,
-        account: &AccountId,
-        slot: OwnedSemaphorePermit,
-        slots: Arc<Semaphore>,
-    ) -> AccountOperator<'a> {
+    pub(super) fn new(batch_operator: &'a dyn BatchOperator, account: &AccountId) -> Self {
         AccountOperator {
-            rendezvous,
             batch_operator,
             account: account.clone(),
-            slot: Mutex::new(Some(slot)),
-            slots,
-            arrived: AtomicBool::new(false),
+            answer: Mutex::new(None),
             encrypted_regions: Mutex::new(None),
         }
     }
 
-    /// Whether the run reached the question (and so was counted by the rendezvous).
-    pub(super) fn arrived(&self) -> bool {
-        self.arrived.load(Ordering::SeqCst)
+    /// The batch's answer, for the run's confirmation when it is taken up.
+    pub(super) fn answered(&self, answer: Answer) {
+        *self.answer.lock().unwrap() = Some(answer);
+    }
+
+    /// Where the status step saw the trails it may change encrypted (`None`: a resumed run that
+    /// had checked before).
+    pub(super) fn encrypted_regions(&self) -> Option<Vec<String>> {
+        self.encrypted_regions.lock().unwrap().clone()
     }
 }
 
@@ -209,45 +210,21 @@ impl Operator for AccountOperator<'_> {
         }
     }
 
+    /// The batch's answer: a run is only taken up at its confirmation once it has one (without
+    /// one, nobody could answer: unavailable).
     fn confirm<'b>(
         &'b self,
-        plan: &'b Plan,
-        who: &'b RunStarted,
-        left_alone: &'b [TrailTarget],
+        _plan: &'b Plan,
+        _who: &'b RunStarted,
+        _left_alone: &'b [TrailTarget],
     ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'b>> {
+        let answer = self
+            .answer
+            .lock()
+            .unwrap()
+            .take()
+            .unwrap_or(Err(Refused::Unavailable));
         Box::pin(async move {
-            let (reply, answer) = oneshot::channel();
-            let first = !self.arrived.swap(true, Ordering::SeqCst);
-            // Free the slot while waiting: the accounts not checked yet need it.
-            self.slot.lock().unwrap().take();
-            if first {
-                let _ = self.rendezvous.tx.send(Message::Arrived(
-                    Box::new(AccountPlan {
-                        account: self.account.clone(),
-                        plan: plan.clone(),
-                        left_alone: left_alone.to_vec(),
-                        started: who.clone(),
-                        encrypted_regions: self.encrypted_regions.lock().unwrap().clone(),
-                    }),
-                    reply,
-                ));
-                self.batch_operator.account_waiting(&self.account);
-            }
-            let answer = match answer.await {
-                Ok(answer) => answer,
-                // The batch was interrupted before it asked: the run ends as interrupted.
-                Err(_) => std::future::pending().await,
-            };
-            let slot = self
-                .slots
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("the semaphore stays open");
-            *self.slot.lock().unwrap() = Some(slot);
-            if answer.is_ok() {
-                self.batch_operator.account_writing(&self.account);
-            }
             answer.map_err(|refused| match refused {
                 Refused::No => Error::NotConfirmed,
                 Refused::Unavailable => Error::ConfirmationUnavailable,

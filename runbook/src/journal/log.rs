@@ -128,6 +128,17 @@ impl LogWriter {
         })
     }
 
+    /// The sequence number of the next line (its line number, counting from 1, is one more).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Whether `last` is the last record this writer appended (the log was not written by
+    /// anyone else since).
+    pub fn follows(&self, last: &Record) -> bool {
+        last.seq + 1 == self.next_seq && last.hash == self.last_hash && last.run_id == self.run_id
+    }
+
     /// The record the next append would write (for the caller to check before writing it).
     pub fn next(&self, event: String, data: Value) -> Record {
         Record::sealed(
