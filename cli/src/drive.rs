@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 use runbook::aws::Aws;
+use runbook::http::Replayer;
 use runbook::journal::{self, AUDIT_FILE};
 use runbook::runbooks::{self, Begin, Runbook, Session};
 use runbook::steps::Settings as StepSettings;
@@ -30,6 +31,22 @@ pub fn partial_undo(report: &runbooks::Report, lang: Lang) -> Option<Error> {
         restored,
         not_restored,
     })
+}
+
+/// Says on stderr what a replayed run did not ask for of its recording (nothing when every
+/// exchange was used, or when nothing was replayed): `run` and `undo` alike.
+pub fn say_unused(replayer: Option<&Replayer>, lang: Lang) {
+    let Some(unused) = replayer.map(Replayer::unused).filter(|u| !u.is_empty()) else {
+        return;
+    };
+    out::eline(
+        Msg::ReplayUnused {
+            account: None,
+            count: unused.len(),
+            first: &unused[0],
+        }
+        .text(lang),
+    );
 }
 
 pub fn last_hash(records: &[journal::Record]) -> String {

@@ -36,7 +36,7 @@ pub mod embed {
 
     use crate::commands;
     use crate::connect;
-    use crate::flags::RunFlags;
+    use crate::flags::{RunFlags, UndoFlags};
     use crate::messages::Msg;
     use crate::output::out;
     use crate::settings::Settings;
@@ -59,6 +59,23 @@ pub mod embed {
             Ok(settings) => commands::run::run(flags, &settings, http).await,
             Err(e) => (Err(e.into()), None),
         }
+    }
+
+    /// `undo`, with the HTTP client replaced (the fixture recorder wraps the real one); also
+    /// returns the replayer of a replayed undo, which says what the undo did not ask for.
+    pub async fn undo_with(
+        flags: UndoFlags,
+        http: Option<SharedHttpClient>,
+    ) -> (Result<()>, Option<Replayer>) {
+        let command = crate::flags::Command::Undo(flags);
+        let settings = match Settings::of(&command) {
+            Ok(settings) => settings,
+            Err(e) => return (Err(e.into()), None),
+        };
+        let crate::flags::Command::Undo(flags) = command else {
+            unreachable!("made as an undo above")
+        };
+        commands::undo::undo(flags, &settings, http).await
     }
 
     /// A batch, with the HTTP client of the caller's and of each account's service clients
@@ -173,7 +190,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             }
             _ => commands::resume::resume(f, &settings).await,
         },
-        Command::Undo(f) => commands::undo::undo(f, &settings).await,
+        Command::Undo(f) => commands::undo::undo(f, &settings, None).await.0,
         Command::Audit(f) => commands::audit::run(f, &settings),
     }
 }

@@ -345,22 +345,9 @@ fn committed_fixtures_pass_redaction_unchanged() {
     // the leak check, which names places, finds nothing in it.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let mut checked = 0;
-    // Each scenario's traffic.json and, for a batch, each account's.
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(&root).unwrap() {
-        let dir = entry.unwrap().path();
-        paths.push(dir.join("traffic.json"));
-        for account in std::fs::read_dir(dir.join("accounts"))
-            .into_iter()
-            .flatten()
-        {
-            paths.push(account.unwrap().path().join("traffic.json"));
-        }
-    }
-    for path in paths {
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
+    // Each scenario's traffic.json and every one below it (a batch's accounts, an undo's).
+    for path in crate::replay::fixture_files(&root) {
+        let text = std::fs::read_to_string(&path).unwrap();
         let fixture = runbook::http::replay::load_fixture(&path).unwrap();
         let rendered = runbook::http::redact::render_fixture(&fixture, &Default::default())
             .unwrap_or_else(|leaks| panic!("{}: {leaks:?}", path.display()));

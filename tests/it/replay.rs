@@ -83,18 +83,7 @@ fn check_events(
         .args(args)
         .args(["--replay", scenario, "--concurrency", "1"]);
     let run = Run::of(cmd).failure(expected_exit);
-    if uses_everything {
-        assert!(
-            !run.stderr.contains("not asked for"),
-            "every recorded exchange is used:\n{}",
-            run.stderr
-        );
-    }
-    assert!(
-        !run.stderr.contains("replay: no recorded exchange"),
-        "{}",
-        run.stderr
-    );
+    assert_replayed(&run, uses_everything);
 
     let dirs = run_dirs(state.path());
     assert_eq!(dirs.len(), 1);
@@ -103,6 +92,14 @@ fn check_events(
     if args.contains(&"status") {
         name += "-status";
     }
+    snapshot(&name, args, &run, &events);
+    (run, events)
+}
+
+/// The snapshots of one replayed run, named `name` (`-ja` added with `--lang ja`): its report
+/// (exit code, stdout, stderr), and in English its audit events and writes.
+fn snapshot(name: &str, args: &[&str], run: &Run, events: &[Event]) {
+    let mut name = name.to_string();
     if args.contains(&"ja") {
         name += "-ja";
     }
@@ -116,11 +113,27 @@ fn check_events(
         );
         // The language changes the report only: the audit events and writes are the English run's.
         if !name.ends_with("-ja") {
-            insta::assert_snapshot!(format!("{name}__audit"), audit_text(&events));
-            insta::assert_snapshot!(format!("{name}__writes"), writes_text(&events));
+            insta::assert_snapshot!(format!("{name}__audit"), audit_text(events));
+            insta::assert_snapshot!(format!("{name}__writes"), writes_text(events));
         }
     });
-    (run, events)
+}
+
+/// Fails if the replayed command asked for anything its recording lacks, or (if
+/// `uses_everything`) left any recorded exchange unasked.
+fn assert_replayed(run: &Run, uses_everything: bool) {
+    if uses_everything {
+        assert!(
+            !run.stderr.contains("not asked for"),
+            "every recorded exchange is used:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !run.stderr.contains("replay: no recorded exchange"),
+        "{}",
+        run.stderr
+    );
 }
 
 const REVERT: &[&str] = &["revert", "--yes"];
@@ -445,25 +458,40 @@ fn bucket_policy_requires_kms() {
     );
 }
 
-/// Every fixture file: each scenario's traffic.json and, for a batch, each account's.
-fn fixture_files() -> Vec<std::path::PathBuf> {
+/// Every fixture file: each scenario's traffic.json and every one below it (a batch's
+/// `accounts/<id>/`, an undo's `undo/`).
+pub fn fixture_files(root: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
-        let dir = entry.unwrap().path();
-        files.push(dir.join("traffic.json"));
-        if let Ok(accounts) = std::fs::read_dir(dir.join("accounts")) {
-            for account in accounts {
-                files.push(account.unwrap().path().join("traffic.json"));
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.file_name().is_some_and(|n| n == "traffic.json") {
+                files.push(path);
             }
         }
     }
+    files.sort();
     files
 }
 
 #[test]
 fn fixtures_hold_no_secrets() {
     use runbook::http::redact::{leaks, Secrets};
-    for path in fixture_files() {
+    let files = fixture_files(&fixtures_dir());
+    for scenario in ["organization-batch", "revert-then-undo"] {
+        assert!(
+            files
+                .iter()
+                .filter(|f| f.starts_with(fixtures_dir().join(scenario)))
+                .count()
+                > 1,
+            "{scenario}'s files below its traffic.json are checked too: {files:?}"
+        );
+    }
+    for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             leaks(&text, &Secrets::default()),
@@ -501,6 +529,8 @@ fn source_mentions_check(name: &str) -> bool {
     source.contains(&format!("check(\"{name}\""))
         || source.contains(&format!("check_events(\"{name}\""))
         || source.contains(&format!("check_batch(\"{name}\""))
+        || source.contains(&format!("check_organization(\"{name}\""))
+        || source.contains(&format!("check_undo(\"{name}\""))
 }
 
 #[test]
@@ -698,6 +728,34 @@ pub fn check_batch_with(
     uses_everything: bool,
     vars: &[(&str, Option<&str>)],
 ) -> Run {
+    let accounts: Vec<&str> = TWO_ACCOUNTS.split(',').collect();
+    let selection = ["--accounts", TWO_ACCOUNTS];
+    replay_batch(
+        scenario,
+        &selection,
+        &accounts,
+        args,
+        name,
+        uses_everything,
+        vars,
+    )
+    .0
+}
+
+/// The batch funnel: replays `scenario` through `cargo xtask run ARGS --replay scenario
+/// SELECTION` (the accounts it names, or `--organization`), checks that no account asked for
+/// anything unrecorded (and, if `uses_everything`, that every recorded exchange was used), that
+/// each of `accounts` (and no other) has one run in its state directory, and snapshots stdout
+/// and stderr as `name`. Gives the state directory too.
+fn replay_batch(
+    scenario: &str,
+    selection: &[&str],
+    accounts: &[&str],
+    args: &[&str],
+    name: &str,
+    uses_everything: bool,
+    vars: &[(&str, Option<&str>)],
+) -> (Run, tempfile::TempDir) {
     let state = tempfile::tempdir().unwrap();
     let mut cmd = xtask_command(state.path());
     for (k, v) in vars {
@@ -708,27 +766,25 @@ pub fn check_batch_with(
     }
     cmd.args(["run"])
         .args(args)
-        .args(["--replay", scenario, "--accounts", TWO_ACCOUNTS])
+        .args(["--replay", scenario])
+        .args(selection)
         // One account after the other, and one call at a time: the order of the lines is fixed.
         .args(["--max-concurrent-accounts", "1", "--concurrency", "1"]);
     let run = Run::of(cmd).success();
-    assert!(
-        !run.stderr.contains("replay: no recorded exchange"),
-        "{}",
-        run.stderr
-    );
-    if uses_everything {
-        assert!(
-            !run.stderr.contains("not asked for"),
-            "every recorded exchange is used:\n{}",
-            run.stderr
-        );
-    }
-    // One run per account, each in its account's state directory.
-    for account in TWO_ACCOUNTS.split(',') {
+    assert_replayed(&run, uses_everything);
+    // One run per account, each in its account's state directory, and no other account's.
+    for account in accounts {
         let runs = run_dirs(&state.path().join("accounts").join(account));
         assert_eq!(runs.len(), 1, "{account}: {}", run.stderr);
     }
+    let mut made: Vec<String> = std::fs::read_dir(state.path().join("accounts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    let mut expected: Vec<String> = accounts.iter().map(|a| a.to_string()).collect();
+    expected.sort();
+    assert_eq!(made, expected, "the accounts' folders");
     insta_settings().bind(|| {
         insta::assert_snapshot!(
             name,
@@ -738,7 +794,7 @@ pub fn check_batch_with(
             )
         );
     });
-    run
+    (run, state)
 }
 
 #[test]
@@ -787,5 +843,252 @@ fn two_accounts_in_japanese() {
         &["revert", "--yes", "--lang", "ja"],
         "two-accounts-ja__summary",
         true,
+    );
+}
+
+/// The accounts the recorded organization's batch runs: its management account (the caller's
+/// own) and its ACTIVE member; its SUSPENDED member is skipped.
+const ORGANIZATION_RUNS: &[&str] = &["123456789012", "111111111111"];
+const SUSPENDED_MEMBER: &str = "222222222222";
+
+/// Replays the organization's batch (`--organization`: the accounts come from the recorded
+/// ListAccounts) through the batch funnel; gives the batch journal and each account's run.
+fn check_organization(
+    scenario: &str,
+    args: &[&str],
+    name: &str,
+) -> (
+    Run,
+    runbook::batch::journal::BatchJournal,
+    Vec<(String, Vec<Event>)>,
+) {
+    use runbook::batch::journal as batch_journal;
+    let (run, state) = replay_batch(
+        scenario,
+        &["--organization"],
+        ORGANIZATION_RUNS,
+        args,
+        name,
+        true,
+        &[],
+    );
+    let ids = batch_journal::batch_ids(state.path()).unwrap();
+    assert_eq!(ids.len(), 1, "one batch: {ids:?}");
+    let batch = batch_journal::load(&batch_journal::batch_dir(state.path(), &ids[0])).unwrap();
+    let runs = ORGANIZATION_RUNS
+        .iter()
+        .map(|account| {
+            let dirs = run_dirs(&state.path().join("accounts").join(account));
+            (account.to_string(), events(&dirs[0]))
+        })
+        .collect();
+    (run, batch, runs)
+}
+
+#[test]
+fn organization_batch() {
+    use runbook::batch::journal::{BatchEvent, Outcome, Selection};
+    let (run, batch, runs) =
+        check_organization("organization-batch", REVERT, "organization-batch__summary");
+    // The accounts are the organization's, as ListAccounts answered: the management account
+    // first, the suspended member skipped with its state, not run and not failed.
+    assert!(matches!(batch.started.selection, Selection::Organization));
+    assert_eq!(batch.started.accounts, ORGANIZATION_RUNS);
+    assert_eq!(
+        batch.started.skipped.len(),
+        1,
+        "{:?}",
+        batch.started.skipped
+    );
+    assert_eq!(batch.started.skipped[0].account, SUSPENDED_MEMBER);
+    assert_eq!(batch.started.skipped[0].state, "SUSPENDED");
+    assert!(batch.events.iter().any(|e| matches!(
+        e,
+        BatchEvent::AwsCall(c) if c.operation == "ListAccounts" && c.outcome == "ok"
+    )));
+    assert!(
+        run.stdout.contains(&format!(
+            "{SUSPENDED_MEMBER}: skipped: the organization lists it as SUSPENDED (only ACTIVE accounts are run)"
+        )),
+        "{}",
+        run.stdout
+    );
+    for (account, ended) in batch.accounts() {
+        assert_eq!(
+            ended.map(|e| e.outcome),
+            Some(Outcome::Done),
+            "{account}: {}",
+            run.stdout
+        );
+    }
+    // The management account is the caller's own: its run uses the caller's credentials as
+    // they are; the member's is reached through the member role.
+    let credentials: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|(account, events)| {
+            assert_eq!(events[0].event, "run_started");
+            assert_eq!(events[0].data["account"], account.as_str());
+            (
+                account.as_str(),
+                events[0].data["credentials"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        credentials,
+        [
+            ("123456789012", "replay"),
+            (
+                "111111111111",
+                "replay (role arn:aws:iam::111111111111:role/OrganizationAccountAccessRole)"
+            ),
+        ]
+    );
+    // Each account reverted: its trail and its bucket, each in its own region.
+    for (account, events) in &runs {
+        let bucket_region = if account == "111111111111" {
+            "eu-west-1"
+        } else {
+            HOME
+        };
+        assert_eq!(
+            calls(events, WRITES),
+            [
+                ("UpdateTrail".to_string(), HOME.to_string()),
+                ("PutBucketEncryption".to_string(), bucket_region.to_string())
+            ],
+            "{account}"
+        );
+    }
+}
+
+#[test]
+fn organization_batch_in_japanese() {
+    let (run, ..) = check_organization(
+        "organization-batch",
+        &["revert", "--yes", "--lang", "ja"],
+        "organization-batch-ja__summary",
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "{SUSPENDED_MEMBER}: 対象外: 組織での状態が SUSPENDED です"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("skipped"), "{}", run.stdout);
+}
+
+/// The undo funnel: replays the revert recorded in `scenario` (`run revert --yes`), then the
+/// undo of the replayed run from `scenario/undo` (`undo RUN_ID --yes`), in one state
+/// directory; each must ask for every exchange of its recording and nothing else. Snapshots
+/// both (the revert as `scenario`, the undo as `scenario-undo`; `-ja` with `--lang ja`), and
+/// gives each run with its audit events.
+fn check_undo(scenario: &str, extra: &[&str]) -> [(Run, Vec<Event>); 2] {
+    let state = tempfile::tempdir().unwrap();
+    let mut revert = xtask_command(state.path());
+    revert
+        .args([
+            "run",
+            "revert",
+            "--yes",
+            "--replay",
+            scenario,
+            "--concurrency",
+            "1",
+        ])
+        .args(extra);
+    let revert = Run::of(revert).success();
+    assert_replayed(&revert, true);
+    let revert_id = revert.run_id();
+    // As the README says it: from the checkout's root, the undo's recording by its path.
+    let mut undo = xtask_command(state.path());
+    undo.current_dir(fixtures_dir().parent().unwrap())
+        .args([
+            "undo",
+            &revert_id,
+            "--yes",
+            "--concurrency",
+            "1",
+            "--replay",
+        ])
+        .arg(format!("fixtures/{scenario}/undo"))
+        .args(extra);
+    let undo = Run::of(undo).success();
+    assert_replayed(&undo, true);
+    let dirs = run_dirs(state.path());
+    assert_eq!(dirs.len(), 2, "the revert and its undo");
+    let (revert_events, undo_events) = (events(&dirs[0]), events(&dirs[1]));
+    assert_eq!(revert_events[0].data["runbook"], "revert");
+    assert_eq!(undo_events[0].data["runbook"], "restore");
+    assert_eq!(undo_events[0].data["args"]["undoes"], revert_id.as_str());
+    snapshot(scenario, extra, &revert, &revert_events);
+    snapshot(&format!("{scenario}-undo"), extra, &undo, &undo_events);
+    [(revert, revert_events), (undo, undo_events)]
+}
+
+/// Each write a run made, as (the write, its state before, its state after), in order.
+fn writes_made(events: &[Event]) -> Vec<(Value, Value, Value)> {
+    events
+        .iter()
+        .filter(|e| e.event == "write_intent")
+        .map(|e| {
+            // What is written where (operation, region, trail or bucket), and from what to what.
+            let mut target = e.data["write"].clone();
+            let map = target.as_object_mut().expect("a write is an object");
+            let before = map.remove("before").expect("a write says its before");
+            let after = map.remove("after").expect("a write says its after");
+            (target, before, after)
+        })
+        .collect()
+}
+
+#[test]
+fn revert_then_undo() {
+    let [(revert, revert_events), (undo, undo_events)] = check_undo("revert-then-undo", &[]);
+    assert!(revert.stdout.contains("Done:"), "{}", revert.stdout);
+    assert!(undo.stdout.contains("Done:"), "{}", undo.stdout);
+    // The undo puts back exactly what the revert changed: the same targets, in the same order,
+    // each from the revert's after back to its before.
+    let reverted = writes_made(&revert_events);
+    assert_eq!(reverted.len(), 2, "the trail and the bucket");
+    let put_back: Vec<(Value, Value, Value)> = writes_made(&undo_events);
+    let expected: Vec<(Value, Value, Value)> = reverted
+        .into_iter()
+        .map(|(target, before, after)| (target, after, before))
+        .collect();
+    assert_eq!(put_back, expected);
+    for events in [&revert_events, &undo_events] {
+        let answers: Vec<&Value> = events
+            .iter()
+            .filter(|e| e.event == "write_result")
+            .map(|e| &e.data["outcome"])
+            .collect();
+        assert_eq!(answers, ["ok", "ok"], "each write answered once, ok");
+    }
+    assert_eq!(
+        calls(&undo_events, WRITES),
+        [
+            ("UpdateTrail".to_string(), HOME.to_string()),
+            ("PutBucketEncryption".to_string(), HOME.to_string())
+        ]
+    );
+}
+
+#[test]
+fn revert_then_undo_in_japanese() {
+    let [(revert, _), (undo, _)] = check_undo("revert-then-undo", &["--lang", "ja"]);
+    for run in [&revert, &undo] {
+        assert!(
+            run.stdout.contains("\n完了: ") && !run.stdout.contains("Done:"),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(
+        undo.stdout
+            .contains("バケットのルールを切り戻し前の状態に戻しました"),
+        "{}",
+        undo.stdout
     );
 }

@@ -6,12 +6,12 @@ use clap::Parser;
 use runbook::aws::FALLBACK_REGION;
 use runbook::http::redact::{render_fixture, Leak, Secrets};
 use runbook::http::replay::load_fixture;
-use runbook::http::{Fixture, Recorder};
+use runbook::http::{Fixture, Recorder, Replayer};
 use runbook::testkit;
 
 use cloudtrail_revert::connect;
 use cloudtrail_revert::embed as run;
-use cloudtrail_revert::flags::{Cli, Command, RunFlags};
+use cloudtrail_revert::flags::{Cli, Command, Connection, RunFlags, UndoFlags};
 use cloudtrail_revert::output::out;
 
 use crate::flags::{FixturesCommand, FixturesFlags};
@@ -75,19 +75,40 @@ fn recorded_account(fixture: &Fixture) -> Option<String> {
         })
 }
 
-/// The `run` flags given after `--` to `fixtures record`.
-pub fn run_flags(run_args: &[String]) -> Result<RunFlags> {
-    let parsed = Cli::try_parse_from(
-        ["cargo xtask", "run"]
-            .into_iter()
-            .map(String::from)
-            .chain(run_args.iter().cloned()),
-    )
-    .context("the arguments after `--` are not valid `run` arguments")?;
-    let Command::Run(flags) = parsed.command else {
-        bail!("the arguments after `--` must be `run` arguments")
-    };
-    Ok(flags)
+/// What `fixtures record` runs: `run` (the arguments after `--` are `run`'s: `revert --yes …`),
+/// or `undo` (they begin with `undo`: `undo RUN_ID --yes …`).
+pub enum Recording {
+    Run(RunFlags),
+    Undo(UndoFlags),
+}
+
+impl Recording {
+    /// The arguments given after `--` to `fixtures record`.
+    pub fn parse(args: &[String]) -> Result<Recording> {
+        let (command, rest) = match args.first().map(String::as_str) {
+            Some("undo") => ("undo", &args[1..]),
+            _ => ("run", args),
+        };
+        let parsed = Cli::try_parse_from(
+            ["cargo xtask", command]
+                .into_iter()
+                .map(String::from)
+                .chain(rest.iter().cloned()),
+        )
+        .with_context(|| format!("the arguments after `--` are not valid `{command}` arguments"))?;
+        match parsed.command {
+            Command::Run(flags) => Ok(Recording::Run(flags)),
+            Command::Undo(flags) => Ok(Recording::Undo(flags)),
+            _ => bail!("the arguments after `--` must be `run` arguments, or `undo RUN_ID …`"),
+        }
+    }
+
+    pub fn connection(&self) -> &Connection {
+        match self {
+            Recording::Run(flags) => &flags.connection,
+            Recording::Undo(flags) => &flags.connection,
+        }
+    }
 }
 
 /// "refusing to write …", one line per leak, each saying where it is.
@@ -100,12 +121,13 @@ fn refusal(leaks: &[Leak]) -> anyhow::Error {
 }
 
 async fn record(scenario: &str, description: Option<String>, run_args: Vec<String>) -> Result<()> {
-    let flags = run_flags(&run_args)?;
-    if flags.connection.replay.is_some() {
+    let recording = Recording::parse(&run_args)?;
+    let connection = recording.connection().clone();
+    if connection.replay.is_some() {
         bail!("record talks to AWS or --endpoint-url; --replay makes no traffic to record");
     }
-    let batch = flags.batch.is_batch();
-    if batch && flags.connection.endpoint_url.is_none() {
+    let batch = matches!(&recording, Recording::Run(flags) if flags.batch.is_batch());
+    if batch && connection.endpoint_url.is_none() {
         // Redaction turns the caller's account id into 123456789012; every member account's id
         // would stay in its fixture (and name its directory).
         bail!(
@@ -114,7 +136,7 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
         );
     }
     let dir = paths::scenario_dir(scenario);
-    let config = connect::sdk_config(&flags.connection, None).await?;
+    let config = connect::sdk_config(&connection, None).await?;
     let region = config
         .region()
         .map(|r| r.to_string())
@@ -136,20 +158,26 @@ async fn record(scenario: &str, description: Option<String>, run_args: Vec<Strin
     let recorders: Recorders = Default::default();
     // The caller's own recording exists even if it recorded nothing: the scenario's traffic.json.
     recorders.lock().unwrap().insert(None, Recorder::default());
-    let outcome = if batch {
-        let real = runbook::http::real_client();
-        let each = recorders.clone();
-        let transport: connect::Transport = std::sync::Arc::new(move |account| {
-            let mut each = each.lock().unwrap();
-            let recorder = each.entry(account.map(str::to_string)).or_default();
-            recorder.wrap(real.clone())
-        });
-        run::run_batch_with(flags, Some(transport)).await.0
-    } else {
-        let recorder = Recorder::default();
-        let http = recorder.wrap(runbook::http::real_client());
-        recorders.lock().unwrap().insert(None, recorder);
-        run::run_with(flags, Some(http)).await.0
+    let outcome = match recording {
+        Recording::Run(flags) if batch => {
+            let real = runbook::http::real_client();
+            let each = recorders.clone();
+            let transport: connect::Transport = std::sync::Arc::new(move |account| {
+                let mut each = each.lock().unwrap();
+                let recorder = each.entry(account.map(str::to_string)).or_default();
+                recorder.wrap(real.clone())
+            });
+            run::run_batch_with(flags, Some(transport)).await.0
+        }
+        single => {
+            let recorder = Recorder::default();
+            let http = recorder.wrap(runbook::http::real_client());
+            recorders.lock().unwrap().insert(None, recorder);
+            match single {
+                Recording::Run(flags) => run::run_with(flags, Some(http)).await.0,
+                Recording::Undo(flags) => run::undo_with(flags, Some(http)).await.0,
+            }
+        }
     };
     let recorded: Vec<(Option<String>, Vec<runbook::http::Exchange>)> = recorders
         .lock()
@@ -279,11 +307,13 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         testkit::seed(&config, &(scenario.seed)())
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
+        let state = tempfile::tempdir()?;
         record_child(
             &moto,
-            scenario.name,
+            &paths::scenario_dir(scenario.name),
             scenario.description,
             scenarios::RUN_ARGS,
+            state.path(),
         )?;
         shape_recorded(scenario).await?;
     }
@@ -294,8 +324,21 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
         let caller = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
         let caller_account = testkit::seed::Seed::default().account;
+        // Each member of an organization by the id its fixtures name it (the scenario's) and
+        // the id moto gave it.
+        let renamed = match &scenario.organization {
+            Some(organization) => organize(&caller, scenario, organization).await?,
+            None => Vec::new(),
+        };
+        let moto_id = |account: &str| -> String {
+            renamed
+                .iter()
+                .find(|(fixed, _)| fixed == account)
+                .map_or_else(|| account.to_string(), |(_, given)| given.clone())
+        };
         for (account, seed) in scenario.accounts {
-            let config = if *account == caller_account {
+            let account = moto_id(account);
+            let config = if account == caller_account {
                 caller.clone()
             } else {
                 let role = format!(
@@ -307,7 +350,7 @@ async fn refresh(only: Option<&str>) -> Result<()> {
                     .map_err(|e| anyhow::anyhow!(e))?
             };
             let seed = testkit::seed::Seed {
-                account: account.to_string(),
+                account: account.clone(),
                 ..seed()
             };
             testkit::seed(&config, &seed)
@@ -315,13 +358,53 @@ async fn refresh(only: Option<&str>) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!(e))
                 .with_context(|| format!("seeding account {account}"))?;
         }
+        let state = tempfile::tempdir()?;
+        let dir = paths::scenario_dir(scenario.name);
         record_child(
             &moto,
-            scenario.name,
+            &dir,
             scenario.description,
             scenario.run_args,
+            state.path(),
         )?;
+        rename_accounts(&dir, &renamed)?;
         shape_batch(scenario).await?;
+    }
+    for scenario in scenarios::UNDONE
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.name))
+    {
+        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
+        let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
+        testkit::seed(&config, &(scenario.seed)())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        // One state directory for both: the undo reads the revert's journal.
+        let state = tempfile::tempdir()?;
+        let dir = paths::scenario_dir(scenario.name);
+        record_child(
+            &moto,
+            &dir,
+            scenario.description,
+            scenarios::RUN_ARGS,
+            state.path(),
+        )?;
+        let reverted = runbook::runs::run_ids(state.path())?;
+        let [revert_id] = &reverted[..] else {
+            bail!(
+                "recording {}: the revert left {} runs, not one",
+                scenario.name,
+                reverted.len()
+            );
+        };
+        record_child(
+            &moto,
+            &dir.join(scenarios::UNDO_DIR),
+            scenario.undo_description,
+            &["undo", revert_id, "--yes"],
+            state.path(),
+        )?;
+        shape_undone(scenario).await?;
     }
     for scenario in scenarios::HAND_EDITED
         .iter()
@@ -332,25 +415,20 @@ async fn refresh(only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// `fixtures record NAME -- RUN_ARGS` in a child process against `moto`, with moto's dummy
-/// credentials and a state directory of its own.
+/// `fixtures record DIR -- RUN_ARGS` in a child process against `moto`, with moto's dummy
+/// credentials and the state directory `state`.
 fn record_child(
     moto: &testkit::Moto,
-    name: &str,
+    dir: &std::path::Path,
     description: &str,
     run_args: &[&str],
+    state: &std::path::Path,
 ) -> Result<()> {
     let exe = std::env::current_exe().context("finding the xtask binary")?;
-    let state = tempfile::tempdir()?;
     let status = std::process::Command::new(&exe)
-        .args([
-            "fixtures",
-            "record",
-            name,
-            "--description",
-            description,
-            "--",
-        ])
+        .args(["fixtures", "record"])
+        .arg(dir)
+        .args(["--description", description, "--"])
         .args(run_args)
         .args([
             "--endpoint-url",
@@ -359,7 +437,7 @@ fn record_child(
             testkit::seed::HOME,
         ])
         .arg("--state-dir")
-        .arg(state.path())
+        .arg(state)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env_remove("AWS_PROFILE")
@@ -367,9 +445,108 @@ fn record_child(
         .stdout(std::process::Stdio::null())
         .status()?;
     if !status.success() {
-        bail!("recording {name} failed");
+        bail!("recording {} failed", dir.display());
     }
     Ok(())
+}
+
+/// Makes `scenario`'s organization on moto (the caller's account its management account) and
+/// gives each member as (the id its fixtures name it by, the id moto gave it), in the order
+/// they were made.
+async fn organize(
+    caller: &aws_config::SdkConfig,
+    scenario: &scenarios::RecordedBatch,
+    organization: &scenarios::Organization,
+) -> Result<Vec<(String, String)>> {
+    for member in organization.members {
+        let seeded = scenario.accounts.iter().any(|(id, _)| *id == member.id);
+        if seeded == member.closed {
+            bail!(
+                "{}: member {} must be seeded (among the accounts) if and only if it is not closed",
+                scenario.name,
+                member.id
+            );
+        }
+    }
+    let closed: Vec<bool> = organization.members.iter().map(|m| m.closed).collect();
+    let given = testkit::seed::organization(caller, &closed)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
+        .with_context(|| format!("making the organization of {}", scenario.name))?;
+    Ok(organization
+        .members
+        .iter()
+        .map(|m| m.id.to_string())
+        .zip(given)
+        .collect())
+}
+
+/// Names each account of a recorded batch by its fixed id instead of the one moto gave it
+/// (`renamed`: (fixed, moto's)): every whole occurrence of moto's id (not inside a longer run
+/// of digits) in every exchange of the scenario's files, and its `accounts/` folder (the
+/// descriptions are written afresh when the scenario is shaped). A fixed id already in a
+/// recording is refused: the renaming would merge two accounts.
+fn rename_accounts(dir: &std::path::Path, renamed: &[(String, String)]) -> Result<()> {
+    if renamed.is_empty() {
+        return Ok(());
+    }
+    let mut dirs = vec![dir.to_path_buf()];
+    let accounts = dir.join("accounts");
+    for entry in
+        std::fs::read_dir(&accounts).with_context(|| format!("reading {}", accounts.display()))?
+    {
+        dirs.push(entry?.path());
+    }
+    for at in &dirs {
+        let mut fixture = load_fixture(at)?;
+        let mut text = serde_json::to_string(&fixture.exchanges)?;
+        for (fixed, given) in renamed {
+            if !whole_ids(&text, fixed).is_empty() {
+                bail!(
+                    "{} already holds {fixed}, the id moto's {given} is to be renamed to",
+                    at.display()
+                );
+            }
+            text = replace_id(&text, given, fixed);
+        }
+        fixture.exchanges = serde_json::from_str(&text)?;
+        write_fixture(at, &fixture)?;
+    }
+    for (fixed, given) in renamed {
+        let from = account_dir(dir, given);
+        if from.exists() {
+            std::fs::rename(&from, account_dir(dir, fixed))
+                .with_context(|| format!("renaming {}", from.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Where `id` occurs in `text` as a whole: not preceded or followed by another digit.
+fn whole_ids(text: &str, id: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    text.match_indices(id)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + id.len()).copied();
+            !before.is_some_and(|b| b.is_ascii_digit())
+                && !after.is_some_and(|b| b.is_ascii_digit())
+        })
+        .collect()
+}
+
+/// `text` with every whole occurrence of account id `from` replaced by `to`.
+fn replace_id(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for at in whole_ids(text, from) {
+        out.push_str(&text[last..at]);
+        out.push_str(to);
+        last = at + from.len();
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// [`shape_recorded`] for a batch: every account's recording (and the caller's) shaped, then the
@@ -388,7 +565,12 @@ async fn shape_batch(scenario: &scenarios::RecordedBatch) -> Result<()> {
             Some(id) => format!(" (Account {id}'s own calls.)"),
             None => String::new(),
         };
-        fixture.description = format!("{}{whose} {}", scenario.description, shaped.note());
+        let renamed = scenario
+            .organization
+            .as_ref()
+            .map(|o| format!(" {}", o.renaming_note()))
+            .unwrap_or_default();
+        fixture.description = format!("{}{whose}{renamed} {}", scenario.description, shaped.note());
         write_fixture(at, &fixture)?;
         if account.is_none() {
             caller = Some(fixture);
@@ -478,6 +660,94 @@ async fn shape_recorded(scenario: &scenarios::Recorded) -> Result<()> {
         shaped.dropped_exchanges,
         shaped.dropped_regions
     );
+    Ok(())
+}
+
+/// [`shape_recorded`] for a revert and its undo: both recordings shaped, then the revert
+/// replayed with its own arguments and the undo of the replayed run with the undo's; each must
+/// ask for every exchange left in its file, and for nothing else.
+async fn shape_undone(scenario: &scenarios::RecordedUndo) -> Result<()> {
+    let dir = paths::scenario_dir(scenario.name);
+    let undo_dir = dir.join(scenarios::UNDO_DIR);
+    let mut revert = load_fixture(&dir)?;
+    let shaped = shape::shape(&mut revert);
+    revert.description = format!("{} {}", scenario.description, shaped.note());
+    write_fixture(&dir, &revert)?;
+    // The undo verifies the regions the revert scanned: those it no longer scans go here too.
+    let mut undo = load_fixture(&undo_dir)?;
+    let note = shape::shape_following(&mut undo, &shaped.dropped_regions).note();
+    undo.description = format!("{} {note}", scenario.undo_description);
+    write_fixture(&undo_dir, &undo)?;
+    let (revert, undo) = (&revert, &undo);
+    let state = tempfile::tempdir()?;
+    let (_, replayer) = run::run_with(replay_flags(&dir, revert, state.path())?, None).await;
+    all_asked(replayer, revert, scenario.name)?;
+    let reverted = runbook::runs::run_ids(state.path())?;
+    let [revert_id] = &reverted[..] else {
+        bail!(
+            "the replayed {} left {} runs, not one",
+            scenario.name,
+            reverted.len()
+        );
+    };
+    let flags = undo_replay_flags(&undo_dir, undo, revert_id, state.path())?;
+    let (_, replayer) = run::undo_with(flags, None).await;
+    all_asked(replayer, undo, &format!("{} (the undo)", scenario.name))?;
+    eprintln!(
+        "shaped {} ({} exchanges, and {} for the undo)",
+        scenario.name,
+        revert.exchanges.len(),
+        undo.exchanges.len()
+    );
+    Ok(())
+}
+
+/// The `undo` flags that replay `dir` (an undo's recording) on the run `run_id` in `state`:
+/// the recorded undo's arguments, the run it undid replaced by `run_id`.
+fn undo_replay_flags(
+    dir: &std::path::Path,
+    fixture: &Fixture,
+    run_id: &str,
+    state: &std::path::Path,
+) -> Result<UndoFlags> {
+    let [undo, _undone, rest @ ..] = &fixture.run_args[..] else {
+        bail!("{} was not recorded as `undo RUN_ID …`", dir.display());
+    };
+    if undo != "undo" {
+        bail!("{} was not recorded as `undo RUN_ID …`", dir.display());
+    }
+    let args = ["cargo xtask", "undo", run_id]
+        .into_iter()
+        .map(String::from)
+        .chain(rest.iter().cloned())
+        .chain([
+            "--replay".into(),
+            dir.display().to_string(),
+            "--state-dir".into(),
+            state.display().to_string(),
+            "--output".into(),
+            "json".into(),
+        ]);
+    let Command::Undo(flags) = Cli::try_parse_from(args)?.command else {
+        unreachable!("built as an undo")
+    };
+    Ok(flags)
+}
+
+/// Fails unless the replay asked for every exchange of `fixture`, and for nothing else.
+fn all_asked(replayer: Option<Replayer>, fixture: &Fixture, name: &str) -> Result<()> {
+    let replayer = replayer.context("a replayed run has a replayer")?;
+    if let Some(miss) = replayer.misses().first() {
+        bail!("{name} asks for what was not recorded: {miss}");
+    }
+    let unused = replayer.unused_indices();
+    if let Some(first) = unused.first() {
+        bail!(
+            "the shaped {name} leaves {} exchanges unasked, the first: {}",
+            unused.len(),
+            fixture.exchanges[*first].key
+        );
+    }
     Ok(())
 }
 
@@ -571,6 +841,50 @@ fn list() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::Recording;
+
+    /// What follows `--` is a `run` command line, or an `undo` one; anything else is refused.
+    #[test]
+    fn a_recording_is_a_run_or_an_undo() {
+        let args = |text: &str| -> Vec<String> { text.split(' ').map(String::from).collect() };
+        assert!(matches!(
+            Recording::parse(&args("revert --yes")),
+            Ok(Recording::Run(_))
+        ));
+        match Recording::parse(&args("undo 20260101T000000.000Z-abcd --yes")) {
+            Ok(Recording::Undo(flags)) => {
+                assert_eq!(flags.run_id, "20260101T000000.000Z-abcd");
+                assert!(flags.yes);
+            }
+            _ => panic!("an undo"),
+        }
+        let refused = Recording::parse(&args("audit list"))
+            .err()
+            .expect("refused");
+        assert!(
+            refused.to_string().contains("`run` arguments"),
+            "{refused:#}"
+        );
+        let refused = Recording::parse(&args("undo")).err().expect("refused");
+        assert!(
+            refused.to_string().contains("`undo` arguments"),
+            "{refused:#}"
+        );
+    }
+
+    /// An account id is renamed where it stands whole, never inside a longer run of digits (a
+    /// timestamp, another id).
+    #[test]
+    fn an_account_id_is_renamed_only_where_it_stands_whole() {
+        let text = r#"{"Id":"794889569271","Arn":"arn:aws:iam::794889569271:role/R","Joined":17948895692710.5,"Other":"1794889569271"}"#;
+        assert_eq!(
+            super::replace_id(text, "794889569271", "111111111111"),
+            r#"{"Id":"111111111111","Arn":"arn:aws:iam::111111111111:role/R","Joined":17948895692710.5,"Other":"1794889569271"}"#
+        );
+        assert!(super::whole_ids("x111111111111y", "111111111111").len() == 1);
+        assert!(super::whole_ids("1111111111111", "111111111111").is_empty());
+    }
+
     #[test]
     fn a_batch_is_recorded_on_a_local_endpoint_only() {
         if std::env::var_os("AWS_ENDPOINT_URL").is_some() {

@@ -115,7 +115,8 @@ pub struct FixturesFlags {
 
 #[derive(Debug, Subcommand)]
 pub enum FixturesCommand {
-    /// Run a runbook against real AWS (or --endpoint-url) and record its traffic as fixtures/<scenario>/.
+    /// Run a runbook (or undo a run) against real AWS (or --endpoint-url) and record its traffic
+    /// as fixtures/<scenario>/.
     #[command(after_help = examples::FIXTURES_RECORD)]
     Record {
         /// The scenario's name: the traffic goes to fixtures/<SCENARIO>/traffic.json (an existing one
@@ -124,7 +125,8 @@ pub enum FixturesCommand {
         /// A one-paragraph description of the account the scenario shows.
         #[arg(long)]
         description: Option<String>,
-        /// The `run` arguments, after `--`: e.g. `-- revert --yes --endpoint-url http://127.0.0.1:5000`.
+        /// The `run` arguments, after `--`: e.g. `-- revert --yes --endpoint-url http://127.0.0.1:5000`;
+        /// or an undo of a run: `-- undo RUN_ID --yes --endpoint-url … --state-dir DIR`.
         #[arg(last = true, required = true)]
         run_args: Vec<String>,
     },

@@ -41,8 +41,8 @@ fn main() -> ExitCode {
     }) = &flags.command
     {
         // While this is still the only thread (see `route_credential_providers`).
-        if let Ok(run) = fixtures::run_flags(run_args) {
-            cloudtrail_revert::connect::route_credential_providers_of(&run.connection);
+        if let Ok(recording) = fixtures::Recording::parse(run_args) {
+            cloudtrail_revert::connect::route_credential_providers_of(recording.connection());
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -93,26 +93,117 @@ pub struct RecordedBatch {
     pub description: &'static str,
     /// Every account the batch reaches, with its seed; the first is the caller's own.
     pub accounts: &'static [(&'static str, fn() -> Seed)],
+    /// For `--organization`: the organization made on moto before the accounts are seeded.
+    pub organization: Option<Organization>,
     pub run_args: &'static [&'static str],
 }
 
-pub const BATCHES: &[RecordedBatch] = &[RecordedBatch {
-    name: "two-accounts",
-    description: "A batch over two accounts (`--accounts 123456789012,111111111111`): the caller's own account \
-                  123456789012 is the article's secure account (reached with the caller's credentials), member \
-                  111111111111 (reached by AssumeRole on OrganizationAccountAccessRole, which is not recorded) is \
-                  a secure account whose bucket lives in eu-west-1. Each account's revert makes one UpdateTrail \
-                  and one PutBucketEncryption.",
-    accounts: &[
-        ("123456789012", Seed::default),
-        ("111111111111", || Seed {
-            bucket_region: "eu-west-1".into(),
-            unrelated_trail: false,
-            config_channel: false,
-            ..Seed::default()
+/// An organization made on moto (`testkit::seed::organization`): the caller's account is its
+/// management account, and each member is made by CreateAccount, in order. Moto gives a member
+/// a random id; the recording names it by the id given here (every occurrence in every file of
+/// the scenario, and its folder), as redaction names the caller's account 123456789012, so
+/// that a refresh makes the same scenario. The fixture's description says so.
+pub struct Organization {
+    pub members: &'static [Member],
+}
+
+pub struct Member {
+    /// The id the fixtures name this member by.
+    pub id: &'static str,
+    /// Closed (CloseAccount) before the recording: Organizations lists it `SUSPENDED`, and the
+    /// batch skips it. A closed member has no seed (it is not among the batch's `accounts`).
+    pub closed: bool,
+}
+
+impl Organization {
+    /// The sentence that says which ids were renamed, for the fixture's description.
+    pub fn renaming_note(&self) -> String {
+        let ids: Vec<&str> = self.members.iter().map(|m| m.id).collect();
+        format!(
+            "Moto's CreateAccount gave the members random ids: the recording names them {} (in \
+             the order they were made), in every exchange and in the accounts/ folders, as \
+             redaction names the caller's account 123456789012; nothing else was edited.",
+            ids.join(", ")
+        )
+    }
+}
+
+pub const BATCHES: &[RecordedBatch] = &[
+    RecordedBatch {
+        name: "two-accounts",
+        description: "A batch over two accounts (`--accounts 123456789012,111111111111`): the caller's own account \
+                      123456789012 is the article's secure account (reached with the caller's credentials), member \
+                      111111111111 (reached by AssumeRole on OrganizationAccountAccessRole, which is not recorded) is \
+                      a secure account whose bucket lives in eu-west-1. Each account's revert makes one UpdateTrail \
+                      and one PutBucketEncryption.",
+        accounts: &[
+            ("123456789012", Seed::default),
+            ("111111111111", || Seed {
+                bucket_region: "eu-west-1".into(),
+                unrelated_trail: false,
+                config_channel: false,
+                ..Seed::default()
+            }),
+        ],
+        organization: None,
+        run_args: &["revert", "--yes", "--accounts", "123456789012,111111111111"],
+    },
+    RecordedBatch {
+        name: "organization-batch",
+        description: "A batch over the organization (`--organization`): the caller's account 123456789012 is the \
+                      organization's management account (CreateOrganization on moto) and the article's secure \
+                      account. Organizations ListAccounts (the caller's own call) lists it ACTIVE, member \
+                      111111111111 ACTIVE and member 222222222222 SUSPENDED (closed with CloseAccount). The batch \
+                      runs the management account with the caller's own credentials, member 111111111111 by \
+                      AssumeRole on OrganizationAccountAccessRole (not recorded; a secure account whose bucket \
+                      lives in eu-west-1), and skips the suspended member with its state, making no call there. \
+                      Each account's revert makes one UpdateTrail and one PutBucketEncryption.",
+        accounts: &[
+            ("123456789012", Seed::default),
+            ("111111111111", || Seed {
+                bucket_region: "eu-west-1".into(),
+                unrelated_trail: false,
+                config_channel: false,
+                ..Seed::default()
+            }),
+        ],
+        organization: Some(Organization {
+            members: &[
+                Member { id: "111111111111", closed: false },
+                Member { id: "222222222222", closed: true },
+            ],
         }),
-    ],
-    run_args: &["revert", "--yes", "--accounts", "123456789012,111111111111"],
+        run_args: &["revert", "--yes", "--organization"],
+    },
+];
+
+/// A revert and the undo of that run, recorded one after the other on one moto server: the
+/// revert's calls are the scenario's traffic.json (recorded with [`RUN_ARGS`]), the undo's
+/// (`undo RUN_ID --yes`) `undo/traffic.json`. Replaying the revert, then the undo of the
+/// replayed run with `--replay <scenario>/undo`, shows the undo putting back what the revert
+/// changed.
+pub struct RecordedUndo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub undo_description: &'static str,
+    pub seed: fn() -> Seed,
+}
+
+/// Where an undo scenario keeps the undo's traffic, in the scenario's folder.
+pub const UNDO_DIR: &str = "undo";
+
+pub const UNDONE: &[RecordedUndo] = &[RecordedUndo {
+    name: "revert-then-undo",
+    description: "The revert half of a revert + undo pair, recorded on one moto server: the article's secure \
+                  account (as secure-account) reverted with one UpdateTrail and one PutBucketEncryption. The \
+                  undo of this run, recorded right after it, is undo/traffic.json.",
+    undo_description: "The undo half of a revert + undo pair, recorded on the moto server the revert (the \
+                       scenario's traffic.json) left reverted: `undo RUN_ID --yes` of that revert reads the \
+                       live state, checks the key (enabled, this account's, its policy letting CloudTrail \
+                       use it for the trail), and puts back exactly what the revert changed: UpdateTrail \
+                       with the key, PutBucketEncryption with the bucket's SSE-KMS rule. Replay it with \
+                       `undo RUN_ID --replay fixtures/revert-then-undo/undo` after replaying the revert.",
+    seed: Seed::default,
 }];
 
 pub const HAND_EDITED: &[HandEdited] = &[

@@ -3,10 +3,11 @@
 //! ones are derived). Each change is a documented difference between moto and AWS
 //! (`../shared/PROCEDURE.md`, botocore's service models):
 //!
-//! - **Content types.** CloudTrail, Config and KMS speak `awsJson1_1`: AWS answers
-//!   `content-type: application/x-amz-json-1.1`; moto says `text/html; charset=utf-8`.
-//! - **Field omission.** AWS never sends JSON `null`, and a trail that is not encrypted has no
-//!   `KmsKeyId` at all; moto sends `null`s and `"KmsKeyId": ""`.
+//! - **Content types.** CloudTrail, Config, KMS and Organizations speak `awsJson1_1`: AWS
+//!   answers `content-type: application/x-amz-json-1.1`; moto says `text/html; charset=utf-8`.
+//! - **Field omission.** AWS never sends JSON `null` (a last `ListAccounts` page has no
+//!   `NextToken`), and a trail that is not encrypted has no `KmsKeyId` at all; moto sends `null`s
+//!   and `"KmsKeyId": ""`.
 //! - **S3 request ids.** S3 answers carry `x-amz-request-id` and `x-amz-id-2` (AWS Support asks for
 //!   both); moto sends `x-amzn-requestid` only. S3 answers XML, never `text/html` as moto's empty
 //!   answers say.
@@ -43,7 +44,7 @@ pub const OPT_IN_NOT_REQUIRED: &[&str] = &[
 ];
 
 /// Services whose protocol is `awsJson1_1` (botocore: `"protocol": "json", "jsonVersion": "1.1"`).
-const JSON_1_1: &[&str] = &["cloudtrail", "config", "kms"];
+const JSON_1_1: &[&str] = &["cloudtrail", "config", "kms", "organizations"];
 const AWS_JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// What `shape` changed, for the scenario's description.
@@ -53,6 +54,8 @@ pub struct Shaped {
     /// marked `opt-in-not-required`), and how many exchanges went with them.
     pub dropped_regions: BTreeSet<String>,
     pub dropped_exchanges: usize,
+    /// Whether the recording holds Organizations answers (a batch over the organization).
+    pub organizations: bool,
 }
 
 impl Shaped {
@@ -71,7 +74,12 @@ impl Shaped {
                 regions.join(", ")
             );
         }
-        note += "; CloudTrail, Config and KMS answer application/x-amz-json-1.1 (moto: text/html); a \
+        note += if self.organizations {
+            "; CloudTrail, Config, KMS and Organizations answer"
+        } else {
+            "; CloudTrail, Config and KMS answer"
+        };
+        note += " application/x-amz-json-1.1 (moto: text/html); a \
                  trail that is not encrypted has no KmsKeyId and no field is null (moto: \"\" and null); \
                  S3 answers carry x-amz-request-id and x-amz-id-2 (moto: x-amzn-requestid).";
         note
@@ -83,6 +91,7 @@ pub fn shape(fixture: &mut Fixture) -> Shaped {
     let mut shaped = Shaped::default();
     for e in &mut fixture.exchanges {
         let service = e.key.service.as_str();
+        shaped.organizations |= service == "organizations";
         if JSON_1_1.contains(&service) {
             if e.response.headers.contains_key("content-type") {
                 e.response
@@ -119,6 +128,20 @@ pub fn shape(fixture: &mut Fixture) -> Shaped {
         .exchanges
         .retain(|e| !shaped.dropped_regions.contains(&e.key.region));
     shaped.dropped_exchanges = before - fixture.exchanges.len();
+    shaped
+}
+
+/// [`shape`] for a recording that follows another on the same account and asks no
+/// `DescribeRegions` of its own (an undo verifies the regions the revert it undoes scanned):
+/// the regions the other's shaping left unscanned (`unscanned`) are dropped here too.
+pub fn shape_following(fixture: &mut Fixture, unscanned: &BTreeSet<String>) -> Shaped {
+    let mut shaped = shape(fixture);
+    let before = fixture.exchanges.len();
+    fixture
+        .exchanges
+        .retain(|e| !unscanned.contains(&e.key.region));
+    shaped.dropped_exchanges += before - fixture.exchanges.len();
+    shaped.dropped_regions.extend(unscanned.iter().cloned());
     shaped
 }
 
@@ -306,6 +329,32 @@ mod tests {
         assert!(shaped.note().contains("af-south-1"));
     }
 
+    /// An undo asks no DescribeRegions: it verifies where the revert scanned, so the regions
+    /// the revert's shaping dropped go from the undo's recording too.
+    #[test]
+    fn a_following_recording_drops_the_regions_the_first_one_lost() {
+        let mut revert = fixture(vec![
+            exchange(
+                "ec2",
+                "ap-northeast-1",
+                "DescribeRegions",
+                &[],
+                MOTO_REGIONS,
+            ),
+            exchange("cloudtrail", "af-south-1", "DescribeTrails", &[], "{}"),
+        ]);
+        let lost = shape(&mut revert).dropped_regions;
+        let mut undo = fixture(vec![
+            exchange("cloudtrail", "af-south-1", "DescribeTrails", &[], "{}"),
+            exchange("cloudtrail", "ap-northeast-1", "DescribeTrails", &[], "{}"),
+        ]);
+        let shaped = shape_following(&mut undo, &lost);
+        assert_eq!(undo.exchanges.len(), 1);
+        assert_eq!(undo.exchanges[0].key.region, "ap-northeast-1");
+        assert_eq!(shaped.dropped_exchanges, 1);
+        assert!(shaped.note().contains("af-south-1"), "{}", shaped.note());
+    }
+
     #[test]
     fn the_article_lists_seventeen_regions() {
         assert_eq!(OPT_IN_NOT_REQUIRED.len(), 17);
@@ -337,6 +386,38 @@ mod tests {
         assert_eq!(
             body["trailList"][1]["KmsKeyId"],
             "arn:aws:kms:us-east-1:123456789012:key/k"
+        );
+    }
+
+    #[test]
+    fn organizations_answers_are_json_too_and_the_note_says_so() {
+        let moto =
+            r#"{"Accounts": [{"Id": "123456789012", "State": "ACTIVE"}], "NextToken": null}"#;
+        let mut f = fixture(vec![exchange(
+            "organizations",
+            "us-east-1",
+            "ListAccounts",
+            &[("content-type", "text/html; charset=utf-8")],
+            moto,
+        )]);
+        let shaped = shape(&mut f);
+        let r = &f.exchanges[0].response;
+        assert_eq!(r.headers["content-type"], "application/x-amz-json-1.1");
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"Accounts": [{"Id": "123456789012", "State": "ACTIVE"}]}),
+            "a last page has no NextToken"
+        );
+        assert!(
+            shaped.note().contains("KMS and Organizations answer"),
+            "{}",
+            shaped.note()
+        );
+        let mut without = fixture(vec![]);
+        assert!(
+            shape(&mut without).note().contains("Config and KMS answer"),
+            "Organizations is named only where it answered"
         );
     }
 

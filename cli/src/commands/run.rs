@@ -12,10 +12,8 @@ use runbook::runbooks::{self, Begin, Runbook};
 use runbook::Error;
 
 use crate::connect;
-use crate::drive::drive;
+use crate::drive::{drive, say_unused};
 use crate::flags::{RunFlags, RunbookName};
-use crate::messages::Msg;
-use crate::output::out;
 use crate::settings::{args_of, Settings};
 
 /// `run` on one account, with the HTTP client replaced if `http` is given (the fixture
@@ -34,20 +32,7 @@ pub async fn run(
         Err(e) => return (Err(e), None),
     };
     let result = run_connected(flags, settings, &aws).await;
-    if let Some(unused) = replayer
-        .as_ref()
-        .map(Replayer::unused)
-        .filter(|u| !u.is_empty())
-    {
-        out::eline(
-            Msg::ReplayUnused {
-                account: None,
-                count: unused.len(),
-                first: &unused[0],
-            }
-            .text(settings.lang),
-        );
-    }
+    say_unused(replayer.as_ref(), settings.lang);
     (result, replayer)
 }
 

@@ -3,18 +3,39 @@
 use std::io::IsTerminal;
 
 use anyhow::Result;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use runbook::error::RunPurpose;
+use runbook::http::Replayer;
 use runbook::journal::{self, AUDIT_FILE};
 use runbook::locate;
 use runbook::runbooks::{Args, Begin, Runbook};
 use runbook::Error;
 
 use crate::connect;
-use crate::drive::{drive, expect_hash, last_hash, partial_undo};
+use crate::drive::{drive, expect_hash, last_hash, partial_undo, say_unused};
 use crate::flags::UndoFlags;
 use crate::settings::Settings;
 
-pub async fn undo(flags: UndoFlags, settings: &Settings) -> Result<()> {
+/// `undo`, with the HTTP client replaced if `http` is given (the fixture recorder wraps the
+/// real one); also returns the replayer of a replayed undo, which says what the undo did not
+/// ask for.
+pub async fn undo(
+    flags: UndoFlags,
+    settings: &Settings,
+    http: Option<SharedHttpClient>,
+) -> (Result<()>, Option<Replayer>) {
+    let mut replayer = None;
+    let result = undo_connected(flags, settings, http, &mut replayer).await;
+    say_unused(replayer.as_ref(), settings.lang);
+    (result, replayer)
+}
+
+async fn undo_connected(
+    flags: UndoFlags,
+    settings: &Settings,
+    http: Option<SharedHttpClient>,
+    replayer: &mut Option<Replayer>,
+) -> Result<()> {
     if !flags.dry_run && !flags.yes && !std::io::stdin().is_terminal() {
         return Err(Error::ConfirmationUnavailable.into());
     }
@@ -35,7 +56,8 @@ pub async fn undo(flags: UndoFlags, settings: &Settings) -> Result<()> {
     let mut settings = settings.running_in(&found.state_dir);
     settings.acts_in = Some(recorded.clone());
     let settings = &settings;
-    let (aws, _replayer) = connect::aws(settings.connection(), None).await?;
+    let (aws, replaying) = connect::aws(settings.connection(), http).await?;
+    *replayer = replaying;
     let args = Args {
         trails: Vec::new(),
         regions: None,

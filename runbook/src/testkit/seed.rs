@@ -151,28 +151,61 @@ async fn put_encryption(
     Ok(())
 }
 
-/// Organizations `CreateOrganization` on the endpoint of `config`, made by boto3 (installed with
-/// moto) over HTTP: this workspace does not depend on the Rust SDK for Organizations for one
-/// seeding call. The caller's account becomes the management account.
-fn create_organization(config: &SdkConfig) -> TestkitResult<()> {
-    let endpoint = config
-        .endpoint_url()
-        .ok_or("seeding: CreateOrganization needs an endpoint URL (a moto server)")?;
-    let script = "import sys, boto3; boto3.client('organizations', endpoint_url=sys.argv[1], \
-                  region_name='us-east-1', aws_access_key_id='testing', \
-                  aws_secret_access_key='testing').create_organization(FeatureSet='ALL')";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, endpoint])
-        .output()
-        .map_err(|e| format!("seeding: CreateOrganization: cannot run python3: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "seeding: CreateOrganization: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )
-        .into());
-    }
+/// The Organizations client of `config`, in us-east-1, where the tool asks Organizations.
+fn organizations(config: &SdkConfig) -> aws_sdk_organizations::Client {
+    let conf = aws_sdk_organizations::config::Builder::from(config)
+        .region(Region::new("us-east-1"))
+        .build();
+    aws_sdk_organizations::Client::from_conf(conf)
+}
+
+/// Organizations `CreateOrganization` on the endpoint of `config`: the caller's account becomes
+/// the management account.
+async fn create_organization(client: &aws_sdk_organizations::Client) -> TestkitResult<()> {
+    use aws_sdk_organizations::types::OrganizationFeatureSet;
+    client
+        .create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .map_err(|e| err("CreateOrganization", e))?;
     Ok(())
+}
+
+/// An organization on the endpoint of `config`, through the Rust SDK: the caller's account
+/// becomes its management account (`CreateOrganization`), then one member account is made per
+/// entry of `closed` (`CreateAccount`, in order), and those marked `true` are closed at once
+/// (`CloseAccount`: moto lists them `SUSPENDED`). Returns the members' ids, which moto chooses
+/// at random, in the order they were made.
+pub async fn organization(config: &SdkConfig, closed: &[bool]) -> TestkitResult<Vec<String>> {
+    let client = organizations(config);
+    create_organization(&client).await?;
+    let mut ids = Vec::new();
+    for (n, close) in closed.iter().enumerate() {
+        let name = format!("member-{}", n + 1);
+        let made = client
+            .create_account()
+            .email(format!("{name}@example.com"))
+            .account_name(&name)
+            .send()
+            .await
+            .map_err(|e| err("CreateAccount", e))?;
+        let id = made
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .ok_or("seeding: CreateAccount answered without an account id")?
+            .to_string();
+        if *close {
+            client
+                .close_account()
+                .account_id(&id)
+                .send()
+                .await
+                .map_err(|e| err("CloseAccount", e))?;
+        }
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 /// The key policy of the secure setting's key: the account's own statement, and CloudTrail's
@@ -272,7 +305,7 @@ pub async fn seed(config: &SdkConfig, seed: &Seed) -> TestkitResult<Seeded> {
     };
     let mut trail_arn = String::new();
     if seed.organization_trail {
-        create_organization(config)?;
+        create_organization(&organizations(config)).await?;
     }
     if seed.trail {
         let mut create = cloudtrail(HOME)
