@@ -476,3 +476,90 @@ fn the_operator_hears_where_each_account_stands() {
     );
     assert!(noting.0.lock().unwrap()[0].starts_with("attempt of "));
 }
+
+/// Answers yes once it has looked at each waiting account's journal, and truncated member A's
+/// by its last line (re-chained, so that the journal alone still verifies).
+struct TamperingWhileAsked<'f> {
+    fleet: &'f Fleet,
+    last_events: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
+}
+
+impl BatchOperator for TamperingWhileAsked<'_> {
+    fn confirm_batch<'a>(
+        &'a self,
+        _batch: &'a BatchStarted,
+        plans: &'a [AccountPlan],
+        _not_asked: &'a [NotAsked],
+    ) -> std::pin::Pin<Box<dyn Future<Output = runbook::Result<ConfirmVia>> + Send + 'a>> {
+        for plan in plans {
+            let [run] = &self.fleet.account_runs(plan.account.as_str())[..] else {
+                panic!("one run of {}", plan.account)
+            };
+            let last = events(run).pop().unwrap();
+            self.last_events.lock().unwrap().push((
+                plan.account.to_string(),
+                last.event,
+                last.data["step"].as_str().map(str::to_string),
+            ));
+            if plan.account.as_str() == MEMBER_A {
+                forge(run, |records| {
+                    records.pop();
+                });
+            }
+        }
+        Box::pin(async { Ok(ConfirmVia::YesFlag) })
+    }
+}
+
+/// A waiting account's run is put aside at its plan (nothing of the confirmation recorded yet)
+/// and taken up with the answer only if its journal still ends where the run left it: one
+/// changed meanwhile is refused before any write, and the other accounts go on.
+#[test]
+fn a_journal_changed_while_its_account_waited_is_refused_before_any_write() {
+    let fleet = Fleet::new();
+    let connector = TestConnector::new(fleet.env.moto.endpoint());
+    let operator = TamperingWhileAsked {
+        fleet: &fleet,
+        last_events: Default::default(),
+    };
+    let end = runtime()
+        .block_on(launch_with(
+            &fleet,
+            &connector,
+            new_batch(),
+            std::future::pending(),
+            &operator,
+        ))
+        .unwrap();
+    let mut seen = operator.last_events.into_inner().unwrap();
+    seen.sort();
+    let at_plan = |account: &str| {
+        (
+            account.to_string(),
+            "step_succeeded".to_string(),
+            Some("plan".to_string()),
+        )
+    };
+    assert_eq!(seen, [at_plan(MEMBER_A), at_plan(MGMT)]);
+
+    let member_a = end
+        .results
+        .iter()
+        .find(|r| r.account.as_str() == MEMBER_A)
+        .unwrap();
+    assert_eq!(member_a.outcome, Outcome::Final, "{:?}", member_a.error);
+    let error = member_a.error.as_ref().unwrap().to_string();
+    assert!(
+        error.contains("the journal changed while the run waited"),
+        "{error}"
+    );
+    fleet.assert_untouched(MEMBER_A);
+    fleet.assert_reverted(MGMT);
+    let [run] = &fleet.account_runs(MEMBER_A)[..] else {
+        panic!()
+    };
+    assert!(
+        calls(&events(run), &["UpdateTrail", "PutBucketEncryption"]).is_empty(),
+        "no write recorded for member A"
+    );
+}
