@@ -542,7 +542,7 @@ macro_rules! client_getter {
 impl Aws {
     /// Drops every service client made so far (the next call makes its own again): a run that
     /// waits for its operator holds none, which matters where many wait at once (a batch's
-    /// accounts, waiting for its one question, each keep their run open until the answer).
+    /// accounts, waiting for its one question, are put aside with their clients released).
     pub fn release_clients(&self) {
         *self.clients.lock().unwrap() = Clients::default();
     }

@@ -117,7 +117,9 @@ pub struct Parked {
     pub report: Report,
 }
 
-/// How [`launch_or_park`] left a run.
+/// How [`launch_or_park`] left a run. (A value returned once per run and unpacked at once:
+/// `Ended`'s size costs nothing kept; the parked run, kept while it waits, is boxed.)
+#[allow(clippy::large_enum_variant)]
 pub enum Launched {
     Ended(Ended),
     Parked(Box<Parked>),

@@ -5,7 +5,8 @@
 //! 1. the caller's identity, then the accounts (listed, from a file, or the organization's);
 //! 2. every account's run is started side by side (at most `max_concurrent_accounts` at once):
 //!    credentials through the [`Connector`] (an assumed role), then preflight, status and plan;
-//! 3. a run that reaches its confirmation waits there and frees its slot; once every account
+//! 3. a run that reaches its confirmation is put aside there (`runbooks::Parked`: its plan, lock
+//!    and journal writer, nothing more) and frees its slot; once every account
 //!    has reached it or ended, the operator is asked **once**, with every account's plan;
 //! 4. the answer goes to every waiting run, which records it in its own journal and goes on to
 //!    its writes and verify (again at most `max_concurrent_accounts` at once);
