@@ -12,7 +12,7 @@ use crate::aws::{self, Aws, CallBuffer, CallSink, GET_CALLER_IDENTITY};
 use crate::error::{Error, Result};
 use crate::journal::{LeftAlone, RunStarted, StepName, StepSkip, FORMAT};
 pub use crate::model::{Args, Runbook};
-use crate::model::{Identity, PlannedWrite, RegionScan};
+use crate::model::{Identity, PlannedWrite, RegionScan, TrailTarget};
 use crate::run::{ParkedRun, Run};
 use crate::steps::*;
 
@@ -35,6 +35,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// The trails that matched but will not be changed (each with its skip reason): shown with
+    /// the plan at the confirmation.
+    pub fn left_alone(&self) -> Vec<TrailTarget> {
+        self.status
+            .targets
+            .iter()
+            .filter(|t| t.skip.is_some())
+            .cloned()
+            .collect()
+    }
+
     pub fn writes_made(&self) -> usize {
         self.trails
             .iter()
@@ -167,24 +178,14 @@ pub async fn take_up(
 ) -> Result<Ended> {
     let run = Run::unpark(parked.run)?;
     let started = run.started();
-    let cx = Cx {
-        aws: session.aws,
-        run: &run,
-        operator: session.operator,
-        settings: session.settings.clone(),
-    };
-    let result = tokio::select! {
-        result = async {
-            let acted = Box::pin(act(&cx, parked.report, &started.args))
-                .await
-                .map(Progress::Ended);
-            record_end(&cx, acted)
-        } => result,
-        reason = interrupt => {
-            run.interrupt(&reason)?;
-            Err(Error::Interrupted { run_id: run.id().to_string() })
-        }
-    };
+    let args = &started.args;
+    let result = drive(session, &run, interrupt, |cx| async move {
+        let acted = Box::pin(act(&cx, parked.report, args))
+            .await
+            .map(Progress::Ended);
+        record_end(&cx, acted)
+    })
+    .await;
     Ok(Ended {
         run_id: run.id().to_string(),
         dir: run.dir().to_path_buf(),
@@ -264,34 +265,49 @@ async fn open_and_drive(
         )?,
     };
     let started = run.started();
+    let result = drive(session, &run, interrupt, |cx| async move {
+        execute(&cx, started.runbook, &started.args, park).await
+    })
+    .await;
+    match result {
+        Ok(Progress::Parked(report)) => Ok(Launched::Parked(Box::new(Parked {
+            run: run.park()?,
+            report,
+        }))),
+        result => Ok(Launched::Ended(Ended {
+            run_id: run.id().to_string(),
+            dir: run.dir().to_path_buf(),
+            started: run.started(),
+            result: result.map(Progress::into_report),
+        })),
+    }
+}
+
+/// Runs `work` on `run` until it ends, or until `interrupt` completes, which records the run
+/// as interrupted.
+async fn drive<'r, W, F>(
+    session: &Session<'r>,
+    run: &'r Run,
+    interrupt: impl Future<Output = String>,
+    work: W,
+) -> Result<Progress>
+where
+    W: FnOnce(Cx<'r>) -> F,
+    F: Future<Output = Result<Progress>>,
+{
     let cx = Cx {
         aws: session.aws,
-        run: &run,
+        run,
         operator: session.operator,
         settings: session.settings.clone(),
     };
-    let result = tokio::select! {
-        result = execute(&cx, started.runbook, &started.args, park) => result,
+    tokio::select! {
+        result = work(cx) => result,
         reason = interrupt => {
             run.interrupt(&reason)?;
             Err(Error::Interrupted { run_id: run.id().to_string() })
         }
-    };
-    if let Ok(Progress::Parked(_)) = &result {
-        let Ok(Progress::Parked(report)) = result else {
-            unreachable!()
-        };
-        return Ok(Launched::Parked(Box::new(Parked {
-            run: run.park()?,
-            report,
-        })));
     }
-    Ok(Launched::Ended(Ended {
-        run_id: run.id().to_string(),
-        dir: run.dir().to_path_buf(),
-        started,
-        result: result.map(Progress::into_report),
-    }))
 }
 
 /// Runs a write step over `writes`, or records why it was not needed.
@@ -425,13 +441,7 @@ async fn act(cx: &Cx<'_>, mut report: Report, args: &Args) -> Result<Report> {
     report.confirmation = Some(
         cx.step(&Confirm {
             plan: report.plan.clone(),
-            left_alone: report
-                .status
-                .targets
-                .iter()
-                .filter(|t| t.skip.is_some())
-                .cloned()
-                .collect(),
+            left_alone: report.left_alone(),
         })
         .await?,
     );

@@ -294,6 +294,16 @@ fn stored_args(args: &[String]) -> Vec<String> {
     kept
 }
 
+/// A fresh moto server with the caller's account seeded with `seed`.
+async fn seeded_moto(seed: &testkit::seed::Seed) -> Result<testkit::Moto> {
+    let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
+    let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
+    testkit::seed(&config, seed)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(moto)
+}
+
 /// Rebuilds the scenarios: each moto-made one against its own fresh moto server (through a
 /// child `fixtures record`, so credentials stay out of this process), then the batches, then the
 /// hand-edited ones.
@@ -302,11 +312,7 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.name))
     {
-        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
-        let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
-        testkit::seed(&config, &(scenario.seed)())
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let moto = seeded_moto(&(scenario.seed)()).await?;
         let state = tempfile::tempdir()?;
         record_child(
             &moto,
@@ -374,11 +380,7 @@ async fn refresh(only: Option<&str>) -> Result<()> {
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.name))
     {
-        let moto = testkit::Moto::start().map_err(|e| anyhow::anyhow!(e))?;
-        let config = testkit::local_config(&moto.endpoint(), testkit::seed::HOME);
-        testkit::seed(&config, &(scenario.seed)())
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let moto = seeded_moto(&(scenario.seed)()).await?;
         // One state directory for both: the undo reads the revert's journal.
         let state = tempfile::tempdir()?;
         let dir = paths::scenario_dir(scenario.name);

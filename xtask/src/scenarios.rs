@@ -138,12 +138,7 @@ pub const BATCHES: &[RecordedBatch] = &[
                       and one PutBucketEncryption.",
         accounts: &[
             ("123456789012", Seed::default),
-            ("111111111111", || Seed {
-                bucket_region: "eu-west-1".into(),
-                unrelated_trail: false,
-                config_channel: false,
-                ..Seed::default()
-            }),
+            ("111111111111", member_with_bucket_in_eu_west_1),
         ],
         organization: None,
         run_args: &["revert", "--yes", "--accounts", "123456789012,111111111111"],
@@ -160,12 +155,7 @@ pub const BATCHES: &[RecordedBatch] = &[
                       Each account's revert makes one UpdateTrail and one PutBucketEncryption.",
         accounts: &[
             ("123456789012", Seed::default),
-            ("111111111111", || Seed {
-                bucket_region: "eu-west-1".into(),
-                unrelated_trail: false,
-                config_channel: false,
-                ..Seed::default()
-            }),
+            ("111111111111", member_with_bucket_in_eu_west_1),
         ],
         organization: Some(Organization {
             members: &[
@@ -205,6 +195,16 @@ pub const UNDONE: &[RecordedUndo] = &[RecordedUndo {
                        `undo RUN_ID --replay fixtures/revert-then-undo/undo` after replaying the revert.",
     seed: Seed::default,
 }];
+
+/// The batches' member 111111111111: a secure account whose bucket lives in eu-west-1.
+fn member_with_bucket_in_eu_west_1() -> Seed {
+    Seed {
+        bucket_region: "eu-west-1".into(),
+        unrelated_trail: false,
+        config_channel: false,
+        ..Seed::default()
+    }
+}
 
 pub const HAND_EDITED: &[HandEdited] = &[
     HandEdited {

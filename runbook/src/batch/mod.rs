@@ -606,14 +606,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
                 AccountPlan {
                     account: account.clone(),
                     plan: parked.report.plan.clone(),
-                    left_alone: parked
-                        .report
-                        .status
-                        .targets
-                        .iter()
-                        .filter(|t| t.skip.is_some())
-                        .cloned()
-                        .collect(),
+                    left_alone: parked.report.left_alone(),
                     started: parked.run.started().clone(),
                     encrypted_regions: operator.encrypted_regions(),
                 },
