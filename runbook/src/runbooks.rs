@@ -46,6 +46,47 @@ impl Report {
             .collect()
     }
 
+    /// A revert or status run's report as its journal holds it (its steps' recorded outputs).
+    /// A run that did not get as far as its plan has no report: refused, naming the journal.
+    pub fn from_journal(journal: &crate::journal::Journal) -> Result<Report> {
+        let refused = |detail: String| Error::AuditCorrupt {
+            path: journal.path.clone(),
+            line: journal.records.len(),
+            problem: detail.into(),
+        };
+        fn recorded<S: Step>(
+            journal: &crate::journal::Journal,
+            refused: impl Fn(String) -> Error,
+        ) -> Result<Option<S::Output>> {
+            journal
+                .fold
+                .output(S::NAME)
+                .map(|output| serde_json::from_value(output.clone()))
+                .transpose()
+                .map_err(|e| {
+                    refused(format!(
+                        "its {} output does not read: {e}",
+                        S::NAME.as_str()
+                    ))
+                })
+        }
+        let unfinished = || refused("the run did not get as far as its plan".into());
+        let started = &journal.started;
+        Ok(Report {
+            runbook: started.runbook,
+            dry_run: started.args.dry_run,
+            preflight: recorded::<Preflight>(journal, refused)?.ok_or_else(unfinished)?,
+            status: recorded::<CheckStatus>(journal, refused)?.ok_or_else(unfinished)?,
+            plan: recorded::<MakePlan>(journal, refused)?.ok_or_else(unfinished)?,
+            confirmation: recorded::<Confirm>(journal, refused)?,
+            trails: recorded::<DisableTrailKms>(journal, refused)?,
+            buckets: recorded::<SetBucketAes256>(journal, refused)?,
+            verify: recorded::<Verify>(journal, refused)?,
+            keys: recorded::<KeyAdvice>(journal, refused)?,
+            undoes: None,
+        })
+    }
+
     pub fn writes_made(&self) -> usize {
         self.trails
             .iter()

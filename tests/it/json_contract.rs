@@ -282,6 +282,10 @@ fn batches_print_one_document_success_or_failure() {
     assert_eq!(doc["accounts"].as_array().unwrap().len(), 2, "{doc:#}");
     assert_eq!(doc["accounts"][1]["outcome"], "done");
     assert_eq!(doc["accounts"][1]["writes_made"], 2);
+    // Each account's report is read back from its run's journal (the batch keeps none).
+    let report = &doc["accounts"][1]["report"];
+    assert_eq!(report["runbook"], "revert", "{doc:#}");
+    assert!(report["verify"].is_object(), "{doc:#}");
 
     // An account the scenario has no traffic for fails for good (a resume would not change it):
     // the batch's document goes with the error, and no resume command.

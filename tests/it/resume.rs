@@ -310,6 +310,30 @@ fn killed_in_key_advice() {
     );
 }
 
+/// What a batch reads back instead of keeping: a finished run's report, rebuilt from its
+/// journal, is the report the run returned, field for field.
+#[test]
+fn a_finished_runs_report_reads_back_from_its_journal() {
+    let env = Env::secure_account();
+    let aws = Aws::new(env.config(), true);
+    let (report, dir) = runtime()
+        .block_on(testkit::run_to_end(
+            &aws,
+            env.state.path(),
+            Runbook::Revert,
+            &args(),
+            Settings::default(),
+        ))
+        .expect("the revert finishes");
+    assert!(
+        report.verify.is_some() && report.keys.is_some(),
+        "{report:?}"
+    );
+    let journal = runbook::journal::load(&dir).unwrap();
+    let read_back = runbook::runbooks::Report::from_journal(&journal).unwrap();
+    assert_eq!(read_back, report);
+}
+
 /// No wasted work: credentials are resolved once for the whole run (every client shares the
 /// SDK's identity cache), whatever the number of regions and clients.
 #[test]

@@ -240,26 +240,10 @@ fn finish(
     let w = words::of(lang);
     let mut error = end.error();
     if error.is_none() && check {
-        let found: Vec<runbook::finding::Found> = end
-            .results
-            .iter()
-            .filter_map(|r| r.report.as_ref().map(|report| (r, report)))
-            .flat_map(|(r, report)| {
-                runbook::recheck::still_sse_kms(report)
-                    .into_iter()
-                    .map(move |finding| runbook::finding::Found {
-                        account: Some(r.account.to_string()),
-                        since: None,
-                        finding,
-                    })
-            })
-            .collect();
-        if !found.is_empty() {
-            error = Some(Error::StillSseKms(found));
-        }
+        error = still_sse_kms(&end);
     }
     if let (None, Some(since)) = (&error, since) {
-        error = drift_since(&settings.state_dir, since, &end.results, lang);
+        error = drift_since(&settings.state_dir, since, &end, lang);
     }
     let resume_command = error
         .as_ref()
@@ -270,7 +254,11 @@ fn finish(
             )
         })
         .map(|_| settings.resume_command(&end.batch_id, yes, external_id.is_some()));
-    let doc = document(&end, resume_command.clone());
+    let doc = document(
+        &end,
+        resume_command.clone(),
+        settings.output == Output::Json,
+    );
     if settings.output == Output::Human {
         out::print(&summary_table(&doc, &end.results, lang));
     }
@@ -294,6 +282,30 @@ fn finish(
         }
         Some(error) => Err(BatchFailure { batch: doc, error }.into()),
     }
+}
+
+/// `status --check` over a batch: every account's run of this attempt, read back from its
+/// journal one at a time, that still saw SSE-KMS. A report that does not read back is the
+/// error: the check cannot say "no SSE-KMS" for an account it could not read.
+fn still_sse_kms(end: &BatchEnd) -> Option<Error> {
+    let mut found = Vec::new();
+    for result in &end.results {
+        let report = match end.report_of(result) {
+            Ok(Some(report)) => report,
+            Ok(None) => continue,
+            Err(error) => return Some(error),
+        };
+        found.extend(
+            runbook::recheck::still_sse_kms(&report)
+                .into_iter()
+                .map(|finding| runbook::finding::Found {
+                    account: Some(result.account.to_string()),
+                    since: None,
+                    finding,
+                }),
+        );
+    }
+    (!found.is_empty()).then(|| Error::StillSseKms(found))
 }
 
 /// `status --since` over a batch: each account compared with its own reference, a revert run in
@@ -353,14 +365,17 @@ fn since_known(
 fn drift_since(
     state_dir: &std::path::Path,
     since: &str,
-    results: &[AccountResult],
+    end: &BatchEnd,
     lang: Lang,
 ) -> Option<Error> {
     let mut found = Vec::new();
     let mut compared = 0;
-    for result in results {
-        let Some(report) = &result.report else {
-            continue;
+    for result in &end.results {
+        // Each report read back on its own (the batch keeps none), and dropped after use.
+        let report = match end.report_of(result) {
+            Ok(Some(report)) => report,
+            Ok(None) => continue,
+            Err(error) => return Some(error),
         };
         let Some(run_id) = reference_run(state_dir, &result.account, since) else {
             out::eline(words::not_compared(result.account.as_str(), since, lang));
@@ -368,7 +383,7 @@ fn drift_since(
         };
         compared += 1;
         let dir = batch::journal::account_dir(state_dir, &result.account);
-        match runbook::recheck::drift_since(&dir, &run_id, report) {
+        match runbook::recheck::drift_since(&dir, &run_id, &report) {
             Ok(drift) => found.extend(drift.into_iter().map(|finding| Found {
                 account: Some(result.account.to_string()),
                 since: Some(run_id.clone()),
@@ -444,7 +459,7 @@ impl BatchOperator for BatchTerminal {
             result.account,
             outcome_word(Some(result.outcome), lang)
         );
-        if result.outcome == Outcome::Done && result.report.is_some() {
+        if result.outcome == Outcome::Done && result.before.is_some() {
             let _ = write!(line, " ({} {})", w.writes, result.writes_made);
         }
         if let Some(run_id) = &result.run_id {

@@ -4,17 +4,17 @@
 use std::fmt::Write as _;
 
 use comfy_table::{presets, Table};
-use runbook::batch::{self, AccountOutcome, AccountResult, BatchEnd};
-use runbook::runbooks::Report;
-use runbook::steps::{Plan, StatusReport};
+use runbook::batch::{self, AccountOutcome, AccountResult, BatchEnd, Before};
 
 use crate::flags::Lang;
 use crate::messages::batch as words;
 use crate::messages::Msg;
 use crate::output::json::{self, AccountRow, BatchDoc};
 
-/// The batch's one document: every account with its latest outcome, and this attempt's reports.
-pub fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
+/// The batch's one document: every account with its latest outcome, and this attempt's reports
+/// (`with_reports`: read back from each account's journal, one at a time; the terminal's
+/// summary needs none). A report that does not read back is said on stderr and left out.
+pub fn document(end: &BatchEnd, resume_command: Option<String>, with_reports: bool) -> BatchDoc {
     let results: std::collections::HashMap<&batch::AccountId, &AccountResult> =
         end.results.iter().map(|r| (&r.account, r)).collect();
     let accounts = end
@@ -23,12 +23,19 @@ pub fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
         .into_iter()
         .map(|(account, ended)| {
             let this = results.get(&account).copied();
-            let report = this.and_then(|r| r.report.as_ref());
+            let report = this.filter(|_| with_reports).and_then(|r| {
+                end.report_of(r)
+                    .inspect_err(|e| crate::output::out::eline(format!("{account}: {e}")))
+                    .ok()
+                    .flatten()
+            });
             AccountRow {
                 outcome: ended.as_ref().map(|e| e.outcome).into(),
                 run_id: ended.as_ref().and_then(|e| e.run_id.clone()),
                 writes_made: ended.as_ref().map_or(0, |e| e.writes_made),
-                before: report.map(|r| before_of(r, Lang::En)),
+                before: this
+                    .and_then(|r| r.before.as_ref())
+                    .map(|b| before_words(b, Lang::En)),
                 error: ended.as_ref().and_then(|e| e.error.clone()),
                 report: report.and_then(|r| serde_json::to_value(r).ok()),
                 account: account.to_string(),
@@ -55,29 +62,17 @@ pub fn document(end: &BatchEnd, resume_command: Option<String>) -> BatchDoc {
 }
 
 /// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.
-pub fn before_of(report: &Report, lang: Lang) -> String {
-    before_text(&report.status, &report.plan, lang)
-}
-
-/// [`before_of`] from a run's status report and plan (as its journal holds them).
-pub fn before_text(status: &StatusReport, plan: &Plan, lang: Lang) -> String {
+pub fn before_words(before: &Before, lang: Lang) -> String {
     let w = words::of(lang);
-    let regions = encrypted_regions(status).len();
-    let trail = if regions > 0 {
-        words::trail_kms_in(regions, lang)
+    let trail = if before.encrypted_regions > 0 {
+        words::trail_kms_in(before.encrypted_regions, lang)
     } else {
         w.trail_not_kms.to_string()
     };
-    let buckets: Vec<String> = plan
+    let buckets: Vec<String> = before
         .buckets
         .iter()
-        .map(|b| {
-            let algorithms: Vec<&str> = b
-                .current
-                .rules
-                .iter()
-                .map(|r| r.sse_algorithm.as_str())
-                .collect();
+        .map(|algorithms| {
             if algorithms.is_empty() {
                 w.bucket_not_set.to_string()
             } else {
@@ -92,22 +87,6 @@ pub fn before_text(status: &StatusReport, plan: &Plan, lang: Lang) -> String {
     }
 }
 
-/// The regions where the status step saw a trail this run may change encrypted.
-fn encrypted_regions(status: &StatusReport) -> Vec<String> {
-    let changeable: Vec<&str> = status.changeable().map(|t| t.trail.arn.as_str()).collect();
-    status
-        .regions
-        .iter()
-        .filter(|r| match &r.scan {
-            runbook::model::RegionScan::Scanned { trails } => trails
-                .iter()
-                .any(|t| t.encrypted() && changeable.contains(&t.arn.as_str())),
-            _ => false,
-        })
-        .map(|r| r.region.clone())
-        .collect()
-}
-
 pub fn outcome_word(outcome: impl Into<AccountOutcome>, lang: Lang) -> String {
     crate::messages::outcome_text(outcome.into(), lang)
 }
@@ -116,6 +95,8 @@ pub fn outcome_word(outcome: impl Into<AccountOutcome>, lang: Lang) -> String {
 /// the operator's language, an earlier attempt's as its batch journal recorded it (in English).
 pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> String {
     let w = words::of(lang);
+    let live: std::collections::HashMap<&str, &AccountResult> =
+        live.iter().map(|r| (r.account.as_str(), r)).collect();
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     table.set_header(vec![
@@ -128,10 +109,9 @@ pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> Stri
     for row in &doc.accounts {
         table.add_row(vec![
             row.account.clone(),
-            row.report
-                .as_ref()
-                .and_then(|r| serde_json::from_value::<Report>(r.clone()).ok())
-                .map(|r| before_of(&r, lang))
+            live.get(row.account.as_str())
+                .and_then(|r| r.before.as_ref())
+                .map(|b| before_words(b, lang))
                 .unwrap_or_else(|| "-".into()),
             row.writes_made.to_string(),
             outcome_word(row.outcome, lang),
@@ -153,8 +133,6 @@ pub fn summary_table(doc: &BatchDoc, live: &[AccountResult], lang: Lang) -> Stri
         "{}",
         words::totals(done, doc.accounts.len(), writes, lang)
     );
-    let live: std::collections::HashMap<&str, &AccountResult> =
-        live.iter().map(|r| (r.account.as_str(), r)).collect();
     for row in doc.accounts.iter().filter(|a| a.error.is_some()) {
         let error = match live.get(row.account.as_str()).copied() {
             Some(AccountResult {

@@ -20,7 +20,7 @@ mod operator;
 mod rendezvous;
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,7 +31,7 @@ use crate::aws::{Aws, CallBuffer};
 use crate::error::{Error, Result};
 use crate::journal::{ConfirmVia, RunStatus, StepName};
 use crate::model::{Args, Runbook};
-use crate::runbooks::{self, Begin, Launched, Session};
+use crate::runbooks::{self, Begin, Launched, Report, Session};
 use crate::runs;
 use crate::steps::Settings;
 
@@ -40,7 +40,7 @@ pub use journal::{
     account_dir, account_state_dir, AccountEnded, AccountOutcome, BatchConfirmation, BatchEnded,
     BatchEvent, BatchJournal, BatchLog, BatchResumed, BatchStarted, Outcome, Selection,
 };
-pub use operator::{AccountPlan, AccountResult, BatchOperator, NotAsked};
+pub use operator::{AccountPlan, AccountResult, BatchOperator, Before, NotAsked};
 use rendezvous::{AccountOperator, Rendezvous};
 
 /// The default role reached in each member account: the one AWS Organizations creates.
@@ -124,9 +124,23 @@ pub struct BatchEnd {
     /// The operator's one answer (`None`: nothing needed asking, or interrupted first).
     pub confirmation: Option<std::result::Result<ConfirmVia, String>>,
     pub interrupted: Option<String>,
+    /// The batch's state directory (each account's runs are under `accounts/<id>/`).
+    pub state_dir: PathBuf,
 }
 
 impl BatchEnd {
+    /// The report of an account's run that finished in this attempt, read back from its
+    /// journal (`None`: the account did not finish a run). The batch keeps only each
+    /// account's summary row, so that its memory does not grow with the accounts it ran.
+    pub fn report_of(&self, result: &AccountResult) -> Result<Option<Report>> {
+        let (Outcome::Done, Some(run_id)) = (result.outcome, &result.run_id) else {
+            return Ok(None);
+        };
+        let dir = account_state_dir(&self.state_dir, &result.account)?;
+        let journal = crate::journal::load(&dir.join(run_id))?;
+        Report::from_journal(&journal).map(Some)
+    }
+
     /// The batch's result as an error, for the exit code: interrupted, refused, or some account
     /// unfinished (resumable). `None`: every account is done.
     pub fn error(&self) -> Option<Error> {
@@ -348,6 +362,7 @@ pub async fn launch_batch(
         results,
         confirmation,
         interrupted,
+        state_dir: session.state_dir.to_path_buf(),
     })
 }
 
@@ -502,7 +517,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
         account: account.clone(),
         run_id,
         outcome,
-        report: None,
+        before: None,
         error,
         writes_made: 0,
     };
@@ -640,7 +655,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
                 run_id: Some(ended.run_id),
                 outcome: Outcome::Done,
                 writes_made: report.writes_made(),
-                report: Some(report),
+                before: Some(Before::of_report(&report)),
                 error: None,
             },
             Err(error) => result(outcome_of(&error), Some(ended.run_id), Some(error)),

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::journal::{ConfirmVia, RunStarted};
 use crate::model::TrailTarget;
 use crate::runbooks::Report;
-use crate::steps::Plan;
+use crate::steps::{Plan, StatusReport};
 
 /// One account's plan, as the batch's one question shows it.
 #[derive(Clone, Debug)]
@@ -59,13 +59,48 @@ pub trait BatchOperator: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<ConfirmVia>> + Send + 'a>>;
 }
 
-/// How one account's part of this attempt ended.
+/// How one account's part of this attempt ended: its summary row. A finished account keeps
+/// only this (its whole report is in its run's journal: [`super::BatchEnd::report_of`]), so
+/// that a batch's memory grows with the accounts it runs at once, not with all of them.
 #[derive(Debug)]
 pub struct AccountResult {
     pub account: AccountId,
     pub run_id: Option<String>,
     pub outcome: Outcome,
-    pub report: Option<Report>,
+    /// What the account was like before (`None`: its run did not finish).
+    pub before: Option<Before>,
     pub error: Option<Error>,
     pub writes_made: usize,
+}
+
+/// What an account was like before its run, in a few figures (the summary table's "before").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Before {
+    /// How many regions showed a trail this run may change encrypted with SSE-KMS.
+    pub encrypted_regions: usize,
+    /// Each planned bucket's default encryption algorithms (empty: none set).
+    pub buckets: Vec<Vec<String>>,
+}
+
+impl Before {
+    pub fn of(status: &StatusReport, plan: &Plan) -> Before {
+        Before {
+            encrypted_regions: status.encrypted_changeable_regions().len(),
+            buckets: plan
+                .buckets
+                .iter()
+                .map(|b| {
+                    b.current
+                        .rules
+                        .iter()
+                        .map(|r| r.sse_algorithm.clone())
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    pub fn of_report(report: &Report) -> Before {
+        Before::of(&report.status, &report.plan)
+    }
 }

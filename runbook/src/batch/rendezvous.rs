@@ -16,7 +16,7 @@ use super::journal::{BatchConfirmation, BatchEvent, BatchLog, BatchStarted, Outc
 use super::operator::{AccountPlan, BatchOperator, NotAsked};
 use crate::error::{Error, Result};
 use crate::journal::{ConfirmVia, RunStarted, StepName};
-use crate::model::{RegionScan, TrailTarget};
+use crate::model::TrailTarget;
 use crate::steps::{Operator, Plan, StatusReport};
 
 /// Why the batch's question got no go-ahead.
@@ -184,18 +184,7 @@ impl Operator for AccountOperator<'_> {
             return;
         }
         if let Ok(status) = serde_json::from_value::<StatusReport>(output.clone()) {
-            let changeable: Vec<&str> = status.changeable().map(|t| t.trail.arn.as_str()).collect();
-            let regions = status
-                .regions
-                .iter()
-                .filter(|r| match &r.scan {
-                    RegionScan::Scanned { trails } => trails
-                        .iter()
-                        .any(|t| t.encrypted() && changeable.contains(&t.arn.as_str())),
-                    _ => false,
-                })
-                .map(|r| r.region.clone())
-                .collect();
+            let regions = status.encrypted_changeable_regions();
             *self.encrypted_regions.lock().unwrap() = Some(regions);
         }
     }

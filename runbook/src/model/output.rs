@@ -22,6 +22,21 @@ impl StatusReport {
     pub fn changeable(&self) -> impl Iterator<Item = &TrailTarget> {
         self.targets.iter().filter(|t| t.skip.is_none())
     }
+
+    /// The regions where a trail this run may change was seen encrypted.
+    pub fn encrypted_changeable_regions(&self) -> Vec<String> {
+        let changeable: Vec<&str> = self.changeable().map(|t| t.trail.arn.as_str()).collect();
+        self.regions
+            .iter()
+            .filter(|r| match &r.scan {
+                crate::model::domain::RegionScan::Scanned { trails } => trails
+                    .iter()
+                    .any(|t| t.encrypted() && changeable.contains(&t.arn.as_str())),
+                _ => false,
+            })
+            .map(|r| r.region.clone())
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -89,8 +89,9 @@ pub fn print_batch_rows(rows: &[json::BatchRow], lang: Lang) {
 }
 
 /// A batch as its journal recorded it (no attempt's live results), for the audit views.
-fn recorded(id: &str, journal: batch::BatchJournal) -> BatchEnd {
+fn recorded(state_dir: &std::path::Path, id: &str, journal: batch::BatchJournal) -> BatchEnd {
     BatchEnd {
+        state_dir: state_dir.to_path_buf(),
         batch_id: id.to_string(),
         journal,
         results: Vec::new(),
@@ -103,8 +104,8 @@ fn recorded(id: &str, journal: batch::BatchJournal) -> BatchEnd {
 pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: Lang) -> Result<()> {
     let id = batch::journal::resolve(state_dir, batch_id)?;
     let journal = batch::journal::load_checked(state_dir, &id)?;
-    let end = recorded(&id, journal);
-    let doc = document(&end, None);
+    let end = recorded(state_dir, &id, journal);
+    let doc = document(&end, None, false);
     if output == Output::Json {
         json::print("audit show", true, json::Body::Batch(doc));
         return Ok(());
@@ -205,8 +206,8 @@ pub fn verify(
             .into());
         }
     }
-    let end = recorded(&id, journal);
-    let doc = document(&end, None);
+    let end = recorded(state_dir, &id, journal);
+    let doc = document(&end, None, false);
     if output == Output::Json {
         json::print("audit verify", true, json::Body::Batch(doc));
         return Ok(());

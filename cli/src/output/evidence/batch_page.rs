@@ -12,7 +12,7 @@ use runbook::journal::ConfirmVia;
 use super::batch_model::{AccountSection, BatchEvidence, Phases};
 use super::template::{state, when, writes, CSS};
 use crate::messages::evidence::{BatchWords, Words};
-use crate::output::batch::{before_text, outcome_word};
+use crate::output::batch::{before_words, outcome_word};
 use crate::output::clock as time;
 
 pub fn batch_page(b: &BatchEvidence, bw: &BatchWords, w: &Words) -> String {
@@ -128,9 +128,8 @@ fn before(a: &AccountSection, w: &Words) -> String {
     a.run
         .as_ref()
         .and_then(|e| {
-            Some(before_text(
-                e.status_report.as_ref()?,
-                e.plan.as_ref()?,
+            Some(before_words(
+                &runbook::batch::Before::of(e.status_report.as_ref()?, e.plan.as_ref()?),
                 lang,
             ))
         })
