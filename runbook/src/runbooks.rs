@@ -71,6 +71,15 @@ impl Report {
                 })
         }
         let unfinished = || refused("the run did not get as far as its plan".into());
+        // A write step skipped for having nothing to write reported no writes (as the run
+        // itself holds it: an empty list, not nothing).
+        let nothing_to_write = |why: StepSkip| {
+            journal
+                .events
+                .iter()
+                .any(|e| matches!(e, crate::journal::Event::StepSkipped { skip, .. } if *skip == why))
+                .then(Vec::new)
+        };
         let started = &journal.started;
         Ok(Report {
             runbook: started.runbook,
@@ -79,8 +88,10 @@ impl Report {
             status: recorded::<CheckStatus>(journal, refused)?.ok_or_else(unfinished)?,
             plan: recorded::<MakePlan>(journal, refused)?.ok_or_else(unfinished)?,
             confirmation: recorded::<Confirm>(journal, refused)?,
-            trails: recorded::<DisableTrailKms>(journal, refused)?,
-            buckets: recorded::<SetBucketAes256>(journal, refused)?,
+            trails: recorded::<DisableTrailKms>(journal, refused)?
+                .or_else(|| nothing_to_write(StepSkip::NoTrailEncrypted)),
+            buckets: recorded::<SetBucketAes256>(journal, refused)?
+                .or_else(|| nothing_to_write(StepSkip::NoBucketSseKms)),
             verify: recorded::<Verify>(journal, refused)?,
             keys: recorded::<KeyAdvice>(journal, refused)?,
             undoes: None,
@@ -145,6 +156,8 @@ pub struct Ended {
     /// What the run was started with, from its journal.
     pub started: RunStarted,
     pub result: Result<Report>,
+    /// The hash of the last line the run wrote to its journal.
+    pub final_hash: String,
 }
 
 /// The state directory of the fleet whose account folder `state_dir` is
@@ -232,6 +245,7 @@ pub async fn take_up(
         dir: run.dir().to_path_buf(),
         started,
         result: result.map(Progress::into_report),
+        final_hash: run.fold(|f| f.last_hash().to_string()),
     })
 }
 
@@ -246,6 +260,7 @@ pub fn interrupt_parked(parked: Parked, reason: &str) -> Result<Ended> {
         result: Err(Error::Interrupted {
             run_id: run.id().to_string(),
         }),
+        final_hash: run.fold(|f| f.last_hash().to_string()),
     })
 }
 
@@ -320,6 +335,7 @@ async fn open_and_drive(
             dir: run.dir().to_path_buf(),
             started: run.started(),
             result: result.map(Progress::into_report),
+            final_hash: run.fold(|f| f.last_hash().to_string()),
         })),
     }
 }

@@ -563,3 +563,38 @@ fn a_journal_changed_while_its_account_waited_is_refused_before_any_write() {
         "no write recorded for member A"
     );
 }
+
+/// A finished account's report is read back from its journal only when it is the journal its
+/// run ended with: one cut (still a valid chain) or re-chained after an edit is refused, so
+/// `--check` and the JSON document never rest on a changed journal.
+#[test]
+fn a_report_is_read_back_only_from_the_journal_its_run_ended_with() {
+    let fleet = Fleet::new();
+    let connector = TestConnector::new(fleet.env.moto.endpoint());
+    let end = runtime()
+        .block_on(launch(
+            &fleet,
+            &connector,
+            new_batch(),
+            std::future::pending(),
+        ))
+        .unwrap();
+    assert!(end.error().is_none(), "{:?}", end.error());
+    let result_of = |account: &str| {
+        end.results
+            .iter()
+            .find(|r| r.account.as_str() == account)
+            .unwrap()
+    };
+    let mgmt = end.report_of(result_of(MGMT)).unwrap().expect("a report");
+    assert!(mgmt.verify.is_some(), "{mgmt:?}");
+
+    let [run] = &fleet.account_runs(MEMBER_A)[..] else {
+        panic!()
+    };
+    forge(run, |records| {
+        records.pop();
+    });
+    let error = end.report_of(result_of(MEMBER_A)).unwrap_err().to_string();
+    assert!(error.contains("not the one its run ended with"), "{error}");
+}

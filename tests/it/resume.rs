@@ -314,24 +314,35 @@ fn killed_in_key_advice() {
 /// journal, is the report the run returned, field for field.
 #[test]
 fn a_finished_runs_report_reads_back_from_its_journal() {
-    let env = Env::secure_account();
-    let aws = Aws::new(env.config(), true);
-    let (report, dir) = runtime()
-        .block_on(testkit::run_to_end(
-            &aws,
-            env.state.path(),
-            Runbook::Revert,
-            &args(),
-            Settings::default(),
-        ))
-        .expect("the revert finishes");
-    assert!(
-        report.verify.is_some() && report.keys.is_some(),
-        "{report:?}"
-    );
-    let journal = runbook::journal::load(&dir).unwrap();
-    let read_back = runbook::runbooks::Report::from_journal(&journal).unwrap();
-    assert_eq!(read_back, report);
+    use runbook::testkit::seed::{BucketSeed, Seed};
+    // The secure account (both writes), and one whose bucket is SSE-S3 already (its write
+    // step skipped: an empty list of writes, as the run holds it, not nothing).
+    for env in [
+        Env::secure_account(),
+        Env::new(Seed {
+            bucket: BucketSeed::Aes256,
+            ..Seed::default()
+        }),
+    ] {
+        let aws = Aws::new(env.config(), true);
+        let (report, dir) = runtime()
+            .block_on(testkit::run_to_end(
+                &aws,
+                env.state.path(),
+                Runbook::Revert,
+                &args(),
+                Settings::default(),
+            ))
+            .expect("the revert finishes");
+        assert!(
+            report.verify.is_some() && report.keys.is_some(),
+            "{report:?}"
+        );
+        assert!(report.buckets.is_some(), "{report:?}");
+        let journal = runbook::journal::load(&dir).unwrap();
+        let read_back = runbook::runbooks::Report::from_journal(&journal).unwrap();
+        assert_eq!(read_back, report);
+    }
 }
 
 /// No wasted work: credentials are resolved once for the whole run (every client shares the

@@ -133,11 +133,32 @@ impl BatchEnd {
     /// journal (`None`: the account did not finish a run). The batch keeps only each
     /// account's summary row, so that its memory does not grow with the accounts it ran.
     pub fn report_of(&self, result: &AccountResult) -> Result<Option<Report>> {
-        let (Outcome::Done, Some(run_id)) = (result.outcome, &result.run_id) else {
+        let (Outcome::Done, Some(run_id), Some(final_hash)) =
+            (result.outcome, &result.run_id, &result.final_hash)
+        else {
             return Ok(None);
         };
         let dir = account_state_dir(&self.state_dir, &result.account)?;
         let journal = crate::journal::load(&dir.join(run_id))?;
+        // The journal must be the one the run ended with, untouched since: its last line's
+        // hash is the one the run wrote (a chain recomputed after an edit, a cut tail or
+        // another run's journal under this id has another).
+        let last = journal.fold.last_hash();
+        if last != final_hash
+            || journal.started.account != result.account.as_str()
+            || journal.started.batch.as_deref() != Some(self.batch_id.as_str())
+            || journal.fold.status() != Some(RunStatus::Finished)
+        {
+            return Err(Error::AuditCorrupt {
+                path: journal.path.clone(),
+                line: journal.records.len(),
+                problem: format!(
+                    "the journal is not the one its run ended with in this batch (it ends with \
+                     hash {last}, the run ended with {final_hash})"
+                )
+                .into(),
+            });
+        }
         Report::from_journal(&journal).map(Some)
     }
 
@@ -518,6 +539,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
         run_id,
         outcome,
         before: None,
+        final_hash: None,
         error,
         writes_made: 0,
     };
@@ -656,6 +678,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
                 outcome: Outcome::Done,
                 writes_made: report.writes_made(),
                 before: Some(Before::of_report(&report)),
+                final_hash: Some(ended.final_hash),
                 error: None,
             },
             Err(error) => result(outcome_of(&error), Some(ended.run_id), Some(error)),

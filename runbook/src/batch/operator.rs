@@ -67,8 +67,11 @@ pub struct AccountResult {
     pub account: AccountId,
     pub run_id: Option<String>,
     pub outcome: Outcome,
-    /// What the account was like before (`None`: its run did not finish).
+    /// What the account was like before (`None`: its run did not finish in this attempt).
     pub before: Option<Before>,
+    /// The hash of the last line its run wrote (`None`: no run finished in this attempt): a
+    /// report read back later must come from that very journal.
+    pub final_hash: Option<String>,
     pub error: Option<Error>,
     pub writes_made: usize,
 }
