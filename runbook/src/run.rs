@@ -75,7 +75,12 @@ impl Run {
 
     /// Takes a parked run up again, in the same attempt: its journal is read back and must
     /// verify and end with the last line this run wrote (nobody wrote to it meanwhile).
-    pub fn unpark(parked: ParkedRun) -> Result<Run> {
+    /// `read` takes what the caller needs from that journal (the parked run kept nothing of
+    /// what it found: it is read back, as recorded, rather than held while the run waited).
+    pub fn unpark<T>(
+        parked: ParkedRun,
+        read: impl FnOnce(&journal::Journal) -> Result<T>,
+    ) -> Result<(Run, T)> {
         let journal = journal::load(&parked.dir)?;
         let last = journal
             .records
@@ -94,7 +99,8 @@ impl Run {
                 .into(),
             });
         }
-        Ok(Run {
+        let read = read(&journal)?;
+        let run = Run {
             dir: parked.dir,
             id: parked.id,
             started: parked.started,
@@ -104,7 +110,8 @@ impl Run {
                 broken: None,
             }),
             _lock: parked.lock,
-        })
+        };
+        Ok((run, read))
     }
 
     /// Starts a new run: takes the lock, makes the run folder, records `run_started` and the

@@ -174,12 +174,14 @@ fn fleet_of(state_dir: &Path) -> Option<&Path> {
 }
 
 /// A run put aside at its confirmation (a batch's account, until the batch's one question is
-/// answered): what it found and planned, and its journal, lock held. Its future has ended, so
-/// a waiting account holds this and nothing more. [`take_up`] goes on with the answer.
+/// answered): its plan, for the question, and its journal, lock held. Its future has ended and
+/// what it found is in its journal, so a waiting account holds its [`ParkedRun`] and nothing
+/// more once it has handed its plan over. [`take_up`] goes on with the answer.
 pub struct Parked {
     pub run: ParkedRun,
-    /// What the run found and planned (preflight, status, plan; nothing after).
-    pub report: Report,
+    pub plan: Plan,
+    /// The encrypted trails the plan leaves alone, and why ([`Report::left_alone`]).
+    pub left_alone: Vec<TrailTarget>,
 }
 
 /// How [`launch_or_park`] left a run. (A value returned once per run and unpacked at once:
@@ -225,18 +227,17 @@ pub async fn launch_or_park(
 /// Takes a parked run up again in the same attempt (no `run_resumed`: the process never
 /// stopped) at its confirmation, which `session.operator` now answers, and drives it to its
 /// end as [`launch`] does. Its journal must still end where the run left it.
+/// What it found and planned is read back from its journal ([`Report::from_journal`]).
 pub async fn take_up(
     session: &Session<'_>,
-    parked: Parked,
+    parked: ParkedRun,
     interrupt: impl Future<Output = String>,
 ) -> Result<Ended> {
-    let run = Run::unpark(parked.run)?;
+    let (run, report) = Run::unpark(parked, Report::from_journal)?;
     let started = run.started();
     let args = &started.args;
     let result = drive(session, &run, interrupt, |cx| async move {
-        let acted = Box::pin(act(&cx, parked.report, args))
-            .await
-            .map(Progress::Ended);
+        let acted = Box::pin(act(&cx, report, args)).await.map(Progress::Ended);
         record_end(&cx, acted)
     })
     .await;
@@ -250,8 +251,8 @@ pub async fn take_up(
 }
 
 /// Records, in a parked run's journal, that it was interrupted while it waited.
-pub fn interrupt_parked(parked: Parked, reason: &str) -> Result<Ended> {
-    let run = Run::unpark(parked.run)?;
+pub fn interrupt_parked(parked: ParkedRun, reason: &str) -> Result<Ended> {
+    let (run, ()) = Run::unpark(parked, |_| Ok(()))?;
     run.interrupt(reason)?;
     Ok(Ended {
         run_id: run.id().to_string(),
@@ -328,7 +329,8 @@ async fn open_and_drive(
     match result {
         Ok(Progress::Parked(report)) => Ok(Launched::Parked(Box::new(Parked {
             run: run.park()?,
-            report,
+            left_alone: report.left_alone(),
+            plan: report.plan,
         }))),
         result => Ok(Launched::Ended(Ended {
             run_id: run.id().to_string(),

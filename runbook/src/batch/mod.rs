@@ -31,7 +31,7 @@ use crate::aws::{Aws, CallBuffer};
 use crate::error::{Error, Result};
 use crate::journal::{ConfirmVia, RunStatus, StepName};
 use crate::model::{Args, Runbook};
-use crate::runbooks::{self, Begin, Launched, Report, Session};
+use crate::runbooks::{self, Begin, Launched, Parked, Report, Session};
 use crate::runs;
 use crate::steps::Settings;
 
@@ -634,6 +634,11 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
         Ok(Launched::Ended(ended)) => Ok(ended),
         Ok(Launched::Parked(parked)) => {
             arrived = true;
+            let Parked {
+                run: parked,
+                plan,
+                left_alone,
+            } = *parked;
             // Free the slot while waiting: the accounts not checked yet need it; and the
             // clients, which the writes make again.
             drop(slot);
@@ -642,9 +647,9 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
             ctx.rendezvous.arrive(
                 AccountPlan {
                     account: account.clone(),
-                    plan: parked.report.plan.clone(),
-                    left_alone: parked.report.left_alone(),
-                    started: parked.run.started().clone(),
+                    plan,
+                    left_alone,
+                    started: parked.started().clone(),
                     encrypted_regions: operator.encrypted_regions(),
                 },
                 reply,
@@ -662,10 +667,10 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
                         ctx.session.operator.account_writing(&account);
                     }
                     operator.answered(answer);
-                    Box::pin(runbooks::take_up(&session, *parked, interrupt())).await
+                    Box::pin(runbooks::take_up(&session, parked, interrupt())).await
                 }
                 // The batch was interrupted before it asked: the run ends as interrupted.
-                Err(_) => runbooks::interrupt_parked(*parked, &ctx.stopped().unwrap_or_default()),
+                Err(_) => runbooks::interrupt_parked(parked, &ctx.stopped().unwrap_or_default()),
             }
         }
     };
