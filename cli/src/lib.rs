@@ -4,6 +4,7 @@
 //! `commands/`, and what is shown (human, JSON, the evidence page) lives under `output/`.
 
 mod assume_role;
+pub mod batch_recheck;
 mod commands;
 pub mod connect;
 mod drive;

@@ -598,3 +598,84 @@ fn a_report_is_read_back_only_from_the_journal_its_run_ended_with() {
     let error = end.report_of(result_of(MEMBER_A)).unwrap_err().to_string();
     assert!(error.contains("not the one its run ended with"), "{error}");
 }
+
+/// A status batch's `--check` and its JSON document after one account's journal changed under
+/// them: that account is named as not read back, and the others' findings and reports are still
+/// there; neither ends as a success.
+#[test]
+fn an_unreadable_report_is_named_and_hides_nothing_else() {
+    use cloudtrail_revert::flags::Lang;
+    let fleet = Fleet::new();
+    let connector = TestConnector::new(fleet.env.moto.endpoint());
+    let BatchBegin::New {
+        args,
+        wanted,
+        role_name,
+        external_id,
+        limits,
+        ..
+    } = new_batch()
+    else {
+        unreachable!()
+    };
+    let status = BatchBegin::New {
+        runbook: Runbook::Status,
+        args,
+        wanted,
+        role_name,
+        external_id,
+        limits,
+    };
+    let end = runtime()
+        .block_on(launch(&fleet, &connector, status, std::future::pending()))
+        .unwrap();
+    assert!(end.error().is_none(), "{:?}", end.error());
+    let [run] = &fleet.account_runs(MEMBER_A)[..] else {
+        panic!()
+    };
+    forge(run, |records| {
+        records.pop();
+    });
+
+    let Some(runbook::Error::StillSseKms(found)) =
+        cloudtrail_revert::batch_recheck::still_sse_kms(&end, Lang::En)
+    else {
+        panic!("--check must fail with every account's findings")
+    };
+    let of = |account: &str| -> Vec<&runbook::finding::Finding> {
+        found
+            .iter()
+            .filter(|f| f.account.as_deref() == Some(account))
+            .map(|f| &f.finding)
+            .collect()
+    };
+    // (The management account is seeded secure; the others read back fine or not at all.)
+    assert!(
+        of(MGMT)
+            .iter()
+            .any(|f| matches!(f, runbook::finding::Finding::TrailUsesKey { .. })),
+        "{found:?}"
+    );
+    let [runbook::finding::Finding::CompareFailed { message }] = &of(MEMBER_A)[..] else {
+        panic!("{found:?}")
+    };
+    assert!(
+        message.contains("not the one its run ended with"),
+        "{message}"
+    );
+
+    let (doc, unreadable) = cloudtrail_revert::output::batch::document(&end, None, true);
+    assert!(unreadable.is_some(), "the document's command must fail");
+    for row in &doc.accounts {
+        if row.account == MEMBER_A {
+            assert!(row.report.is_none(), "{row:?}");
+            let said = row.report_error.as_deref().unwrap_or_default();
+            assert!(said.contains("not the one its run ended with"), "{said}");
+        } else {
+            assert!(
+                row.report.is_some() && row.report_error.is_none(),
+                "{row:?}"
+            );
+        }
+    }
+}

@@ -2,7 +2,6 @@
 //! runbook over many accounts (the library's `runbook::batch`), the one question for all of
 //! them, and the summary table.
 
-use runbook::finding::{Finding, Found};
 use std::fmt::Write as _;
 use std::future::Future;
 use std::io::IsTerminal;
@@ -19,6 +18,7 @@ use runbook::model::Runbook;
 use runbook::steps::Settings as StepSettings;
 use runbook::Error;
 
+use crate::batch_recheck::{drift_since, since_known, still_sse_kms};
 use crate::connect;
 use crate::drive::expect_hash;
 use crate::flags::{Lang, Output, ResumeFlags, RunFlags, RunbookName};
@@ -240,7 +240,7 @@ fn finish(
     let w = words::of(lang);
     let mut error = end.error();
     if error.is_none() && check {
-        error = still_sse_kms(&end);
+        error = still_sse_kms(&end, lang);
     }
     if let (None, Some(since)) = (&error, since) {
         error = drift_since(&settings.state_dir, since, &end, lang);
@@ -254,11 +254,14 @@ fn finish(
             )
         })
         .map(|_| settings.resume_command(&end.batch_id, yes, external_id.is_some()));
-    let doc = document(
+    let (doc, unreadable) = document(
         &end,
         resume_command.clone(),
         settings.output == Output::Json,
     );
+    // A report the JSON document should hold and could not read back fails the command: a
+    // document with an account's report missing is not a complete answer.
+    let error = error.or(unreadable);
     if settings.output == Output::Human {
         out::print(&summary_table(&doc, &end.results, lang));
     }
@@ -282,132 +285,6 @@ fn finish(
         }
         Some(error) => Err(BatchFailure { batch: doc, error }.into()),
     }
-}
-
-/// `status --check` over a batch: every account's run of this attempt, read back from its
-/// journal one at a time, that still saw SSE-KMS. A report that does not read back is the
-/// error: the check cannot say "no SSE-KMS" for an account it could not read.
-fn still_sse_kms(end: &BatchEnd) -> Option<Error> {
-    let mut found = Vec::new();
-    for result in &end.results {
-        let report = match end.report_of(result) {
-            Ok(Some(report)) => report,
-            Ok(None) => continue,
-            Err(error) => return Some(error),
-        };
-        found.extend(
-            runbook::recheck::still_sse_kms(&report)
-                .into_iter()
-                .map(|finding| runbook::finding::Found {
-                    account: Some(result.account.to_string()),
-                    since: None,
-                    finding,
-                }),
-        );
-    }
-    (!found.is_empty()).then(|| Error::StillSseKms(found))
-}
-
-/// `status --since` over a batch: each account compared with its own reference, a revert run in
-/// its folder `accounts/<id>/`: with `latest`, its latest revert; with a batch id, its run of
-/// that batch; with a run id, that run (in the one account whose folder holds it).
-fn reference_run(
-    state_dir: &std::path::Path,
-    account: &batch::AccountId,
-    since: &str,
-) -> Option<String> {
-    let dir = batch::journal::account_dir(state_dir, account);
-    if since == "latest" {
-        return runbook::runs::resolve_latest_of(&dir, "latest", Runbook::Revert).ok();
-    }
-    let ids = runbook::runs::run_ids(&dir).ok()?;
-    if batch::journal::is_batch_id(since) {
-        return ids.into_iter().rev().find(|id| {
-            runbook::journal::load(&dir.join(id))
-                .is_ok_and(|j| j.started.batch.as_deref() == Some(since))
-        });
-    }
-    ids.into_iter().find(|id| id == since)
-}
-
-/// Refuses, before anything runs, a `--since` that names nothing: a batch that does not exist,
-/// or a run id in none of the listed accounts' folders (`listed`: `None` for `--organization`,
-/// whose accounts are known only later).
-fn since_known(
-    state_dir: &std::path::Path,
-    since: &str,
-    listed: Option<&[batch::AccountId]>,
-) -> Result<()> {
-    if since == "latest" {
-        return Ok(());
-    }
-    if batch::journal::is_batch_id(since) {
-        batch::journal::resolve(state_dir, since)?;
-        return Ok(());
-    }
-    if let Some(listed) = listed {
-        if !listed
-            .iter()
-            .any(|a| reference_run(state_dir, a, since).is_some())
-        {
-            return Err(Error::NoSuchRun {
-                run_id: since.to_string(),
-                dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
-            }
-            .into());
-        }
-    }
-    Ok(())
-}
-
-/// Each account's drift from its reference run (see [`reference_run`]); an account without one
-/// is named as not compared, never passed over in silence. `None`: no drift anywhere.
-fn drift_since(
-    state_dir: &std::path::Path,
-    since: &str,
-    end: &BatchEnd,
-    lang: Lang,
-) -> Option<Error> {
-    let mut found = Vec::new();
-    let mut compared = 0;
-    for result in &end.results {
-        // Each report read back on its own (the batch keeps none), and dropped after use.
-        let report = match end.report_of(result) {
-            Ok(Some(report)) => report,
-            Ok(None) => continue,
-            Err(error) => return Some(error),
-        };
-        let Some(run_id) = reference_run(state_dir, &result.account, since) else {
-            out::eline(words::not_compared(result.account.as_str(), since, lang));
-            continue;
-        };
-        compared += 1;
-        let dir = batch::journal::account_dir(state_dir, &result.account);
-        match runbook::recheck::drift_since(&dir, &run_id, &report) {
-            Ok(drift) => found.extend(drift.into_iter().map(|finding| Found {
-                account: Some(result.account.to_string()),
-                since: Some(run_id.clone()),
-                finding,
-            })),
-            Err(e) => found.push(Found {
-                account: Some(result.account.to_string()),
-                since: Some(run_id.clone()),
-                finding: Finding::CompareFailed {
-                    message: Msg::Error(&e).text(lang),
-                },
-            }),
-        }
-    }
-    if compared == 0 {
-        return Some(Error::NoSuchRun {
-            run_id: since.to_string(),
-            dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
-        });
-    }
-    (!found.is_empty()).then(|| Error::Drifted {
-        since: since.to_string(),
-        found,
-    })
 }
 
 /// The terminal side of a batch: a line per account as it ends, the one question, and where

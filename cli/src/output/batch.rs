@@ -13,22 +13,32 @@ use crate::output::json::{self, AccountRow, BatchDoc};
 
 /// The batch's one document: every account with its latest outcome, and this attempt's reports
 /// (`with_reports`: read back from each account's journal, one at a time; the terminal's
-/// summary needs none). A report that does not read back is said on stderr and left out.
-pub fn document(end: &BatchEnd, resume_command: Option<String>, with_reports: bool) -> BatchDoc {
+/// summary needs none). A report that does not read back is named in its row
+/// (`report_error`), and the first such error is returned beside the document.
+pub fn document(
+    end: &BatchEnd,
+    resume_command: Option<String>,
+    with_reports: bool,
+) -> (BatchDoc, Option<runbook::Error>) {
     let results: std::collections::HashMap<&batch::AccountId, &AccountResult> =
         end.results.iter().map(|r| (&r.account, r)).collect();
+    let mut unreadable = None;
     let accounts = end
         .journal
         .accounts()
         .into_iter()
         .map(|(account, ended)| {
             let this = results.get(&account).copied();
-            let report = this.filter(|_| with_reports).and_then(|r| {
-                end.report_of(r)
-                    .inspect_err(|e| crate::output::out::eline(format!("{account}: {e}")))
-                    .ok()
-                    .flatten()
-            });
+            let (report, report_error) =
+                match this.filter(|_| with_reports).map(|r| end.report_of(r)) {
+                    None | Some(Ok(None)) => (None, None),
+                    Some(Ok(Some(report))) => (Some(report), None),
+                    Some(Err(error)) => {
+                        let said = error.to_string();
+                        unreadable.get_or_insert(error);
+                        (None, Some(said))
+                    }
+                };
             AccountRow {
                 outcome: ended.as_ref().map(|e| e.outcome).into(),
                 run_id: ended.as_ref().and_then(|e| e.run_id.clone()),
@@ -38,11 +48,12 @@ pub fn document(end: &BatchEnd, resume_command: Option<String>, with_reports: bo
                     .map(|b| before_words(b, Lang::En)),
                 error: ended.as_ref().and_then(|e| e.error.clone()),
                 report: report.and_then(|r| serde_json::to_value(r).ok()),
+                report_error,
                 account: account.to_string(),
             }
         })
         .collect();
-    BatchDoc {
+    let doc = BatchDoc {
         batch_id: end.batch_id.clone(),
         batch_log: end.journal.path.clone(),
         final_hash: end.journal.final_hash().to_string(),
@@ -58,7 +69,8 @@ pub fn document(end: &BatchEnd, resume_command: Option<String>, with_reports: bo
                 state: s.state.clone(),
             })
             .collect(),
-    }
+    };
+    (doc, unreadable)
 }
 
 /// What an account was like before, in a few words: `trail SSE-KMS in 17 regions; bucket aws:kms`.

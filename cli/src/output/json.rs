@@ -121,6 +121,10 @@ pub struct AccountRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Map<String, Value>>")]
     pub report: Option<Value>,
+    /// Why this attempt's run report is missing: its journal did not read back (the command
+    /// then fails).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_error: Option<String>,
 }
 
 /// A batch that ended with some account unfinished, refused or interrupted: its document goes

@@ -105,7 +105,7 @@ pub fn show(state_dir: &std::path::Path, batch_id: &str, output: Output, lang: L
     let id = batch::journal::resolve(state_dir, batch_id)?;
     let journal = batch::journal::load_checked(state_dir, &id)?;
     let end = recorded(state_dir, &id, journal);
-    let doc = document(&end, None, false);
+    let (doc, _) = document(&end, None, false);
     if output == Output::Json {
         json::print("audit show", true, json::Body::Batch(doc));
         return Ok(());
@@ -207,7 +207,7 @@ pub fn verify(
         }
     }
     let end = recorded(state_dir, &id, journal);
-    let doc = document(&end, None, false);
+    let (doc, _) = document(&end, None, false);
     if output == Output::Json {
         json::print("audit verify", true, json::Body::Batch(doc));
         return Ok(());
