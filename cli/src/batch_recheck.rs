@@ -40,8 +40,13 @@ pub fn still_sse_kms(end: &BatchEnd, lang: Lang) -> Option<Error> {
                 }),
         );
     }
+    // Only unreadable accounts (no SSE-KMS seen anywhere): the first one's error, not "still
+    // SSE-KMS", which nothing showed.
+    let seen_sse_kms = found
+        .iter()
+        .any(|f| !matches!(f.finding, Finding::CompareFailed { .. }));
     match unreadable {
-        Some(error) if found.len() == 1 => Some(error),
+        Some(error) if !seen_sse_kms => Some(error),
         _ => (!found.is_empty()).then(|| Error::StillSseKms(found)),
     }
 }

@@ -678,4 +678,18 @@ fn an_unreadable_report_is_named_and_hides_nothing_else() {
             );
         }
     }
+
+    // With the one account that showed SSE-KMS unreadable too, nothing showed SSE-KMS: the
+    // check fails on the unreadable journal, not with "still SSE-KMS".
+    let [mgmt_run] = &fleet.account_runs(MGMT)[..] else {
+        panic!()
+    };
+    forge(mgmt_run, |records| {
+        records.pop();
+    });
+    let error = cloudtrail_revert::batch_recheck::still_sse_kms(&end, Lang::En);
+    assert!(
+        matches!(error, Some(runbook::Error::AuditCorrupt { .. })),
+        "{error:?}"
+    );
 }
