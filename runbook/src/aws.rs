@@ -129,6 +129,10 @@ pub struct CallRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended_request_id: Option<String>,
     pub duration_ms: u64,
+    /// The step the call was made for, named when two steps run side by side (the journal
+    /// then tells their calls apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<crate::journal::step_name::StepName>,
 }
 
 /// The S3 extended request id (`x-amz-id-2`) an answer carries; other services have none.
@@ -481,6 +485,7 @@ where
             Err(_) => None,
         },
         duration_ms,
+        step: None,
     };
     record.extended_request_id = record.extended_request_id.map(|id| aws.secrets.redact(&id));
     match result {

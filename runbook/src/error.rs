@@ -614,6 +614,15 @@ pub enum Error {
     },
 
     #[error(
+        "step {step} sent nothing: step {beside}, running beside it, stopped before its own write \
+         (its error says why); resume the run once that is fixed"
+    )]
+    NotSentBeside {
+        step: crate::journal::step_name::StepName,
+        beside: crate::journal::step_name::StepName,
+    },
+
+    #[error(
         "run {run_id} was made for account {recorded}, but the current credentials are for account {current}; \
          {}", purpose.advice(recorded)
     )]

@@ -296,11 +296,19 @@ impl Run {
         .map(drop)
     }
 
+    /// Marks the run broken by a line that could not be written and that nobody waited for
+    /// (`check_healthy` then refuses to go on).
+    pub fn break_with(&self, e: &Error) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.broken.get_or_insert_with(|| e.to_string());
+    }
+
     pub fn interrupt(&self, reason: &str) -> Result<()> {
-        let during_step = self.fold(Fold::open_step);
+        let open = self.fold(Fold::open_steps);
         self.record(Event::RunInterrupted {
             reason: reason.to_string(),
-            during_step,
+            during_step: open.first().copied(),
+            also_during: open.get(1).copied(),
         })
         .map(drop)
     }
@@ -309,8 +317,7 @@ impl Run {
 impl CallSink for Run {
     fn record_call(&self, call: CallRecord) {
         if let Err(e) = self.record(Event::AwsCall(call)) {
-            let mut inner = self.inner.lock().unwrap();
-            inner.broken.get_or_insert_with(|| e.to_string());
+            self.break_with(&e);
         }
     }
 }

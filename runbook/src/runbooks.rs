@@ -14,6 +14,8 @@ use crate::journal::{LeftAlone, RunStarted, StepName, StepSkip, FORMAT};
 pub use crate::model::{Args, Runbook};
 use crate::model::{Identity, PlannedWrite, RegionScan, TrailTarget};
 use crate::run::{ParkedRun, Run};
+use crate::steps::gate::Gate;
+use crate::steps::turnstile::Turnstile;
 use crate::steps::*;
 
 /// Everything a run found and did, step by step (`None`: the step was not needed or not reached).
@@ -111,6 +113,11 @@ impl Report {
 /// Who the credentials belong to (STS GetCallerIdentity), recorded in `sink`.
 pub async fn identity(aws: &Aws, sink: &dyn CallSink) -> Result<Identity> {
     aws.check_credentials().await?;
+    ask_identity(aws, sink).await
+}
+
+/// [`identity`], the credentials already checked.
+async fn ask_identity(aws: &Aws, sink: &dyn CallSink) -> Result<Identity> {
     let region = aws.default_region();
     let out = aws::call(
         aws,
@@ -280,7 +287,21 @@ async fn open_and_drive(
     park: bool,
 ) -> Result<Launched> {
     let early = CallBuffer::default();
-    let identity = identity(session.aws, &early).await?;
+    // A new run's region list needs only credentials: it is asked side by side with the
+    // identity (one round trip, not two), and recorded after it, whichever answers first.
+    let listing = CallBuffer::default();
+    let (identity, listed) = match &begin {
+        Begin::New { runbook, .. } if runbook.scans_regions() => {
+            session.aws.check_credentials().await?;
+            let (identity, listed) = tokio::join!(
+                ask_identity(session.aws, &early),
+                preflight::list_regions(session.aws, &listing)
+            );
+            // A listing that failed is asked again by the preflight step, which reports it.
+            (identity?, listed.ok())
+        }
+        _ => (identity(session.aws, &early).await?, None),
+    };
     if let Some(expected) = session.account.filter(|a| *a != identity.account) {
         return Err(Error::WrongAccount {
             expected: expected.to_string(),
@@ -288,7 +309,8 @@ async fn open_and_drive(
             caller_arn: identity.arn,
         });
     }
-    let calls = early.take();
+    let mut calls = early.take();
+    calls.extend(listing.take());
     // An account's run started on its own (`--state-dir runs/accounts/ID`) also holds the
     // fleet's lock, so an operator's `flock runs/lock` keeps it out as it keeps batches out. (A
     // batch's own runs do not: the batch holds that lock for them.)
@@ -323,7 +345,7 @@ async fn open_and_drive(
     };
     let started = run.started();
     let result = drive(session, &run, interrupt, |cx| async move {
-        execute(&cx, started.runbook, &started.args, park).await
+        execute(&cx, started.runbook, &started.args, park, listed).await
     })
     .await;
     match result {
@@ -359,12 +381,76 @@ where
         run,
         operator: session.operator,
         settings: session.settings.clone(),
+        beside: None,
     };
     tokio::select! {
         result = work(cx) => result,
         reason = interrupt => {
             run.interrupt(&reason)?;
             Err(Error::Interrupted { run_id: run.id().to_string() })
+        }
+    }
+}
+
+/// Whether none of `steps` has started in an earlier attempt (or this one): only then may they
+/// run side by side (a step reused or resumed goes one at a time, in the runbook's order).
+fn none_ran(cx: &Cx<'_>, steps: &[StepName]) -> bool {
+    cx.run.fold(|f| {
+        steps
+            .iter()
+            .all(|s| f.output(*s).is_none() && !f.steps().iter().any(|r| r.name == *s))
+    })
+}
+
+/// The trail's and the bucket's writes side by side, each its own step that reads its target
+/// fresh before writing it, behind one [`Gate`]: neither sends before both reads passed. The
+/// run's error is the first step's that is not only the other's echo.
+async fn both_writes(
+    cx: &Cx<'_>,
+    trail_writes: Vec<PlannedWrite>,
+    bucket_writes: Vec<PlannedWrite>,
+) -> Result<(Vec<WriteReport>, Vec<WriteReport>)> {
+    let (trail_gate, bucket_gate) = Gate::pair(DisableTrailKms::NAME, SetBucketAes256::NAME);
+    let (trail_order, bucket_order) = Turnstile::pair();
+    let trail_cx = cx.beside(Beside {
+        step: DisableTrailKms::NAME,
+        order: trail_order.clone(),
+        gate: Some(trail_gate.clone()),
+    });
+    let bucket_cx = cx.beside(Beside {
+        step: SetBucketAes256::NAME,
+        order: bucket_order.clone(),
+        gate: Some(bucket_gate.clone()),
+    });
+    // Each side boxed: two write steps held inline would make the run's future too large
+    // for a thread's stack in a debug build.
+    let (trails, buckets) = tokio::join!(
+        Box::pin(async {
+            let ended = trail_cx
+                .step(&DisableTrailKms {
+                    writes: trail_writes,
+                })
+                .await;
+            trail_gate.end(ended.is_ok());
+            trail_order.end(cx.run);
+            ended
+        }),
+        Box::pin(async {
+            let ended = bucket_cx
+                .step(&SetBucketAes256 {
+                    writes: bucket_writes,
+                })
+                .await;
+            bucket_gate.end(ended.is_ok());
+            bucket_order.end(cx.run);
+            ended
+        })
+    );
+    cx.run.check_healthy()?;
+    match (trails, buckets) {
+        (Ok(trails), Ok(buckets)) => Ok((trails, buckets)),
+        (Err(Error::NotSentBeside { .. }), Err(cause)) | (Err(cause), _) | (_, Err(cause)) => {
+            Err(cause)
         }
     }
 }
@@ -386,8 +472,15 @@ async fn write_step<S: Step<Output = Vec<WriteReport>>>(
 
 /// Runs `runbook` to its end (or to its confirmation, when it may `park`) and records how it
 /// ended.
-async fn execute(cx: &Cx<'_>, runbook: Runbook, args: &Args, park: bool) -> Result<Progress> {
-    let progress = steps(cx, runbook, args, park).await;
+/// `listed`: the regions listed before the run opened, if they were.
+async fn execute(
+    cx: &Cx<'_>,
+    runbook: Runbook,
+    args: &Args,
+    park: bool,
+    listed: Option<ListedRegions>,
+) -> Result<Progress> {
+    let progress = steps(cx, runbook, args, park, listed).await;
     record_end(cx, progress)
 }
 
@@ -401,7 +494,13 @@ fn record_end(cx: &Cx<'_>, progress: Result<Progress>) -> Result<Progress> {
     progress
 }
 
-async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args, park: bool) -> Result<Progress> {
+async fn steps(
+    cx: &Cx<'_>,
+    runbook: Runbook,
+    args: &Args,
+    park: bool,
+    listed: Option<ListedRegions>,
+) -> Result<Progress> {
     if runbook == Runbook::Restore {
         return restore(cx, args).await.map(Progress::Ended);
     }
@@ -415,6 +514,7 @@ async fn steps(cx: &Cx<'_>, runbook: Runbook, args: &Args, park: bool) -> Result
             identity,
             regions: args.regions.clone(),
             exclude_regions: args.exclude_regions.clone(),
+            listed,
         })
         .await?;
     let status = cx
@@ -505,24 +605,34 @@ async fn act(cx: &Cx<'_>, mut report: Report, args: &Args) -> Result<Report> {
         .await?,
     );
 
-    report.trails = Some(
-        write_step(
+    let trail_writes = report.plan.writes_of(aws::UPDATE_TRAIL);
+    let bucket_writes = report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION);
+    let (trails, buckets) = if !trail_writes.is_empty()
+        && !bucket_writes.is_empty()
+        && none_ran(cx, &[DisableTrailKms::NAME, SetBucketAes256::NAME])
+    {
+        both_writes(cx, trail_writes, bucket_writes).await?
+    } else {
+        // One of them has nothing to write, or an earlier attempt got as far as one of them:
+        // one after the other, as the runbook lists them.
+        let trails = write_step(
             cx,
-            report.plan.writes_of(aws::UPDATE_TRAIL),
+            trail_writes,
             |writes| DisableTrailKms { writes },
             StepSkip::NoTrailEncrypted,
         )
-        .await?,
-    );
-    report.buckets = Some(
-        write_step(
+        .await?;
+        let buckets = write_step(
             cx,
-            report.plan.writes_of(aws::PUT_BUCKET_ENCRYPTION),
+            bucket_writes,
             |writes| SetBucketAes256 { writes },
             StepSkip::NoBucketSseKms,
         )
-        .await?,
-    );
+        .await?;
+        (trails, buckets)
+    };
+    report.trails = Some(trails);
+    report.buckets = Some(buckets);
 
     // Every trail and bucket the run may change must end unencrypted / not SSE-KMS, written
     // by this run or not.
@@ -547,8 +657,6 @@ async fn act(cx: &Cx<'_>, mut report: Report, args: &Args) -> Result<Report> {
             })
             .collect(),
     };
-    report.verify = Some(cx.step(&verify).await?);
-
     let mut keys: Vec<String> = report
         .trails
         .iter()
@@ -560,29 +668,60 @@ async fn act(cx: &Cx<'_>, mut report: Report, args: &Args) -> Result<Report> {
     keys.sort();
     keys.dedup();
     if keys.is_empty() {
+        report.verify = Some(cx.step(&verify).await?);
         cx.skip(KeyAdvice::NAME, StepSkip::NoKeyInUse)?;
-    } else {
-        let home_region = report
-            .plan
-            .trails
-            .first()
-            .map(|t| t.home_region.clone())
-            .unwrap_or_else(|| cx.aws.default_region());
-        let regions = report
-            .status
-            .regions
-            .iter()
-            .filter(|r| matches!(r.scan, RegionScan::Scanned { .. }))
-            .map(|r| r.region.clone())
-            .collect();
-        report.keys = Some(
-            cx.step(&KeyAdvice {
-                keys,
-                home_region,
-                regions,
+        return Ok(report);
+    }
+    let home_region = report
+        .plan
+        .trails
+        .first()
+        .map(|t| t.home_region.clone())
+        .unwrap_or_else(|| cx.aws.default_region());
+    let regions = report
+        .status
+        .regions
+        .iter()
+        .filter(|r| matches!(r.scan, RegionScan::Scanned { .. }))
+        .map(|r| r.region.clone())
+        .collect();
+    let advice = KeyAdvice {
+        keys,
+        home_region,
+        regions,
+    };
+    if none_ran(cx, &[Verify::NAME, KeyAdvice::NAME]) {
+        // They read different things (the trails and buckets; the keys and who else uses
+        // them): side by side, each call naming its step.
+        let (verify_order, advice_order) = Turnstile::pair();
+        let verify_cx = cx.beside(Beside {
+            step: Verify::NAME,
+            order: verify_order.clone(),
+            gate: None,
+        });
+        let advice_cx = cx.beside(Beside {
+            step: KeyAdvice::NAME,
+            order: advice_order.clone(),
+            gate: None,
+        });
+        let (verified, advised) = tokio::join!(
+            Box::pin(async {
+                let ended = verify_cx.step(&verify).await;
+                verify_order.end(cx.run);
+                ended
+            }),
+            Box::pin(async {
+                let ended = advice_cx.step(&advice).await;
+                advice_order.end(cx.run);
+                ended
             })
-            .await?,
         );
+        cx.run.check_healthy()?;
+        report.verify = Some(verified?);
+        report.keys = Some(advised?);
+    } else {
+        report.verify = Some(cx.step(&verify).await?);
+        report.keys = Some(cx.step(&advice).await?);
     }
     Ok(report)
 }

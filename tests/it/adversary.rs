@@ -288,6 +288,66 @@ fn a_throttled_write_is_read_again_before_it_is_sent_again() {
     );
 }
 
+/// README: the two writes go side by side, but neither is sent before both fresh reads showed
+/// the account still as planned. The bucket's default encryption changed to another key after
+/// the plan: the bucket's step refuses (`plan_stale`), and the trail's, whose own read passed,
+/// sends nothing and says why (`not_sent_beside`). No intent is journaled, nothing is written.
+#[test]
+fn a_stale_bucket_stops_the_trail_write_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = scenario_with("secure-account", tmp.path(), |fixture| {
+        // The bucket's fresh read (its second GetBucketEncryption) shows another key.
+        let fresh = fixture
+            .exchanges
+            .iter_mut()
+            .filter(|e| e.key.operation == "GetBucketEncryption")
+            .nth(1)
+            .unwrap();
+        let at = fresh.response.body.find("key/").unwrap() + 4;
+        fresh
+            .response
+            .body
+            .replace_range(at..at + 36, "00000000-0000-4000-8000-000000000000");
+    });
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = xtask_command(state.path());
+    cmd.args(["run", "revert", "--yes", "--output", "json", "--replay"])
+        .arg(&scenario);
+    let run = Run::of(cmd);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "plan_stale", "{doc}");
+    let run_id = doc["run_id"].as_str().expect("the run's id").to_string();
+    let records = events(&run_dirs(state.path())[0]);
+    assert!(
+        !records
+            .iter()
+            .any(|r| r.event == "write_intent" || r.data["operation"] == "UpdateTrail"),
+        "a write was intended or sent"
+    );
+    let failed = |step: &str| {
+        records
+            .iter()
+            .find(|r| r.event == "step_failed" && r.data["step"] == step)
+            .map(|r| r.data["error"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        failed("set_bucket_aes256").contains("changed since the plan"),
+        "{}",
+        failed("set_bucket_aes256")
+    );
+    assert!(
+        failed("disable_trail_kms").contains("sent nothing")
+            && failed("disable_trail_kms").contains("set_bucket_aes256"),
+        "{}",
+        failed("disable_trail_kms")
+    );
+    let mut verify = xtask_command(state.path());
+    verify.args(["audit", "verify", &run_id]);
+    Run::of(verify).success();
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. File safety
 

@@ -294,6 +294,8 @@ fn a_run_that_skipped_steps_may_not_finish() {
         assert_eq!(end.event, "run_finished");
         let cut = pos(r, "step_succeeded", Some("disable_trail_kms")) + 1;
         r.truncate(cut);
+        // The bucket's step ran beside the trail's: its lines before the cut go too.
+        r.retain(|r| r.data["step"] != "set_bucket_aes256");
         let mut end = end;
         end.data["writes_made"] = json!(1);
         r.push(end);

@@ -39,12 +39,18 @@ enum Attempt {
 
 /// One attempt of the revert, in-process, through the library's entry point; with `fault`,
 /// through the fault-injecting transport.
-async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), String> {
-    let switch = Arc::new(FaultSwitch::default());
+/// `fault`'s switch counts what reached the server.
+async fn attempt(
+    env: &Env,
+    how: Attempt,
+    fault: Option<(Fault, Arc<FaultSwitch>)>,
+) -> Result<(), String> {
+    let switch = fault.as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
     let http = match fault.clone() {
-        Some(f) => faulty(runbook::http::real_client(), f, switch.clone()),
+        Some((f, switch)) => faulty(runbook::http::real_client(), f, switch),
         None => runbook::http::real_client(),
     };
+    let fault = fault.map(|(f, _)| f);
     let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
     let begin = match how {
         Attempt::Start => Begin::New {
@@ -65,21 +71,45 @@ async fn attempt(env: &Env, how: Attempt, fault: Option<Fault>) -> Result<(), St
 fn interrupted_then_resumed(during: &str, fault: Fault, expect_settled: bool) {
     let env = Env::secure_account();
     let rt = runtime();
-    let lost_after_send = fault.after_send;
-    let first = rt.block_on(attempt(&env, Attempt::Start, Some(fault)));
+    let switch = Arc::new(FaultSwitch::default());
+    let first = rt.block_on(attempt(&env, Attempt::Start, Some((fault, switch.clone()))));
     assert!(first.is_err(), "the faulty attempt must not succeed");
+    resumed_to_the_end(&env, &rt, during, &switch, expect_settled);
+}
+
+/// The steps the first attempt started and did not finish well: failed, or left open by a
+/// kill (two, where the runbook runs a pair side by side).
+fn unfinished_steps(events: &[runbook::journal::Record]) -> Vec<String> {
+    let mut unfinished: Vec<String> = Vec::new();
+    for e in events {
+        let step = e.data["step"].as_str().unwrap_or_default().to_string();
+        match e.event.as_str() {
+            "step_started" => unfinished.push(step),
+            "step_succeeded" => unfinished.retain(|s| *s != step),
+            _ => {}
+        }
+    }
+    unfinished
+}
+
+/// After a first attempt that `during` did not finish: resume runs the revert to its end, with
+/// each write reaching AWS once over both attempts (`first`: what reached it in the first)
+/// and, if `expect_settled`, a write settled by reading.
+fn resumed_to_the_end(
+    env: &Env,
+    rt: &tokio::runtime::Runtime,
+    during: &str,
+    first: &FaultSwitch,
+    expect_settled: bool,
+) {
     let first_attempt = events(&run_dirs(env.state.path())[0]);
-    let interrupted_in = first_attempt
-        .iter()
-        .rev()
-        .find(|e| e.event == "step_started")
-        .map(|e| e.data["step"].clone());
-    assert_eq!(
-        interrupted_in,
-        Some(serde_json::json!(during)),
-        "where the fault struck"
+    let unfinished = unfinished_steps(&first_attempt);
+    // `during` may name two steps side by side (`verify|key_advice`): either left unfinished.
+    assert!(
+        unfinished.iter().any(|s| during.split('|').any(|d| d == s)),
+        "where the fault struck: {unfinished:?}"
     );
-    rt.block_on(attempt(&env, Attempt::Resume, None))
+    rt.block_on(attempt(env, Attempt::Resume, None))
         .expect("resume finishes the run");
 
     // Same end state as an uninterrupted revert.
@@ -102,19 +132,22 @@ fn interrupted_then_resumed(during: &str, fault: Fault, expect_settled: bool) {
     let events = events(&dirs[0]);
     assert!(events.iter().any(|e| e.event == "run_resumed"));
 
-    // No write repeated: each write reached AWS exactly once over both attempts.
+    // No write repeated: each write reached AWS exactly once over both attempts (the resumed
+    // attempt has no fault: each of its calls reached AWS).
+    let resumed_at = events
+        .iter()
+        .position(|e| e.event == "run_resumed")
+        .expect("resumed");
     for op in WRITES {
-        let ok = events
+        let resent = events[resumed_at..]
             .iter()
-            .filter(|e| {
-                e.event == "aws_call" && e.data["operation"] == *op && e.data["outcome"] == "ok"
-            })
+            .filter(|e| e.event == "aws_call" && e.data["operation"] == *op)
             .count();
-        let sent_but_lost = usize::from(lost_after_send && was_the_faulted(op, &events));
         assert_eq!(
-            ok + sent_but_lost,
+            first.forwarded(op) + resent,
             1,
-            "{op}: {ok} answered + {sent_but_lost} lost in flight"
+            "{op}: {} sent in the first attempt + {resent} after resuming",
+            first.forwarded(op)
         );
     }
     let settled = events.iter().filter(|e| e.event == "write_settled").count();
@@ -136,24 +169,6 @@ fn interrupted_then_resumed(during: &str, fault: Fault, expect_settled: bool) {
                 .any(|e| e.event == "step_skipped" && e.data["step"] == "preflight")
         )
     );
-}
-
-/// Whether `op` is the write whose answer the fault swallowed (no intent of it has an `ok` result).
-fn was_the_faulted(op: &str, events: &[runbook::journal::Record]) -> bool {
-    let operation = match op {
-        "UpdateTrail" => "cloudtrail:UpdateTrail",
-        _ => "s3:PutBucketEncryption",
-    };
-    events
-        .iter()
-        .filter(|e| e.event == "write_intent" && e.data["write"]["operation"] == operation)
-        .any(|intent| {
-            !events.iter().any(|r| {
-                r.event == "write_result"
-                    && r.data["intent_seq"] == intent.seq
-                    && r.data["outcome"] == "ok"
-            })
-        })
 }
 
 fn at(op: &str) -> Fault {
@@ -211,8 +226,9 @@ fn killed_at_the_confirmed_step_boundary() {
 }
 
 #[test]
-fn killed_between_the_trail_and_the_bucket_steps() {
-    // Request 28 is set_bucket_aes256's fresh re-read: the trail write is done and logged.
+fn killed_as_the_writes_were_about_to_be_sent() {
+    // Requests 26 and 27 are the two write steps' fresh reads, side by side; 28 is the first
+    // of the two writes (its intent logged), which never leaves, nor does the other.
     interrupted_then_resumed(
         "set_bucket_aes256",
         Fault {
@@ -222,7 +238,86 @@ fn killed_between_the_trail_and_the_bucket_steps() {
             once: false,
             status: None,
         },
-        false,
+        true,
+    );
+}
+
+/// Both writes in flight, both applied by AWS, and the process killed before either answer
+/// came: resume settles both by reading, and sends neither again.
+#[test]
+fn killed_with_both_writes_in_flight_and_both_answers_lost() {
+    interrupted_then_resumed(
+        "disable_trail_kms",
+        Fault {
+            trigger: Trigger::Each(vec!["UpdateTrail".into(), "PutBucketEncryption".into()]),
+            after_send: true,
+            hang: true,
+            once: false,
+            status: None,
+        },
+        true,
+    );
+}
+
+/// Both writes in flight: the trail's answered (and its step done), the bucket's applied but
+/// its answer never came, and the process killed then. Resume settles the bucket's by reading
+/// and sends nothing again.
+#[test]
+fn killed_with_both_writes_in_flight_one_answered_one_lost() {
+    let env = Env::secure_account();
+    let rt = runtime();
+    let fault = Fault {
+        trigger: Trigger::Each(vec!["PutBucketEncryption".into()]),
+        after_send: true,
+        hang: true,
+        once: false,
+        status: None,
+    };
+    let switch = Arc::new(FaultSwitch::default());
+    let http = faulty(runbook::http::real_client(), fault, switch.clone());
+    let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
+    let begin = Begin::New {
+        runbook: Runbook::Revert,
+        args: args(),
+    };
+    let trail_step_done = || {
+        let dir = run_dirs(env.state.path()).pop()?;
+        let log = std::fs::read_to_string(dir.join(runbook::journal::AUDIT_FILE)).ok()?;
+        log.lines()
+            .any(|l| l.contains("\"step_succeeded\"") && l.contains("\"disable_trail_kms\""))
+            .then_some(())
+    };
+    let first = rt.block_on(async {
+        let run = testkit::launch(&aws, env.state.path(), begin, Settings::default());
+        tokio::select! {
+            result = run => result.map(drop).map_err(|e| e.to_string()),
+            // The bucket's answer never comes; once the trail's step is done, the process dies.
+            _ = async {
+                switch.struck.notified().await;
+                while trail_step_done().is_none() {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            } => Err("killed".to_string()),
+        }
+    });
+    assert!(first.is_err(), "the faulty attempt must not succeed");
+    let first_attempt = events(&run_dirs(env.state.path())[0]);
+    assert!(
+        first_attempt
+            .iter()
+            .any(|e| e.event == "write_result" && e.data["outcome"] == "ok"),
+        "the trail's write was answered in the first attempt"
+    );
+    resumed_to_the_end(&env, &rt, "set_bucket_aes256", &switch, true);
+    let events = events(&run_dirs(env.state.path())[0]);
+    let settled: Vec<_> = events
+        .iter()
+        .filter(|e| e.event == "write_settled")
+        .collect();
+    assert_eq!(
+        settled.len(),
+        1,
+        "only the bucket's write is settled: {settled:?}"
     );
 }
 
@@ -284,11 +379,12 @@ fn killed_while_put_bucket_encryption_was_in_flight() {
 
 #[test]
 fn lost_connection_in_verify() {
-    // Requests 1-47 take the run through both writes; 50 is inside verify's region fan-out.
+    // Requests 1-29 take the run through both writes; 30 is the first of the verification's
+    // and the key advice's (side by side), and the connection is gone from there on.
     interrupted_then_resumed(
         "verify",
         Fault {
-            trigger: Trigger::Nth(50),
+            trigger: Trigger::Nth(30),
             after_send: false,
             hang: false,
             once: false,
@@ -300,8 +396,11 @@ fn lost_connection_in_verify() {
 
 #[test]
 fn killed_in_key_advice() {
+    // The key advice's lines wait in memory until the verification beside it has ended: the
+    // journal of a process killed before that shows the verification unfinished, after it the
+    // key advice.
     interrupted_then_resumed(
-        "key_advice",
+        "verify|key_advice",
         Fault {
             hang: true,
             ..at("DescribeKey")
@@ -389,29 +488,47 @@ fn credentials_are_resolved_once_per_run() {
     );
 }
 
-/// The critical path of a revert is a fixed number of sequential round trips, whatever the
-/// number of regions: every region fan-out is one wave. (Counted, not timed: the wall time is
-/// for `cargo xtask bench`.)
-#[test]
-fn a_revert_is_eleven_sequential_round_trips() {
+/// Runs `runbook` to its end on `env` through a transport that delays every call by far more
+/// than a whole fan-out takes to send, so that waves do not blur; the meter saw every call.
+fn metered(env: &Env, runbook: Runbook) -> Arc<runbook::http::wrap::LatencyMeter> {
     use runbook::http::wrap::{delayed, LatencyMeter};
-
-    let env = Env::secure_account();
     let meter = Arc::new(LatencyMeter::default());
-    // A latency well above the time it takes to send a whole fan-out, so waves do not blur.
     let http = delayed(
         runbook::http::real_client(),
         std::time::Duration::from_millis(300),
         meter.clone(),
     );
-    let config = env.config().into_builder().http_client(http).build();
-    revert_to_end(&env, config);
+    let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
+    let args = args();
+    let run = testkit::run_to_end(&aws, env.state.path(), runbook, &args, Settings::default());
+    runtime().block_on(run).expect("the run finishes");
+    meter
+}
+
+/// The critical path of a revert is a fixed number of sequential round trips, whatever the
+/// number of regions: every region fan-out is one wave, and what does not depend on each other
+/// goes side by side (counted, not timed: the wall time is for `cargo xtask bench`): the
+/// identity with the region list; the scan; the bucket's region with its encryption and policy;
+/// the trail's and the bucket's fresh reads; their writes; the verification with the key
+/// advice.
+#[test]
+fn a_revert_is_six_sequential_round_trips() {
+    let env = Env::secure_account();
+    let meter = metered(&env, Runbook::Revert);
     assert_eq!(
         meter.requests(),
         71,
         "moto's 20 enabled regions of the aws partition scanned twice, config channels once, 11 other calls"
     );
-    assert_eq!(meter.stages(), 11);
+    assert_eq!(meter.stages(), 6);
+}
+
+/// The article's check: the identity with the region list, the scan, the bucket.
+#[test]
+fn a_status_is_three_sequential_round_trips() {
+    let env = Env::secure_account();
+    let meter = metered(&env, Runbook::Status);
+    assert_eq!(meter.stages(), 3);
 }
 
 /// One revert, in-process, through a transport with `fault`; the switch counts what reached
@@ -434,28 +551,39 @@ fn revert_through(env: &Env, fault: Fault) -> (Result<(), String>, Arc<FaultSwit
 }
 
 /// The events of the write to `operation`: intent, the call's outcome, the answer, the read
-/// that settled it, in log order (other calls left out).
+/// that settled it, in log order (other calls left out, and the other write step's lines,
+/// which run beside it).
 fn write_story(events: &[runbook::journal::Record], operation: &str, read: &str) -> Vec<String> {
-    let qualified = match operation {
-        "UpdateTrail" => "cloudtrail:UpdateTrail",
-        _ => "s3:PutBucketEncryption",
+    let (qualified, step) = match operation {
+        "UpdateTrail" => ("cloudtrail:UpdateTrail", "disable_trail_kms"),
+        _ => ("s3:PutBucketEncryption", "set_bucket_aes256"),
     };
     let first = events
         .iter()
         .position(|e| e.event == "write_intent" && e.data["write"]["operation"] == qualified)
         .expect("the write was intended");
+    // A call names its step when two run side by side.
+    let ours = |e: &runbook::journal::Record| e.data["step"].is_null() || e.data["step"] == step;
+    let mut intents = std::collections::BTreeSet::new();
     events[first..]
         .iter()
-        .take_while(|e| e.event != "step_succeeded")
+        .take_while(|e| !(e.event == "step_succeeded" && e.data["step"] == step))
         .filter_map(|e| match e.event.as_str() {
-            "write_intent" => Some("intent".to_string()),
-            "aws_call" if e.data["operation"] == operation => Some(format!(
+            "write_intent" if e.data["write"]["operation"] == qualified => {
+                intents.insert(e.seq);
+                Some("intent".to_string())
+            }
+            "aws_call" if ours(e) && e.data["operation"] == operation => Some(format!(
                 "{operation} {}",
                 e.data["error_code"].as_str().unwrap_or("ok")
             )),
-            "aws_call" if e.data["operation"] == read => Some(format!("read {read}")),
-            "write_result" => Some(format!("result {}", e.data["outcome"].as_str().unwrap())),
-            "write_settled" => Some(format!("settled applied={}", e.data["applied"])),
+            "aws_call" if ours(e) && e.data["operation"] == read => Some(format!("read {read}")),
+            "write_result" if intents.contains(&e.data["intent_seq"].as_u64().unwrap()) => {
+                Some(format!("result {}", e.data["outcome"].as_str().unwrap()))
+            }
+            "write_settled" if intents.contains(&e.data["intent_seq"].as_u64().unwrap()) => {
+                Some(format!("settled applied={}", e.data["applied"]))
+            }
             _ => None,
         })
         .collect()

@@ -232,7 +232,8 @@ pub const HAND_EDITED: &[HandEdited] = &[
                       x-amz-bucket-region (the Rust SDK does not follow S3 redirects): the tool reads the header and \
                       talks to us-east-1.",
         edit_note: "hand-edited from bucket-in-other-region: moto never redirects by region. HeadBucket answers \
-                    301 PermanentRedirect with x-amz-bucket-region: us-east-1, as real S3 does.",
+                    301 PermanentRedirect with x-amz-bucket-region: us-east-1, as real S3 does, and so do \
+                    GetBucketEncryption and GetBucketPolicy asked there at once with it.",
         edit: bucket_redirect,
     },
     HandEdited {
@@ -268,8 +269,9 @@ pub const HAND_EDITED: &[HandEdited] = &[
         edit_note: "hand-edited from secure-account: moto does not enforce ExpectedBucketOwner and has no second \
                     account's bucket here. The trail names log-archive-cloudtrail-111122223333; HeadBucket with \
                     ExpectedBucketOwner 123456789012 answers 403 (with x-amz-bucket-region, as S3 does); one \
-                    ListBuckets answer (prefix = the bucket) lists none of this account's buckets; the exchanges \
-                    the run no longer makes were pruned.",
+                    ListBuckets answer (prefix = the bucket) lists none of this account's buckets; \
+                    GetBucketEncryption and GetBucketPolicy of that bucket, asked at once with HeadBucket, answer \
+                    403 AccessDenied (added); the exchanges the run no longer makes were pruned.",
         edit: bucket_of_another_account,
     },
     HandEdited {
@@ -293,7 +295,8 @@ pub const HAND_EDITED: &[HandEdited] = &[
         edit_note: "hand-edited from secure-account: moto's recording homes the trail in ap-northeast-1. As in \
                     opted-in-region, ap-east-1 is `opted-in` and answers as eu-west-2 did; the trail's ARN and \
                     HomeRegion name ap-east-1, and the UpdateTrail and its re-read are ap-east-1's; the bucket stays in \
-                    ap-northeast-1, so HeadBucket in ap-east-1 answers 301 with x-amz-bucket-region, as S3 does.",
+                    ap-northeast-1, so HeadBucket in ap-east-1 answers 301 with x-amz-bucket-region, as S3 does, \
+                    and so do GetBucketEncryption and GetBucketPolicy asked there at once with it (added).",
         edit: trail_homed_in_opt_in_region,
     },
     HandEdited {
@@ -387,6 +390,7 @@ fn bucket_redirect(f: &mut Fixture) {
         .iter_mut()
         .find(|e| e.key.operation == "HeadBucket" && e.key.region != "us-east-1")
         .expect("the recording asked the trail's home region first");
+    let asked = head.key.region.clone();
     head.response = RecordedResponse {
         status: 301,
         headers: BTreeMap::from([
@@ -398,6 +402,68 @@ fn bucket_redirect(f: &mut Fixture) {
         ]),
         body: String::new(),
     };
+    redirect_speculative_reads(f, &asked, "us-east-1");
+}
+
+/// What real S3 answers a bucket's read sent to another region's endpoint: 301 with the
+/// bucket's region (moto answers it anywhere).
+fn s3_redirect(bucket: &str, lives: &str, request_id: &str) -> RecordedResponse {
+    RecordedResponse {
+        status: 301,
+        headers: BTreeMap::from([
+            ("content-type".to_string(), "application/xml".to_string()),
+            ("x-amz-bucket-region".to_string(), lives.to_string()),
+            ("x-amz-request-id".to_string(), request_id.to_string()),
+            (
+                "x-amz-id-2".to_string(),
+                "hand-edited/bucket-in-another-region=".to_string(),
+            ),
+        ]),
+        body: format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code>\
+             <Message>The bucket you are attempting to access must be addressed using the specified \
+             endpoint. Please send all future requests to this endpoint.</Message>\
+             <Endpoint>s3.{lives}.amazonaws.com</Endpoint><Bucket>{bucket}</Bucket>\
+             <RequestId>{request_id}</RequestId></Error>"
+        ),
+    }
+}
+
+/// The plan reads a bucket's encryption and policy in its trail's home region at once with
+/// HeadBucket: where the bucket lives in `lives`, real S3 answers those two reads made in
+/// `asked` with a redirect. Each is added (cloned from the recording's first read in `lives`)
+/// or, where the recording has it, its answer replaced.
+fn redirect_speculative_reads(f: &mut Fixture, asked: &str, lives: &str) {
+    for operation in ["GetBucketEncryption", "GetBucketPolicy"] {
+        let request_id = format!("HANDEDITED301{}", operation.to_ascii_uppercase());
+        if let Some(e) = f
+            .exchanges
+            .iter_mut()
+            .find(|e| e.key.operation == operation && e.key.region == asked)
+        {
+            let bucket = bucket_in(&e.key.params);
+            e.response = s3_redirect(&bucket, lives, &request_id);
+            continue;
+        }
+        let mut read = f
+            .exchanges
+            .iter()
+            .find(|e| e.key.operation == operation && e.key.region == lives)
+            .expect("the recording reads the bucket where it lives")
+            .clone();
+        read.key.region = asked.into();
+        read.response = s3_redirect(&bucket_in(&read.key.params), lives, &request_id);
+        f.exchanges.push(read);
+    }
+}
+
+/// The bucket an S3 request key names (`bucket=NAME…`).
+fn bucket_in(params: &str) -> String {
+    params
+        .split(['&', ','])
+        .find_map(|p| p.strip_prefix("bucket="))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The account every fixture shows, and the organization's management account of the member's view.
@@ -462,6 +528,35 @@ fn bucket_of_another_account(f: &mut Fixture) {
         ),
     };
     f.exchanges.push(list);
+    // The encryption and the policy, read at once with HeadBucket, are refused the same way.
+    for operation in ["GetBucketEncryption", "GetBucketPolicy"] {
+        let mut read = f
+            .exchanges
+            .iter()
+            .find(|e| e.key.operation == operation && e.key.params.contains(&ours))
+            .expect("secure-account reads its bucket")
+            .clone();
+        read.key.params = read.key.params.replace(&ours, &theirs);
+        read.request.path = read.request.path.replace(&ours, &theirs);
+        read.response = RecordedResponse {
+            status: 403,
+            headers: BTreeMap::from([
+                ("content-type".to_string(), "application/xml".to_string()),
+                (
+                    "x-amz-request-id".to_string(),
+                    format!("HANDEDITED403{}", operation.to_ascii_uppercase()),
+                ),
+                (
+                    "x-amz-id-2".to_string(),
+                    "hand-edited/expected-bucket-owner-mismatch=".to_string(),
+                ),
+            ]),
+            body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+                   <Message>Access Denied</Message><RequestId>HANDEDITED403</RequestId></Error>"
+                .to_string(),
+        };
+        f.exchanges.push(read);
+    }
 }
 
 fn testkit_home() -> &'static str {
@@ -632,6 +727,7 @@ fn trail_homed_in_opt_in_region(f: &mut Fixture) {
         body: String::new(),
     };
     f.exchanges.push(head);
+    redirect_speculative_reads(f, HOME, testkit_home());
 }
 
 /// `DescribeRegions`' XML answer with `region`'s `optInStatus` set to `status`.

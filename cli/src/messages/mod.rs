@@ -863,6 +863,10 @@ fn error_ja(e: &E) -> String {
             "{target} は計画の作成後に変更されました (計画時 {planned}、現在 {live})。これには何も送信していません。\
              新しく実行して状態を確認し、計画を作り直してください"
         ),
+        E::NotSentBeside { step, beside } => format!(
+            "ステップ {step} は何も送信していません: 並行して動いていたステップ {beside} が書き込みの前に止まりました \
+             (理由はそのエラーを参照)。それを直してから実行を再開してください"
+        ),
         E::AccountMismatch {
             run_id,
             recorded,

@@ -360,6 +360,8 @@ pub enum ErrorCode {
     AlreadyFinished,
     NotResumable,
     PlanStale,
+    /// A write step beside another sent nothing because the other stopped first.
+    NotSentBeside,
     AccountMismatch,
     /// The audit log is broken: a changed, missing or moved line, or an event out of place.
     LogBroken,
@@ -465,6 +467,7 @@ impl ErrorCode {
             | C::TrailBucketMissing
             | C::ForeignBucket
             | C::PlanStale
+            | C::NotSentBeside
             | C::LogBroken
             | C::LogIncomplete
             | C::HashMismatch
@@ -573,6 +576,7 @@ pub fn code_of(err: &anyhow::Error) -> ErrorCode {
         E::AlreadyFinished { .. } => ErrorCode::AlreadyFinished,
         E::NotResumable { .. } => ErrorCode::NotResumable,
         E::PlanStale { .. } => ErrorCode::PlanStale,
+        E::NotSentBeside { .. } => ErrorCode::NotSentBeside,
         E::AccountMismatch { .. } => ErrorCode::AccountMismatch,
         E::AuditCorrupt { .. } => ErrorCode::LogBroken,
         E::StateCorrupt { .. } => ErrorCode::StateCorrupt,

@@ -31,6 +31,10 @@ pub enum Trigger {
     Nth(usize),
     /// The first request of this operation (e.g. `UpdateTrail`).
     Operation(String),
+    /// The first request of each of these operations, and nothing else: every other request
+    /// goes through, before and after (two writes in flight at once, each lost on its own).
+    /// `struck` is told once every one of them has struck.
+    Each(Vec<String>),
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +57,10 @@ pub struct Fault {
 pub struct FaultSwitch {
     seen: AtomicUsize,
     tripped: AtomicBool,
+    /// The operations [`Trigger::Each`] has struck, each once.
+    struck_ops: Mutex<std::collections::HashSet<String>>,
+    /// How many struck requests have got as far as losing their answer (sent first, if so).
+    struck_done: AtomicUsize,
     forwarded: Mutex<std::collections::HashMap<String, usize>>,
     pub struck: tokio::sync::Notify,
 }
@@ -99,26 +107,37 @@ pub fn faulty(inner: SharedHttpClient, fault: Fault, switch: Arc<FaultSwitch>) -
     })
 }
 
-impl HttpConnector for FaultyConnector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let n = self.switch.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        let already = self.switch.tripped() && !self.fault.once;
-        let strikes_now = !already
-            && match &self.fault.trigger {
-                Trigger::Nth(k) => n == *k,
-                Trigger::Operation(op) => key_of(&request).operation == *op,
-            };
-        let first_strike = strikes_now && !self.switch.tripped();
-        if !already && !first_strike {
+impl FaultyConnector {
+    /// [`Trigger::Each`]: strikes the first request of each listed operation, on its own.
+    fn each(&self, ops: &[String], request: HttpRequest) -> HttpConnectorFuture {
+        let operation = key_of(&request).operation;
+        let first = ops.contains(&operation)
+            && self
+                .switch
+                .struck_ops
+                .lock()
+                .unwrap()
+                .insert(operation.clone());
+        if !first {
             self.switch.count_forwarded(&request);
             return self.inner.call(request);
         }
         self.switch.tripped.store(true, Ordering::SeqCst);
-        let forward = first_strike && self.fault.after_send;
-        if forward {
+        let sent = self.fault.after_send.then(|| {
             self.switch.count_forwarded(&request);
-        }
-        let sent = forward.then(|| self.inner.call(request));
+            self.inner.call(request)
+        });
+        let all = ops.len();
+        self.strike(sent, move |done| done == all)
+    }
+
+    /// The answer of a request the fault struck: sent first when `sent`, then lost (or hung);
+    /// `struck` is told when `tell` says so of how many struck requests have got that far.
+    fn strike(
+        &self,
+        sent: Option<HttpConnectorFuture>,
+        tell: impl FnOnce(usize) -> bool + Send + 'static,
+    ) -> HttpConnectorFuture {
         let hang = self.fault.hang;
         let status = self.fault.status;
         let switch = self.switch.clone();
@@ -126,7 +145,10 @@ impl HttpConnector for FaultyConnector {
             if let Some(sent) = sent {
                 let _ = sent.await;
             }
-            switch.struck.notify_waiters();
+            let done = switch.struck_done.fetch_add(1, Ordering::SeqCst) + 1;
+            if tell(done) {
+                switch.struck.notify_waiters();
+            }
             if hang {
                 std::future::pending::<()>().await;
             }
@@ -140,6 +162,36 @@ impl HttpConnector for FaultyConnector {
                 )),
             }
         })
+    }
+}
+
+impl HttpConnector for FaultyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        if let Trigger::Each(ops) = &self.fault.trigger {
+            return self.each(ops, request);
+        }
+        let n = self.switch.seen.fetch_add(1, Ordering::SeqCst) + 1;
+        let already = self.switch.tripped() && !self.fault.once;
+        let strikes_now = !already
+            && match &self.fault.trigger {
+                Trigger::Nth(k) => n == *k,
+                Trigger::Operation(op) => key_of(&request).operation == *op,
+                Trigger::Each(_) => unreachable!("struck in `each`"),
+            };
+        let first_strike = strikes_now && !self.switch.tripped();
+        if !already && !first_strike {
+            self.switch.count_forwarded(&request);
+            return self.inner.call(request);
+        }
+        self.switch.tripped.store(true, Ordering::SeqCst);
+        let forward = first_strike && self.fault.after_send;
+        if forward {
+            self.switch.count_forwarded(&request);
+        }
+        let sent = forward.then(|| self.inner.call(request));
+        // Only the first strike tells: a request after it (beside it, in a wave) must not
+        // report the fault before the first one's send has got through.
+        self.strike(sent, move |_| first_strike)
     }
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::step_name::StepName;
 use crate::aws::CallRecord;
 use crate::model::{Args, PlannedWrite, Runbook, SkipReason};
 
@@ -62,54 +63,6 @@ impl StepName {
 /// The journal format this tool writes and reads, recorded in `run_started`. Format 1 (tool
 /// 0.1.0 before the typed journal) had untyped events and no `format` field.
 pub const FORMAT: u32 = 2;
-
-/// The steps of the runbooks, in the order `revert` runs them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepName {
-    Preflight,
-    CheckStatus,
-    Plan,
-    Confirm,
-    DisableTrailKms,
-    SetBucketAes256,
-    Verify,
-    KeyAdvice,
-    /// `restore`: the revert run to undo, checked.
-    UndoSource,
-    /// `restore`: every key to put back exists and is enabled.
-    CheckKeys,
-    /// `restore`: what to put back, three ways (before the revert, after it, now).
-    UndoPlan,
-    RestoreTrailKms,
-    RestoreBucketEncryption,
-}
-
-impl StepName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepName::Preflight => "preflight",
-            StepName::CheckStatus => "check_status",
-            StepName::Plan => "plan",
-            StepName::Confirm => "confirm",
-            StepName::DisableTrailKms => "disable_trail_kms",
-            StepName::SetBucketAes256 => "set_bucket_aes256",
-            StepName::Verify => "verify",
-            StepName::KeyAdvice => "key_advice",
-            StepName::UndoSource => "undo_source",
-            StepName::CheckKeys => "check_keys",
-            StepName::UndoPlan => "undo_plan",
-            StepName::RestoreTrailKms => "restore_trail_kms",
-            StepName::RestoreBucketEncryption => "restore_bucket_encryption",
-        }
-    }
-}
-
-impl std::fmt::Display for StepName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The first event of every run: what was asked, by whom, with which tool.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +220,9 @@ pub enum Event {
         reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         during_step: Option<StepName>,
+        /// The step that ran beside `during_step`, if one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        also_during: Option<StepName>,
     },
 }
 
@@ -332,6 +288,7 @@ mod tests {
             Event::RunInterrupted {
                 reason: "Ctrl-C".into(),
                 during_step: None,
+                also_during: None,
             },
         ];
         for ev in events {

@@ -101,7 +101,9 @@ pub struct Fold {
     error: Option<String>,
     steps: Vec<StepRecord>,
     outputs: BTreeMap<StepName, (u64, Value)>,
-    open_step: Option<(StepName, u64)>,
+    /// The steps started and not ended, with their `step_started` line: one, or two that
+    /// [`StepName::may_overlap`] lets run side by side.
+    open_steps: Vec<(StepName, u64)>,
     writes: Vec<WriteRecord>,
     /// The writes of the plan (from the plan step's output), and of the operator's go-ahead
     /// (line). Every write intent must be one the operator confirmed.
@@ -175,10 +177,11 @@ impl Fold {
                 }
                 Ok(())
             }
-            Event::LogRepaired { .. } | Event::AwsCall(_) | Event::Warning { .. } => Ok(()),
+            Event::LogRepaired { .. } | Event::Warning { .. } => Ok(()),
+            Event::AwsCall(call) => self.call_in_its_step(call.step),
             Event::StepStarted { step, .. } => {
-                self.no_open_step(event)?;
-                self.in_sequence(*step)?;
+                let beside = self.may_start_beside(event, *step)?;
+                self.in_sequence_beside(*step, beside)?;
                 if let Some((seq, _)) = self.outputs.get(step) {
                     return Err(format!(
                         "step `{step}` started again although it succeeded at line {}",
@@ -219,7 +222,7 @@ impl Fold {
                 }
             }
             Event::OperatorConfirmation(c) => {
-                if !matches!(self.open_step, Some((StepName::Confirm, _))) {
+                if !matches!(self.open_steps[..], [(StepName::Confirm, _)]) {
                     return Err("an operator confirmation outside the `confirm` step".into());
                 }
                 if c.confirmed && self.planned.as_ref() != Some(&c.writes) {
@@ -230,13 +233,10 @@ impl Fold {
                 Ok(())
             }
             Event::WriteIntent { step, write } => {
-                match self.open_step {
-                    Some((open, _)) if open == *step => {}
-                    _ => {
-                        return Err(format!(
-                            "a write intent of step `{step}`, which is not the running step"
-                        ))
-                    }
+                if !self.open_steps.iter().any(|(open, _)| open == step) {
+                    return Err(format!(
+                        "a write intent of step `{step}`, which is not a running step"
+                    ));
                 }
                 if step.writes() != Some(write.op()) {
                     return Err(format!(
@@ -412,6 +412,12 @@ impl Fold {
     /// A step may start (or be skipped) only if it is one of the runbook's and every step
     /// before it in the runbook succeeded or was skipped.
     fn in_sequence(&self, step: StepName) -> Result<(), Illegal> {
+        self.in_sequence_beside(step, None)
+    }
+
+    /// [`Fold::in_sequence`], except that `beside`, the step `step` starts beside (see
+    /// [`Fold::may_start_beside`]), is still running.
+    fn in_sequence_beside(&self, step: StepName, beside: Option<StepName>) -> Result<(), Illegal> {
         let sequence = self.sequence();
         let Some(at) = sequence.iter().position(|s| *s == step) else {
             return Err(format!(
@@ -424,7 +430,10 @@ impl Fold {
                 }
             ));
         };
-        match sequence[..at].iter().find(|s| !self.done(**s)) {
+        match sequence[..at]
+            .iter()
+            .find(|s| !self.done(**s) && Some(**s) != beside)
+        {
             Some(before) => Err(format!(
                 "step `{step}` before step `{before}` succeeded or was skipped"
             )),
@@ -458,9 +467,35 @@ impl Fold {
         Ok(())
     }
 
+    /// Whether `step` may start now: when no step is running, or beside the one running step
+    /// it may overlap ([`StepName::may_overlap`]), which it then returns. Never beside two.
+    fn may_start_beside(&self, event: &Event, step: StepName) -> Result<Option<StepName>, Illegal> {
+        match self.open_steps[..] {
+            [] => Ok(None),
+            [(open, _)] if open.may_overlap(step) => Ok(Some(open)),
+            _ => self.no_open_step(event).map(|()| None),
+        }
+    }
+
+    /// An AWS call names the step it was made for when two steps run side by side (so that a
+    /// reader knows which read came before which write); a step it names must be running.
+    fn call_in_its_step(&self, step: Option<StepName>) -> Result<(), Illegal> {
+        match (step, &self.open_steps[..]) {
+            (Some(step), open) if !open.iter().any(|(s, _)| *s == step) => Err(format!(
+                "an aws_call of step `{step}`, which is not running"
+            )),
+            (None, [(a, _), (b, _), ..]) => Err(format!(
+                "an aws_call that names no step while steps `{a}` and `{b}` both run"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn is_open(&self, event: &Event, step: StepName) -> Result<(), Illegal> {
-        match self.open_step {
-            Some((open, _)) if open == step => Ok(()),
+        if self.open_steps.iter().any(|(open, _)| *open == step) {
+            return Ok(());
+        }
+        match self.open_steps.first().copied() {
             Some((open, seq)) => Err(format!(
                 "`{}` of step `{step}` while step `{open}` (line {}) is open",
                 event.kind(),
@@ -474,7 +509,7 @@ impl Fold {
     }
 
     fn no_open_step(&self, event: &Event) -> Result<(), Illegal> {
-        match self.open_step {
+        match self.open_steps.first().copied() {
             Some((open, seq)) => Err(format!(
                 "`{}` while step `{open}` (line {}) has no outcome",
                 event.kind(),
@@ -499,10 +534,10 @@ impl Fold {
                 self.status = Some(RunStatus::Running);
                 self.error = None;
                 // A killed process leaves its step open; it is run again.
-                self.abandon_open_step();
+                self.abandon_open_steps();
             }
             Event::StepStarted { step, .. } => {
-                self.open_step = Some((*step, seq));
+                self.open_steps.push((*step, seq));
                 self.set_step(*step, StepStatus::Running);
             }
             Event::StepSucceeded { step, output, .. } => {
@@ -517,12 +552,12 @@ impl Fold {
                         .ok()
                         .map(|r| status_keys(&r));
                 }
-                self.open_step = None;
+                self.open_steps.retain(|(open, _)| open != step);
                 self.outputs.insert(*step, (seq, output.clone()));
                 self.set_step(*step, StepStatus::Succeeded);
             }
             Event::StepFailed { step, .. } => {
-                self.open_step = None;
+                self.open_steps.retain(|(open, _)| open != step);
                 self.set_step(*step, StepStatus::Failed);
             }
             Event::StepSkipped { step, skip } => {
@@ -558,13 +593,13 @@ impl Fold {
             }
             Event::RunFinished { .. } => self.status = Some(RunStatus::Finished),
             Event::RunFailed { error, resumable } => {
-                self.abandon_open_step();
+                self.abandon_open_steps();
                 self.status = Some(RunStatus::Failed);
                 self.resumable = *resumable;
                 self.error = Some(error.clone());
             }
             Event::RunInterrupted { reason, .. } => {
-                self.abandon_open_step();
+                self.abandon_open_steps();
                 self.status = Some(RunStatus::Interrupted);
                 self.error = Some(format!("interrupted: {reason}"));
             }
@@ -581,8 +616,8 @@ impl Fold {
         self.events += 1;
     }
 
-    fn abandon_open_step(&mut self) {
-        if let Some((step, _)) = self.open_step.take() {
+    fn abandon_open_steps(&mut self) {
+        for (step, _) in std::mem::take(&mut self.open_steps) {
             self.set_step(step, StepStatus::Interrupted);
         }
     }
@@ -642,8 +677,14 @@ impl Fold {
         self.outputs.keys().copied().collect()
     }
 
+    /// The step running (the first started, when two run side by side).
     pub fn open_step(&self) -> Option<StepName> {
-        self.open_step.map(|(s, _)| s)
+        self.open_steps.first().map(|(s, _)| *s)
+    }
+
+    /// Every step running, in the order they started.
+    pub fn open_steps(&self) -> Vec<StepName> {
+        self.open_steps.iter().map(|(s, _)| *s).collect()
     }
 
     pub fn writes(&self) -> &[WriteRecord] {
@@ -1066,6 +1107,109 @@ mod tests {
         }
     }
 
+    /// An AWS call made for `step` (named only when two steps run side by side).
+    fn call_of(step: Option<StepName>) -> Event {
+        Event::AwsCall(crate::aws::CallRecord {
+            service: "cloudtrail".into(),
+            operation: "DescribeTrails".into(),
+            region: "ap-northeast-1".into(),
+            params: Value::Null,
+            outcome: "ok".into(),
+            error_code: None,
+            http_status: Some(200),
+            request_id: None,
+            extended_request_id: None,
+            duration_ms: 0,
+            step,
+        })
+    }
+
+    /// The two write steps side by side, each call naming its step, ending in either order.
+    fn both_writes_side_by_side() -> Vec<Event> {
+        let (trail, bucket) = (StepName::DisableTrailKms, StepName::SetBucketAes256);
+        [
+            vec![started()],
+            planned_and_confirmed(),
+            vec![
+                start(trail),
+                start(bucket),
+                call_of(Some(bucket)),
+                call_of(Some(trail)),
+                Event::WriteIntent {
+                    step: trail,
+                    write: trail_write(),
+                },
+                call_of(Some(trail)),
+            ],
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn only_the_two_pairs_overlap_and_their_calls_name_their_step() {
+        let (trail, bucket) = (StepName::DisableTrailKms, StepName::SetBucketAes256);
+        let mut events = both_writes_side_by_side();
+        let intent_seq = events.len() as u64 - 2;
+        let fold_ok = fold(&events).expect("the two write steps side by side");
+        assert_eq!(fold_ok.open_steps(), vec![trail, bucket]);
+        events.extend([
+            Event::WriteResult {
+                intent_seq,
+                outcome: WriteAnswer::Ok,
+                error_code: None,
+            },
+            Event::StepSucceeded {
+                step: bucket,
+                output: serde_json::json!([]),
+                duration_ms: 0,
+            },
+            wrote(trail, "changed"),
+        ]);
+        let ended = fold(&events).expect("they end in either order");
+        assert!(ended.open_steps().is_empty());
+
+        let base = both_writes_side_by_side();
+        let at = base.len() + 1;
+        let with = |extra: Vec<Event>| [base.clone(), extra].concat();
+        let cases: Vec<(Vec<Event>, usize, &str)> = vec![
+            // A call that names no step, while two run: whose read was it?
+            (with(vec![call_of(None)]), at, "names no step"),
+            (
+                with(vec![call_of(Some(StepName::Verify))]),
+                at,
+                "which is not running",
+            ),
+            // Never three at once, and no pair but the two.
+            (with(vec![start(StepName::Verify)]), at, "has no outcome"),
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![start(trail), start(StepName::Verify)],
+                ]
+                .concat(),
+                12,
+                "has no outcome",
+            ),
+            // The bucket's step never starts first with the trail's beside it.
+            (
+                [
+                    vec![started()],
+                    planned_and_confirmed(),
+                    vec![start(bucket), start(trail)],
+                ]
+                .concat(),
+                11,
+                "before step `disable_trail_kms` succeeded",
+            ),
+        ];
+        for (events, line, words) in cases {
+            let (got, problem) = fold(&events).expect_err(words);
+            assert_eq!(got, line, "{words}: {problem}");
+            assert!(problem.contains(words), "{words}: {problem}");
+        }
+    }
+
     #[test]
     fn illegal_transitions_are_refused_at_their_line() {
         let intent = Event::WriteIntent {
@@ -1086,7 +1230,7 @@ mod tests {
                 3,
                 "has no outcome",
             ),
-            (vec![started(), intent.clone()], 2, "not the running step"),
+            (vec![started(), intent.clone()], 2, "not a running step"),
             (
                 [
                     vec![started()],

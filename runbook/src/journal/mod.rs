@@ -10,6 +10,7 @@ pub mod cache;
 pub mod event;
 pub mod fold;
 pub mod log;
+pub mod step_name;
 
 use crate::problem::Problem;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ pub use cache::{RunState, STATE_FILE};
 pub use event::*;
 pub use fold::{Fold, RunStatus, StepRecord, StepStatus, WriteRecord, WriteState};
 pub use log::{now_rfc3339, Record};
+pub use step_name::StepName;
 
 use crate::error::{Error, Result};
 

@@ -21,6 +21,12 @@ pub enum Runbook {
 }
 
 impl Runbook {
+    /// Whether its first step lists the regions (`preflight`): revert and status do; a restore
+    /// knows its regions from the run it undoes.
+    pub fn scans_regions(self) -> bool {
+        matches!(self, Runbook::Revert | Runbook::Status)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Runbook::Revert => "revert",

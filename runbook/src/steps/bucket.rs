@@ -129,31 +129,57 @@ pub async fn locate(cx: &Cx<'_>, bucket: &str, hint: &str) -> Result<String> {
     })
 }
 
+/// One `GetBucketEncryption` of `bucket` in `region`, as S3 answered: its rules, or the failure
+/// (a bucket without any configuration is a failure here; [`read_state_from`] reads it).
+pub async fn get_encryption(
+    cx: &Cx<'_>,
+    bucket: &str,
+    region: &str,
+) -> std::result::Result<Vec<EncryptionRule>, Failure> {
+    let out = cx
+        .call(
+            GET_BUCKET_ENCRYPTION,
+            region,
+            bucket_params(cx, bucket),
+            cx.aws
+                .s3(region)
+                .get_bucket_encryption()
+                .bucket(bucket)
+                .expected_bucket_owner(expected_owner(cx))
+                .send(),
+        )
+        .await?;
+    Ok(out
+        .server_side_encryption_configuration()
+        .map(|c| c.rules().iter().map(EncryptionRule::from_sdk).collect())
+        .unwrap_or_default())
+}
+
 /// The bucket's default encryption, read in `region`; if S3 answers that the bucket is elsewhere
 /// (the Rust SDK does not follow S3's region redirects), read again once where S3 says.
 pub async fn read_state(cx: &Cx<'_>, bucket: &str, region: &str) -> Result<BucketState> {
+    let first = get_encryption(cx, bucket, region).await;
+    read_state_from(cx, bucket, region, first).await
+}
+
+/// [`read_state`], given the answer to its first read in `region` (made already, side by side
+/// with other reads).
+pub async fn read_state_from(
+    cx: &Cx<'_>,
+    bucket: &str,
+    region: &str,
+    first: std::result::Result<Vec<EncryptionRule>, Failure>,
+) -> Result<BucketState> {
     let mut region = region.to_string();
+    let mut answer = first;
     for attempt in 0..2 {
-        let result = cx
-            .call(
-                GET_BUCKET_ENCRYPTION,
-                &region,
-                bucket_params(cx, bucket),
-                cx.aws
-                    .s3(&region)
-                    .get_bucket_encryption()
-                    .bucket(bucket)
-                    .expected_bucket_owner(expected_owner(cx))
-                    .send(),
-            )
-            .await;
-        let rules = match result {
-            Ok(out) => out
-                .server_side_encryption_configuration()
-                .map(|c| c.rules().iter().map(EncryptionRule::from_sdk).collect())
-                .unwrap_or_default(),
+        if attempt > 0 {
+            answer = get_encryption(cx, bucket, &region).await;
+        }
+        let rules = match answer {
+            Ok(rules) => rules,
             // Not an error: the bucket simply has no default-encryption configuration.
-            Err(f) if f.is(NO_ENCRYPTION_CONFIG) => Vec::new(),
+            Err(ref f) if f.is(NO_ENCRYPTION_CONFIG) => Vec::new(),
             Err(f) if f.is("NoSuchBucket") => {
                 return Err(Error::BucketNotFound {
                     bucket: bucket.into(),
@@ -163,6 +189,7 @@ pub async fn read_state(cx: &Cx<'_>, bucket: &str, region: &str) -> Result<Bucke
                 match f.bucket_region.clone() {
                     Some(actual) if actual != region => {
                         region = actual;
+                        answer = Ok(Vec::new());
                         continue;
                     }
                     _ => return Err(f.into()),
@@ -180,11 +207,14 @@ pub async fn read_state(cx: &Cx<'_>, bucket: &str, region: &str) -> Result<Bucke
     unreachable!("the loop returns on its second attempt")
 }
 
-/// Warnings from the bucket policy: statements that deny `s3:PutObject` unless SSE-KMS is used
-/// would refuse CloudTrail's SSE-S3 deliveries after the revert. A policy that cannot be read is
-/// a warning too, never a failure.
-pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<PlanWarning> {
-    let result = cx
+/// One `GetBucketPolicy` of `bucket` in `region`, as S3 answered: the policy document, or the
+/// failure (a bucket without a policy is a failure here; [`policy_warnings_from`] reads it).
+pub async fn get_policy(
+    cx: &Cx<'_>,
+    bucket: &str,
+    region: &str,
+) -> std::result::Result<String, Failure> {
+    let out = cx
         .call(
             GET_BUCKET_POLICY,
             region,
@@ -196,9 +226,24 @@ pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<Pla
                 .expected_bucket_owner(expected_owner(cx))
                 .send(),
         )
-        .await;
-    match result {
-        Ok(out) => kms_only_denials(out.policy().unwrap_or_default())
+        .await?;
+    Ok(out.policy().unwrap_or_default().to_string())
+}
+
+/// Warnings from the bucket policy: statements that deny `s3:PutObject` unless SSE-KMS is used
+/// would refuse CloudTrail's SSE-S3 deliveries after the revert. A policy that cannot be read is
+/// a warning too, never a failure.
+pub async fn policy_warnings(cx: &Cx<'_>, bucket: &str, region: &str) -> Vec<PlanWarning> {
+    policy_warnings_from(bucket, get_policy(cx, bucket, region).await)
+}
+
+/// [`policy_warnings`], given `GetBucketPolicy`'s answer.
+pub fn policy_warnings_from(
+    bucket: &str,
+    answer: std::result::Result<String, Failure>,
+) -> Vec<PlanWarning> {
+    match answer {
+        Ok(policy) => kms_only_denials(&policy)
             .into_iter()
             .map(|sid| {
                 Warned::PolicyDeniesSseS3 {

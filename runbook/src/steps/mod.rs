@@ -6,6 +6,7 @@ pub mod bucket;
 pub mod check_status;
 pub mod confirm;
 pub mod disable_trail_kms;
+pub mod gate;
 pub mod key_advice;
 pub mod plan;
 pub mod preflight;
@@ -13,6 +14,7 @@ mod runner;
 pub mod scan;
 pub mod set_bucket_aes256;
 mod step;
+pub mod turnstile;
 pub mod undo;
 pub mod verify;
 pub mod write;
@@ -22,9 +24,9 @@ pub use confirm::{Confirm, Confirmation};
 pub use disable_trail_kms::DisableTrailKms;
 pub use key_advice::{KeyAdvice, KeyInfo, KeyReport};
 pub use plan::{BucketPlan, MakePlan, Plan, TrailChange};
-pub use preflight::{Preflight, PreflightOutput};
+pub use preflight::{ListedRegions, Preflight, PreflightOutput};
 pub use set_bucket_aes256::SetBucketAes256;
-pub use step::{Cx, Operator, Settings, Step};
+pub use step::{Beside, Cx, Operator, Settings, Step};
 pub use undo::{
     CheckKeys, KeyState, KeyToCheck, NotRestored, NotRestoredWhy, RestoreBucketEncryption,
     RestoreTrailKms, UndoPlan, UndoSource, UndoneRun,

@@ -65,7 +65,16 @@ impl Step for MakePlan {
         let mut foreign_buckets = Vec::new();
         for (name, hint) in wanted {
             let gone = |e: &Error| matches!(e, Error::BucketNotFound { .. });
-            let region = match bucket::locate(cx, &name, &hint).await {
+            // Where the bucket lives, and its encryption and policy read in the trail's home
+            // region, all at once: a trail's bucket is most often in its home region, and then
+            // the reads stand (one round trip, not two). Where it is not, they answered for
+            // another region (real S3: 301) or not at all, and are made again where it lives.
+            let (located, first_state, first_policy) = tokio::join!(
+                bucket::locate(cx, &name, &hint),
+                bucket::get_encryption(cx, &name, &hint),
+                bucket::get_policy(cx, &name, &hint)
+            );
+            let region = match located {
                 Err(e) if gone(&e) => {
                     missing_buckets.push(name);
                     continue;
@@ -77,11 +86,17 @@ impl Step for MakePlan {
                 }
                 other => other?,
             };
-            // The encryption and the policy are independent reads: make them together.
-            let (state, policy) = tokio::join!(
-                bucket::read_state(cx, &name, &region),
-                bucket::policy_warnings(cx, &name, &region)
-            );
+            let (state, policy) = if region == hint {
+                (
+                    bucket::read_state_from(cx, &name, &region, first_state).await,
+                    bucket::policy_warnings_from(&name, first_policy),
+                )
+            } else {
+                tokio::join!(
+                    bucket::read_state(cx, &name, &region),
+                    bucket::policy_warnings(cx, &name, &region)
+                )
+            };
             let current = match state {
                 Err(e) if gone(&e) => {
                     missing_buckets.push(name);

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::aws::DESCRIBE_REGIONS;
+use crate::aws::{self, Aws, CallSink, Failure, DESCRIBE_REGIONS};
 use crate::error::{Error, Result};
 use crate::journal::StepName;
 use crate::model::{
@@ -25,6 +25,40 @@ pub struct Preflight {
     pub regions: Option<Vec<String>>,
     /// `--exclude-region`: never scanned, and a trail homed there is not changed.
     pub exclude_regions: Vec<String>,
+    /// `DescribeRegions`' answer when it was asked side by side with the caller's identity,
+    /// before the run opened (its call is recorded with the identity's, ahead of this step).
+    /// `None`: the step asks itself (a resumed run, or a listing that failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed: Option<ListedRegions>,
+}
+
+/// `DescribeRegions`' answer: each region listed, with its `OptInStatus` when given.
+pub type ListedRegions = Vec<(String, Option<String>)>;
+
+/// Every region `DescribeRegions` (`AllRegions`) lists, asked in the configured region and
+/// recorded in `sink`: the run's journal, or the calls made before the run opened.
+pub async fn list_regions(
+    aws: &Aws,
+    sink: &dyn CallSink,
+) -> std::result::Result<ListedRegions, Failure> {
+    let region = aws.default_region();
+    let out = aws::call(
+        aws,
+        sink,
+        DESCRIBE_REGIONS,
+        &region,
+        json!({ "AllRegions": true }),
+        aws.ec2(&region).describe_regions().all_regions(true).send(),
+    )
+    .await?;
+    Ok(out
+        .regions()
+        .iter()
+        .filter_map(|r| {
+            let name = r.region_name()?.to_string();
+            Some((name, r.opt_in_status().map(str::to_string)))
+        })
+        .collect())
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -101,27 +135,10 @@ impl Step for Preflight {
     type Output = PreflightOutput;
 
     async fn execute(&self, cx: &Cx<'_>) -> Result<PreflightOutput> {
-        let region = cx.aws.default_region();
-        let out = cx
-            .call(
-                DESCRIBE_REGIONS,
-                &region,
-                json!({ "AllRegions": true }),
-                cx.aws
-                    .ec2(&region)
-                    .describe_regions()
-                    .all_regions(true)
-                    .send(),
-            )
-            .await?;
-        let listed: Vec<(String, Option<String>)> = out
-            .regions()
-            .iter()
-            .filter_map(|r| {
-                let name = r.region_name()?.to_string();
-                Some((name, r.opt_in_status().map(str::to_string)))
-            })
-            .collect();
+        let listed = match &self.listed {
+            Some(listed) => listed.clone(),
+            None => list_regions(cx.aws, cx.run).await?,
+        };
         let partition = partition_of_arn(&self.identity.arn).to_string();
         let (enabled, not_scanned) = enabled_regions(&partition, &listed);
         let unknown = |region: &String, flag: &'static str| Error::UnknownRegion {

@@ -31,20 +31,22 @@ impl Cx<'_> {
             return Ok(output);
         }
         let input = serde_json::to_value(step).expect("steps serialize");
-        self.run.record(Event::StepStarted {
+        self.record(Event::StepStarted {
             step: S::NAME,
             input,
         })?;
         self.operator.step_started(S::NAME);
         let started = Instant::now();
-        let result = step.execute(self).await;
+        // Boxed: the steps' futures nest (a write step beside another, inside the run's), and
+        // held inline they outgrow a test thread's stack in a debug build.
+        let result = Box::pin(step.execute(self)).await;
         let duration_ms = started.elapsed().as_millis() as u64;
         self.run.check_healthy()?;
         match result {
             Ok(output) => {
                 let value = serde_json::to_value(&output).expect("outputs serialize");
                 self.operator.step_finished(S::NAME, &value);
-                self.run.record(Event::StepSucceeded {
+                self.record(Event::StepSucceeded {
                     step: S::NAME,
                     output: value,
                     duration_ms,
@@ -52,7 +54,7 @@ impl Cx<'_> {
                 Ok(output)
             }
             Err(err) => {
-                self.run.record(Event::StepFailed {
+                self.record(Event::StepFailed {
                     step: S::NAME,
                     error: err.to_string(),
                     duration_ms,
@@ -64,16 +66,14 @@ impl Cx<'_> {
 
     /// Records that a step was not run, and why.
     pub fn skip(&self, step: StepName, skip: StepSkip) -> Result<()> {
-        self.run.record(Event::StepSkipped { step, skip }).map(drop)
+        self.record(Event::StepSkipped { step, skip })
     }
 
     /// A warning in the journal, attributed to `step`.
     pub fn warn(&self, step: StepName, message: &str) -> Result<()> {
-        self.run
-            .record(Event::Warning {
-                step,
-                message: message.to_string(),
-            })
-            .map(drop)
+        self.record(Event::Warning {
+            step,
+            message: message.to_string(),
+        })
     }
 }

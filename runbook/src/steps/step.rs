@@ -14,9 +14,12 @@ use serde_json::Value;
 
 use crate::aws::{self, Aws, Failure, Op};
 use crate::error::Result;
+use crate::journal::Event;
 use crate::journal::{ConfirmVia, StepName};
 use crate::model::Plan;
 use crate::run::Run;
+use crate::steps::gate::GateSide;
+use crate::steps::turnstile::OrderSide;
 
 /// One step of a runbook.
 pub trait Step: Serialize + Sync {
@@ -85,9 +88,65 @@ pub struct Cx<'a> {
     pub run: &'a Run,
     pub operator: &'a dyn Operator,
     pub settings: Settings,
+    /// When this context's step runs beside another: which step it is, where its lines wait
+    /// for their turn in the journal, and (for a write step) where its writes wait.
+    pub beside: Option<Beside>,
 }
 
-impl Cx<'_> {
+/// A step running beside another (see [`Cx::beside`]).
+#[derive(Clone)]
+pub struct Beside {
+    pub step: StepName,
+    pub order: OrderSide,
+    pub gate: Option<GateSide>,
+}
+
+/// Names the step a call was made for, and journals it in its turn.
+struct Labeled<'a> {
+    run: &'a Run,
+    beside: &'a Beside,
+}
+
+impl aws::CallSink for Labeled<'_> {
+    fn record_call(&self, mut call: aws::CallRecord) {
+        call.step = Some(self.beside.step);
+        self.beside.order.record(self.run, Event::AwsCall(call));
+    }
+}
+
+impl<'a> Cx<'a> {
+    /// The context for a step running beside another: its calls name it, its lines are
+    /// journaled in their turn, and its writes (if it writes) wait at the gate.
+    pub fn beside(&self, beside: Beside) -> Cx<'a> {
+        Cx {
+            aws: self.aws,
+            run: self.run,
+            operator: self.operator,
+            settings: self.settings.clone(),
+            beside: Some(beside),
+        }
+    }
+
+    /// Journals `event` (beside another step: in its turn, perhaps after this returns).
+    pub fn record(&self, event: Event) -> Result<()> {
+        match &self.beside {
+            Some(beside) => {
+                beside.order.record(self.run, event);
+                Ok(())
+            }
+            None => self.run.record(event).map(drop),
+        }
+    }
+
+    /// Journals `event` and returns its line number once it is written: a write intent, which
+    /// must be in the journal before its write is sent.
+    pub async fn record_now(&self, event: Event) -> Result<u64> {
+        match &self.beside {
+            Some(beside) => beside.order.record_and_wait(self.run, event).await,
+            None => self.run.record(event),
+        }
+    }
+
     /// An AWS call, recorded in this run's audit log.
     pub async fn call<T, E, F>(
         &self,
@@ -101,6 +160,15 @@ impl Cx<'_> {
         T: RequestId + aws::ExtendedRequestId,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        aws::call(self.aws, self.run, op, region, params, fut).await
+        match &self.beside {
+            Some(beside) => {
+                let labeled = Labeled {
+                    run: self.run,
+                    beside,
+                };
+                aws::call(self.aws, &labeled, op, region, params, fut).await
+            }
+            None => aws::call(self.aws, self.run, op, region, params, fut).await,
+        }
     }
 }

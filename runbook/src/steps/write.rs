@@ -219,13 +219,11 @@ pub async fn apply_all(
 }
 
 async fn settle(cx: &Cx<'_>, intent_seq: u64, write: &PlannedWrite, live: &Live) -> Result<()> {
-    cx.run
-        .record(Event::WriteSettled {
-            intent_seq,
-            applied: live.done(write),
-            live: live.to_json(),
-        })
-        .map(drop)
+    cx.record(Event::WriteSettled {
+        intent_seq,
+        applied: live.done(write),
+        live: live.to_json(),
+    })
 }
 
 async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<WriteOutcome> {
@@ -262,13 +260,19 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
                 live: live.to_json().to_string(),
             });
         }
-        let intent_seq = cx.run.record(Event::WriteIntent {
-            step,
-            write: write.clone(),
-        })?;
+        // Beside the other write step, nothing is sent before its fresh read passed too.
+        if let Some(gate) = cx.beside.as_ref().and_then(|b| b.gate.as_ref()) {
+            gate.ready().await?;
+        }
+        let intent_seq = cx
+            .record_now(Event::WriteIntent {
+                step,
+                write: write.clone(),
+            })
+            .await?;
         let failure = match send(cx, write).await {
             Ok(()) => {
-                cx.run.record(Event::WriteResult {
+                cx.record(Event::WriteResult {
                     intent_seq,
                     outcome: WriteAnswer::Ok,
                     error_code: None,
@@ -278,7 +282,7 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
             Err(failure) => failure,
         };
         let answer = answer_of(&failure);
-        cx.run.record(Event::WriteResult {
+        cx.record(Event::WriteResult {
             intent_seq,
             outcome: answer,
             error_code: Some(failure.code.clone()),

@@ -231,8 +231,10 @@ fn describe(event: &Event, lang: Lang) -> String {
                 Some(code) => format!("{} {code}", w.error),
                 None => w.ok.into(),
             };
+            // Beside another step, a call names its own: `[set_bucket_aes256]`.
+            let of_step = c.step.map(|s| format!(" [{s}]")).unwrap_or_default();
             format!(
-                "  {} {} {} {} {} {} -> {outcome} ({} ms, {} {})",
+                "  {}{of_step} {} {} {} {} {} -> {outcome} ({} ms, {} {})",
                 w.call,
                 c.service,
                 c.operation,

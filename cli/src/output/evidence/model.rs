@@ -197,7 +197,9 @@ fn write_rows(journal: &Journal, plan: Option<&Plan>) -> Vec<WriteRow> {
         let mut answer = None;
         let mut live = None;
         let mut call = None;
-        // The call that carried this intent comes before the next intent, if it was sent.
+        // The call that carried this intent comes before the step's next intent, if it was
+        // sent (the other write step, running beside it, has intents of its own; its calls
+        // name their step).
         let mut carried = true;
         for (record, event) in journal.records.iter().zip(&journal.events) {
             if record.seq <= w.intent_seq {
@@ -207,6 +209,7 @@ fn write_rows(journal: &Journal, plan: Option<&Plan>) -> Vec<WriteRow> {
                 Event::AwsCall(c)
                     if carried
                         && call.is_none()
+                        && c.step.is_none_or(|s| s == w.step)
                         && c.operation == w.write.op().operation
                         && c.region == w.write.region() =>
                 {
@@ -225,7 +228,7 @@ fn write_rows(journal: &Journal, plan: Option<&Plan>) -> Vec<WriteRow> {
                     live: l,
                     ..
                 } if *intent_seq == w.intent_seq => live = Some(l.clone()),
-                Event::WriteIntent { .. } => carried = false,
+                Event::WriteIntent { step, .. } if *step == w.step => carried = false,
                 _ => {}
             }
         }

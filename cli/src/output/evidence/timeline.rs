@@ -84,7 +84,8 @@ impl Timeline {
             t0: f64::MAX,
             t1: f64::MIN,
         };
-        let mut open: Option<(usize, f64)> = None;
+        // The steps running (two, where the runbook runs a pair side by side): lane, start.
+        let mut open: Vec<(StepName, usize, f64)> = Vec::new();
         for (record, event) in journal.records.iter().zip(&journal.events) {
             let Some(t) = time::millis(&record.ts) else {
                 continue;
@@ -93,9 +94,11 @@ impl Timeline {
             tl.t1 = tl.t1.max(t);
             match event {
                 Event::AwsCall(c) => {
-                    let lane = match open {
-                        Some((lane, _)) => lane,
-                        None => tl.lane(None),
+                    // A call names its step when two run side by side.
+                    let lane = match (c.step, open.first()) {
+                        (Some(step), _) => tl.lane(Some(step)),
+                        (None, Some((_, lane, _))) => *lane,
+                        (None, None) => tl.lane(None),
                     };
                     let start = t - c.duration_ms as f64;
                     tl.t0 = tl.t0.min(start);
@@ -127,9 +130,10 @@ impl Timeline {
                         ),
                     });
                 }
-                Event::StepStarted { step, .. } => open = Some((tl.lane(Some(*step)), t)),
-                Event::StepSucceeded { .. } | Event::StepFailed { .. } => {
-                    if let Some((lane, start)) = open.take() {
+                Event::StepStarted { step, .. } => open.push((*step, tl.lane(Some(*step)), t)),
+                Event::StepSucceeded { step, .. } | Event::StepFailed { step, .. } => {
+                    let at = open.iter().position(|(s, _, _)| s == step);
+                    if let Some((_, lane, start)) = at.map(|i| open.remove(i)) {
                         let class = match event {
                             Event::StepFailed { .. } => "step failed",
                             _ => "step",
@@ -168,7 +172,7 @@ impl Timeline {
                     });
                 }
                 Event::RunFailed { .. } | Event::RunInterrupted { .. } => {
-                    if let Some((lane, start)) = open.take() {
+                    for (_, lane, start) in open.drain(..) {
                         tl.spans.push(Span {
                             lane,
                             start,
@@ -191,8 +195,8 @@ impl Timeline {
                     });
                 }
                 Event::RunResumed(r) => {
-                    // A killed process leaves its step open: it ends where the log ended.
-                    if let Some((lane, start)) = open.take() {
+                    // A killed process leaves its steps open: they end where the log ended.
+                    for (_, lane, start) in open.drain(..) {
                         tl.spans.push(Span {
                             lane,
                             start,
@@ -224,7 +228,7 @@ impl Timeline {
                 _ => {}
             }
         }
-        if let Some((lane, start)) = open {
+        for (_, lane, start) in open {
             // Still open at the end of the log: running, or killed.
             tl.spans.push(Span {
                 lane,
