@@ -614,8 +614,8 @@ pub enum Error {
     },
 
     #[error(
-        "step {step} sent nothing: step {beside}, running beside it, stopped before its own write \
-         (its error says why); resume the run once that is fixed"
+        "step {step} sent nothing more: step {beside}, running beside it, stopped first (its \
+         error says why); resume the run once that is fixed"
     )]
     NotSentBeside {
         step: crate::journal::step_name::StepName,

@@ -447,8 +447,14 @@ async fn both_writes(
         })
     );
     cx.run.check_healthy()?;
+    // While a write is unsettled (sent, its answer lost), the run must stay resumable so that
+    // resume settles it by reading: a side's error that would end the run for good (a plan gone
+    // stale) gives way to the other side's resumable one.
+    let unsettled = cx.run.fold(|f| f.writes().iter().any(|w| w.unsettled()));
     match (trails, buckets) {
         (Ok(trails), Ok(buckets)) => Ok((trails, buckets)),
+        (Err(a), Err(b)) if unsettled && !a.is_resumable() && b.is_resumable() => Err(b),
+        (Err(a @ Error::NotSentBeside { .. }), Err(b)) if unsettled && !b.is_resumable() => Err(a),
         (Err(Error::NotSentBeside { .. }), Err(cause)) | (Err(cause), _) | (_, Err(cause)) => {
             Err(cause)
         }

@@ -138,6 +138,14 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Beside another step, once this one has journaled a write intent: waits until its lines
+    /// go straight into the journal (see [`OrderSide::wait_turn`]).
+    pub async fn wait_turn(&self) {
+        if let Some(beside) = &self.beside {
+            beside.order.wait_turn().await;
+        }
+    }
+
     /// Journals `event` and returns its line number once it is written: a write intent, which
     /// must be in the journal before its write is sent.
     pub async fn record_now(&self, event: Event) -> Result<u64> {

@@ -62,6 +62,8 @@ impl State {
 #[derive(Default)]
 pub struct Turnstile {
     state: Mutex<State>,
+    /// Told whenever lines were journaled (a side waiting for its turn looks again).
+    moved: tokio::sync::Notify,
 }
 
 /// One step's side of a [`Turnstile`].
@@ -129,6 +131,26 @@ impl OrderSide {
         let mut state = self.turnstile.state.lock().unwrap();
         state.held[self.me].push_back(item);
         self.turnstile.drain(&mut state, run);
+        drop(state);
+        self.turnstile.moved.notify_waiters();
+    }
+
+    /// Once this side has journaled its first intent, waits until its lines go straight into
+    /// the journal (its turn, nothing of it held). Called before the fresh read of a later
+    /// write or a retry: the read must be followed by its intent at once, not after the other
+    /// step's backoff. (Before the first intent it returns at once: the gate orders those.)
+    pub async fn wait_turn(&self) {
+        loop {
+            let moved = self.turnstile.moved.notified();
+            {
+                let state = self.turnstile.state.lock().unwrap();
+                let opened = state.opened[self.me];
+                if !opened || (state.turn() == self.me && state.held[self.me].is_empty()) {
+                    return;
+                }
+            }
+            moved.await;
+        }
     }
 
     /// Journals `event` when its turn comes (now, or later: it waits here). A line that fails

@@ -230,6 +230,9 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
     let earlier = cx
         .run
         .fold(|f| f.last_write_to(step, write.target()).cloned());
+    // Beside the other write step, a later write's fresh read waits for its turn in the
+    // journal first, so that its intent follows the read at once.
+    cx.wait_turn().await;
     let mut live = read_live(cx, write).await?;
     if let Some(w) = earlier.as_ref().filter(|w| w.unsettled()) {
         settle(cx, w.intent_seq, write, &live).await?;
@@ -248,6 +251,7 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
     loop {
         if attempt > 0 {
             // Every send follows a fresh read: the account may have changed while we waited.
+            cx.wait_turn().await;
             live = read_live(cx, write).await?;
             if live.done(write) {
                 return Ok(WriteOutcome::AlreadyDone);
@@ -264,6 +268,9 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
         if let Some(gate) = cx.beside.as_ref().and_then(|b| b.gate.as_ref()) {
             gate.ready().await?;
         }
+        // A line beside the other step that could not be written (held, so nobody saw its
+        // error) breaks the run: nothing more is sent.
+        cx.run.check_healthy()?;
         let intent_seq = cx
             .record_now(Event::WriteIntent {
                 step,
