@@ -64,24 +64,35 @@ fn not_checked(result: &AccountResult, since: Option<&str>, error: &Error, lang:
 
 /// `status --since` over a batch: each account compared with its own reference, a revert run in
 /// its folder `accounts/<id>/`: with `latest`, its latest revert; with a batch id, its run of
-/// that batch; with a run id, that run (in the one account whose folder holds it).
+/// that batch; with a run id, that run (in the one account whose folder holds it). `None`: the
+/// account has no such run; an error: a journal there does not read (never taken as "none").
 fn reference_run(
     state_dir: &std::path::Path,
     account: &batch::AccountId,
     since: &str,
-) -> Option<String> {
+) -> Result<Option<String>, Error> {
     let dir = batch::journal::account_dir(state_dir, account);
+    if !dir.exists() {
+        return Ok(None);
+    }
     if since == "latest" {
-        return runbook::runs::resolve_latest_of(&dir, "latest", Runbook::Revert).ok();
+        return match runbook::runs::resolve_latest_of(&dir, "latest", Runbook::Revert) {
+            Ok(id) => Ok(Some(id)),
+            Err(Error::NoSuchRun { .. }) => Ok(None),
+            Err(e) => Err(e),
+        };
     }
-    let ids = runbook::runs::run_ids(&dir).ok()?;
+    let ids = runbook::runs::run_ids(&dir)?;
     if batch::journal::is_batch_id(since) {
-        return ids.into_iter().rev().find(|id| {
-            runbook::journal::load(&dir.join(id))
-                .is_ok_and(|j| j.started.batch.as_deref() == Some(since))
-        });
+        for id in ids.into_iter().rev() {
+            let journal = runbook::journal::load(&dir.join(&id))?;
+            if journal.started.batch.as_deref() == Some(since) {
+                return Ok(Some(id));
+            }
+        }
+        return Ok(None);
     }
-    ids.into_iter().find(|id| id == since)
+    Ok(ids.into_iter().find(|id| id == since))
 }
 
 /// Refuses, before anything runs, a `--since` that names nothing: a batch that does not exist,
@@ -100,10 +111,11 @@ pub fn since_known(
         return Ok(());
     }
     if let Some(listed) = listed {
-        if !listed
-            .iter()
-            .any(|a| reference_run(state_dir, a, since).is_some())
-        {
+        let mut named = false;
+        for account in listed {
+            named |= reference_run(state_dir, account, since)?.is_some();
+        }
+        if !named {
             return Err(Error::NoSuchRun {
                 run_id: since.to_string(),
                 dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
@@ -123,6 +135,8 @@ pub fn drift_since(
     lang: Lang,
 ) -> Option<Error> {
     let mut found = Vec::new();
+    let mut unreadable = None;
+    let mut unreadable_n = 0;
     let mut compared = 0;
     for result in &end.results {
         // Each report read back on its own (the batch keeps none), and dropped after use. One
@@ -134,12 +148,25 @@ pub fn drift_since(
             Err(error) => {
                 compared += 1;
                 found.push(not_checked(result, Some(since), &error, lang));
+                unreadable_n += 1;
+                unreadable.get_or_insert(error);
                 continue;
             }
         };
-        let Some(run_id) = reference_run(state_dir, &result.account, since) else {
-            out::eline(words::not_compared(result.account.as_str(), since, lang));
-            continue;
+        let run_id = match reference_run(state_dir, &result.account, since) {
+            Ok(Some(run_id)) => run_id,
+            Ok(None) => {
+                out::eline(words::not_compared(result.account.as_str(), since, lang));
+                continue;
+            }
+            // A reference journal that does not read is named, not passed over.
+            Err(error) => {
+                compared += 1;
+                found.push(not_checked(result, Some(since), &error, lang));
+                unreadable_n += 1;
+                unreadable.get_or_insert(error);
+                continue;
+            }
         };
         compared += 1;
         let dir = batch::journal::account_dir(state_dir, &result.account);
@@ -164,8 +191,14 @@ pub fn drift_since(
             dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
         });
     }
-    (!found.is_empty()).then(|| Error::Drifted {
-        since: since.to_string(),
-        found,
-    })
+    // Only unreadable journals (no account found to have drifted): the first one's error, not
+    // "drifted", which nothing showed (as `--check` does).
+    let unreadable_only = found.len() == unreadable_n;
+    match unreadable {
+        Some(error) if unreadable_only => Some(error),
+        _ => (!found.is_empty()).then(|| Error::Drifted {
+            since: since.to_string(),
+            found,
+        }),
+    }
 }

@@ -602,6 +602,68 @@ fn a_report_is_read_back_only_from_the_journal_its_run_ended_with() {
 /// A status batch's `--check` and its JSON document after one account's journal changed under
 /// them: that account is named as not read back, and the others' findings and reports are still
 /// there; neither ends as a success.
+/// `status --since latest` after a revert batch: an account whose reference revert journal no
+/// longer reads is not passed over as "no revert to compare with" (which would end in success):
+/// the command fails on that journal.
+#[test]
+fn an_unreadable_reference_journal_fails_the_comparison() {
+    use cloudtrail_revert::flags::Lang;
+    let fleet = Fleet::new();
+    let connector = TestConnector::new(fleet.env.moto.endpoint());
+    let reverted = runtime()
+        .block_on(launch(&fleet, &connector, new_batch(), std::future::pending()))
+        .unwrap();
+    assert!(reverted.error().is_none(), "{:?}", reverted.error());
+    let [reference] = &fleet.account_runs(MEMBER_A)[..] else {
+        panic!()
+    };
+    let BatchBegin::New {
+        args,
+        wanted,
+        role_name,
+        external_id,
+        limits,
+        ..
+    } = new_batch()
+    else {
+        unreachable!()
+    };
+    let status = BatchBegin::New {
+        runbook: Runbook::Status,
+        args,
+        wanted,
+        role_name,
+        external_id,
+        limits,
+    };
+    let end = runtime()
+        .block_on(launch(&fleet, &connector, status, std::future::pending()))
+        .unwrap();
+    assert!(end.error().is_none(), "{:?}", end.error());
+    // Before: the reference reads, nothing drifted.
+    let none = cloudtrail_revert::batch_recheck::drift_since(
+        fleet.env.state.path(),
+        "latest",
+        &end,
+        Lang::En,
+    );
+    assert!(none.is_none(), "{none:?}");
+    // One byte of the reference's journal changed, its chain not recomputed.
+    let log = reference.join("audit.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("\"revert\"", "\"revers\"", 1)).unwrap();
+    let error = cloudtrail_revert::batch_recheck::drift_since(
+        fleet.env.state.path(),
+        "latest",
+        &end,
+        Lang::En,
+    );
+    assert!(
+        matches!(error, Some(runbook::Error::AuditCorrupt { .. })),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn an_unreadable_report_is_named_and_hides_nothing_else() {
     use cloudtrail_revert::flags::Lang;
