@@ -81,6 +81,16 @@ impl Run {
         parked: ParkedRun,
         read: impl FnOnce(&journal::Journal) -> Result<T>,
     ) -> Result<(Run, T)> {
+        if let Err(problem) = parked.log.still_its_file() {
+            return Err(Error::AuditCorrupt {
+                path: parked.dir.join(journal::AUDIT_FILE),
+                line: parked.log.next_seq() as usize,
+                problem: format!(
+                    "the journal changed while the run waited for the batch's question: {problem}"
+                )
+                .into(),
+            });
+        }
         let journal = journal::load(&parked.dir)?;
         let last = journal
             .records

@@ -482,6 +482,8 @@ fn the_operator_hears_where_each_account_stands() {
 struct TamperingWhileAsked<'f> {
     fleet: &'f Fleet,
     last_events: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
+    /// What is done to member A's run folder while it waits.
+    tamper: fn(&std::path::Path),
 }
 
 impl BatchOperator for TamperingWhileAsked<'_> {
@@ -502,9 +504,7 @@ impl BatchOperator for TamperingWhileAsked<'_> {
                 last.data["step"].as_str().map(str::to_string),
             ));
             if plan.account.as_str() == MEMBER_A {
-                forge(run, |records| {
-                    records.pop();
-                });
+                (self.tamper)(run);
             }
         }
         Box::pin(async { Ok(ConfirmVia::YesFlag) })
@@ -516,11 +516,48 @@ impl BatchOperator for TamperingWhileAsked<'_> {
 /// changed meanwhile is refused before any write, and the other accounts go on.
 #[test]
 fn a_journal_changed_while_its_account_waited_is_refused_before_any_write() {
+    journal_changed_while_waiting(|run| {
+        forge(run, |records| {
+            records.pop();
+        })
+    });
+}
+
+/// The same, with the journal replaced by an identical copy: its content still ends where the
+/// run left it, but the run would append to a file nobody reads any more.
+#[test]
+fn a_journal_replaced_by_a_copy_while_its_account_waited_is_refused() {
+    journal_changed_while_waiting(|run| {
+        let log = run.join("audit.jsonl");
+        let copy = run.join("audit.copy");
+        std::fs::copy(&log, &copy).unwrap();
+        std::fs::rename(&copy, &log).unwrap();
+    });
+}
+
+/// The same, with only the journal's last newline cut (the chain still reads): the next line
+/// would run into the last one.
+#[test]
+fn a_journal_whose_last_newline_was_cut_while_its_account_waited_is_refused() {
+    journal_changed_while_waiting(|run| {
+        let log = run.join("audit.jsonl");
+        let len = std::fs::metadata(&log).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&log)
+            .unwrap()
+            .set_len(len - 1)
+            .unwrap();
+    });
+}
+
+fn journal_changed_while_waiting(tamper: fn(&std::path::Path)) {
     let fleet = Fleet::new();
     let connector = TestConnector::new(fleet.env.moto.endpoint());
     let operator = TamperingWhileAsked {
         fleet: &fleet,
         last_events: Default::default(),
+        tamper,
     };
     let end = runtime()
         .block_on(launch_with(
@@ -611,7 +648,12 @@ fn an_unreadable_reference_journal_fails_the_comparison() {
     let fleet = Fleet::new();
     let connector = TestConnector::new(fleet.env.moto.endpoint());
     let reverted = runtime()
-        .block_on(launch(&fleet, &connector, new_batch(), std::future::pending()))
+        .block_on(launch(
+            &fleet,
+            &connector,
+            new_batch(),
+            std::future::pending(),
+        ))
         .unwrap();
     assert!(reverted.error().is_none(), "{:?}", reverted.error());
     let [reference] = &fleet.account_runs(MEMBER_A)[..] else {

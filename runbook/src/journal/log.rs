@@ -139,6 +139,34 @@ impl LogWriter {
         last.seq + 1 == self.next_seq && last.hash == self.last_hash && last.run_id == self.run_id
     }
 
+    /// Whether the file at the log's path is still the one this writer appends to, whole: the
+    /// same file (not replaced by a copy, however identical, nor moved away and back), a
+    /// regular file, and ending with a newline (its last line not cut). A writer that goes on
+    /// appending to a replaced file writes where nobody will read.
+    pub fn still_its_file(&self) -> std::result::Result<(), String> {
+        use std::os::unix::fs::{FileExt, MetadataExt};
+        let held = self.file.metadata().map_err(|e| e.to_string())?;
+        let named = std::fs::symlink_metadata(&self.path).map_err(|e| e.to_string())?;
+        if !named.file_type().is_file() || named.dev() != held.dev() || named.ino() != held.ino() {
+            return Err(
+                "the file at its path is no longer the one this run writes to (it was \
+                        replaced or moved)"
+                    .into(),
+            );
+        }
+        // (The writer's own handle is append-only: the last byte is read through the path,
+        // which was just found to name the same file.)
+        let mut last = [0u8; 1];
+        let whole = held.len() == 0
+            || std::fs::File::open(&self.path)
+                .and_then(|f| f.read_exact_at(&mut last, held.len() - 1))
+                .is_ok_and(|()| last[0] == b'\n');
+        if !whole {
+            return Err("its last line no longer ends with a newline (it was cut)".into());
+        }
+        Ok(())
+    }
+
     /// The record the next append would write (for the caller to check before writing it).
     pub fn next(&self, event: String, data: Value) -> Record {
         Record::sealed(
