@@ -585,6 +585,14 @@ fn journal_changed_while_waiting(tamper: fn(&std::path::Path)) {
         .find(|r| r.account.as_str() == MEMBER_A)
         .unwrap();
     assert_eq!(member_a.outcome, Outcome::Final, "{:?}", member_a.error);
+    let [run] = &fleet.account_runs(MEMBER_A)[..] else {
+        panic!()
+    };
+    assert_eq!(
+        member_a.run_id.as_deref(),
+        run.file_name().and_then(|n| n.to_str()),
+        "the refused run is named"
+    );
     let error = member_a.error.as_ref().unwrap().to_string();
     assert!(
         error.contains("the journal changed while the run waited"),

@@ -629,6 +629,9 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
     // may have tens of thousands of accounts); and a run waiting for the question is put aside
     // (its future ended), so that a waiting account holds its plan and little else.
     let mut arrived = false;
+    // A parked run's id: a take-up that is refused (its journal changed meanwhile) still names
+    // the run it refused.
+    let mut parked_id = None;
     let ended = match Box::pin(runbooks::launch_or_park(&session, begin, interrupt())).await {
         Err(error) => Err(error),
         Ok(Launched::Ended(ended)) => Ok(ended),
@@ -639,6 +642,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
                 plan,
                 left_alone,
             } = *parked;
+            parked_id = Some(parked.id().to_string());
             // Free the slot while waiting: the accounts not checked yet need it; and the
             // clients, which the writes make again.
             drop(slot);
@@ -675,7 +679,7 @@ async fn run_account(ctx: &Ctx<'_>, account: AccountId, found: Option<Found>) ->
         }
     };
     let result = match ended {
-        Err(error) => result(outcome_of(&error), None, Some(error)),
+        Err(error) => result(outcome_of(&error), parked_id, Some(error)),
         Ok(ended) => match ended.result {
             Ok(report) => AccountResult {
                 account: account.clone(),
