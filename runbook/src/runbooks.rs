@@ -14,8 +14,8 @@ use crate::journal::{LeftAlone, RunStarted, StepName, StepSkip, FORMAT};
 pub use crate::model::{Args, Runbook};
 use crate::model::{Identity, PlannedWrite, RegionScan, TrailTarget};
 use crate::run::{ParkedRun, Run};
-use crate::steps::gate::Gate;
-use crate::steps::turnstile::Turnstile;
+use crate::steps::gate::{Gate, GateSide};
+use crate::steps::turnstile::{OrderSide, Turnstile};
 use crate::steps::*;
 
 /// Everything a run found and did, step by step (`None`: the step was not needed or not reached).
@@ -402,6 +402,27 @@ fn none_ran(cx: &Cx<'_>, steps: &[StepName]) -> bool {
     })
 }
 
+/// Runs `step` beside another: its calls name it, its journal lines take their turn at
+/// `order`, its writes (if it writes) wait at `gate`; when it ends, the other side is told.
+async fn beside<S: Step>(
+    cx: &Cx<'_>,
+    step: &S,
+    order: OrderSide,
+    gate: Option<GateSide>,
+) -> Result<S::Output> {
+    let side = cx.beside(Beside {
+        step: S::NAME,
+        order: order.clone(),
+        gate: gate.clone(),
+    });
+    let ended = side.step(step).await;
+    if let Some(gate) = gate {
+        gate.end(ended.is_ok());
+    }
+    order.end(cx.run);
+    ended
+}
+
 /// The trail's and the bucket's writes side by side, each its own step that reads its target
 /// fresh before writing it, behind one [`Gate`]: neither sends before both reads passed. The
 /// run's error is the first step's that is not only the other's echo.
@@ -412,39 +433,17 @@ async fn both_writes(
 ) -> Result<(Vec<WriteReport>, Vec<WriteReport>)> {
     let (trail_gate, bucket_gate) = Gate::pair(DisableTrailKms::NAME, SetBucketAes256::NAME);
     let (trail_order, bucket_order) = Turnstile::pair();
-    let trail_cx = cx.beside(Beside {
-        step: DisableTrailKms::NAME,
-        order: trail_order.clone(),
-        gate: Some(trail_gate.clone()),
-    });
-    let bucket_cx = cx.beside(Beside {
-        step: SetBucketAes256::NAME,
-        order: bucket_order.clone(),
-        gate: Some(bucket_gate.clone()),
-    });
+    let trail = DisableTrailKms {
+        writes: trail_writes,
+    };
+    let bucket = SetBucketAes256 {
+        writes: bucket_writes,
+    };
     // Each side boxed: two write steps held inline would make the run's future too large
     // for a thread's stack in a debug build.
     let (trails, buckets) = tokio::join!(
-        Box::pin(async {
-            let ended = trail_cx
-                .step(&DisableTrailKms {
-                    writes: trail_writes,
-                })
-                .await;
-            trail_gate.end(ended.is_ok());
-            trail_order.end(cx.run);
-            ended
-        }),
-        Box::pin(async {
-            let ended = bucket_cx
-                .step(&SetBucketAes256 {
-                    writes: bucket_writes,
-                })
-                .await;
-            bucket_gate.end(ended.is_ok());
-            bucket_order.end(cx.run);
-            ended
-        })
+        Box::pin(beside(cx, &trail, trail_order, Some(trail_gate))),
+        Box::pin(beside(cx, &bucket, bucket_order, Some(bucket_gate)))
     );
     cx.run.check_healthy()?;
     // While a write is unsettled (sent, its answer lost), the run must stay resumable so that
@@ -700,27 +699,9 @@ async fn act(cx: &Cx<'_>, mut report: Report, args: &Args) -> Result<Report> {
         // They read different things (the trails and buckets; the keys and who else uses
         // them): side by side, each call naming its step.
         let (verify_order, advice_order) = Turnstile::pair();
-        let verify_cx = cx.beside(Beside {
-            step: Verify::NAME,
-            order: verify_order.clone(),
-            gate: None,
-        });
-        let advice_cx = cx.beside(Beside {
-            step: KeyAdvice::NAME,
-            order: advice_order.clone(),
-            gate: None,
-        });
         let (verified, advised) = tokio::join!(
-            Box::pin(async {
-                let ended = verify_cx.step(&verify).await;
-                verify_order.end(cx.run);
-                ended
-            }),
-            Box::pin(async {
-                let ended = advice_cx.step(&advice).await;
-                advice_order.end(cx.run);
-                ended
-            })
+            Box::pin(beside(cx, &verify, verify_order, None)),
+            Box::pin(beside(cx, &advice, advice_order, None))
         );
         cx.run.check_healthy()?;
         report.verify = Some(verified?);

@@ -99,6 +99,29 @@ fn new_batch() -> BatchBegin {
     }
 }
 
+/// [`new_batch`]'s accounts, for `run status`.
+fn status_batch() -> BatchBegin {
+    let BatchBegin::New {
+        args,
+        wanted,
+        role_name,
+        external_id,
+        limits,
+        ..
+    } = new_batch()
+    else {
+        unreachable!()
+    };
+    BatchBegin::New {
+        runbook: Runbook::Status,
+        args,
+        wanted,
+        role_name,
+        external_id,
+        limits,
+    }
+}
+
 async fn launch(
     fleet: &Fleet,
     connector: &TestConnector,
@@ -667,25 +690,7 @@ fn an_unreadable_reference_journal_fails_the_comparison() {
     let [reference] = &fleet.account_runs(MEMBER_A)[..] else {
         panic!()
     };
-    let BatchBegin::New {
-        args,
-        wanted,
-        role_name,
-        external_id,
-        limits,
-        ..
-    } = new_batch()
-    else {
-        unreachable!()
-    };
-    let status = BatchBegin::New {
-        runbook: Runbook::Status,
-        args,
-        wanted,
-        role_name,
-        external_id,
-        limits,
-    };
+    let status = status_batch();
     let end = runtime()
         .block_on(launch(&fleet, &connector, status, std::future::pending()))
         .unwrap();
@@ -719,25 +724,7 @@ fn an_unreadable_report_is_named_and_hides_nothing_else() {
     use cloudtrail_revert::flags::Lang;
     let fleet = Fleet::new();
     let connector = TestConnector::new(fleet.env.moto.endpoint());
-    let BatchBegin::New {
-        args,
-        wanted,
-        role_name,
-        external_id,
-        limits,
-        ..
-    } = new_batch()
-    else {
-        unreachable!()
-    };
-    let status = BatchBegin::New {
-        runbook: Runbook::Status,
-        args,
-        wanted,
-        role_name,
-        external_id,
-        limits,
-    };
+    let status = status_batch();
     let end = runtime()
         .block_on(launch(&fleet, &connector, status, std::future::pending()))
         .unwrap();
