@@ -667,9 +667,6 @@ fn a_report_is_read_back_only_from_the_journal_its_run_ended_with() {
     assert!(error.contains("not the one its run ended with"), "{error}");
 }
 
-/// A status batch's `--check` and its JSON document after one account's journal changed under
-/// them: that account is named as not read back, and the others' findings and reports are still
-/// there; neither ends as a success.
 /// `status --since latest` after a revert batch: an account whose reference revert journal no
 /// longer reads is not passed over as "no revert to compare with" (which would end in success):
 /// the command fails on that journal.
@@ -719,6 +716,9 @@ fn an_unreadable_reference_journal_fails_the_comparison() {
     );
 }
 
+/// A status batch's `--check` and its JSON document after one account's journal changed under
+/// them: that account is named as not read back, and the others' findings and reports are still
+/// there; neither ends as a success.
 #[test]
 fn an_unreadable_report_is_named_and_hides_nothing_else() {
     use cloudtrail_revert::flags::Lang;
