@@ -409,6 +409,65 @@ fn killed_in_key_advice() {
     );
 }
 
+/// Beside the trail's step, a bucket write sent again (its first answer a 503) makes its fresh
+/// read only once its intent can follow that read into the journal at once: after the trail's
+/// step ended (here, after a slow UpdateTrail's answer), not before, where the read would go
+/// stale while the intent waited for its turn.
+#[test]
+fn a_retry_beside_the_other_write_reads_fresh_only_when_it_can_send() {
+    use runbook::http::wrap::{slowed, CallTimes};
+    let env = Env::secure_account();
+    let times = Arc::new(CallTimes::default());
+    let switch = Arc::new(FaultSwitch::default());
+    let slow = slowed(
+        runbook::http::real_client(),
+        "UpdateTrail",
+        std::time::Duration::from_millis(1500),
+        times.clone(),
+    );
+    let fault = Fault {
+        once: true,
+        status: Some(503),
+        ..at("PutBucketEncryption")
+    };
+    let http = faulty(slow, fault, switch.clone());
+    let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
+    let begin = Begin::New {
+        runbook: Runbook::Revert,
+        args: args(),
+    };
+    let settings = Settings::default().without_waits();
+    runtime()
+        .block_on(testkit::launch(&aws, env.state.path(), begin, settings))
+        .expect("the run finishes");
+    env.assert_reverted();
+    assert_eq!(
+        switch.forwarded("PutBucketEncryption"),
+        1,
+        "sent once in all"
+    );
+
+    let [(_, trail_answered)] = times.of("UpdateTrail")[..] else {
+        panic!("one UpdateTrail")
+    };
+    // The 503 never reached the server; the one PutBucketEncryption that did is the retry.
+    let [(retry_sent, _)] = times.of("PutBucketEncryption")[..] else {
+        panic!("one PutBucketEncryption reached the server")
+    };
+    let fresh_read = times
+        .of("GetBucketEncryption")
+        .into_iter()
+        .map(|(start, _)| start)
+        .filter(|start| *start < retry_sent)
+        .max()
+        .expect("a read before the retry");
+    assert!(
+        fresh_read >= trail_answered,
+        "the retry's fresh read was made {:?} before the trail's step could end",
+        trail_answered - fresh_read
+    );
+}
+
 /// What a batch reads back instead of keeping: a finished run's report, rebuilt from its
 /// journal, is the report the run returned, field for field.
 #[test]

@@ -269,3 +269,73 @@ impl HttpConnector for DelayConnector {
         })
     }
 }
+
+/// When each request started and when its answer came, by operation (for tests of ordering).
+#[derive(Debug, Default)]
+pub struct CallTimes(Mutex<Vec<(String, Instant, Instant)>>);
+
+impl CallTimes {
+    /// Every request of `operation` that was answered: when it started, when its answer came,
+    /// in the order they started.
+    pub fn of(&self, operation: &str) -> Vec<(Instant, Instant)> {
+        let mut spans: Vec<(Instant, Instant)> = self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(op, _, _)| op == operation)
+            .map(|(_, start, end)| (*start, *end))
+            .collect();
+        spans.sort();
+        spans
+    }
+}
+
+#[derive(Debug)]
+struct SlowConnector {
+    inner: SharedHttpConnector,
+    operation: String,
+    delay: Duration,
+    times: Arc<CallTimes>,
+}
+
+/// Delays each request of `operation` by `delay` before it is sent (one slow call, say a far
+/// region's write), and notes in `times` when every request started and was answered.
+pub fn slowed(
+    inner: SharedHttpClient,
+    operation: &str,
+    delay: Duration,
+    times: Arc<CallTimes>,
+) -> SharedHttpClient {
+    let operation = operation.to_string();
+    wrap_client(inner, move |conn| {
+        SharedHttpConnector::new(SlowConnector {
+            inner: conn,
+            operation: operation.clone(),
+            delay,
+            times: times.clone(),
+        })
+    })
+}
+
+impl HttpConnector for SlowConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let operation = key_of(&request).operation;
+        let delay = (operation == self.operation).then_some(self.delay);
+        let inner = self.inner.clone();
+        let times = self.times.clone();
+        HttpConnectorFuture::new(async move {
+            let start = Instant::now();
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            let answer = inner.call(request).await;
+            times
+                .0
+                .lock()
+                .unwrap()
+                .push((operation, start, Instant::now()));
+            answer
+        })
+    }
+}
