@@ -575,34 +575,14 @@ fn bad_account_lists_are_refused_before_any_call() {
     fleet.assert_untouched(MEMBER_A);
 }
 
-/// Organizations on moto: the caller's account becomes the management account, and two member
-/// accounts are created (moto gives them their ids). Returns the members' ids.
-fn organization_with_two_members(endpoint: &str) -> Vec<String> {
-    let script = "import sys, boto3\n\
-c = boto3.client('organizations', endpoint_url=sys.argv[1], region_name='us-east-1', \
-aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-c.create_organization(FeatureSet='ALL')\n\
-print('\\n'.join(c.create_account(Email=n + '@example.com', AccountName=n)\
-['CreateAccountStatus']['AccountId'] for n in ('one', 'two')))\n";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, endpoint])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn the_organization_covers_the_management_account_and_every_member() {
     let env = Env::secure_account();
-    let members = organization_with_two_members(&env.moto.endpoint());
+    // Organizations on moto: the caller's account becomes the management account, and two
+    // member accounts are made (moto gives them their ids).
+    let members = runtime()
+        .block_on(testkit::seed::organization(&env.config(), &[false, false]))
+        .expect("an organization on moto");
     assert_eq!(members.len(), 2, "{members:?}");
     let mut fleet = Fleet {
         env,
