@@ -136,7 +136,6 @@ pub fn drift_since(
 ) -> Option<Error> {
     let mut found = Vec::new();
     let mut unreadable = None;
-    let mut unreadable_n = 0;
     let mut compared = 0;
     for result in &end.results {
         // Each report read back on its own (the batch keeps none), and dropped after use. One
@@ -148,7 +147,6 @@ pub fn drift_since(
             Err(error) => {
                 compared += 1;
                 found.push(not_checked(result, Some(since), &error, lang));
-                unreadable_n += 1;
                 unreadable.get_or_insert(error);
                 continue;
             }
@@ -163,7 +161,6 @@ pub fn drift_since(
             Err(error) => {
                 compared += 1;
                 found.push(not_checked(result, Some(since), &error, lang));
-                unreadable_n += 1;
                 unreadable.get_or_insert(error);
                 continue;
             }
@@ -191,11 +188,13 @@ pub fn drift_since(
             dir: state_dir.join(batch::journal::ACCOUNTS_DIR),
         });
     }
-    // Only unreadable journals (no account found to have drifted): the first one's error, not
-    // "drifted", which nothing showed (as `--check` does).
-    let unreadable_only = found.len() == unreadable_n;
+    // No drift seen anywhere, only accounts not compared, one of them for an unreadable
+    // journal: that journal's error, not "drifted", which nothing showed (as `--check` does).
+    let seen_drift = found
+        .iter()
+        .any(|f| !matches!(f.finding, Finding::CompareFailed { .. }));
     match unreadable {
-        Some(error) if unreadable_only => Some(error),
+        Some(error) if !seen_drift => Some(error),
         _ => (!found.is_empty()).then(|| Error::Drifted {
             since: since.to_string(),
             found,

@@ -147,18 +147,24 @@ impl LogWriter {
         use std::os::unix::fs::{FileExt, MetadataExt};
         let held = self.file.metadata().map_err(|e| e.to_string())?;
         let named = std::fs::symlink_metadata(&self.path).map_err(|e| e.to_string())?;
-        if !named.file_type().is_file() || named.dev() != held.dev() || named.ino() != held.ino() {
+        if !named.file_type().is_file()
+            || named.dev() != held.dev()
+            || named.ino() != held.ino()
+            || held.nlink() != 1
+        {
             return Err(
-                "the file at its path is no longer the one this run writes to (it was \
-                        replaced or moved)"
+                "the file at its path is no longer the one this run writes to, alone \
+                        (it was replaced, moved or linked to)"
                     .into(),
             );
         }
         // (The writer's own handle is append-only: the last byte is read through the path,
-        // which was just found to name the same file.)
+        // which was just found to name the same file, opened as every journal is: no link
+        // followed, no FIFO waited on.)
         let mut last = [0u8; 1];
         let whole = held.len() == 0
-            || std::fs::File::open(&self.path)
+            || files::open(&self.path, OpenOptions::new().read(true))
+                .map_err(|e| std::io::Error::other(e.to_string()))
                 .and_then(|f| f.read_exact_at(&mut last, held.len() - 1))
                 .is_ok_and(|()| last[0] == b'\n');
         if !whole {

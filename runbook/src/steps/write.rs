@@ -297,7 +297,7 @@ async fn apply(cx: &Cx<'_>, step: StepName, write: &PlannedWrite) -> Result<Writ
         let retry = match answer {
             WriteAnswer::Unknown => {
                 // Settle before anything else is sent; if the read fails, the write stays
-                // unsettled and resume settles it. The read also serves the next send.
+                // unsettled and resume settles it. (A send after this makes its own fresh read.)
                 let settled = read_live(cx, write).await?;
                 settle(cx, intent_seq, write, &settled).await?;
                 if settled.done(write) {
