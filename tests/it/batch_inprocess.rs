@@ -574,6 +574,15 @@ fn a_journal_whose_last_newline_was_cut_while_its_account_waited_is_refused() {
     });
 }
 
+/// The same, with the journal given a second name: every line the run wrote would land in
+/// that other name too.
+#[test]
+fn a_journal_given_a_second_name_while_its_account_waited_is_refused() {
+    journal_changed_while_waiting(|run| {
+        std::fs::hard_link(run.join("audit.jsonl"), run.join("audit.link")).unwrap();
+    });
+}
+
 fn journal_changed_while_waiting(tamper: fn(&std::path::Path)) {
     let fleet = Fleet::new();
     let connector = TestConnector::new(fleet.env.moto.endpoint());
@@ -616,6 +625,8 @@ fn journal_changed_while_waiting(tamper: fn(&std::path::Path)) {
         run.file_name().and_then(|n| n.to_str()),
         "the refused run is named"
     );
+    // A second name the tampering gave the journal goes again, so that it can be read below.
+    let _ = std::fs::remove_file(run.join("audit.link"));
     let error = member_a.error.as_ref().unwrap().to_string();
     assert!(
         error.contains("the journal changed while the run waited"),
