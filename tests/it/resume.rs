@@ -109,6 +109,24 @@ fn resumed_to_the_end(
         unfinished.iter().any(|s| during.split('|').any(|d| d == s)),
         "where the fault struck: {unfinished:?}"
     );
+    // A killed process (no final line) leaves its steps open, both of a pair: `audit verify`
+    // names every one of them.
+    let first_dir = &run_dirs(env.state.path())[0];
+    let before = runbook::journal::verify(first_dir).expect("the first attempt's log verifies");
+    if before.ended.is_none() {
+        let mut open: Vec<String> = before
+            .open
+            .iter()
+            .filter_map(|o| match o {
+                runbook::journal::Open::Step(step) => Some(step.to_string()),
+                runbook::journal::Open::Write { .. } => None,
+            })
+            .collect();
+        let mut expected = unfinished.clone();
+        open.sort();
+        expected.sort();
+        assert_eq!(open, expected, "the open steps `audit verify` names");
+    }
     rt.block_on(attempt(env, Attempt::Resume, None))
         .expect("resume finishes the run");
 
@@ -418,7 +436,6 @@ fn a_retry_beside_the_other_write_reads_fresh_only_when_it_can_send() {
     use runbook::http::wrap::{slowed, CallTimes};
     let env = Env::secure_account();
     let times = Arc::new(CallTimes::default());
-    let switch = Arc::new(FaultSwitch::default());
     let slow = slowed(
         runbook::http::real_client(),
         "UpdateTrail",
@@ -430,16 +447,8 @@ fn a_retry_beside_the_other_write_reads_fresh_only_when_it_can_send() {
         status: Some(503),
         ..at("PutBucketEncryption")
     };
-    let http = faulty(slow, fault, switch.clone());
-    let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
-    let begin = Begin::New {
-        runbook: Runbook::Revert,
-        args: args(),
-    };
-    let settings = Settings::default().without_waits();
-    runtime()
-        .block_on(testkit::launch(&aws, env.state.path(), begin, settings))
-        .expect("the run finishes");
+    let (result, switch) = revert_over(&env, slow, fault);
+    result.expect("the run finishes");
     env.assert_reverted();
     assert_eq!(
         switch.forwarded("PutBucketEncryption"),
@@ -593,8 +602,17 @@ fn a_status_is_three_sequential_round_trips() {
 /// One revert, in-process, through a transport with `fault`; the switch counts what reached
 /// the server.
 fn revert_through(env: &Env, fault: Fault) -> (Result<(), String>, Arc<FaultSwitch>) {
+    revert_over(env, runbook::http::real_client(), fault)
+}
+
+/// [`revert_through`], over `base` (a transport of its own, under the fault).
+fn revert_over(
+    env: &Env,
+    base: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    fault: Fault,
+) -> (Result<(), String>, Arc<FaultSwitch>) {
     let switch = Arc::new(FaultSwitch::default());
-    let http = faulty(runbook::http::real_client(), fault, switch.clone());
+    let http = faulty(base, fault, switch.clone());
     let aws = Aws::new(env.config().into_builder().http_client(http).build(), true);
     let begin = Begin::New {
         runbook: Runbook::Revert,

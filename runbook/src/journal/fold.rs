@@ -677,11 +677,6 @@ impl Fold {
         self.outputs.keys().copied().collect()
     }
 
-    /// The step running (the first started, when two run side by side).
-    pub fn open_step(&self) -> Option<StepName> {
-        self.open_steps.first().map(|(s, _)| *s)
-    }
-
     /// Every step running, in the order they started.
     pub fn open_steps(&self) -> Vec<StepName> {
         self.open_steps.iter().map(|(s, _)| *s).collect()

@@ -208,9 +208,8 @@ impl Journal {
             _ => None,
         };
         let mut open = Vec::new();
-        if let Some(step) = fold.open_step() {
-            open.push(Open::Step(step));
-        }
+        // Two, when a kill left a pair of steps that ran side by side.
+        open.extend(fold.open_steps().into_iter().map(Open::Step));
         for w in fold.writes().iter().filter(|w| w.unsettled()) {
             open.push(Open::Write {
                 line: w.intent_seq + 1,

@@ -2,8 +2,9 @@
 //! each reads its target fresh and checks it against the plan, then waits here; neither records
 //! a write intent (nor sends) before both have got that far, or the other has ended without a
 //! write to send. If either stops first (a failed read, a plan gone stale, an interruption),
-//! the other sends nothing and fails, naming it: the pair is all or nothing up to the sends,
-//! as the two steps one after the other were up to the first.
+//! the other sends nothing more and fails, naming it: the pair's first writes are all or
+//! nothing, as the two steps one after the other were up to the first. (Only the first write
+//! of each side waits here; a later one follows its own fresh read.)
 
 use std::sync::Arc;
 
